@@ -1,0 +1,92 @@
+"""Assembles the ASGI app: webhook receivers first (raw ASGI, exact paths), then Starlette for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hookline.config import Settings
+from hookline.ingest.endpoint import WebhookEndpoint
+from hookline.runtime import Runtime
+from hookline.web import events_api, health
+from hookline.web.admin_token import AdminTokenVerifier
+from hookline.web.auth import RequireAdmin
+from hookline.web.responses import JSON, error
+
+log = structlog.get_logger(__name__)
+
+
+class HooklineApp:
+    """Routes webhook paths straight to their endpoint (the hot path skips all middleware)."""
+
+    def __init__(self, webhooks: dict[str, WebhookEndpoint], rest: ASGIApp, runtime: Runtime) -> None:
+        self.webhooks = webhooks
+        self.rest = rest
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            endpoint = self.webhooks.get(scope["path"].rstrip("/") or "/")
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.rest(scope, receive, send)
+
+
+async def _not_found(request: Request, exc: Exception) -> JSON:
+    return error(404, "not_found", f"no route {request.url.path}")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSON:
+    return error(405, "method_not_allowed", f"{request.method} not allowed on {request.url.path}")
+
+
+async def _server_error(request: Request, exc: Exception) -> JSON:
+    log.error("unhandled error", path=request.url.path, error=type(exc).__name__)
+    return error(500, "internal", "internal error")
+
+
+def create_app(settings: Settings) -> HooklineApp:
+    runtime = Runtime.create(settings)
+    webhooks: dict[str, WebhookEndpoint] = {}
+    for provider in runtime.providers:
+        for receiver in provider.receivers(runtime):
+            webhooks[receiver.path] = WebhookEndpoint(receiver, runtime)
+
+    routes: list[Any] = [*health.routes(runtime), *events_api.routes(runtime)]
+    for provider in runtime.providers:
+        routes.extend(provider.api_routes(runtime))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.committer.start()
+        for provider in runtime.providers:
+            for task in provider.background_tasks(runtime):
+                runtime.tasks.append(asyncio.create_task(task(), name=f"{provider.name}-background"))
+        log.info("hookline ready", database=runtime.db.url.redacted(), receivers=sorted(webhooks))
+        try:
+            yield
+        finally:
+            for t in runtime.tasks:
+                t.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            runtime.committer.stop()
+            runtime.db.close()
+
+    verifier = AdminTokenVerifier(runtime.db, settings)
+    rest = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequireAdmin, verifier=verifier)],
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
+    )
+    rest.state.runtime = runtime
+    return HooklineApp(webhooks, rest, runtime)

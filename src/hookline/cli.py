@@ -1,0 +1,149 @@
+"""The `hookline` command. Core commands live here; each provider adds its own sub-commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from hookline import __version__
+from hookline.clitools import console, fail, open_database, settings
+from hookline.providers.registry import providers
+
+app = typer.Typer(
+    help="hookline: webhooks from SaaS tools as a dependable data source.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+simulate_app = typer.Typer(help="Run a provider simulator on localhost.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(simulate_app, name="simulate")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on [HOOKLINE_HOST, default 127.0.0.1]"),
+    port: int | None = typer.Option(None, help="Port to listen on [HOOKLINE_PORT, default 8080]"),
+    certfile: str | None = typer.Option(None, help="TLS certificate (PEM); serve https directly"),
+    keyfile: str | None = typer.Option(None, help="TLS private key (PEM)"),
+) -> None:
+    """Serve the webhook receivers, the admin API and health endpoints."""
+    import uvicorn
+
+    from hookline import log as logconf
+    from hookline.app import create_app
+    from hookline.web import admin_token
+
+    if bool(certfile) != bool(keyfile):
+        fail("--certfile and --keyfile go together")
+    for path in (certfile, keyfile):
+        if path and not os.path.isfile(path):
+            fail(f"no such file: {path}")
+    cfg = settings(host=host, port=port)
+    logconf.configure(cfg.log_format, cfg.log_level)
+    db = open_database(cfg)
+    generated = admin_token.ensure(db, cfg)
+    db.close()
+    if generated:
+        # Shown once; only its digest is stored. `hookline admin-token --reset` makes a new one.
+        print(f"admin token (shown once, keep it): {generated}", flush=True)
+    scheme = "https" if certfile else "http"
+    console.print(f"hookline {__version__} listening on {scheme}://{cfg.host}:{cfg.port}", highlight=False)
+    config = uvicorn.Config(
+        create_app(cfg),
+        host=cfg.host,
+        port=cfg.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        timeout_graceful_shutdown=10,
+    )
+    try:
+        uvicorn.Server(config).run()
+    except OSError as exc:
+        fail(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (the way to migrate PostgreSQL)."""
+    from hookline.runtime import migration_sources
+    from hookline.store import migrations
+    from hookline.store.engine import Database, DatabaseError
+
+    cfg = settings()
+    try:
+        db = Database(cfg.database_url)
+        ran = migrations.upgrade(db, migration_sources())
+    except (ValueError, DatabaseError) as exc:
+        fail(str(exc))
+    for m in ran:
+        console.print(f"applied {m.component} {m.version:04d}_{m.name}", highlight=False)
+    console.print(f"schema current ({len(ran)} applied) on {db.url.redacted()}", highlight=False)
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show pending migrations; exits 1 when the schema is not current."""
+    from hookline.runtime import migration_sources
+    from hookline.store import migrations
+    from hookline.store.engine import Database, DatabaseError
+
+    cfg = settings()
+    try:
+        db = Database(cfg.database_url)
+        waiting = migrations.pending(db, migration_sources())
+    except (ValueError, DatabaseError) as exc:
+        fail(str(exc))
+    for m in waiting:
+        console.print(f"pending {m.component} {m.version:04d}_{m.name}", highlight=False)
+    if waiting:
+        raise typer.Exit(1)
+    console.print(f"schema current on {db.url.redacted()}", highlight=False)
+
+
+@app.command("admin-token")
+def admin_token_cmd(
+    reset: bool = typer.Option(False, "--reset", help="Generate a new admin token, replacing the stored one"),
+) -> None:
+    """Generate the admin token (when HOOKLINE_ADMIN_TOKEN is not set)."""
+    from hookline.web import admin_token
+
+    cfg = settings()
+    if cfg.admin_token is not None:
+        fail("HOOKLINE_ADMIN_TOKEN is set: the admin token is whatever it says")
+    db = open_database(cfg)
+    token = admin_token.reset(db) if reset else admin_token.ensure(db, cfg)
+    if token is None:
+        fail("an admin token exists already (it was shown once); use --reset for a new one")
+    print(token)
+
+
+@app.command()
+def version() -> None:
+    """Print hookline's version."""
+    console.print(__version__)
+
+
+for _provider in providers():
+    _provider.register_cli(app)
+    _provider.register_simulator(simulate_app)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the last guard: a message, never a traceback
+        if os.environ.get("HOOKLINE_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)

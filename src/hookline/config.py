@@ -1,0 +1,66 @@
+"""Settings from HOOKLINE_* environment variables and an optional hookline.toml.
+
+Precedence, highest first: explicit arguments (CLI flags), environment, hookline.toml, defaults.
+The TOML file is read from HOOKLINE_CONFIG when set, else ./hookline.toml when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULT_DATABASE_URL = "sqlite:///data/hookline.sqlite3"
+
+
+def config_file() -> Path | None:
+    explicit = os.environ.get("HOOKLINE_CONFIG")
+    if explicit:
+        return Path(explicit)
+    default = Path("hookline.toml")
+    return default if default.exists() else None
+
+
+class Settings(BaseSettings):
+    """Every setting hookline reads. Each field maps to HOOKLINE_<NAME> and to `name` in hookline.toml."""
+
+    model_config = SettingsConfigDict(env_prefix="HOOKLINE_", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="sqlite:///path or postgresql://...")
+    admin_token: SecretStr | None = Field(None, description="Bearer token for /api and the dashboard")
+    host: str = Field("127.0.0.1", description="Address `serve` listens on")
+    port: int = Field(8080, ge=0, le=65535, description="Port `serve` listens on")
+    body_limit: int = Field(1024 * 1024, gt=0, description="Largest accepted webhook body, in bytes")
+    log_format: Literal["console", "json"] = Field("console", description="Log output format")
+    log_level: str = Field("info", description="debug, info, warning or error")
+    commit_batch_max: int = Field(1000, gt=0, description="Most events written in one group commit")
+    token_cache_seconds: float = Field(
+        2.0, ge=0, description="How long an unknown webhook token is remembered as unknown"
+    )
+    public_url: str | None = Field(
+        None, description="The https URL providers reach this hookline at (used to recognise own webhooks)"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with CLI overrides applied (None means "not given")."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)

@@ -1,0 +1,1 @@
+"""The hot path: receive -> authenticate -> append (group commit) -> answer."""

@@ -1,0 +1,136 @@
+"""The group-commit writer: one thread, one connection, one transaction per batch.
+
+Requests hand their event to `append()` and wait. The writer thread takes every event waiting at that
+moment (up to `batch_max`), appends them in a single transaction, and only after COMMIT returns
+resolves the waiting futures, one event-loop wake-up per batch. So an answer always means "committed"
+and throughput grows with load instead of being capped by one fsync per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from hookline.store import events as event_log
+from hookline.store.engine import Connection, Database
+from hookline.types import AppendResult, IncomingEvent
+
+log = structlog.get_logger(__name__)
+
+Waiter = tuple[IncomingEvent, asyncio.Future[AppendResult], asyncio.AbstractEventLoop]
+
+
+class CommitFailed(Exception):
+    """The batch holding this event was not committed: the client must not get a 2xx."""
+
+
+class Committer:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        batch_max: int = 1000,
+        on_batch: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._batch_max = batch_max
+        self._on_batch = on_batch
+        self._queue: deque[Waiter] = deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None
+        # Hooks run inside the batch's transaction with the batch and its results (e.g. enqueue jobs).
+        self.in_transaction: list[event_log.BatchHook] = []
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="hookline-committer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def append(self, event: IncomingEvent) -> AppendResult:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[AppendResult] = loop.create_future()
+        with self._cond:
+            if self._stopping:
+                raise CommitFailed("shutting down")
+            self._queue.append((event, fut, loop))
+            self._cond.notify()
+        return await fut
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue and self._stopping:
+                    return
+                n = min(len(self._queue), self._batch_max)
+                batch = [self._queue.popleft() for _ in range(n)]
+            self._commit(batch)
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._db.connect(writer=True)
+        return self._conn
+
+    def _commit(self, batch: list[Waiter]) -> None:
+        started = time.perf_counter()
+        events = [w[0] for w in batch]
+        try:
+            conn = self._connection()
+            results = event_log.append_batch(conn, events, self.in_transaction)
+        except Exception as exc:
+            log.error("commit failed", error=type(exc).__name__, batch=len(batch))
+            self._drop_connection()
+            _resolve(batch, None, CommitFailed("the event log is unavailable"))
+            return
+        if self._on_batch is not None:
+            self._on_batch(len(batch), time.perf_counter() - started)
+        _resolve(batch, results, None)
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: S110 - the connection is already broken; a new one is made next batch
+                pass
+            self._conn = None
+
+
+def _resolve(batch: list[Waiter], results: list[AppendResult] | None, error: Exception | None) -> None:
+    """Wake each event loop once for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+    for i, (_, fut, loop) in enumerate(batch):
+        by_loop.setdefault(loop, []).append((fut, error if results is None else results[i]))
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_set_all, items)
+        except RuntimeError:  # that loop is closed: nobody is waiting any more
+            continue
+
+
+def _set_all(items: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for fut, value in items:
+        if fut.done():
+            continue
+        if isinstance(value, Exception):
+            fut.set_exception(value)
+        else:
+            fut.set_result(value)

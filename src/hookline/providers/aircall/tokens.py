@@ -1,0 +1,122 @@
+"""The Aircall webhook token registry: which token belongs to which account.
+
+Aircall puts the webhook's token in every event body; it is the only proof of origin. We keep only
+SHA-256 digests, look requests up by digest and confirm with a constant-time comparison, so neither
+the database nor response timing gives a token away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from hookline.store.engine import Connection, Database
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mask(token: str) -> str:
+    """A hint safe to show: the first and last 4 characters of a long token, nothing of a short one."""
+    return f"{token[:4]}…{token[-4:]}" if len(token) >= 16 else "…"
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    hint: str
+    account: str
+    webhook_id: str | None
+    created_at: float
+    token_sha256: str
+
+
+class TokenStore:
+    """Database access for tokens (used by the CLI, the webhook lifecycle and the cache)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, token: str, account: str, webhook_id: str | None = None) -> bool:
+        """Register a token; returns False when it was already registered (its account is updated)."""
+        if not token or not token.strip():
+            raise ValueError("the token is empty")
+        if not account or not account.strip():
+            raise ValueError("the account name is empty")
+        with self.db.connection() as conn:
+            existed = conn.scalar("SELECT 1 FROM aircall_tokens WHERE token_sha256 = ?", (digest(token),))
+            conn.execute(
+                "INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_sha256) DO UPDATE"
+                " SET account = excluded.account, webhook_id = COALESCE(excluded.webhook_id, aircall_tokens.webhook_id)",
+                (digest(token), mask(token), account, webhook_id, time.time()),
+            )
+        return existed is None
+
+    def remove(self, token: str) -> bool:
+        with self.db.connection() as conn:
+            cur = conn.execute("DELETE FROM aircall_tokens WHERE token_sha256 = ?", (digest(token),))
+            return bool(cur.rowcount)
+
+    def remove_webhook(self, webhook_id: str) -> int:
+        with self.db.connection() as conn:
+            return int(conn.execute("DELETE FROM aircall_tokens WHERE webhook_id = ?", (webhook_id,)).rowcount)
+
+    def entries(self, account: str | None = None) -> list[TokenEntry]:
+        sql = "SELECT hint, account, webhook_id, created_at, token_sha256 FROM aircall_tokens"
+        params: tuple[str, ...] = ()
+        if account is not None:
+            sql += " WHERE account = ?"
+            params = (account,)
+        with self.db.connection() as conn:
+            return [TokenEntry(*row) for row in conn.fetchall(sql + " ORDER BY account, created_at", params)]
+
+    @staticmethod
+    def digests(conn: Connection) -> dict[str, str]:
+        return dict(conn.fetchall("SELECT token_sha256, account FROM aircall_tokens"))
+
+
+MISS_RELOAD_SECONDS = 0.25
+
+
+class TokenCache:
+    """In-memory map for the hot path, reloaded at most every `ttl` seconds.
+
+    Entries are found by a prefix of the digest and confirmed by comparing the whole digest with
+    hmac.compare_digest. A token added from the CLI while `serve` runs is accepted within `ttl`; a
+    removed one is refused within `ttl` too.
+    """
+
+    def __init__(self, db: Database, ttl: float) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._by_prefix: dict[str, list[tuple[str, str]]] = {}
+        self._loaded_at = float("-inf")
+
+    def reload(self) -> None:
+        with self.db.connection() as conn:
+            rows = TokenStore.digests(conn)
+        table: dict[str, list[tuple[str, str]]] = {}
+        for full, account in rows.items():
+            table.setdefault(full[:16], []).append((full, account))
+        self._by_prefix = table
+        self._loaded_at = time.monotonic()
+
+    def account_for(self, token: str) -> str | None:
+        if time.monotonic() - self._loaded_at > self.ttl:
+            self.reload()
+        wanted = digest(token)
+        account = self._match(wanted)
+        if account is None and time.monotonic() - self._loaded_at > MISS_RELOAD_SECONDS:
+            # Maybe added a moment ago: look again, but at most a few times a second under a flood.
+            self.reload()
+            account = self._match(wanted)
+        return account
+
+    def _match(self, wanted: str) -> str | None:
+        for full, account in self._by_prefix.get(wanted[:16], ()):
+            if hmac.compare_digest(full, wanted):
+                return account
+        return None

@@ -1,0 +1,71 @@
+"""The Provider interface: what a provider plugs into the core.
+
+The core never names a provider. It asks each registered provider, through these hooks (named for
+when they are used), for its webhook receivers, migrations, CLI commands, admin API routes and
+background tasks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hookline.store.migrations import MigrationSource
+from hookline.types import IncomingEvent
+
+if TYPE_CHECKING:
+    import typer
+    from starlette.routing import BaseRoute
+
+    from hookline.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer a receiver gives without storing anything (e.g. a verification handshake)."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class WebhookReceiver(ABC):
+    """Turns one HTTP request into an authenticated event, a Reply, or a Rejection (raised)."""
+
+    provider: str
+    path: str
+    # Request headers worth keeping with the event, lower-case.
+    stored_headers: tuple[str, ...] = ("content-type", "user-agent", "x-forwarded-for", "x-real-ip")
+
+    @abstractmethod
+    async def parse(self, headers: Mapping[str, str], body: bytes, received_at: float) -> IncomingEvent | Reply:
+        """Authenticate and describe the event; raise hookline.types.Rejection to refuse it."""
+
+    def event_label(self, event: str) -> str:
+        """The metrics label for an event type: unknown types collapse so labels stay bounded."""
+        return event
+
+
+class Provider(ABC):
+    name: str
+
+    def migrations(self) -> MigrationSource | None:
+        return None
+
+    def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
+        return []
+
+    def register_cli(self, app: typer.Typer) -> None:
+        """Add this provider's sub-commands to the root CLI."""
+
+    def register_simulator(self, simulate: typer.Typer) -> None:
+        """Add `hookline simulate <provider>` when the provider ships a local simulator."""
+
+    def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        return []
+
+    def background_tasks(self, runtime: Runtime) -> list[Callable[[], Awaitable[None]]]:
+        """Long-running coroutines started with `serve` (e.g. a watchdog) and cancelled at shutdown."""
+        return []

@@ -1,0 +1,47 @@
+"""The Runtime: what a running hookline process holds (settings, database, writer, metrics, providers).
+
+Providers receive it in their hooks, so they never reach for globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookline.config import Settings
+from hookline.ingest.committer import Committer
+from hookline.metrics import Metrics
+from hookline.providers.base import Provider
+from hookline.providers.registry import providers as registered_providers
+from hookline.store.engine import Database
+from hookline.store.migrations import MigrationSource, core_source
+
+
+def migration_sources(provs: tuple[Provider, ...] | None = None) -> list[MigrationSource]:
+    """Core first, then each provider's own migrations."""
+    sources = [core_source()]
+    for p in provs if provs is not None else registered_providers():
+        src = p.migrations()
+        if src is not None:
+            sources.append(src)
+    return sources
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    metrics: Metrics
+    committer: Committer
+    providers: tuple[Provider, ...]
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    # Free-form slots where subsystems keep their per-process state (e.g. a provider's token cache).
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        db = Database(settings.database_url)
+        metrics = Metrics()
+        committer = Committer(db, batch_max=settings.commit_batch_max, on_batch=metrics.observe_batch)
+        return cls(settings, db, metrics, committer, registered_providers())

@@ -1,0 +1,1 @@
+"""Storage: one schema, two engines (SQLite embedded default, PostgreSQL for scale-out)."""

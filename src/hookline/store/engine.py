@@ -1,0 +1,170 @@
+"""Database URLs, connections and the small dialect differences between SQLite and PostgreSQL.
+
+SQL in hookline is written once with `?` placeholders; `Connection.execute` rewrites them to `%s`
+for psycopg. Keep literal `?` and `%` out of SQL text (pass them as parameters).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Dialect = Literal["sqlite", "postgresql"]
+Params = Sequence[Any] | None
+
+
+class DatabaseError(Exception):
+    """A database could not be reached or used; the message names no secret."""
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    dialect: Dialect
+    url: str
+    path: Path | None = None  # SQLite only
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseURL:
+        if url.startswith("sqlite:///"):
+            raw = url[len("sqlite:///") :]
+            if not raw:
+                raise ValueError("sqlite URL needs a path: sqlite:///data/hookline.sqlite3")
+            return cls("sqlite", url, Path(raw))
+        if url.startswith(("postgresql://", "postgres://")):
+            return cls("postgresql", url)
+        raise ValueError("database URL must start with sqlite:/// or postgresql://")
+
+    def redacted(self) -> str:
+        """The URL with any password replaced, safe for logs and errors."""
+        return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", self.url)
+
+
+def _to_pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class Connection:
+    """A thin wrapper giving both drivers the same execute/fetch surface."""
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Params = None) -> Any:
+        if self.dialect == "postgresql":
+            return self.raw.execute(_to_pg(sql), params)
+        return self.raw.execute(sql, params or ())
+
+    def fetchone(self, sql: str, params: Params = None) -> Any:
+        return self.execute(sql, params).fetchone()
+
+    def fetchall(self, sql: str, params: Params = None) -> list[Any]:
+        return list(self.execute(sql, params).fetchall())
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        row = self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    def executescript(self, script: str) -> None:
+        if self.dialect == "postgresql":
+            self.raw.execute(script)
+        else:
+            self.raw.executescript(script)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction; SQLite takes the write lock at BEGIN so it never has to upgrade."""
+        if self.dialect == "postgresql":
+            with self.raw.transaction():
+                yield self
+            return
+        self.raw.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect_sqlite(path: Path, *, writer: bool = False) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves (autocommit otherwise).
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    if writer:
+        conn.execute("PRAGMA wal_autocheckpoint=4000")
+    return conn
+
+
+def connect_postgres(url: str) -> Any:
+    import psycopg
+
+    try:
+        return psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"cannot connect to PostgreSQL at {DatabaseURL.parse(url).redacted()}") from exc
+
+
+class Database:
+    """Connections for one database URL: `connect()` for a dedicated one, `connection()` from a pool."""
+
+    def __init__(self, url: str) -> None:
+        self.url = DatabaseURL.parse(url)
+        self.dialect: Dialect = self.url.dialect
+        self._local = threading.local()
+        self._pool: Any = None
+        self._lock = threading.Lock()
+
+    def connect(self, *, writer: bool = False) -> Connection:
+        """A new connection owned by the caller (close it)."""
+        if self.dialect == "sqlite":
+            assert self.url.path is not None
+            return Connection(connect_sqlite(self.url.path, writer=writer), "sqlite")
+        return Connection(connect_postgres(self.url.url), "postgresql")
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A pooled connection for short reads and writes (autocommit unless in `transaction()`)."""
+        if self.dialect == "sqlite":
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self.connect()
+                self._local.conn = conn
+            yield conn
+            return
+        pool = self._get_pool()
+        with pool.connection() as raw:
+            yield Connection(raw, "postgresql")
+
+    def _get_pool(self) -> Any:
+        with self._lock:
+            if self._pool is None:
+                from psycopg_pool import ConnectionPool
+
+                self._pool = ConnectionPool(
+                    self.url.url, min_size=1, max_size=10, kwargs={"autocommit": True}, open=True
+                )
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

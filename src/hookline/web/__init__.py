@@ -1,0 +1,1 @@
+"""The admin JSON API, health endpoints and (later) the dashboard."""
