@@ -15,7 +15,10 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.received = Counter(
-            "hookline_events_received", "Events accepted (new and duplicates)", ["provider", "event"], registry=r
+            "hookline_events_received",
+            "Events accepted (new and duplicates)",
+            ["provider", "event"],
+            registry=r,
         )
         self.rejected = Counter(
             "hookline_events_rejected", "Requests refused by a receiver", ["provider", "reason"], registry=r
@@ -27,7 +30,10 @@ class Metrics:
             "hookline_commit_batch_size", "Events per group commit", buckets=BATCH_BUCKETS, registry=r
         )
         self.commit_seconds = Histogram(
-            "hookline_commit_seconds", "Time to write and commit one batch", buckets=LATENCY_BUCKETS, registry=r
+            "hookline_commit_seconds",
+            "Time to write and commit one batch",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.ack_latency = Histogram(
             "hookline_ack_latency_seconds",

@@ -9,6 +9,7 @@ and throughput grows with load instead of being capped by one fsync per request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -107,10 +108,9 @@ class Committer:
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
-            try:
+            # Already broken; a new one is made for the next batch.
+            with contextlib.suppress(Exception):
                 self._conn.close()
-            except Exception:  # noqa: S110 - the connection is already broken; a new one is made next batch
-                pass
             self._conn = None
 
 

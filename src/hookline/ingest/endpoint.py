@@ -11,7 +11,16 @@ import time
 import structlog
 
 from hookline.ingest.committer import CommitFailed
-from hookline.ingest.http import BodyTooLarge, ClientGone, Receive, Scope, Send, header_map, read_body, send_json
+from hookline.ingest.http import (
+    BodyTooLarge,
+    ClientGone,
+    Receive,
+    Scope,
+    Send,
+    header_map,
+    read_body,
+    send_json,
+)
 from hookline.providers.base import Reply, WebhookReceiver
 from hookline.runtime import Runtime
 from hookline.types import Rejection
@@ -63,7 +72,10 @@ class WebhookEndpoint:
         except CommitFailed:
             self.runtime.metrics.rejected.labels(provider=self.provider, reason="unavailable").inc()
             await send_json(
-                send, 503, {"error": "unavailable", "message": "event log unavailable, retry"}, {"retry-after": "5"}
+                send,
+                503,
+                {"error": "unavailable", "message": "event log unavailable, retry"},
+                {"retry-after": "5"},
             )
             return
         self.runtime.metrics.received.labels(

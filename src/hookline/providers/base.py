@@ -8,7 +8,7 @@ background tasks.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,9 @@ class WebhookReceiver(ABC):
     stored_headers: tuple[str, ...] = ("content-type", "user-agent", "x-forwarded-for", "x-real-ip")
 
     @abstractmethod
-    async def parse(self, headers: Mapping[str, str], body: bytes, received_at: float) -> IncomingEvent | Reply:
+    async def parse(
+        self, headers: Mapping[str, str], body: bytes, received_at: float
+    ) -> IncomingEvent | Reply:
         """Authenticate and describe the event; raise hookline.types.Rejection to refuse it."""
 
     def event_label(self, event: str) -> str:
@@ -66,6 +68,6 @@ class Provider(ABC):
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
         return []
 
-    def background_tasks(self, runtime: Runtime) -> list[Callable[[], Awaitable[None]]]:
+    def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Long-running coroutines started with `serve` (e.g. a watchdog) and cancelled at shutdown."""
         return []

@@ -96,7 +96,8 @@ def _meta(row: Sequence[Any]) -> dict[str, Any]:
 
 def list_events(conn: Connection, flt: EventFilter, limit: int) -> list[dict[str, Any]]:
     """Newest first, metadata only."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     for column, value in (("provider", flt.provider), ("event", flt.event), ("account", flt.account)):
         if value is not None:
             where.append(f"{column} = ?")

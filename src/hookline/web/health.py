@@ -24,10 +24,14 @@ def routes(runtime: Runtime) -> list[Route]:
         try:
             waiting = await run_in_threadpool(_pending)
         except Exception as exc:
-            return JSON({"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
-                        status_code=503)
+            return JSON(
+                {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
+                status_code=503,
+            )
         if waiting:
-            return JSON({"status": "unavailable", "database": "ok", "pending_migrations": waiting}, status_code=503)
+            return JSON(
+                {"status": "unavailable", "database": "ok", "pending_migrations": waiting}, status_code=503
+            )
         return JSON({"status": "ok", "database": "ok", "pending_migrations": 0})
 
     async def metrics(request: Request) -> Response:

@@ -11,7 +11,9 @@ from rich.table import Table
 from hookline.clitools import console, fail, open_database
 
 app = typer.Typer(help="Aircall: webhook tokens, event catalog, accounts and webhooks.", no_args_is_help=True)
-token_app = typer.Typer(help="Webhook tokens that authenticate incoming Aircall events.", no_args_is_help=True)
+token_app = typer.Typer(
+    help="Webhook tokens that authenticate incoming Aircall events.", no_args_is_help=True
+)
 app.add_typer(token_app, name="token")
 
 
@@ -70,7 +72,9 @@ def token_remove(token: str = typer.Argument(..., help="The token to stop accept
 
 @app.command("catalog")
 def catalog_cmd(
-    asyncapi: bool = typer.Option(False, "--asyncapi", help="Print an AsyncAPI document of the receive channel"),
+    asyncapi: bool = typer.Option(
+        False, "--asyncapi", help="Print an AsyncAPI document of the receive channel"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Every Aircall event type hookline knows, with its resource family."""
@@ -82,8 +86,15 @@ def catalog_cmd(
         print(json.dumps(asyncapi_document(), indent=2))
         return
     if as_json:
-        print(json.dumps([{"event": t.name, "family": t.family, "description": t.description}
-                          for t in CATALOG.values()], indent=2))
+        print(
+            json.dumps(
+                [
+                    {"event": t.name, "family": t.family, "description": t.description}
+                    for t in CATALOG.values()
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table("event", "family", "description")
     for t in CATALOG.values():

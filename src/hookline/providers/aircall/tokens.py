@@ -50,7 +50,8 @@ class TokenStore:
             conn.execute(
                 "INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_sha256) DO UPDATE"
-                " SET account = excluded.account, webhook_id = COALESCE(excluded.webhook_id, aircall_tokens.webhook_id)",
+                " SET account = excluded.account,"
+                " webhook_id = COALESCE(excluded.webhook_id, aircall_tokens.webhook_id)",
                 (digest(token), mask(token), account, webhook_id, time.time()),
             )
         return existed is None
@@ -62,7 +63,9 @@ class TokenStore:
 
     def remove_webhook(self, webhook_id: str) -> int:
         with self.db.connection() as conn:
-            return int(conn.execute("DELETE FROM aircall_tokens WHERE webhook_id = ?", (webhook_id,)).rowcount)
+            return int(
+                conn.execute("DELETE FROM aircall_tokens WHERE webhook_id = ?", (webhook_id,)).rowcount
+            )
 
     def entries(self, account: str | None = None) -> list[TokenEntry]:
         sql = "SELECT hint, account, webhook_id, created_at, token_sha256 FROM aircall_tokens"

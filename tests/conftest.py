@@ -1,0 +1,65 @@
+"""Shared fixtures. Every behaviour runs on both engines: the `database_url` fixture is parametrized."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hookline.runtime import migration_sources
+from hookline.store import migrations
+from hookline.store.engine import Database
+from tests.support import Server, drop_pg_schema, new_pg_schema
+
+ENGINES = [e for e in os.environ.get("HOOKLINE_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the engine under test."""
+    if engine == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hookline.sqlite3'}"
+        return
+    schema, url = new_pg_schema()
+    try:
+        yield url
+    finally:
+        drop_pg_schema(schema)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated database."""
+    database = Database(database_url)
+    migrations.upgrade(database, migration_sources())
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture
+def start_server(db: Database, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start `hookline serve` subprocesses on the migrated test database; all are stopped afterwards."""
+    started: list[Server] = []
+
+    def start(env: dict[str, str] | None = None, args: tuple[str, ...] = (), port: int = 0) -> Server:
+        server = Server(database_url, tmp_path / f"server-{len(started)}.log", dict(env or {}), args, port)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., Server]) -> Server:
+    return start_server()

@@ -1,0 +1,138 @@
+"""Real things for tests: PostgreSQL schemas, the hookline server as a subprocess, the CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+PG_URL = os.environ.get("HOOKLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN_TOKEN = "test-admin-token-0123456789"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def new_pg_schema() -> tuple[str, str]:
+    """A fresh, empty schema; returns (schema, database URL whose search_path is that schema)."""
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    return schema, f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_pg_schema(schema: str) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def base_env(database_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
+    env.update(
+        HOOKLINE_DATABASE_URL=database_url,
+        HOOKLINE_ADMIN_TOKEN=ADMIN_TOKEN,
+        HOOKLINE_LOG_FORMAT="json",
+        PYTHONUNBUFFERED="1",
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str,
+    database_url: str,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hookline", *args],
+        env=base_env(database_url, env),
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+@dataclass
+class Server:
+    """`hookline serve` running in a subprocess on 127.0.0.1."""
+
+    database_url: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> Server:
+        self.port = self.port or free_port()
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hookline", "serve", "--port", str(self.port), *self.args],
+            env=base_env(self.database_url, self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not start:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code = self.proc.returncode
+        self.proc = None
+        return code
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no flush."""
+        self.stop(signal.SIGKILL)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10, **kwargs)
+
+    def admin(self) -> httpx.Client:
+        return self.client(headers={"authorization": f"Bearer {ADMIN_TOKEN}"})

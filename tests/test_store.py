@@ -1,0 +1,83 @@
+"""The event log and migrations, directly on both engines."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from hookline.runtime import migration_sources
+from hookline.store import events as event_log
+from hookline.store import migrations
+from hookline.store.engine import Database
+from hookline.types import IncomingEvent
+
+
+def make(key: str, account: str = "acme", body: bytes = b"{}") -> IncomingEvent:
+    return IncomingEvent("aircall", account, "call.created", key, body, time.time(), resource="call")
+
+
+def test_migrations_are_recorded_and_idempotent(db: Database) -> None:
+    assert migrations.upgrade(db, migration_sources()) == []
+    assert migrations.pending(db, migration_sources()) == []
+    with db.connection() as conn:
+        components = {c for (c,) in conn.fetchall("SELECT component FROM schema_migrations")}
+    assert {"core", "aircall"} <= components
+
+
+def test_append_batch_dedups_within_and_across_batches(db: Database) -> None:
+    conn = db.connect(writer=True)
+    try:
+        first = event_log.append_batch(conn, [make("a"), make("b"), make("a"), make("a", account="other")])
+        assert [r.duplicate for r in first] == [False, False, True, False]
+        assert first[0].id == first[2].id
+        second = event_log.append_batch(conn, [make("b"), make("c")])
+        assert second[0].id == first[1].id and second[0].duplicate and not second[1].duplicate
+        assert event_log.count_events(conn) == 4
+        meta, body = event_log.get_event(conn, first[0].id) or ({}, b"")
+        assert meta["duplicate_count"] == 1 and body == b"{}"
+    finally:
+        conn.close()
+
+
+def test_hooks_run_in_the_same_transaction(db: Database) -> None:
+    conn = db.connect(writer=True)
+
+    def failing_hook(c, events, results) -> None:
+        raise RuntimeError("boom")
+
+    try:
+        with contextlib.suppress(RuntimeError):
+            event_log.append_batch(conn, [make("x")], [failing_hook])
+        assert event_log.count_events(conn) == 0  # rolled back with the hook
+        seen = []
+        event_log.append_batch(conn, [make("y")], [lambda c, e, r: seen.extend(x.id for x in r)])
+        assert len(seen) == 1
+    finally:
+        conn.close()
+
+
+def test_binary_body_is_kept_byte_for_byte(db: Database) -> None:
+    raw = bytes(range(256)) * 4
+    conn = db.connect(writer=True)
+    try:
+        (res,) = event_log.append_batch(conn, [make("bin", body=raw)])
+        found = event_log.get_event(conn, res.id)
+        assert found is not None and found[1] == raw
+    finally:
+        conn.close()
+
+
+def test_list_filters_and_cursor(db: Database) -> None:
+    conn = db.connect(writer=True)
+    try:
+        event_log.append_batch(
+            conn, [make(f"k{i}", account="acme" if i % 2 else "globex") for i in range(10)]
+        )
+        everything = event_log.list_events(conn, event_log.EventFilter(), 100)
+        assert [e["id"] for e in everything] == sorted((e["id"] for e in everything), reverse=True)
+        acme = event_log.list_events(conn, event_log.EventFilter(account="acme"), 100)
+        assert len(acme) == 5 and {e["account"] for e in acme} == {"acme"}
+        page = event_log.list_events(conn, event_log.EventFilter(before_id=everything[3]["id"]), 3)
+        assert [e["id"] for e in page] == [e["id"] for e in everything[4:7]]
+    finally:
+        conn.close()
