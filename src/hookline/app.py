@@ -15,8 +15,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.config import Settings
 from hookline.ingest.endpoint import WebhookEndpoint
+from hookline.pipeline.loops import LoopGroup
 from hookline.runtime import Runtime
-from hookline.web import events_api, health
+from hookline.web import events_api, health, jobs_api
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
 from hookline.web.responses import JSON, error
@@ -61,13 +62,17 @@ def create_app(settings: Settings) -> HooklineApp:
         for receiver in provider.receivers(runtime):
             webhooks[receiver.path] = WebhookEndpoint(receiver, runtime)
 
-    routes: list[Any] = [*health.routes(runtime), *events_api.routes(runtime)]
+    routes: list[Any] = [*health.routes(runtime), *events_api.routes(runtime), *jobs_api.routes(runtime)]
     for provider in runtime.providers:
         routes.extend(provider.api_routes(runtime))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.committer.start()
+        # The pipeline's loops (the job worker...) run here unless `serve --no-worker`.
+        loops = LoopGroup(runtime) if settings.worker else None
+        if loops is not None:
+            loops.start()
         for provider in runtime.providers:
             for task in provider.background_tasks(runtime):
                 runtime.tasks.append(asyncio.create_task(task(), name=f"{provider.name}-background"))
@@ -75,6 +80,8 @@ def create_app(settings: Settings) -> HooklineApp:
         try:
             yield
         finally:
+            if loops is not None:
+                await loops.stop()  # finish the batch in hand (or hand it back) before the rest goes
             for t in runtime.tasks:
                 t.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)

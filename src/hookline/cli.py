@@ -9,6 +9,7 @@ import typer
 
 from hookline import __version__
 from hookline.clitools import console, fail, open_database, settings
+from hookline.pipeline.cli import register as register_pipeline_cli
 from hookline.providers.registry import providers
 
 app = typer.Typer(
@@ -29,6 +30,9 @@ def serve(
     port: int | None = typer.Option(None, help="Port to listen on [HOOKLINE_PORT, default 8080]"),
     certfile: str | None = typer.Option(None, help="TLS certificate (PEM); serve https directly"),
     keyfile: str | None = typer.Option(None, help="TLS private key (PEM)"),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Do not run a pipeline worker in this process [HOOKLINE_WORKER=false]"
+    ),
 ) -> None:
     """Serve the webhook receivers, the admin API and health endpoints."""
     import uvicorn
@@ -42,7 +46,7 @@ def serve(
     for path in (certfile, keyfile):
         if path and not os.path.isfile(path):
             fail(f"no such file: {path}")
-    cfg = settings(host=host, port=port)
+    cfg = settings(host=host, port=port, worker=False if no_worker else None)
     logconf.configure(cfg.log_format, cfg.log_level)
     db = open_database(cfg)
     generated = admin_token.ensure(db, cfg)
@@ -132,6 +136,7 @@ def version() -> None:
     console.print(__version__)
 
 
+register_pipeline_cli(app)
 for _provider in providers():
     _provider.register_cli(app)
     _provider.register_simulator(simulate_app)

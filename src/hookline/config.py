@@ -48,6 +48,21 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="The https URL providers reach this hookline at (used to recognise own webhooks)"
     )
+    # The pipeline worker (docs/pipeline.md).
+    worker: bool = Field(True, description="Run a pipeline worker inside `serve` (`serve --no-worker` overrides)")
+    worker_batch: int = Field(200, gt=0, le=5000, description="Most jobs a worker claims and processes at once")
+    worker_lease_seconds: float = Field(
+        30.0, gt=0, description="How long a claim holds its jobs; renewed while they run"
+    )
+    worker_job_timeout: float = Field(
+        120.0, gt=0, description="A batch running longer loses its lease renewals (and is taken over)"
+    )
+    worker_max_attempts: int = Field(10, gt=0, description="Attempts before a failing event's job is parked")
+    worker_backoff_seconds: float = Field(2.0, ge=0, description="First retry delay; doubles each attempt")
+    worker_backoff_max_seconds: float = Field(3600.0, ge=0, description="Longest retry delay")
+    worker_poll_seconds: float = Field(
+        1.0, gt=0, description="Idle poll interval under the wake-ups (retries coming due, expired leases)"
+    )
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -12,6 +12,9 @@ from typing import Any
 from hookline.config import Settings
 from hookline.ingest.committer import Committer
 from hookline.metrics import Metrics
+from hookline.pipeline import jobs
+from hookline.pipeline import migrations as pipeline_migrations
+from hookline.pipeline.wakeup import Doorbell
 from hookline.providers.base import Provider
 from hookline.providers.registry import providers as registered_providers
 from hookline.store.engine import Database
@@ -19,8 +22,8 @@ from hookline.store.migrations import MigrationSource, core_source
 
 
 def migration_sources(provs: tuple[Provider, ...] | None = None) -> list[MigrationSource]:
-    """Core first, then each provider's own migrations."""
-    sources = [core_source()]
+    """Core first (the event log, then the pipeline's jobs), then each provider's own migrations."""
+    sources = [core_source(), pipeline_migrations()]
     for p in provs if provs is not None else registered_providers():
         src = p.migrations()
         if src is not None:
@@ -36,6 +39,8 @@ class Runtime:
     committer: Committer
     providers: tuple[Provider, ...]
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    # Rung by the committer when it enqueued jobs, so an in-process worker starts at once.
+    doorbell: Doorbell = field(default_factory=Doorbell)
     # Free-form slots where subsystems keep their per-process state (e.g. a provider's token cache).
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -44,4 +49,7 @@ class Runtime:
         db = Database(settings.database_url)
         metrics = Metrics()
         committer = Committer(db, batch_max=settings.commit_batch_max, on_batch=metrics.observe_batch)
-        return cls(settings, db, metrics, committer, registered_providers())
+        runtime = cls(settings, db, metrics, committer, registered_providers())
+        # Every new event gets its job in the transaction that stores it (the log is the queue).
+        committer.in_transaction.append(jobs.enqueue_hook(runtime.doorbell.ring))
+        return runtime

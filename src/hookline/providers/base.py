@@ -1,8 +1,8 @@
 """The Provider interface: what a provider plugs into the core.
 
 The core never names a provider. It asks each registered provider, through these hooks (named for
-when they are used), for its webhook receivers, migrations, CLI commands, admin API routes and
-background tasks.
+when they are used), for its webhook receivers, migrations, CLI commands, admin API routes,
+event handlers (run by pipeline workers) and background tasks.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import typer
     from starlette.routing import BaseRoute
 
+    from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
 
 
@@ -66,6 +67,10 @@ class Provider(ABC):
         """Add `hookline simulate <provider>` when the provider ships a local simulator."""
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        return []
+
+    def handlers(self, runtime: Runtime) -> list[EventHandler]:
+        """What pipeline workers run on this provider's events (projections, ...), in this order."""
         return []
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:

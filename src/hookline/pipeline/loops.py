@@ -1,0 +1,129 @@
+"""The long-running loops of the pipeline, run by `serve` (in-process) and by `hookline worker`.
+
+LOOPS is the list to extend: a factory gets the Runtime and returns a coroutine function that runs
+until its `stop` event is set (finishing or handing back the work it holds), or raises
+LoopUnavailable when it cannot run in this process. The job worker is the first; the delivery
+dispatcher registers next to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any, TextIO
+
+import structlog
+
+from hookline.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+LoopFactory = Callable[[Runtime], Loop]
+
+
+class LoopUnavailable(Exception):
+    """This loop cannot run in this process; the message says why."""
+
+
+class _FileLock:
+    """An exclusive flock, released by the kernel if the process dies."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._file: TextIO | None = None
+
+    def acquire(self) -> bool:
+        f = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the lock
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            return False
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        self._file = f
+        return True
+
+    def holder(self) -> str:
+        with contextlib.suppress(OSError), open(self.path) as f:
+            return f.read().strip() or "?"
+        return "?"
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def worker_loop(runtime: Runtime) -> Loop:
+    """The job worker. On SQLite only one per database file (one writer is the point of SQLite)."""
+    from hookline.pipeline.worker import Worker
+
+    lock: _FileLock | None = None
+    if runtime.db.dialect == "sqlite":
+        assert runtime.db.url.path is not None
+        lock = _FileLock(f"{runtime.db.url.path}-worker.lock")
+        if not lock.acquire():
+            raise LoopUnavailable(
+                f"another worker (pid {lock.holder()}) already processes {runtime.db.url.path};"
+                " SQLite takes one worker per database file"
+            )
+    worker = Worker(runtime)
+
+    async def run(stop: asyncio.Event) -> None:
+        try:
+            await worker.run(stop)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    return run
+
+
+LOOPS: list[LoopFactory] = [worker_loop]
+
+
+class LoopGroup:
+    """Starts the loops as tasks; `stop()` asks them to finish, then cancels the ones that do not."""
+
+    def __init__(self, runtime: Runtime, factories: list[LoopFactory] | None = None) -> None:
+        self.runtime = runtime
+        self.factories = LOOPS if factories is None else factories
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self, *, strict: bool = False) -> list[str]:
+        """Start every loop that can run here; returns why the others cannot (raises if `strict`)."""
+        skipped = []
+        for factory in self.factories:
+            try:
+                loop = factory(self.runtime)
+            except LoopUnavailable as exc:
+                if strict:
+                    self.stop_event.set()
+                    raise
+                log.warning("loop not started", loop=factory.__name__, reason=str(exc))
+                skipped.append(str(exc))
+                continue
+            self.tasks.append(asyncio.create_task(loop(self.stop_event), name=factory.__name__))
+        return skipped
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        if not self.tasks:
+            return
+        _, pending = await asyncio.wait(self.tasks, timeout=timeout)
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def wait(self) -> None:
+        """Until every loop has ended (they end when stopped)."""
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
