@@ -10,7 +10,9 @@ from hookline.store.migrations import MigrationSource
 
 if TYPE_CHECKING:
     import typer
+    from starlette.routing import BaseRoute
 
+    from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
 
 
@@ -27,6 +29,16 @@ class AircallProvider(Provider):
         cache = TokenCache(runtime.db, runtime.settings.token_cache_seconds)
         runtime.state["aircall.tokens"] = cache
         return [AircallReceiver(cache)]
+
+    def handlers(self, runtime: Runtime) -> list[EventHandler]:
+        from hookline.providers.aircall.projections import AircallProjections
+
+        return [AircallProjections()]
+
+    def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        from hookline.providers.aircall import projections_api
+
+        return projections_api.routes(runtime)
 
     def register_cli(self, app: typer.Typer) -> None:
         from hookline.providers.aircall.cli import app as aircall_app
