@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 import typer
@@ -35,6 +36,7 @@ def serve(
 
     from hookline import log as logconf
     from hookline.app import create_app
+    from hookline.store.engine import AlreadyServing, hold_sqlite_lock
     from hookline.web import admin_token
 
     if bool(certfile) != bool(keyfile):
@@ -45,13 +47,16 @@ def serve(
     cfg = settings(host=host, port=port)
     logconf.configure(cfg.log_format, cfg.log_level)
     db = open_database(cfg)
+    if db.url.path is not None:
+        try:
+            lock = hold_sqlite_lock(db.url.path)  # noqa: F841 - held while serving
+        except AlreadyServing as exc:
+            fail(str(exc))
     generated = admin_token.ensure(db, cfg)
     db.close()
     if generated:
         # Shown once; only its digest is stored. `hookline admin-token --reset` makes a new one.
         print(f"admin token (shown once, keep it): {generated}", flush=True)
-    scheme = "https" if certfile else "http"
-    console.print(f"hookline {__version__} listening on {scheme}://{cfg.host}:{cfg.port}", highlight=False)
     config = uvicorn.Config(
         create_app(cfg),
         host=cfg.host,
@@ -65,10 +70,18 @@ def serve(
         ssl_keyfile=keyfile,
         timeout_graceful_shutdown=10,
     )
+    # Bind here rather than in uvicorn so that a taken port is a clear message and exit 1.
+    family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        uvicorn.Server(config).run()
+        sock.bind((cfg.host, cfg.port))
     except OSError as exc:
+        sock.close()
         fail(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}")
+    scheme = "https" if certfile else "http"
+    console.print(f"hookline {__version__} listening on {scheme}://{cfg.host}:{cfg.port}", highlight=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @db_app.command("upgrade")

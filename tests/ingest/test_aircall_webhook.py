@@ -17,9 +17,7 @@ TOKEN = "aircall-webhook-token-0001"
 OTHER_TOKEN = "aircall-webhook-token-0002"
 
 
-def envelope(
-    event: str = "call.created", call_id: int = 101, ts: int = 1_763_900_000, token: str = TOKEN
-) -> dict:
+def envelope(event: str = "call.created", call_id: int = 101, ts: int = 1_763_900_000, token: str = TOKEN) -> dict:
     return {
         "resource": event.split(".")[0],
         "event": event,
@@ -239,3 +237,18 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+def test_unwritable_log_answers_503_and_recovers(db: Database, server: Server) -> None:
+    """Never a 2xx for what was not stored: with the table gone the answer is 503, then it heals."""
+    register(db)
+    with server.client() as c:
+        assert c.post("/aircall/webhook", json=envelope(call_id=1)).status_code == 200
+        with db.connection() as conn:
+            conn.execute("ALTER TABLE events RENAME TO events_away")
+        r = c.post("/aircall/webhook", json=envelope(call_id=2))
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and r.json()["error"] == "unavailable"
+        with db.connection() as conn:
+            conn.execute("ALTER TABLE events_away RENAME TO events")
+        assert c.post("/aircall/webhook", json=envelope(call_id=3)).status_code == 200
+    assert [row[5] for row in stored(db)] == ["1", "3"]
