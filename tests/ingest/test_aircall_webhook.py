@@ -252,3 +252,18 @@ def test_unwritable_log_answers_503_and_recovers(db: Database, server: Server) -
             conn.execute("ALTER TABLE events_away RENAME TO events")
         assert c.post("/aircall/webhook", json=envelope(call_id=3)).status_code == 200
     assert [row[5] for row in stored(db)] == ["1", "3"]
+
+
+def test_a_realistic_sample_of_every_catalog_type_is_stored_as_known(db: Database, server: Server) -> None:
+    from hookline.providers.aircall.catalog import CATALOG
+    from hookline.providers.aircall.samples import sample_event
+
+    register(db)
+    with server.client() as c:
+        for name in CATALOG:
+            r = c.post("/aircall/webhook", json=sample_event(name, token=TOKEN))
+            assert r.status_code == 200, (name, r.text)
+    with db.connection() as conn:
+        rows = conn.fetchall("SELECT event, known FROM events")
+    assert sorted(e for e, _ in rows) == sorted(CATALOG) and all(bool(k) for _, k in rows)
+    assert len(CATALOG) == 69
