@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from hookline import __version__
 from hookline.clitools import console, fail, open_database, settings
 from hookline.providers.registry import providers
+
+if TYPE_CHECKING:
+    from hookline.store.engine import Database
+    from hookline.store.migrations import Migration
 
 app = typer.Typer(
     help="hookline: webhooks from SaaS tools as a dependable data source.",
@@ -84,9 +89,8 @@ def serve(
     uvicorn.Server(config).run(sockets=[sock])
 
 
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply pending migrations (the way to migrate PostgreSQL)."""
+def _migrate(apply: bool) -> tuple[Database, list[Migration]]:
+    """Apply (or only list) pending migrations of the configured database, failing with a message."""
     from hookline.runtime import migration_sources
     from hookline.store import migrations
     from hookline.store.engine import Database, DatabaseError
@@ -94,9 +98,16 @@ def db_upgrade() -> None:
     cfg = settings()
     try:
         db = Database(cfg.database_url)
-        ran = migrations.upgrade(db, migration_sources())
+        run = migrations.upgrade if apply else migrations.pending
+        return db, run(db, migration_sources())
     except (ValueError, DatabaseError) as exc:
         fail(str(exc))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (the way to migrate PostgreSQL)."""
+    db, ran = _migrate(apply=True)
     for m in ran:
         console.print(f"applied {m.component} {m.version:04d}_{m.name}", highlight=False)
     console.print(f"schema current ({len(ran)} applied) on {db.url.redacted()}", highlight=False)
@@ -105,16 +116,7 @@ def db_upgrade() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Show pending migrations; exits 1 when the schema is not current."""
-    from hookline.runtime import migration_sources
-    from hookline.store import migrations
-    from hookline.store.engine import Database, DatabaseError
-
-    cfg = settings()
-    try:
-        db = Database(cfg.database_url)
-        waiting = migrations.pending(db, migration_sources())
-    except (ValueError, DatabaseError) as exc:
-        fail(str(exc))
+    db, waiting = _migrate(apply=False)
     for m in waiting:
         console.print(f"pending {m.component} {m.version:04d}_{m.name}", highlight=False)
     if waiting:
