@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
@@ -267,3 +269,20 @@ def test_a_realistic_sample_of_every_catalog_type_is_stored_as_known(db: Databas
         rows = conn.fetchall("SELECT event, known FROM events")
     assert sorted(e for e, _ in rows) == sorted(CATALOG) and all(bool(k) for _, k in rows)
     assert len(CATALOG) == 69
+
+
+def test_serve_https_with_certfile_and_keyfile(db: Database, start_server, tmp_path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    register(db)
+    server = start_server(args=("--certfile", str(cert), "--keyfile", str(key)), ca=cert)
+    assert server.url.startswith("https://")
+    with server.client() as c:
+        assert c.post("/aircall/webhook", json=envelope()).status_code == 200
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"http://127.0.0.1:{server.port}/aircall/webhook", json=envelope(), timeout=3)
+    assert len(stored(db)) == 1
