@@ -47,9 +47,7 @@ def open_database(cfg: Settings | None = None) -> Database:
         else:
             waiting = migrations.pending(db, migration_sources())
             if waiting:
-                fail(
-                    f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`"
-                )
+                fail(f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`")
     except DatabaseError as exc:
         fail(str(exc))
     return db

@@ -11,9 +11,7 @@ from rich.table import Table
 from hookline.clitools import console, fail, open_database
 
 app = typer.Typer(help="Aircall: webhook tokens, event catalog, accounts and webhooks.", no_args_is_help=True)
-token_app = typer.Typer(
-    help="Webhook tokens that authenticate incoming Aircall events.", no_args_is_help=True
-)
+token_app = typer.Typer(help="Webhook tokens that authenticate incoming Aircall events.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
 
@@ -72,9 +70,7 @@ def token_remove(token: str = typer.Argument(..., help="The token to stop accept
 
 @app.command("catalog")
 def catalog_cmd(
-    asyncapi: bool = typer.Option(
-        False, "--asyncapi", help="Print an AsyncAPI document of the receive channel"
-    ),
+    asyncapi: bool = typer.Option(False, "--asyncapi", help="Print an AsyncAPI document of the receive channel"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Every Aircall event type hookline knows, with its resource family."""
@@ -88,10 +84,7 @@ def catalog_cmd(
     if as_json:
         print(
             json.dumps(
-                [
-                    {"event": t.name, "family": t.family, "description": t.description}
-                    for t in CATALOG.values()
-                ],
+                [{"event": t.name, "family": t.family, "description": t.description} for t in CATALOG.values()],
                 indent=2,
             )
         )
