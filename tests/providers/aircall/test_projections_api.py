@@ -1,0 +1,122 @@
+"""A real server on both engines: an out-of-order stream with duplicates in, the projections out."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from hookline.providers.aircall.tokens import TokenStore
+from hookline.store.engine import Database
+from tests.providers.aircall.callcenter import call_center_day, shuffled_with_duplicates
+from tests.support import Server
+
+TOKEN = "aircall-webhook-token-proj-01"
+
+
+def post_all(server: Server, bodies: list[dict[str, Any]]) -> None:
+    def post(chunk: list[dict[str, Any]]) -> None:
+        with server.client() as c:
+            for body in chunk:
+                assert c.post("/aircall/webhook", json=dict(body, token=TOKEN)).status_code == 200
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(post, [bodies[i::4] for i in range(4)]))
+
+
+def wait_processed(admin: httpx.Client, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = admin.get("/api/stats").json()
+        if stats["jobs"]["pending"] == 0 or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.05)
+
+
+def test_out_of_order_duplicates_then_the_api(db: Database, start_server) -> None:
+    TokenStore(db).add(TOKEN, "acme")
+    server = start_server()
+    day = call_center_day(7, calls=8)
+    post_all(server, shuffled_with_duplicates(day, random.Random(3), dup_rate=0.4))
+
+    admin = server.admin()
+    stats = wait_processed(admin)
+    assert stats["jobs"] == {"processed": len(day), "pending": 0, "running": 0, "parked": 0}
+    assert stats["events"]["received"] == len(day) and stats["events"]["duplicates"] > 0
+    assert stats["lag_seconds"] == 0
+
+    by_call: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for e in day:
+        if e["event"].startswith("call."):
+            by_call[e["data"]["id"]].append(e)
+    page1 = admin.get("/api/calls", params={"limit": 5}).json()
+    page2 = admin.get("/api/calls", params={"limit": 5, "cursor": page1["next_cursor"]}).json()
+    calls = page1["calls"] + page2["calls"]
+    assert page2["next_cursor"] is None and sorted(c["id"] for c in calls) == sorted(by_call)
+    for call in calls:
+        events = by_call[call["id"]]
+        ended = next(e for e in events if e["event"] == "call.ended")["data"]
+        assert call["status"] == "done" and call["ended_at"] == ended["ended_at"]
+        assert call["duration"] == ended["duration"] and call["answered_at"] == ended["answered_at"]
+        tagged = [e for e in events if e["event"] == "call.tagged"]
+        assert bool(call["tags"]) == bool(tagged)
+
+    answered = [c for c in calls if c["answered_at"] is not None]
+    missed = admin.get("/api/calls", params={"missed": "true"}).json()["calls"]
+    assert {c["id"] for c in missed} == {c["id"] for c in calls if c["answered_at"] is None}
+    agent = answered[0]["user"]["id"]
+    mine = admin.get("/api/calls", params={"user": agent, "status": "done"}).json()["calls"]
+    assert mine and all(c["user"]["id"] == agent for c in mine)
+    later = admin.get("/api/calls", params={"since": str(max(c["started_at"] for c in calls))}).json()["calls"]
+    assert len(later) == 1
+
+    detail = admin.get(f"/api/calls/{answered[0]['id']}").json()
+    # Everything received about the call: its call.* events and its three intelligence results.
+    assert len(detail["timeline"]) == len(by_call[answered[0]["id"]]) + 3
+    assert [t["timestamp"] for t in detail["timeline"]] == sorted(t["timestamp"] for t in detail["timeline"])
+    assert set(detail["intelligence"]) == {"transcription", "summary", "sentiment"}
+    assert detail["intelligence"]["transcription"][0]["data"]["content"]["utterances"]
+    assert detail["data"]["id"] == answered[0]["id"]
+
+    agents = admin.get("/api/agents").json()["agents"]
+    assert len(agents) == 3 and all(a["connected"] is False and a["last_seen"] for a in agents)
+    assert all(a["current_call_id"] is None for a in agents)  # every call is done
+    contacts = admin.get("/api/contacts").json()["contacts"]
+    deleted = {e["data"]["id"] for e in day if e["event"] == "contact.deleted"}
+    assert {c["id"] for c in contacts}.isdisjoint(deleted)
+    every = admin.get("/api/contacts", params={"include_deleted": "true"}).json()["contacts"]
+    assert {c["id"] for c in every if c["deleted"]} == deleted
+    numbers = admin.get("/api/numbers").json()["numbers"]
+    assert len(numbers) == 2 and all(n["open"] is False for n in numbers)
+    messages = admin.get("/api/messages", params={"limit": 2}).json()
+    rest = admin.get("/api/messages", params={"cursor": messages["next_cursor"]}).json()["messages"]
+    assert len(messages["messages"]) + len(rest) == 3
+    assert all(m["status"] == "delivered" for m in messages["messages"] + rest)
+
+
+def test_bad_queries_are_400_not_500(db: Database, server: Server) -> None:
+    admin = server.admin()
+    for path, params in [
+        ("/api/calls", {"limit": "abc"}),
+        ("/api/calls", {"limit": "0"}),
+        ("/api/calls", {"missed": "maybe"}),
+        ("/api/calls", {"since": "yesterday-ish"}),
+        ("/api/calls", {"user": "bob"}),
+        ("/api/calls", {"cursor": "-4"}),
+        ("/api/agents", {"include_deleted": "perhaps"}),
+        ("/api/messages", {"cursor": "garbage"}),
+        ("/api/messages", {"direction": "sideways"}),
+        ("/api/jobs", {"state": "sleeping"}),
+        ("/api/calls/abc", {}),
+        ("/api/jobs/abc", {}),
+    ]:
+        r = admin.get(path, params=params)
+        assert r.status_code == 400, (path, params, r.text)
+        assert r.json()["error"] in ("invalid_query", "invalid_id")
+    assert admin.get("/api/calls/123456").status_code == 404
+    assert admin.post("/api/jobs/99/retry").status_code == 404
+    assert server.client().get("/api/calls").status_code == 401
