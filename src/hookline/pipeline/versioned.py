@@ -38,16 +38,11 @@ class VersionedColumns:
     version: tuple[str, str, str] = ("v_ts", "v_rank", "v_key")
 
     @cached_property
-    def sql(self) -> str:
-        names = [*self.keys, *self.columns, *self.version]
+    def conflict(self) -> str:
         updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in (*self.columns, *self.version))
         new = ", ".join(f"excluded.{q(c)}" for c in self.version)
         old = ", ".join(f"{self.table}.{q(c)}" for c in self.version)
-        return (
-            f"INSERT INTO {self.table} ({', '.join(map(q, names))}) VALUES ({', '.join('?' * len(names))})"
-            f" ON CONFLICT ({', '.join(map(q, self.keys))}) DO UPDATE SET {updates}"
-            f" WHERE ({new}) > ({old})"
-        )
+        return f"ON CONFLICT ({', '.join(map(q, self.keys))}) DO UPDATE SET {updates} WHERE ({new}) > ({old})"
 
     def write(self, conn: Connection, rows: Iterable[Sequence[Any]]) -> int:
         """Upsert rows laid out as keys + columns + version; returns how many were sent."""
@@ -59,16 +54,43 @@ class VersionedColumns:
             if held is None or tuple(row[-3:]) > tuple(held[-3:]):
                 best[key] = row
         if best:
-            executemany(conn, self.sql, [best[k] for k in sorted(best)])
+            insert_many(conn, self.table, (*self.keys, *self.columns, *self.version),
+                        [best[k] for k in sorted(best)], self.conflict)
         return len(best)
 
 
-def executemany(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """One statement for many rows (psycopg pipelines them into one round trip)."""
+def insert_many(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+) -> None:
+    """INSERT many rows in one statement: executemany on SQLite (in-process, cheap); one statement
+    over arrays (unnest) on PostgreSQL, planned and executed once instead of once per row. Rows
+    must not repeat a conflict key (PostgreSQL refuses to update a row twice in one statement)."""
     if not rows:
         return
+    names = ", ".join(map(q, columns))
     if conn.dialect == "postgresql":
-        with conn.raw.cursor() as cur:
-            cur.executemany(sql.replace("?", "%s"), rows)
+        types = pg_column_types(conn, table)
+        arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no per-string escaping
+        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) AS u ({names}) {tail}"
+        conn.raw.execute(sql, [list(col) for col in zip(*rows, strict=True)])
     else:
-        conn.raw.executemany(sql, rows)
+        marks = ", ".join("?" * len(columns))
+        conn.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {tail}", rows)
+
+
+_pg_types: dict[str, dict[str, str]] = {}
+
+
+def pg_column_types(conn: Connection, table: str) -> dict[str, str]:
+    """Column types of a table, read once per process (the same in every schema: one set of migrations)."""
+    found = _pg_types.get(table)
+    if found is None:
+        rows = conn.fetchall(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped",
+            (table,),
+        )
+        if not rows:
+            raise LookupError(f"no table {table}")
+        found = _pg_types[table] = {str(name): str(kind) for name, kind in rows}
+    return found

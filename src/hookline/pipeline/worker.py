@@ -137,9 +137,15 @@ class Worker:
     def _connection(self) -> Connection:
         if self._conn is None:
             conn = self.runtime.db.connect()
+            # The worker's commits need not wait for the disk: a crash can lose the last ones, but
+            # each loses its job deletions with it (same transaction), so that work is simply redone.
+            # The log's own commits stay synchronous, and flush these along with them.
             if conn.dialect == "postgresql":
+                conn.execute("SET synchronous_commit = off")
                 # A statement stuck past the job timeout is cancelled instead of holding its claim.
                 conn.execute(f"SET statement_timeout = {int(self.job_timeout * 1000)}")
+            else:
+                conn.execute("PRAGMA synchronous = NORMAL")
             self._conn = conn
         return self._conn
 

@@ -6,6 +6,7 @@ for psycopg. Keep literal `?` and `%` out of SQL text (pass them as parameters).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
@@ -49,12 +50,50 @@ def _to_pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+class FairLock:
+    """A first-come, first-served lock (threading.Lock lets a releasing thread take it straight back)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._cond.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+
+_sqlite_write_locks: dict[str, FairLock] = {}
+_sqlite_write_locks_guard = threading.Lock()
+
+
+def sqlite_write_lock(path: Path) -> FairLock:
+    """The in-process queue for an SQLite file's write lock.
+
+    SQLite makes a blocked writer sleep and retry (1, 2, 5, 10... up to 100 ms), so two writers of one
+    process (the group committer and the pipeline worker) would pay those sleeps on every collision;
+    queueing in-process first, they hand the lock over at once and in turn.
+    """
+    key = str(path.resolve())
+    with _sqlite_write_locks_guard:
+        return _sqlite_write_locks.setdefault(key, FairLock())
+
+
 class Connection:
     """A thin wrapper giving both drivers the same execute/fetch surface."""
 
-    def __init__(self, raw: Any, dialect: Dialect) -> None:
+    def __init__(self, raw: Any, dialect: Dialect, write_lock: FairLock | None = None) -> None:
         self.raw = raw
         self.dialect = dialect
+        self.write_lock = write_lock
 
     def execute(self, sql: str, params: Params = None) -> Any:
         if self.dialect == "postgresql":
@@ -84,13 +123,14 @@ class Connection:
             with self.raw.transaction():
                 yield self
             return
-        self.raw.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            self.raw.execute("ROLLBACK")
-            raise
-        self.raw.execute("COMMIT")
+        with self.write_lock or contextlib.nullcontext():
+            self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            self.raw.execute("COMMIT")
 
     def close(self) -> None:
         self.raw.close()
@@ -132,7 +172,9 @@ class Database:
         """A new connection owned by the caller (close it)."""
         if self.dialect == "sqlite":
             assert self.url.path is not None
-            return Connection(connect_sqlite(self.url.path, writer=writer), "sqlite")
+            return Connection(
+                connect_sqlite(self.url.path, writer=writer), "sqlite", sqlite_write_lock(self.url.path)
+            )
         return Connection(connect_postgres(self.url.url), "postgresql")
 
     @contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from hookline.pipeline.handlers import EventHandler, StoredEvent, Unprocessable
-from hookline.pipeline.versioned import VersionedColumns, digest, executemany
+from hookline.pipeline.versioned import VersionedColumns, digest, insert_many
 from hookline.providers.aircall import catalog, ranks
 from hookline.providers.aircall import models as m
 from hookline.store.engine import Connection
@@ -72,10 +72,7 @@ MESSAGES = VersionedColumns(
      "contact_id", "user_id", "participants", "media_details", "created_at", "sent_at", "updated_at",
      "last_event", "data"),
 )
-_TIMELINE = (
-    'INSERT INTO aircall_call_timeline (account, call_id, event, "timestamp", event_id)'
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, call_id, event_id) DO NOTHING"
-)
+TIMELINE_COLUMNS = ("account", "call_id", "event", "timestamp", "event_id")
 GROUPS = (CALLS, INTELLIGENCE, USER_PROFILE, USER_PRESENCE, USER_WRAP_UP, USER_SEEN, CONTACTS, NUMBERS, TEAMS,
           TAGS, MESSAGES)
 TABLES = (
@@ -128,7 +125,9 @@ class Rows:
             if rows:
                 group.write(conn, rows)
         if self.timeline:
-            executemany(conn, _TIMELINE, sorted(set(self.timeline), key=lambda r: (r[0], r[1], r[4])))
+            unique = {(r[0], r[1], r[4]): r for r in self.timeline}
+            insert_many(conn, "aircall_call_timeline", TIMELINE_COLUMNS, [unique[k] for k in sorted(unique)],
+                        "ON CONFLICT (account, call_id, event_id) DO NOTHING")
 
 
 @dataclass(frozen=True, slots=True)
