@@ -120,3 +120,30 @@ def test_bad_queries_are_400_not_500(db: Database, server: Server) -> None:
     assert admin.get("/api/calls/123456").status_code == 404
     assert admin.post("/api/jobs/99/retry").status_code == 404
     assert server.client().get("/api/calls").status_code == 401
+
+
+def test_serve_no_worker_leaves_work_to_a_worker_process(db: Database, database_url: str, start_server) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, base_env
+
+    TokenStore(db).add(TOKEN, "acme")
+    server = start_server(args=("--no-worker",))
+    day = [e for e in call_center_day(3, calls=2) if e["event"].startswith("call.")]
+    post_all(server, day)
+    admin = server.admin()
+    time.sleep(1.5)  # more than a poll interval: nobody is processing
+    stats = admin.get("/api/stats").json()
+    assert stats["jobs"]["pending"] == len(day) and stats["lag_seconds"] > 1.0
+    assert admin.get("/api/calls").json()["calls"] == []
+
+    worker = subprocess.Popen([sys.executable, "-m", "hookline", "worker"], env=base_env(database_url),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        assert wait_processed(admin)["jobs"]["pending"] == 0
+        assert len(admin.get("/api/calls").json()["calls"]) == 2
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(15) == 0
