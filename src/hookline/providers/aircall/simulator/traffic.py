@@ -56,6 +56,7 @@ class Traffic:
         self.company = Company(state, account, rng, agents=agents, now=start)
         self.call_ids: list[int] = []
         self.events_emitted = 0
+        self.winding_down = False
         self._heap: list[tuple[float, int, Process]] = []
         self._seq = itertools.count()
         self._out: list[Emitted] = []
@@ -140,10 +141,16 @@ class Traffic:
         self.spawn(self._contact_edits())
         self.spawn(self._opening_hours())
 
+    def wind_down(self) -> None:
+        """No new calls or conversations from now on; those under way run to their end."""
+        self.winding_down = True
+
     def _arrivals(self, per_second: float, make: Callable[[], Process | None]) -> Process:
         """A Poisson stream: exponential gaps, one new actor per arrival."""
         while True:
             yield self.rng.expovariate(per_second)
+            if self.winding_down:
+                return
             process = make()
             if process is not None:
                 self.spawn(process)
