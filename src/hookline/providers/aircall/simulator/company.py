@@ -169,9 +169,12 @@ class Company:
         self.contacts.append(contact)
         self.state.add("contacts", contact, account=self.account)
 
-    def touch_contact(self, contact: Json, now: float, changes: Json) -> None:
-        contact.update(changes, updated_at=iso(now, millis=False))
-        self.state.update("contacts", contact["id"], contact)
+    def touch_contact(self, contact: Json, now: float, changes: Json) -> Json:
+        """A new version of the contact (calls made earlier keep the one they were made with)."""
+        updated = {**contact, **changes, "updated_at": iso(now, millis=False)}
+        self.contacts[self.contacts.index(contact)] = updated
+        self.state.update("contacts", contact["id"], updated)
+        return updated
 
     def set_presence(self, agent: Agent, event: str, substatus: str | None = None) -> None:
         agent.user.update(PRESENCE[event])
