@@ -35,6 +35,11 @@ def simulate_aircall(
     webhook: str | None = typer.Option(
         None, "--webhook", help="Create a webhook to this URL at start (all events) and print its token"
     ),
+    webhook_token: str | None = typer.Option(
+        None,
+        "--webhook-token",
+        help="The token of the --webhook webhook, so hookline can be told it before traffic starts [default: random]",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No status line every 10 s"),
 ) -> None:
     """Run a fake Aircall: its Public API, a call center's traffic, and webhook delivery to your URLs."""
@@ -44,6 +49,8 @@ def simulate_aircall(
         start_at = parse_time(start) if start else None
     except ValueError as exc:
         fail(str(exc))
+    if webhook_token is not None and (not webhook or not webhook_token.strip()):
+        fail("--webhook-token needs --webhook, and a non-empty token")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             _run(
@@ -60,6 +67,7 @@ def simulate_aircall(
                 api_id=api_id or secrets.token_hex(16),
                 api_token=api_token or secrets.token_hex(16),
                 webhook=webhook,
+                webhook_token=webhook_token,
                 quiet=quiet,
             )
         )
@@ -80,6 +88,7 @@ async def _run(
     api_id: str,
     api_token: str,
     webhook: str | None,
+    webhook_token: str | None,
     quiet: bool,
 ) -> None:
     from hookline.providers.aircall.fake_api import FakeAircallState, FakeApiError
@@ -112,6 +121,8 @@ async def _run(
         except FakeApiError as exc:
             await runner.cleanup()
             fail(f"--webhook: {exc.troubleshoot}")
+        if webhook_token:
+            created["token"] = webhook_token.strip()  # the stored webhook itself: deliveries carry it
     _banner(sim, base_url, api_id, api_token, created)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -147,7 +158,8 @@ def _banner(sim: Simulator, base_url: str, api_id: str, api_token: str, webhook:
     ]
     if webhook is not None:
         lines += [
-            f"Webhook {webhook['webhook_id']} -> {webhook['url']} (all events); let hookline accept it with:",
+            f"Webhook {webhook['webhook_id']} -> {webhook['url']} (all events), token {webhook['token']}.",
+            "Deliveries fail until hookline accepts that token (and 10 failures disable the webhook):",
             f"  hookline aircall token add {webhook['token']} --account sim --webhook-id {webhook['webhook_id']}",
         ]
     lines += [f"Stats: {base_url}/simulator/stats   calls: {base_url}/simulator/calls   Ctrl-C stops.", ""]
