@@ -247,6 +247,71 @@ def test_receiver_down_disables_the_webhook(db: Database, start_server: Callable
     _, stored_calls = stored(db)
     assert stored_calls < {str(i) for i in sim.call_ids}
 
+    # Receiver back, webhook re-enabled: new events flow again, the gap stays.
+    start_server(port=server.port)
+    state.set_webhook_active(hook_id, True)
+    gap = {str(i) for i in sim.call_ids} - stored_calls
+
+    async def resume() -> None:
+        async with sim:
+            await sim.run_for(120, step=5)
+
+    run(resume())
+    assert sim.stats()["delivered"] > after["delivered"] and state.webhook(hook_id)["active"] is True
+    rows, now_stored = stored(db)
+    assert now_stored > stored_calls
+    # Calls of the gap may show up through their later events; their call.created never comes back.
+    created = {r[1] for r in rows if r[0] == "call.created"}
+    assert gap and not gap & created
+
+
+def test_failed_deliveries_are_retried_with_backoff() -> None:
+    """A receiver that answers 503 five times, then too slowly three times, then normally."""
+    from aiohttp import web
+
+    answered: list[bytes] = []
+    attempts: dict[bytes, list[float]] = defaultdict(list)
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen = sum(len(v) for v in attempts.values())
+        attempts[body].append(sim.now())
+        if seen < 5:
+            return web.Response(status=503)
+        if seen < 8:
+            await asyncio.sleep(0.5)  # past the 0.2 s timeout of this test
+        answered.append(body)
+        return web.json_response({})
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/hook", receive)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        state.create_webhook(f"http://127.0.0.1:{port}/hook", ["call.created", "call.ended"], account="sim")
+        try:
+            async with sim:
+                await sim.run_for(300, step=5)
+                await sim.drain()
+        finally:
+            await runner.cleanup()
+
+    state = FakeAircallState()
+    state.add_account("sim")
+    emitted: list[Emitted] = []
+    sim = Simulator(state, seed=4, agents=5, calls_per_minute=10, start_at=START, timeout=0.2, disable_after=10,
+                    on_emit=emitted.append)
+    run(scenario())
+    stats = sim.stats()
+    assert stats["failed"] == 8 and stats["retried"] >= 8 and stats["disabled"] == 0 and stats["pending"] == 0
+    subscribed = [e for e in emitted if e.event in ("call.created", "call.ended")]
+    assert stats["delivered"] == len({*answered}) == len(subscribed) > 40  # every one, in the end
+    retried = [times for times in attempts.values() if len(times) > 1]
+    assert retried and all(later - first >= 30 for first, later, *_ in retried)  # the first retry: 30 s on
+
 
 # ------------------------------------------------------------------------------------------ REST API
 
@@ -296,7 +361,8 @@ def test_the_api_lists_every_call_the_simulator_made() -> None:
 def test_cli_serves_the_api_with_the_printed_credentials(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hookline", "simulate", "aircall", "--port", str(port), "--seed", "3", "--quiet"],
+        [sys.executable, "-m", "hookline", "simulate", "aircall", "--port", str(port), "--seed", "3", "--quiet",
+         "--webhook", "http://127.0.0.1:9/nowhere", "--webhook-token", "given-token-0123456789"],
         env=base_env(f"sqlite:///{tmp_path / 'unused.sqlite3'}"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -319,6 +385,8 @@ def test_cli_serves_the_api_with_the_printed_credentials(tmp_path: Path) -> None
         assert httpx.get(base + "/v1/ping", headers={"Authorization": auth}).json() == {"ping": "pong"}
         assert httpx.get(base + "/v1/ping", headers={"Authorization": "Basic eDp5"}).status_code == 401
         assert httpx.get(base + "/simulator/stats").json()["seed"] == 3
+        hooks = httpx.get(base + "/v1/webhooks", headers={"Authorization": auth}).json()["webhooks"]
+        assert [(h["url"], h["token"]) for h in hooks] == [("http://127.0.0.1:9/nowhere", "given-token-0123456789")]
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
