@@ -231,5 +231,9 @@ class Traffic:
 
     def _message(self, event: str, number: Json, contact: Json, phone: str) -> Json:
         mid = self.company.ids.new("messages")
-        return self.sample(event, id=str(mid), direct_link=f"https://api.aircall.io/v1/messages/{mid}",
-                           number=number, contact=contact, external_number=phone, raw_digits=phone)
+        message = self.sample(event, id=str(mid), direct_link=f"https://api.aircall.io/v1/messages/{mid}",
+                              number=number, contact=contact, external_number=phone, raw_digits=phone)
+        if "recipient_country" in message:  # WhatsApp messages name the contact's country
+            prefixes = (("+1", "US"), ("+44", "GB"), ("+33", "FR"), ("+49", "DE"))
+            message["recipient_country"] = next((c for p, c in prefixes if phone.startswith(p)), None)
+        return message
