@@ -94,7 +94,8 @@ function setup(thread)
   table.insert(threads, thread)
 end
 function init(args)
-  base = (tid or 1) * 1000000000 + math.random(1, 100000) * 10000
+  -- a new id range every run and every thread: each request is a new event, never a duplicate
+  base = (os.time() % 10000) * 100000000 + (tid or 1) * 10000000  -- < 1e14: LuaJIT prints it whole
 end
 request = function()
   counter = counter + 1
@@ -110,10 +111,11 @@ def pinned(core: int, argv: list[str]) -> list[str]:
 
 
 @contextmanager
-def server(kind: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(kind: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path | None]]:
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HOOKLINE_ADMIN_TOKEN": ADMIN, "HOOKLINE_LOG_LEVEL": "warning"}
     schema = None
+    db_path: Path | None = None
     uvicorn_args = [
         "--host",
         "127.0.0.1",
@@ -134,7 +136,8 @@ def server(kind: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[byt
         argv = [sys.executable, "-m", "uvicorn", "bench.baseline_fastapi:app", *uvicorn_args]
     else:
         if kind == "hookline-sqlite":
-            env["HOOKLINE_DATABASE_URL"] = f"sqlite:///{workdir / f'hookline-{port}.sqlite3'}"
+            db_path = workdir / f"hookline-{port}.sqlite3"
+            env["HOOKLINE_DATABASE_URL"] = f"sqlite:///{db_path}"
         else:
             schema, env["HOOKLINE_DATABASE_URL"] = new_pg_schema()
         subprocess.run([sys.executable, "-m", "hookline", "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -154,7 +157,7 @@ def server(kind: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[byt
                 break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        yield url, proc
+        yield url, proc, db_path
     finally:
         proc.terminate()
         try:
@@ -253,7 +256,7 @@ def main() -> int:
         lua_script(script)
         for kind in kinds:
             runs = []
-            with server(kind, work) as (url, _):
+            with server(kind, work) as (url, _, _):
                 wrk(url, script, 2, args.connections)  # warm-up
                 for _ in range(args.rounds):
                     runs.append(wrk(url, script, args.duration, args.connections))
@@ -271,7 +274,7 @@ def main() -> int:
         if "hookline-postgresql" in results:
             print(f"hookline/PostgreSQL vs ceiling: {results['hookline-postgresql']['rps'] / ceiling['rps']:.2f}x")
 
-        with server("hookline-sqlite", work) as (url, _):
+        with server("hookline-sqlite", work) as (url, _, _):
             asyncio.run(open_loop(url, args.rate, 1))  # warm-up: connections, caches
             lat = asyncio.run(open_loop(url, args.rate, args.duration))
         lat.sort()
@@ -282,11 +285,13 @@ def main() -> int:
         )
 
         if args.million:
-            with server("hookline-sqlite", work) as (url, proc):
-                db = next(work.glob("hookline-*.sqlite3"))
+            with server("hookline-sqlite", work) as (url, proc, db):
                 import sqlite3
 
+                assert db is not None
+
                 while True:
+                    lua_script(script)  # fresh id ranges
                     wrk(url, script, 20, args.connections)
                     n = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0]
                     print(f"  {n:,} events stored, RSS {rss_mb(proc.pid):.0f} MB", flush=True)

@@ -45,5 +45,10 @@ class AircallProvider(Provider):
 
         app.add_typer(aircall_app, name="aircall")
 
+    def register_simulator(self, simulate: typer.Typer) -> None:
+        from hookline.providers.aircall.simulator.cli import simulate_aircall
+
+        simulate.command("aircall")(simulate_aircall)
+
 
 provider = AircallProvider()
