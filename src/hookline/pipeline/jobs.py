@@ -38,9 +38,9 @@ def enqueue_hook(wake: Callable[[], None] | None = None) -> Callable[..., None]:
     """
 
     def hook(conn: Connection, events: list[IncomingEvent], results: list[AppendResult]) -> None:
-        enqueue(conn, [(r.id, e.provider, e.received_at) for e, r in zip(events, results, strict=True)
-                       if not r.duplicate])
-        if wake is not None:
+        rows = [(r.id, e.provider, e.received_at) for e, r in zip(events, results, strict=True) if not r.duplicate]
+        enqueue(conn, rows)
+        if rows and wake is not None:
             wake()
 
     return hook

@@ -147,3 +147,56 @@ def test_serve_no_worker_leaves_work_to_a_worker_process(db: Database, database_
     finally:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(15) == 0
+
+
+def test_simulated_call_center_through_webhooks_matches_the_simulators_calls(
+    db: Database, start_server
+) -> None:
+    """The simulator's traffic (duplicates, reordering) into `serve`: each projected call equals the
+    call as the (fake) Aircall holds it at the end."""
+    import asyncio
+
+    from hookline.providers.aircall.fake_api import FakeAircallState
+    from hookline.providers.aircall.samples import BASE_TIMESTAMP
+    from hookline.providers.aircall.simulator import Simulator
+    from tests.support import free_port
+
+    port = free_port()
+    state = FakeAircallState()
+    state.add_account("sim", rate_limit=100_000)
+    webhook = state.create_webhook(f"http://127.0.0.1:{port}/aircall/webhook", None, account="sim")
+    TokenStore(db).add(webhook["token"], "sim", webhook["webhook_id"])
+    server = start_server(port=port)
+
+    async def scenario() -> list[int]:
+        async with Simulator(state, seed=5, agents=5, calls_per_minute=20, start_at=float(BASE_TIMESTAMP),
+                             duplicate_rate=0.3, reorder_rate=0.3, concurrency=4) as sim:
+            await sim.run_for(600, step=5)
+            await sim.drain()
+            assert sim.stats()["duplicates_sent"] > 0 and sim.stats()["reordered"] > 0
+            return list(sim.call_ids)
+
+    call_ids = asyncio.run(scenario())
+    admin = server.admin()
+    assert wait_processed(admin)["jobs"]["parked"] == 0
+    projected = {}
+    cursor = None
+    while True:
+        page = admin.get("/api/calls", params={"limit": 500, **({"cursor": cursor} if cursor else {})}).json()
+        projected.update({c["id"]: c for c in page["calls"]})
+        if not (cursor := page["next_cursor"]):
+            break
+    assert sorted(projected) == sorted(call_ids) and len(call_ids) > 100
+    fields = ("status", "direction", "started_at", "answered_at", "ended_at", "duration", "missed_call_reason",
+              "archived")
+    mismatched = []
+    for call_id in call_ids:
+        truth = state.get_call(call_id)
+        assert truth is not None
+        got = projected[call_id]
+        diff = {f: (got[f], truth.get(f)) for f in fields if got[f] != truth.get(f)}
+        if (got["user"] or {}).get("id") != (truth.get("user") or {}).get("id"):
+            diff["user"] = (got["user"], truth.get("user"))
+        if diff:
+            mismatched.append((call_id, diff))
+    assert not mismatched, mismatched[:5]
