@@ -152,8 +152,9 @@ def test_committer_wakes_the_worker_without_polling(db: Database, database_url: 
     assert len(seen) == 5 and max(seen) < 1.0, seen
 
 
-def test_notify_wakes_a_worker_in_another_process(pdb: Database, database_url: str, engine: str) -> None:
-    """On PostgreSQL the enqueue NOTIFYs: a worker elsewhere starts at once, not at its next poll."""
+def test_notify_wakes_an_idle_worker(pdb: Database, database_url: str, engine: str) -> None:
+    """On PostgreSQL the enqueue NOTIFYs: events stored through another connection (no doorbell
+    rings here) are picked up at once, not at the worker's next poll (30 s)."""
     if engine != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     worker = Worker(runtime_for(database_url, worker_poll_seconds=30), handlers=counting())
