@@ -1,4 +1,5 @@
-"""`hookline aircall ...`: tokens and the event catalog (more sub-commands register here)."""
+"""`hookline aircall ...`: tokens and the event catalog here; accounts, webhooks, watchdog and backfill
+in the cli_* modules, registered at the end of this file."""
 
 from __future__ import annotations
 
@@ -94,3 +95,13 @@ def catalog_cmd(
         table.add_row(t.name, t.family, t.description)
     console.print(table)
     console.print(f"{len(CATALOG)} event types")
+
+
+def _register() -> None:
+    from hookline.providers.aircall.cli_accounts import account_app, ping
+
+    app.add_typer(account_app, name="account")
+    app.command("ping")(ping)
+
+
+_register()
