@@ -99,8 +99,10 @@ def catalog_cmd(
 
 def _register() -> None:
     from hookline.providers.aircall.cli_accounts import account_app, ping
+    from hookline.providers.aircall.cli_webhooks import webhooks_app
 
     app.add_typer(account_app, name="account")
+    app.add_typer(webhooks_app, name="webhooks")
     app.command("ping")(ping)
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, err_console, fail
+from hookline.clitools import console, fail
 from hookline.providers.aircall.accounts import AccountError
-from hookline.providers.aircall.cli_common import context, run
+from hookline.providers.aircall.cli_common import context, run, say, warn
 
 account_app = typer.Typer(help="Aircall accounts: the API credentials hookline uses.", no_args_is_help=True)
 
@@ -52,8 +52,8 @@ def account_add(
         fail(str(exc))
     stored = "encrypted" if ctx.accounts.box.encrypts else "unencrypted (set HOOKLINE_SECRET_KEY to encrypt)"
     verb = "added" if created else "updated"
-    console.print(f"account [bold]{name.strip()}[/] {verb}; secret stored {stored}", highlight=False)
-    console.print(f"check it with: hookline aircall ping --account {name.strip()}", highlight=False)
+    say(f"account [bold]{name.strip()}[/] {verb}; secret stored {stored}")
+    say(f"check it with: hookline aircall ping --account {name.strip()}")
 
 
 @account_app.command("list")
@@ -79,7 +79,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         table.add_row(a.name, a.scheme, a.api_id_hint or "", "encrypted" if a.encrypted else "stored (plain)", added)
     console.print(table)
     if not accounts:
-        console.print("no accounts yet: `hookline aircall account add NAME --api-id ID --api-token TOKEN`")
+        say("no accounts yet: `hookline aircall account add NAME --api-id ID --api-token TOKEN`")
 
 
 @account_app.command("remove")
@@ -90,13 +90,12 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     ctx = context()
     if not ctx.accounts.remove(name):
         fail(f"no Aircall account named {name!r}")
-    console.print(f"account [bold]{name}[/] removed", highlight=False)
+    say(f"account [bold]{name}[/] removed")
     tokens = len(TokenStore(ctx.db).entries(name))
     if tokens:
-        err_console.print(
+        warn(
             f"note: {tokens} webhook token(s) of {name} are still accepted"
-            f" (`hookline aircall token list --account {name}`)",
-            highlight=False,
+            f" (`hookline aircall token list --account {name}`)"
         )
 
 
@@ -113,6 +112,4 @@ def ping(
 
     if not run(check()):
         fail(f"Aircall at {ctx.aircall.api_url} answered the ping of account {name} unexpectedly")
-    console.print(
-        f"ok: Aircall accepts the credentials of account [bold]{name}[/] ({ctx.aircall.api_url})", highlight=False
-    )
+    say(f"ok: Aircall accepts the credentials of account [bold]{name}[/] ({ctx.aircall.api_url})")

@@ -7,7 +7,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hookline.clitools import fail, open_database, settings
+from hookline.clitools import console, err_console, fail, open_database, settings
 from hookline.config import Settings
 from hookline.providers.aircall.accounts import AccountError, AccountStore
 from hookline.providers.aircall.settings import AircallSettings, load_aircall_settings
@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from hookline.providers.aircall.api import AircallClient
 
 T = TypeVar("T")
+
+
+def say(message: str) -> None:
+    """One line of output, never wrapped (piped output would otherwise break at 80 columns)."""
+    console.print(message, highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    err_console.print(message, highlight=False, soft_wrap=True)
 
 
 @dataclass
