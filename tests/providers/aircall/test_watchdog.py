@@ -4,6 +4,7 @@ incident and backfills the gap, from the CLI and inside a real `hookline serve`.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -74,7 +75,7 @@ def test_watchdog_once_reenables_records_and_backfills(
     (incident,) = json.loads(cli("aircall", "incidents", "--json").stdout)
     assert (incident["account"], incident["webhook_id"], incident["url"]) == ("acme", ours["webhook_id"], HERE)
     assert incident["reenabled_at"] and incident["backfill_status"] == "done" and incident["error"] is None
-    assert incident["backfill_since"] == _iso(last - 600)  # the last *webhook* event, less the margin
+    assert incident["backfill_since"] == _iso(math.floor(last - 600))  # the last *webhook* event, less the margin
     assert incident["backfill_new"] == 3
     assert _synced_ids(db) == {str(c["id"]) for c in gap}  # not the call before the window
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import typer
@@ -39,7 +40,7 @@ def backfill(
     checkpoints = CheckpointStore(ctx.db)
     if end is None:
         # Without --until, an interrupted run of the same start resumes with its own end.
-        end = checkpoints.unfinished_until(acc, start, chosen) or time.time()
+        end = checkpoints.unfinished_until(acc, start, chosen) or float(math.ceil(time.time()))
     if end <= start:
         fail("--until must be after --since")
     warn(f"backfill of account {acc}: {iso(start)} .. {iso(end)} ({', '.join(chosen)})")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import typer
-from rich.table import Table
 
-from hookline.clitools import console, fail
+from hookline.clitools import fail
 from hookline.providers.aircall.cli_common import context, run, say, warn
 from hookline.timeparse import iso
+
+
+def _short(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts is not None else ""
 
 
 def watchdog(
@@ -38,10 +42,10 @@ def watchdog(
         margin=ctx.aircall.backfill_margin,
         max_lookback=ctx.aircall.backfill_max_lookback,
     )
-    if not once:
-        from hookline import log as logconf
+    from hookline import log as logconf
 
-        logconf.configure(ctx.cfg.log_format, ctx.cfg.log_level)
+    logconf.configure(ctx.cfg.log_format, ctx.cfg.log_level)  # structured lines on stderr
+    if not once:
         say(f"watchdog running every {every:g}s (Ctrl-C to stop)")
         run(dog.run_forever(every))
         return
@@ -76,20 +80,13 @@ def incidents(
     if as_json:
         print(json.dumps([i.as_json() for i in found], indent=2))
         return
-    table = Table("id", "account", "webhook id", "detected", "re-enabled", "backfill window", "backfill", "error")
     for i in found:
-        window = f"{iso(i.backfill_since)} .. {iso(i.backfill_until)}" if i.backfill_since is not None else ""
-        status = f"{i.backfill_status} ({i.backfill_new} new)" if i.backfill_status == "done" else i.backfill_status
-        table.add_row(
-            str(i.id),
-            i.account,
-            i.webhook_id,
-            iso(i.detected_at),
-            iso(i.reenabled_at) or "",
-            window,
-            status,
-            i.error or "",
-        )
-    console.print(table)
+        reenabled = f"re-enabled {_short(i.reenabled_at)}" if i.reenabled_at is not None else "NOT re-enabled"
+        say(f"#{i.id} {i.account} webhook {i.webhook_id}: detected {_short(i.detected_at)}, {reenabled}")
+        if i.backfill_since is not None:
+            window = f"{_short(i.backfill_since)} .. {_short(i.backfill_until)} UTC"
+            say(f"    backfill {window}: {i.backfill_status}, {i.backfill_new} new events")
+        if i.error:
+            say(f"    error: {i.error}")
     if not found:
         say("no incidents")

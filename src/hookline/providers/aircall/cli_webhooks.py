@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from hookline.clitools import console, fail
+from hookline.clitools import fail
 from hookline.providers.aircall.cli_common import Context, context, run, say, warn
 from hookline.providers.aircall.tokens import TokenStore, mask
 from hookline.providers.aircall.webhooks import (
@@ -110,13 +109,12 @@ def list_(
     if as_json:
         print(json.dumps([v.as_json() for v in views], indent=2))
         return
-    table = Table("webhook id", "name", "url", "active", "events", "here")
+    # One webhook per two lines rather than a table: ids and URLs stay whole at any terminal width.
     for v in views:
-        here = "yes" if v.ours else ""
-        if v.ours and not v.registered:
-            here = "yes (token not registered)"
-        table.add_row(v.webhook_id, v.name or "", v.url, "yes" if v.active else "NO", str(len(v.events)), here)
-    console.print(table)
+        state = "active  " if v.active else "INACTIVE"
+        here = ("here" if v.registered else "here (token not registered)") if v.ours else "elsewhere"
+        say(f"{v.webhook_id}  {state}  {len(v.events):>3} events  {here}  {v.name or ''}")
+        say(f"    {v.url}")
     inactive = sum(1 for v in views if not v.active)
     say(f"{len(views)} webhook(s), {inactive} inactive, {sum(v.ours for v in views)} pointing here")
 

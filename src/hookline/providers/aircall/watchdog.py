@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -103,9 +104,11 @@ class Watchdog:
         self._on_backfill = on_backfill or (lambda account, new: None)
 
     def window(self, last_event_at: float | None, now: float) -> tuple[float, float]:
-        floor = now - self.max_lookback
+        # Whole seconds: Aircall's from/to are, and windows are checkpoint keys.
+        until = float(math.ceil(now))
+        floor = until - self.max_lookback
         since = floor if last_event_at is None else max(floor, last_event_at - self.margin)
-        return min(since, now - 1), now
+        return float(min(math.floor(since), until - 1)), until
 
     async def run_pass(self) -> PassReport:
         report = PassReport()
