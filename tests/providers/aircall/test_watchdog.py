@@ -98,7 +98,10 @@ def test_lookback_is_bounded_and_errors_exit_1(
 
     hook = fake_aircall.call(seed)
     env = {"HOOKLINE_PUBLIC_URL": PUBLIC, "HOOKLINE_AIRCALL_BACKFILL_MAX_LOOKBACK": "3600"}
-    assert cli("aircall", "watchdog", "--once", env=env).returncode == 0
+    first = cli("aircall", "watchdog", "--once", env=env)
+    assert first.returncode == 0, first.stderr
+    # Created in Aircall's dashboard: re-enabled, and its unregistered token is pointed out.
+    assert f"webhook {hook['webhook_id']} of acme points here but its token is not registered" in first.stderr
     (incident,) = json.loads(cli("aircall", "incidents", "--account", "acme", "--json").stdout)
     assert incident["webhook_id"] == hook["webhook_id"] and incident["last_event_at"] is None
     assert _seconds(incident["backfill_until"]) - _seconds(incident["backfill_since"]) == 3600

@@ -58,6 +58,11 @@ def watchdog(
         say(f"re-enabled webhook {webhook_id} of account {account}")
     for b in report.backfills:
         say(f"backfilled account {b.account} {iso(b.since)} .. {iso(b.until)}: {b.fetched} fetched, {b.new} new")
+    for account, webhook_id in report.unregistered:
+        warn(
+            f"warning: webhook {webhook_id} of {account} points here but its token is not registered:"
+            f" `hookline aircall webhooks import --account {account}`"
+        )
     for error in report.errors:
         warn(f"error: {error}")
     say(

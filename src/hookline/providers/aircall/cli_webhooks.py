@@ -223,7 +223,8 @@ def import_(
 
     store = TokenStore(ctx.db)
     added = known = skipped = 0
-    for hook, v in zip((hooks := run(go())), _views(ctx, hooks), strict=True):
+    hooks = run(go())
+    for hook, v in zip(hooks, _views(ctx, hooks), strict=True):
         if not (all_ or v.ours_by_url):
             skipped += 1
             continue

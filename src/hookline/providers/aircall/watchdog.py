@@ -43,6 +43,7 @@ class PassReport:
     reenabled: list[tuple[str, str]] = field(default_factory=list)  # (account, webhook id)
     backfills: list[BackfillResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    unregistered: list[tuple[str, str]] = field(default_factory=list)  # point here, token not registered
     skipped: bool = False  # another process held the pass lock
 
 
@@ -123,8 +124,8 @@ class Watchdog:
                 except (AircallError, AccountError) as exc:
                     self._error(report, name, str(exc))
                 except Exception as exc:  # one account's surprise must not stop the others
-                    self._error(report, name, f"unexpected {type(exc).__name__}")
-                    log.exception("aircall.watchdog_failed", account=name)
+                    # No traceback: rich tracebacks print local variables, and locals hold credentials.
+                    self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
         return report
 
     def _error(self, report: PassReport, account: str, message: str) -> None:
@@ -143,6 +144,10 @@ class Watchdog:
                 if not v.ours:
                     continue
                 report.webhooks_here += 1
+                if not v.registered:
+                    # Its events would be refused (401) until its token is registered.
+                    report.unregistered.append((name, v.webhook_id))
+                    log.warning("aircall.webhook_token_unregistered", account=name, webhook_id=v.webhook_id)
                 if v.active:
                     continue
                 incident = await _db(self.incidents.open, name, v.webhook_id, v.url, self.clock())
@@ -185,8 +190,8 @@ class Watchdog:
         while True:
             try:
                 await self.run_pass()
-            except Exception:  # e.g. the database is briefly unreachable: try again next time
-                log.exception("aircall.watchdog_pass_failed")
+            except Exception as exc:  # e.g. the database is briefly unreachable: try again next time
+                log.error("aircall.watchdog_pass_failed", error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(interval)
 
 
