@@ -11,7 +11,10 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp import web
 
+from hookline.providers.aircall.accounts import AccountStore
 from hookline.providers.aircall.fake_api import FakeAccount, FakeAircallState, serve_fake_api
+from hookline.secretbox import SecretBox
+from hookline.store.engine import Database
 from tests.support import run_cli
 
 T = TypeVar("T")
@@ -84,19 +87,9 @@ def cli(database_url: str, fake_aircall: FakeAircall, db: Any) -> Callable[..., 
 
 
 @pytest.fixture
-def acme(cli: Callable[..., Any], fake_aircall: FakeAircall) -> FakeAccount:
-    """The fake's account `acme`, added to hookline with its real credentials."""
+def acme(db: Database, fake_aircall: FakeAircall) -> FakeAccount:
+    """The fake's account `acme`, stored in hookline with its real credentials (in-process: the CLI
+    path of `account add` has its own tests)."""
     account = fake_aircall.account()
-    added = cli(
-        "aircall",
-        "account",
-        "add",
-        "acme",
-        "--api-id",
-        account.api_id,
-        "--api-token",
-        "-",
-        input=account.api_token + "\n",
-    )
-    assert added.returncode == 0, added.stderr
+    AccountStore(db, SecretBox(None)).add("acme", api_id=account.api_id, api_token=account.api_token)
     return account
