@@ -48,8 +48,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="The https URL providers reach this hookline at (used to recognise own webhooks)"
     )
+    secret_key: SecretStr | None = Field(
+        None, description="Encrypts stored provider credentials (any long random string; keep it safe)"
+    )
 
-    @field_validator("admin_token", mode="before")
+    @field_validator("admin_token", "secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
