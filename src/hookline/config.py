@@ -63,8 +63,11 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         1.0, gt=0, description="Idle poll interval under the wake-ups (retries coming due, expired leases)"
     )
+    secret_key: SecretStr | None = Field(
+        None, description="Encrypts stored provider credentials (any long random string; keep it safe)"
+    )
 
-    @field_validator("admin_token", mode="before")
+    @field_validator("admin_token", "secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -61,3 +61,17 @@ def test_rebuild_recomputes_identical_tables(db: Database, database_url: str) ->
     assert r.returncode == 0, r.stderr
     assert f"from {len(day)} events" in r.stdout
     assert tables(db) == built
+
+
+def test_backfill_written_by_the_cli_sink_is_queued_and_projected(db: Database, database_url: str) -> None:
+    """The CLI backfill appends outside the committer: its new events still get their jobs."""
+    from hookline.providers.aircall.backfill import DatabaseSink
+
+    synced = [dict(b, event="call.synced") for b in call_center_day(4, calls=2) if b["event"] == "call.ended"]
+    events = [IncomingEvent(provider="aircall", account="acme", event=b["event"], body=json.dumps(b).encode(),
+                            received_at=time.time(), dedup_key=f"k{i}", origin="backfill",
+                            occurred_at=b["timestamp"]) for i, b in enumerate(synced)]
+    asyncio.run(DatabaseSink(db).append(events))
+    worker = Worker(runtime_for(database_url))
+    assert asyncio.run(worker.run_once()) == 2
+    assert len(tables(db)["aircall_calls"]) == 2

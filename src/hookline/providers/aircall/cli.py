@@ -1,4 +1,5 @@
-"""`hookline aircall ...`: tokens and the event catalog (more sub-commands register here)."""
+"""`hookline aircall ...`: tokens and the event catalog here; accounts, webhooks, watchdog and backfill
+in the cli_* modules, registered at the end of this file."""
 
 from __future__ import annotations
 
@@ -94,3 +95,20 @@ def catalog_cmd(
         table.add_row(t.name, t.family, t.description)
     console.print(table)
     console.print(f"{len(CATALOG)} event types")
+
+
+def _register() -> None:
+    from hookline.providers.aircall.cli_accounts import account_app, ping
+    from hookline.providers.aircall.cli_backfill import backfill
+    from hookline.providers.aircall.cli_watchdog import incidents, watchdog
+    from hookline.providers.aircall.cli_webhooks import webhooks_app
+
+    app.add_typer(account_app, name="account")
+    app.add_typer(webhooks_app, name="webhooks")
+    app.command("ping")(ping)
+    app.command("backfill")(backfill)
+    app.command("watchdog")(watchdog)
+    app.command("incidents")(incidents)
+
+
+_register()
