@@ -54,6 +54,9 @@ class WebhookEndpoint:
         started = time.perf_counter()
         received_at = time.time()
         headers = header_map(scope)
+        # A pseudo-header (no real header name has a colon): receivers that identify the account
+        # from the webhook URL read it here. Never stored (not in any receiver's stored_headers).
+        headers[":query"] = scope.get("query_string", b"").decode("latin-1")
         try:
             outcome = await self.receiver.parse(headers, body, received_at)
         except Rejection as rej:

@@ -42,7 +42,11 @@ class WebhookReceiver(ABC):
 
     @abstractmethod
     async def parse(self, headers: Mapping[str, str], body: bytes, received_at: float) -> IncomingEvent | Reply:
-        """Authenticate and describe the event; raise hookline.types.Rejection to refuse it."""
+        """Authenticate and describe the event; raise hookline.types.Rejection to refuse it.
+
+        `headers` are the request headers (lower-case names) plus the pseudo-header ":query", the
+        raw query string of the request URL.
+        """
 
     def event_label(self, event: str) -> str:
         """The metrics label for an event type: unknown types collapse so labels stay bounded."""

@@ -7,7 +7,11 @@ from importlib.metadata import entry_points
 
 from hookline.providers.base import Provider
 
-BUILTIN = ("hookline.providers.aircall:provider",)
+BUILTIN = (
+    "hookline.providers.aircall:provider",
+    "hookline.providers.calendly:provider",
+    "hookline.providers.monday:provider",
+)
 
 
 def _load(spec: str) -> Provider:

@@ -1,0 +1,63 @@
+"""Calendly: signed webhooks, accounts and signing keys, subscriptions, watchdog and backfill, bookings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hookline.providers.base import Provider, WebhookReceiver
+from hookline.store.migrations import MigrationSource
+
+if TYPE_CHECKING:
+    import typer
+    from starlette.routing import BaseRoute
+
+    from hookline.runtime import Runtime
+
+
+class CalendlyProvider(Provider):
+    name = "calendly"
+
+    def migrations(self) -> MigrationSource:
+        return MigrationSource("calendly", Path(__file__).parent / "migrations")
+
+    def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
+        from hookline.providers.calendly.keys import KeyCache
+        from hookline.providers.calendly.receiver import CalendlyReceiver
+        from hookline.providers.calendly.settings import load
+
+        cache = KeyCache(runtime.db, runtime.settings.token_cache_seconds)
+        runtime.state["calendly.keys"] = cache
+        return [CalendlyReceiver(cache, load().tolerance_seconds)]
+
+    def register_cli(self, app: typer.Typer) -> None:
+        from hookline.providers.calendly.cli import app as calendly_app
+
+        app.add_typer(calendly_app, name="calendly")
+
+    def register_simulator(self, simulate: typer.Typer) -> None:
+        from hookline.providers.calendly.fake_api import register
+
+        register(simulate)
+
+    def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        from hookline.providers.calendly.bookings_api import routes
+
+        return list(routes(runtime))
+
+    def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        from hookline.providers.calendly.settings import load
+        from hookline.providers.calendly.watchdog import run_forever
+
+        cfg = load()
+        if cfg.watchdog_interval_seconds <= 0:
+            return []
+
+        async def watchdog() -> None:
+            await run_forever(runtime.db, cfg)
+
+        return [watchdog]
+
+
+provider = CalendlyProvider()

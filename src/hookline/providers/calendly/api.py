@@ -1,0 +1,152 @@
+"""A small client of Calendly's API v2 (aiohttp): the user, webhook subscriptions, scheduled events.
+
+Every list follows `pagination.next_page`. Errors become CalendlyAPIError with Calendly's own title
+and message, never the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import aiohttp
+
+TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+PAGE_SIZE = 100
+MAX_RETRIES = 3
+
+
+class CalendlyAPIError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _message(status: int, body: Any) -> str:
+    if isinstance(body, dict):
+        parts = [str(body[k]) for k in ("title", "message") if body.get(k)]
+        details = body.get("details")
+        if isinstance(details, list):
+            parts += [
+                f"{d.get('parameter')}: {d.get('message')}" if isinstance(d, dict) else str(d) for d in details[:5]
+            ]
+        if parts:
+            return f"Calendly answered {status}: " + "; ".join(parts)
+    return f"Calendly answered {status}"
+
+
+class CalendlyClient:
+    def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._session = session
+        self._own_session = session is None
+
+    async def __aenter__(self) -> CalendlyClient:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        if self._session is None:
+            raise RuntimeError("use `async with CalendlyClient(...)`")
+        url = self.base_url + path
+        headers = {"authorization": f"Bearer {self._token}", "accept": "application/json"}
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                async with self._session.request(method, url, params=params, json=json, headers=headers) as resp:
+                    if resp.status == 429 and attempt < MAX_RETRIES:
+                        # Rate limited: wait as told (bounded), then try again.
+                        await asyncio.sleep(min(float(resp.headers.get("retry-after", "1") or 1), 30))
+                        continue
+                    if resp.status == 204:
+                        return None
+                    try:
+                        body = await resp.json(content_type=None)
+                    except ValueError:
+                        body = None
+                    if resp.status >= 400:
+                        raise CalendlyAPIError(resp.status, _message(resp.status, body))
+                    return body
+            except aiohttp.ClientError as exc:
+                raise CalendlyAPIError(0, f"cannot reach Calendly at {self.base_url}: {type(exc).__name__}") from exc
+            except TimeoutError as exc:
+                raise CalendlyAPIError(0, f"Calendly at {self.base_url} did not answer in time") from exc
+        raise CalendlyAPIError(429, "Calendly kept answering 429 (rate limited)")
+
+    async def paginate(self, path: str, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        params = {**params, "count": PAGE_SIZE}
+        while True:
+            body = await self.request("GET", path, params=params)
+            for item in (body or {}).get("collection") or []:
+                yield item
+            next_page = ((body or {}).get("pagination") or {}).get("next_page")
+            if not next_page:
+                return
+            # Follow the page token on our own base URL: the token never goes to another host.
+            params = dict(parse_qsl(urlsplit(next_page).query))
+
+    async def me(self) -> dict[str, Any]:
+        body = await self.request("GET", "/users/me")
+        return dict(body["resource"])
+
+    async def create_subscription(
+        self,
+        *,
+        url: str,
+        events: list[str],
+        organization: str,
+        scope: str,
+        user: str | None = None,
+        signing_key: str | None = None,
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {"url": url, "events": events, "organization": organization, "scope": scope}
+        if user is not None and scope == "user":
+            payload["user"] = user
+        if signing_key is not None:
+            payload["signing_key"] = signing_key
+        body = await self.request("POST", "/webhook_subscriptions", json=payload)
+        return dict(body["resource"])
+
+    async def subscriptions(self, organization: str, scope: str, user: str | None = None) -> list[dict[str, Any]]:
+        params = {"organization": organization, "scope": scope}
+        if scope == "user" and user:
+            params["user"] = user
+        return [s async for s in self.paginate("/webhook_subscriptions", params)]
+
+    async def delete_subscription(self, uuid: str) -> None:
+        await self.request("DELETE", f"/webhook_subscriptions/{uuid}")
+
+    def scheduled_events(
+        self,
+        *,
+        min_start_time: str,
+        organization: str | None = None,
+        user: str | None = None,
+        max_start_time: str | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Meetings starting at or after min_start_time, of the organization (admins) or of one user."""
+        params = {"min_start_time": min_start_time}
+        if organization:
+            params["organization"] = organization
+        if user:
+            params["user"] = user
+        if max_start_time:
+            params["max_start_time"] = max_start_time
+        return self.paginate("/scheduled_events", params)
+
+    def invitees(self, event_uuid: str) -> AsyncIterator[dict[str, Any]]:
+        return self.paginate(f"/scheduled_events/{event_uuid}/invitees", {})

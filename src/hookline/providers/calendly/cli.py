@@ -1,0 +1,353 @@
+"""`hookline calendly ...`: accounts, signing keys, webhook subscriptions, the watchdog, the catalog."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import typer
+from rich.table import Table
+
+from hookline.clitools import console, fail, open_database
+from hookline.store.engine import Database
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Calendly: accounts, signing keys, webhook subscriptions, watchdog.", no_args_is_help=True)
+account_app = typer.Typer(help="Calendly accounts (API tokens).", no_args_is_help=True)
+key_app = typer.Typer(help="Webhook signing keys that authenticate incoming Calendly events.", no_args_is_help=True)
+subs_app = typer.Typer(help="Webhook subscriptions at Calendly.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+app.add_typer(key_app, name="key")
+app.add_typer(subs_app, name="subscriptions")
+
+
+def _when(ts: float | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    from hookline.providers.calendly.api import CalendlyAPIError
+
+    try:
+        return asyncio.run(coro)
+    except CalendlyAPIError as exc:
+        fail(exc.message)
+
+
+def _account(db: Database, name: str | None) -> Any:
+    """The named account, or the only one when no name is given."""
+    from hookline.providers.calendly.accounts import AccountStore
+
+    store = AccountStore(db)
+    if name is not None:
+        account = store.get(name)
+        if account is None:
+            fail(f"no Calendly account named {name!r} (see `hookline calendly account list`)")
+        return account
+    accounts = store.all()
+    if len(accounts) == 1:
+        return accounts[0]
+    if not accounts:
+        fail("no Calendly account yet: `hookline calendly account add NAME --token T`")
+    fail("several Calendly accounts: choose one with --account NAME")
+
+
+def _client(token: str) -> Any:
+    from hookline.providers.calendly.api import CalendlyClient
+    from hookline.providers.calendly.settings import load
+
+    return CalendlyClient(load().api_url, token)
+
+
+@account_app.command("add")
+def account_add(
+    name: str = typer.Argument(..., help="A name for this account, used in hookline only"),
+    token: str = typer.Option(..., "--token", help="A personal access token or OAuth access token"),
+) -> None:
+    """Register an account; the token is checked with GET /users/me."""
+    from hookline.providers.calendly.accounts import AccountStore
+    from hookline.providers.calendly.masking import mask
+
+    if not name.strip() or not token.strip():
+        fail("the account name and the token must not be empty")
+    db = open_database()
+
+    async def me() -> dict[str, Any]:
+        async with _client(token.strip()) as client:
+            return await client.me()
+
+    user = _run(me())
+    created = AccountStore(db).add(name, token, user.get("uri"), user.get("current_organization"))
+    verb = "added" if created else "updated"
+    who = user.get("email") or user.get("uri")
+    console.print(f"account [bold]{name.strip()}[/] {verb} (token {mask(token.strip())}, user {who})", highlight=False)
+
+
+@account_app.command("list")
+def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
+    """Registered accounts, tokens masked."""
+    from hookline.providers.calendly.accounts import AccountStore
+
+    accounts = AccountStore(open_database()).all()
+    if as_json:
+        rows = [
+            {"name": a.name, "token": a.token_hint, "user": a.user_uri, "organization": a.organization_uri,
+             "created_at": a.created_at}
+            for a in accounts
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("name", "token", "organization", "added")
+    for a in accounts:
+        table.add_row(a.name, a.token_hint, a.organization_uri or "", _when(a.created_at))
+    console.print(table)
+    if not accounts:
+        console.print("no accounts yet: `hookline calendly account add NAME --token T`")
+
+
+@account_app.command("remove")
+def account_remove(name: str = typer.Argument(..., help="The account to forget")) -> None:
+    """Forget an account, its signing keys and its managed subscriptions (nothing is deleted at Calendly)."""
+    from hookline.providers.calendly.accounts import AccountStore
+
+    if not AccountStore(open_database()).remove(name):
+        fail(f"no Calendly account named {name!r}")
+    console.print(f"account {name} removed; its subscriptions at Calendly are left as they are", highlight=False)
+
+
+@key_app.command("add")
+def key_add(
+    key: str = typer.Argument(..., help="A webhook signing key (e.g. your OAuth app's)"),
+    account: str | None = typer.Option(None, "--account", help="Account the key's events belong to"),
+) -> None:
+    """Accept events signed with KEY as events of ACCOUNT."""
+    from hookline.providers.calendly.keys import KeyStore
+    from hookline.providers.calendly.masking import mask
+
+    db = open_database()
+    acc = _account(db, account)
+    try:
+        key_id = KeyStore(db).add(acc.name, key)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"signing key {mask(key.strip())} (id {key_id}) accepted for {acc.name}", highlight=False)
+
+
+@key_app.command("list")
+def key_list(
+    account: str | None = typer.Option(None, "--account", help="Only this account's keys"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Signing keys, masked."""
+    from hookline.providers.calendly.keys import KeyStore
+
+    entries = KeyStore(open_database()).entries(account)
+    if as_json:
+        print(json.dumps([e.__dict__ for e in entries], indent=2))
+        return
+    table = Table("id", "key", "account", "added", "expires")
+    for e in entries:
+        table.add_row(str(e.id), e.hint, e.account, _when(e.created_at), _when(e.expires_at))
+    console.print(table)
+
+
+@key_app.command("remove")
+def key_remove(key_id: int = typer.Argument(..., help="The key's id (see `key list`)")) -> None:
+    """Stop accepting events signed with a key, at once."""
+    from hookline.providers.calendly.keys import KeyStore
+
+    if not KeyStore(open_database()).remove(key_id):
+        fail(f"no signing key with id {key_id}")
+    console.print(f"signing key {key_id} removed", highlight=False)
+
+
+def _events(given: list[str] | None, scope: str) -> list[str]:
+    from hookline.providers.calendly import catalog
+
+    events = [e.strip() for item in (given or []) for e in item.split(",") if e.strip()]
+    if not events:
+        return list(catalog.DEFAULT_EVENTS)
+    unknown = [e for e in events if e not in catalog.CATALOG]
+    if unknown:
+        fail(f"unknown event(s) {', '.join(unknown)}; known: {', '.join(catalog.CATALOG)}")
+    if scope != "organization" and catalog.ORGANIZATION_ONLY & set(events):
+        fail("routing_form_submission.created needs --scope organization")
+    return list(dict.fromkeys(events))
+
+
+@subs_app.command("create")
+def subs_create(
+    url: str = typer.Option(..., "--url", help="Where Calendly sends events: https://<host>/calendly/webhook"),
+    account: str | None = typer.Option(None, "--account", help="Account (optional when there is only one)"),
+    scope: str = typer.Option("user", "--scope", help="user or organization"),
+    events: list[str] | None = typer.Option(None, "--events", help="Event types, repeated or comma-separated"),
+) -> None:
+    """Create a subscription with a freshly generated signing key (stored, never shown)."""
+    from hookline.providers.calendly.api import CalendlyAPIError
+    from hookline.providers.calendly.keys import KeyStore, generate
+    from hookline.providers.calendly.masking import mask
+    from hookline.providers.calendly.subscriptions import SubscriptionStore
+
+    if scope not in ("user", "organization"):
+        fail("--scope is user or organization")
+    if not url.startswith(("https://", "http://")):
+        fail("--url must be an http(s) URL")
+    chosen = _events(events, scope)
+    db = open_database()
+    acc = _account(db, account)
+    if not acc.organization_uri:
+        fail(f"account {acc.name} has no organization: add it again with `hookline calendly account add`")
+    keys = KeyStore(db)
+    key = generate()
+    # Stored before asking Calendly, so that the first event (which can come at once) verifies.
+    key_id = keys.add(acc.name, key)
+
+    async def create() -> dict[str, Any]:
+        async with _client(acc.token) as client:
+            return await client.create_subscription(
+                url=url, events=chosen, organization=acc.organization_uri, scope=scope, user=acc.user_uri,
+                signing_key=key,
+            )
+
+    try:
+        created = asyncio.run(create())
+    except CalendlyAPIError as exc:
+        keys.remove(key_id)
+        fail(exc.message)
+    SubscriptionStore(db).add(str(created["uri"]), acc.name, url, chosen, scope, key_id)
+    uuid = str(created["uri"]).rsplit("/", 1)[-1]
+    console.print(
+        f"subscription {uuid} created for {acc.name}: {url} ({', '.join(chosen)}); signing key {mask(key)} stored",
+        highlight=False,
+    )
+
+
+@subs_app.command("list")
+def subs_list(
+    account: str | None = typer.Option(None, "--account", help="Account (optional when there is only one)"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """The account's subscriptions at Calendly (user and organization scopes)."""
+    from hookline.providers.calendly.api import CalendlyAPIError
+    from hookline.providers.calendly.subscriptions import SubscriptionStore
+
+    db = open_database()
+    acc = _account(db, account)
+    managed = {m.uuid for m in SubscriptionStore(db).all(acc.name)}
+
+    async def fetch() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        async with _client(acc.token) as client:
+            for scope in ("user", "organization"):
+                try:
+                    found += await client.subscriptions(acc.organization_uri, scope, acc.user_uri)
+                except CalendlyAPIError as exc:
+                    if exc.status != 403 or scope == "user":  # non-admins may not list the organization's
+                        raise
+        return found
+
+    subs = _run(fetch())
+    rows: list[dict[str, Any]] = [
+        {
+            "id": str(s.get("uri", "")).rsplit("/", 1)[-1],
+            "state": s.get("state"),
+            "scope": s.get("scope"),
+            "url": s.get("callback_url"),
+            "events": s.get("events") or [],
+            "managed": str(s.get("uri", "")).rsplit("/", 1)[-1] in managed,
+        }
+        for s in subs
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "state", "scope", "url", "events", "managed")
+    for r in rows:
+        table.add_row(r["id"], str(r["state"]), str(r["scope"]), str(r["url"]), ", ".join(r["events"]),
+                      "yes" if r["managed"] else "")
+    console.print(table)
+
+
+@subs_app.command("delete")
+def subs_delete(
+    subscription: str = typer.Argument(..., help="The subscription's id (uuid) or URI"),
+    account: str | None = typer.Option(None, "--account", help="Account (optional when there is only one)"),
+) -> None:
+    """Delete a subscription at Calendly; its signing key keeps verifying retries for 24 hours."""
+    from hookline.providers.calendly.api import CalendlyAPIError
+    from hookline.providers.calendly.keys import KeyStore
+    from hookline.providers.calendly.subscriptions import SubscriptionStore, uuid_of
+
+    db = open_database()
+    acc = _account(db, account)
+    uuid = uuid_of(subscription.strip())
+    if not uuid:
+        fail("give the subscription's id")
+    store = SubscriptionStore(db)
+    managed = store.find(uuid)
+
+    async def delete() -> None:
+        async with _client(acc.token) as client:
+            await client.delete_subscription(uuid)
+
+    try:
+        asyncio.run(delete())
+    except CalendlyAPIError as exc:
+        if not (exc.status == 404 and managed is not None):
+            fail(exc.message)
+        console.print(f"subscription {uuid} was already gone at Calendly", highlight=False)
+    if managed is not None:
+        store.remove(managed.uri)
+        if managed.key_id is not None:
+            KeyStore(db).retire(managed.key_id)
+    console.print(f"subscription {uuid} deleted", highlight=False)
+
+
+@app.command("watchdog")
+def watchdog_cmd(
+    once: bool = typer.Option(False, "--once", help="Check once and exit (otherwise `serve` runs it)"),
+    account: str | None = typer.Option(None, "--account", help="Only this account"),
+) -> None:
+    """Recreate managed subscriptions Calendly disabled, and backfill what they missed."""
+    from hookline.providers.calendly.settings import load
+    from hookline.providers.calendly.watchdog import check_all
+
+    if not once:
+        fail("`serve` runs the watchdog; use --once to run one check from the command line")
+    db = open_database()
+    if account is not None:
+        _account(db, account)
+    reports = asyncio.run(check_all(db, load(), account))
+    failed = False
+    for r in reports:
+        for old, new in r.recreated:
+            console.print(f"{r.account}: subscription {old} recreated as {new}", highlight=False)
+        for error in r.errors:
+            failed = True
+            console.print(f"[red]{r.account}: {error}[/]", highlight=False)
+        console.print(
+            f"{r.account}: {r.checked} checked, {len(r.recreated)} recreated, {r.backfilled} events backfilled",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("catalog")
+def catalog_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
+    """The Calendly event types hookline knows."""
+    from hookline.providers.calendly.catalog import CATALOG, SYNCED
+
+    rows = [{"event": k, "description": v} for k, v in CATALOG.items()]
+    rows.append({"event": SYNCED, "description": "hookline's backfill: an invitee as the API returned it"})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("event", "description")
+    for r in rows:
+        table.add_row(r["event"], r["description"])
+    console.print(table)

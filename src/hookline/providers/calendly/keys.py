@@ -1,0 +1,127 @@
+"""Webhook signing keys: which key belongs to which account, and the hot-path cache that finds the
+account whose key signed a request.
+
+An account has few keys (one per subscription, more while rotating), so the receiver simply tries
+each: one HMAC per key, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from hookline.providers.calendly import signature
+from hookline.providers.calendly.masking import mask
+from hookline.store.engine import Connection, Database
+
+# After its subscription is deleted, a key keeps verifying this long (Calendly may still be retrying).
+RETIRE_GRACE_SECONDS = 24 * 3600
+
+
+def generate() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    id: int
+    account: str
+    hint: str
+    created_at: float
+    expires_at: float | None
+
+
+class KeyStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, account: str, key: str) -> int:
+        """Register a key for an account (idempotent); returns its id."""
+        key = key.strip()
+        if not key:
+            raise ValueError("the signing key is empty")
+        with self.db.connection() as conn:
+            row = conn.fetchone("SELECT id, account FROM calendly_signing_keys WHERE signing_key = ?", (key,))
+            if row is not None:
+                if row[1] != account:
+                    raise ValueError(f"that signing key belongs to another account ({row[1]})")
+                conn.execute("UPDATE calendly_signing_keys SET expires_at = NULL WHERE id = ?", (row[0],))
+                return int(row[0])
+            if conn.scalar("SELECT 1 FROM calendly_accounts WHERE name = ?", (account,)) is None:
+                raise ValueError(f"no Calendly account named {account!r}")
+            # fetchall: the statement must run to its end before the next one (SQLite autocommit).
+            rows = conn.fetchall(
+                "INSERT INTO calendly_signing_keys (account, signing_key, hint, created_at) VALUES (?, ?, ?, ?)"
+                " RETURNING id",
+                (account, key, mask(key), time.time()),
+            )
+            return int(rows[0][0])
+
+    def secret(self, key_id: int) -> str | None:
+        with self.db.connection() as conn:
+            value = conn.scalar("SELECT signing_key FROM calendly_signing_keys WHERE id = ?", (key_id,))
+        return None if value is None else str(value)
+
+    def retire(self, key_id: int, grace: float = RETIRE_GRACE_SECONDS) -> None:
+        with self.db.connection() as conn:
+            conn.execute(
+                "UPDATE calendly_signing_keys SET expires_at = ? WHERE id = ? AND expires_at IS NULL",
+                (time.time() + grace, key_id),
+            )
+
+    def remove(self, key_id: int) -> bool:
+        with self.db.connection() as conn:
+            return bool(conn.execute("DELETE FROM calendly_signing_keys WHERE id = ?", (key_id,)).rowcount)
+
+    def entries(self, account: str | None = None) -> list[KeyEntry]:
+        sql = "SELECT id, account, hint, created_at, expires_at FROM calendly_signing_keys"
+        params: tuple[str, ...] = ()
+        if account is not None:
+            sql += " WHERE account = ?"
+            params = (account,)
+        with self.db.connection() as conn:
+            return [KeyEntry(*row) for row in conn.fetchall(sql + " ORDER BY account, id", params)]
+
+    @staticmethod
+    def live(conn: Connection, now: float) -> list[tuple[str, str]]:
+        """(key, account) of every key still accepted."""
+        rows = conn.fetchall(
+            "SELECT signing_key, account FROM calendly_signing_keys WHERE expires_at IS NULL OR expires_at > ?",
+            (now,),
+        )
+        return [(str(k), str(a)) for k, a in rows]
+
+
+MISS_RELOAD_SECONDS = 0.25
+
+
+class KeyCache:
+    """Keys in memory for the hot path, reloaded at most every `ttl` seconds (and, on a miss, at most
+    every MISS_RELOAD_SECONDS so that a key added a moment ago works at once)."""
+
+    def __init__(self, db: Database, ttl: float) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._keys: list[tuple[str, str]] = []
+        self._loaded_at = float("-inf")
+
+    def reload(self) -> None:
+        with self.db.connection() as conn:
+            self._keys = KeyStore.live(conn, time.time())
+        self._loaded_at = time.monotonic()
+
+    def account_for(self, timestamp: int, body: bytes, signatures: list[str]) -> str | None:
+        if time.monotonic() - self._loaded_at > self.ttl:
+            self.reload()
+        account = self._match(timestamp, body, signatures)
+        if account is None and time.monotonic() - self._loaded_at > MISS_RELOAD_SECONDS:
+            self.reload()
+            account = self._match(timestamp, body, signatures)
+        return account
+
+    def _match(self, timestamp: int, body: bytes, signatures: list[str]) -> str | None:
+        for key, account in self._keys:
+            if signature.matches(key, timestamp, body, signatures):
+                return account
+        return None

@@ -1,0 +1,36 @@
+-- Calendly accounts (API tokens), webhook signing keys and the subscriptions hookline manages.
+-- Tokens and signing keys are kept as given: hookline needs them in clear to call the API and to
+-- compute HMACs. They are never printed (only masked hints) nor logged.
+CREATE TABLE calendly_accounts (
+    name             TEXT PRIMARY KEY,
+    token            TEXT NOT NULL,
+    token_hint       TEXT NOT NULL,
+    user_uri         TEXT,
+    organization_uri TEXT,
+    created_at       DOUBLE PRECISION NOT NULL
+);
+
+-- Several keys per account are accepted at once (rotation). `expires_at` is set when the
+-- subscription of a key is deleted, so retries of events signed before still verify for a while.
+CREATE TABLE calendly_signing_keys (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account     TEXT NOT NULL REFERENCES calendly_accounts (name) ON DELETE CASCADE,
+    signing_key TEXT NOT NULL UNIQUE,
+    hint        TEXT NOT NULL,
+    created_at  DOUBLE PRECISION NOT NULL,
+    expires_at  DOUBLE PRECISION
+);
+CREATE INDEX calendly_signing_keys_account ON calendly_signing_keys (account);
+
+CREATE TABLE calendly_subscriptions (
+    uri          TEXT PRIMARY KEY,
+    account      TEXT NOT NULL REFERENCES calendly_accounts (name) ON DELETE CASCADE,
+    callback_url TEXT NOT NULL,
+    events       TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key_id       INTEGER REFERENCES calendly_signing_keys (id) ON DELETE SET NULL,
+    state        TEXT NOT NULL,
+    created_at   DOUBLE PRECISION NOT NULL,
+    checked_at   DOUBLE PRECISION
+);
+CREATE INDEX calendly_subscriptions_account ON calendly_subscriptions (account);

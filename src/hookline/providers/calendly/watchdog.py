@@ -1,0 +1,131 @@
+"""The watchdog: recreate subscriptions Calendly disabled (or that vanished), then backfill the gap.
+
+Calendly disables a subscription whose deliveries keep failing and offers no way to re-enable it:
+the subscription is deleted and created again with the same URL, events, scope and signing key.
+The gap starts when deliveries began failing (`retry_started_at`) or, when Calendly does not say,
+when hookline last saw the subscription active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+import structlog
+
+from hookline.providers.calendly import backfill
+from hookline.providers.calendly.accounts import Account, AccountStore
+from hookline.providers.calendly.api import TIMEOUT, CalendlyAPIError, CalendlyClient
+from hookline.providers.calendly.keys import KeyStore, generate
+from hookline.providers.calendly.receiver import occurred_at
+from hookline.providers.calendly.settings import CalendlySettings
+from hookline.providers.calendly.subscriptions import Managed, SubscriptionStore
+from hookline.store.engine import Database
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Report:
+    account: str
+    checked: int = 0
+    recreated: list[tuple[str, str]] = field(default_factory=list)  # (old uuid, new uuid)
+    backfilled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def gap_start(managed: Managed, remote: dict | None) -> float:
+    candidates = [managed.checked_at or managed.created_at]
+    started = occurred_at(remote.get("retry_started_at")) if remote else None
+    if started is not None:
+        candidates.append(started)
+    return min(candidates)
+
+
+async def check_account(
+    db: Database, cfg: CalendlySettings, account: Account, session: aiohttp.ClientSession
+) -> Report:
+    report = Report(account.name)
+    subs, keys = SubscriptionStore(db), KeyStore(db)
+    managed = subs.all(account.name)
+    if not managed:
+        return report
+    if not account.organization_uri:
+        report.errors.append("the account has no organization URI: run `hookline calendly account add` again")
+        return report
+    async with CalendlyClient(cfg.api_url, account.token, session) as client:
+        remote: dict[str, dict] = {}
+        for scope in sorted({m.scope for m in managed}):
+            for item in await client.subscriptions(account.organization_uri, scope, account.user_uri):
+                remote[str(item.get("uri", "")).rsplit("/", 1)[-1]] = item
+        for m in managed:
+            report.checked += 1
+            found = remote.get(m.uuid)
+            if found is not None and found.get("state") == "active":
+                subs.mark(m.uri, "active")
+                continue
+            since = gap_start(m, found)
+            key = keys.secret(m.key_id) if m.key_id is not None else None
+            key_id = m.key_id
+            if key is None:  # the key was removed by hand: a new one, so events verify again
+                key = generate()
+                key_id = keys.add(account.name, key)
+            if found is not None:
+                with contextlib.suppress(CalendlyAPIError):  # already gone is fine
+                    await client.delete_subscription(m.uuid)
+            created = await client.create_subscription(
+                url=m.callback_url,
+                events=m.events,
+                organization=account.organization_uri,
+                scope=m.scope,
+                user=account.user_uri,
+                signing_key=key,
+            )
+            subs.remove(m.uri)
+            subs.add(str(created["uri"]), account.name, m.callback_url, m.events, m.scope, key_id)
+            subs.mark(str(created["uri"]), "active")
+            new_uuid = str(created["uri"]).rsplit("/", 1)[-1]
+            report.recreated.append((m.uuid, new_uuid))
+            log.warning(
+                "calendly subscription recreated",
+                account=account.name,
+                old=m.uuid,
+                new=new_uuid,
+                was=(found or {}).get("state", "missing"),
+            )
+            report.backfilled += await backfill.run(
+                db, client, account, since, cfg.backfill_lookback_seconds, by_user=m.scope == "user"
+            )
+    return report
+
+
+async def check_all(db: Database, cfg: CalendlySettings, account_name: str | None = None) -> list[Report]:
+    accounts = AccountStore(db).all()
+    if account_name is not None:
+        accounts = [a for a in accounts if a.name == account_name]
+    reports = []
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+        for account in accounts:
+            try:
+                reports.append(await check_account(db, cfg, account, session))
+            except CalendlyAPIError as exc:
+                reports.append(Report(account.name, errors=[exc.message]))
+    return reports
+
+
+async def run_forever(db: Database, cfg: CalendlySettings) -> None:
+    """The background task of `serve`: check every `watchdog_interval_seconds`."""
+    while True:
+        started = time.monotonic()
+        try:
+            for report in await check_all(db, cfg):
+                for error in report.errors:
+                    log.error("calendly watchdog", account=report.account, error=error)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never let the task die: try again next round
+            log.error("calendly watchdog failed", error=type(exc).__name__)
+        await asyncio.sleep(max(cfg.watchdog_interval_seconds - (time.monotonic() - started), 1.0))

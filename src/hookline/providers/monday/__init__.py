@@ -1,0 +1,49 @@
+"""monday.com: the challenge handshake, JWT-checked board webhooks, accounts, webhooks, board items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hookline.providers.base import Provider, WebhookReceiver
+from hookline.store.migrations import MigrationSource
+
+if TYPE_CHECKING:
+    import typer
+    from starlette.routing import BaseRoute
+
+    from hookline.runtime import Runtime
+
+
+class MondayProvider(Provider):
+    name = "monday"
+
+    def migrations(self) -> MigrationSource:
+        return MigrationSource("monday", Path(__file__).parent / "migrations")
+
+    def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
+        from hookline.providers.monday.accounts import AccountCache
+        from hookline.providers.monday.receiver import MondayReceiver
+        from hookline.providers.monday.settings import load
+
+        cache = AccountCache(runtime.db, runtime.settings.token_cache_seconds)
+        runtime.state["monday.accounts"] = cache
+        return [MondayReceiver(cache, load().jwt_leeway_seconds)]
+
+    def register_cli(self, app: typer.Typer) -> None:
+        from hookline.providers.monday.cli import app as monday_app
+
+        app.add_typer(monday_app, name="monday")
+
+    def register_simulator(self, simulate: typer.Typer) -> None:
+        from hookline.providers.monday.fake_api import register
+
+        register(simulate)
+
+    def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        from hookline.providers.monday.board_items_api import routes
+
+        return list(routes(runtime))
+
+
+provider = MondayProvider()

@@ -1,0 +1,110 @@
+"""A small client of monday.com's GraphQL API (aiohttp): who am I, and board webhooks.
+
+Errors become MondayAPIError with monday's own messages, never the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+MAX_RETRIES = 3
+
+ME = "query { me { id name email account { id name } } }"
+CREATE_WEBHOOK = (
+    "mutation ($board: ID!, $url: String!, $event: WebhookEventType!, $config: JSON) {"
+    " create_webhook(board_id: $board, url: $url, event: $event, config: $config) { id board_id event config } }"
+)
+DELETE_WEBHOOK = "mutation ($id: ID!) { delete_webhook(id: $id) { id board_id } }"
+LIST_WEBHOOKS = "query ($board: ID!) { webhooks(board_id: $board) { id event board_id config } }"
+
+
+class MondayAPIError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _errors(body: Any) -> list[str]:
+    if not isinstance(body, dict):
+        return []
+    found = [str(e.get("message")) for e in body.get("errors") or [] if isinstance(e, dict) and e.get("message")]
+    if body.get("error_message"):  # the older error shape
+        found.append(str(body["error_message"]))
+    return found
+
+
+class MondayClient:
+    def __init__(self, api_url: str, token: str, session: aiohttp.ClientSession | None = None) -> None:
+        self.api_url = api_url
+        self._token = token
+        self._session = session
+        self._own_session = session is None
+
+    async def __aenter__(self) -> MondayClient:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        if self._session is None:
+            raise RuntimeError("use `async with MondayClient(...)`")
+        headers = {"authorization": self._token, "content-type": "application/json"}
+        payload = {"query": query, "variables": variables or {}}
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                async with self._session.post(self.api_url, json=payload, headers=headers) as resp:
+                    if resp.status == 429 and attempt < MAX_RETRIES:
+                        await asyncio.sleep(min(float(resp.headers.get("retry-after", "1") or 1), 30))
+                        continue
+                    try:
+                        body = await resp.json(content_type=None)
+                    except ValueError:
+                        body = None
+            except aiohttp.ClientError as exc:
+                raise MondayAPIError(0, f"cannot reach monday.com at {self.api_url}: {type(exc).__name__}") from exc
+            except TimeoutError as exc:
+                raise MondayAPIError(0, f"monday.com at {self.api_url} did not answer in time") from exc
+            messages = _errors(body)
+            if resp.status == 401:
+                raise MondayAPIError(401, "monday.com refused the API token (401)")
+            if resp.status >= 400 or messages:
+                detail = "; ".join(messages) if messages else "no details"
+                raise MondayAPIError(resp.status, f"monday.com answered {resp.status}: {detail}")
+            if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+                raise MondayAPIError(resp.status, "monday.com answered without data")
+            return dict(body["data"])
+        raise MondayAPIError(429, "monday.com kept answering 429 (rate limited)")
+
+    async def me(self) -> dict[str, Any]:
+        return dict((await self.graphql(ME))["me"])
+
+    async def create_webhook(self, board_id: str, url: str, event: str, config: str | None = None) -> dict[str, Any]:
+        variables: dict[str, Any] = {"board": board_id, "url": url, "event": event}
+        if config is not None:
+            variables["config"] = config
+        created = (await self.graphql(CREATE_WEBHOOK, variables))["create_webhook"]
+        if not created:
+            raise MondayAPIError(200, "monday.com did not create the webhook")
+        return dict(created)
+
+    async def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
+        deleted = (await self.graphql(DELETE_WEBHOOK, {"id": webhook_id}))["delete_webhook"]
+        if not deleted:
+            raise MondayAPIError(200, f"monday.com did not delete webhook {webhook_id}")
+        return dict(deleted)
+
+    async def webhooks(self, board_id: str) -> list[dict[str, Any]]:
+        return [dict(w) for w in (await self.graphql(LIST_WEBHOOKS, {"board": board_id}))["webhooks"] or []]

@@ -1,0 +1,232 @@
+"""`hookline monday ...`: accounts and board webhooks (through monday.com's GraphQL API), the catalog."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import typer
+from rich.table import Table
+
+from hookline.clitools import console, fail, open_database
+from hookline.store.engine import Database
+
+T = TypeVar("T")
+
+app = typer.Typer(help="monday.com: accounts, board webhooks, event catalog.", no_args_is_help=True)
+account_app = typer.Typer(help="monday.com accounts (API tokens, signing secrets).", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Board webhooks at monday.com.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+app.add_typer(webhooks_app, name="webhooks")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    from hookline.providers.monday.api import MondayAPIError
+
+    try:
+        return asyncio.run(coro)
+    except MondayAPIError as exc:
+        fail(exc.message)
+
+
+def _client(token: str) -> Any:
+    from hookline.providers.monday.api import MondayClient
+    from hookline.providers.monday.settings import load
+
+    return MondayClient(load().api_url, token)
+
+
+def _account(db: Database, name: str | None) -> Any:
+    from hookline.providers.monday.accounts import AccountStore
+
+    store = AccountStore(db)
+    if name is not None:
+        account = store.get(name)
+        if account is None:
+            fail(f"no monday.com account named {name!r} (see `hookline monday account list`)")
+        return account
+    accounts = store.all()
+    if len(accounts) == 1:
+        return accounts[0]
+    if not accounts:
+        fail("no monday.com account yet: `hookline monday account add NAME --token T`")
+    fail("several monday.com accounts: choose one with --account NAME")
+
+
+def with_account(url: str, account: str) -> str:
+    """The webhook URL with `account=NAME` in its query (how the receiver knows the account)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "account"]
+    query.append(("account", account))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@account_app.command("add")
+def account_add(
+    name: str = typer.Argument(..., help="A name for this account, used in hookline and in webhook URLs"),
+    token: str = typer.Option(..., "--token", help="A monday.com API token (checked with the `me` query)"),
+    signing_secret: str | None = typer.Option(
+        None, "--signing-secret", help="Your monday app's signing secret: incoming events then need a valid JWT"
+    ),
+) -> None:
+    """Register an account."""
+    from hookline.providers.monday.accounts import AccountStore, mask
+
+    if not name.strip() or not token.strip():
+        fail("the account name and the token must not be empty")
+    if any(c in name for c in "&=?#/ "):
+        fail("the account name goes in URLs: no spaces or &=?#/")
+    db = open_database()
+
+    async def me() -> dict[str, Any]:
+        async with _client(token.strip()) as client:
+            return await client.me()
+
+    user = _run(me())
+    monday_account = (user.get("account") or {}).get("id")
+    created = AccountStore(db).add(name, token, signing_secret, None if monday_account is None else str(monday_account))
+    verb = "added" if created else "updated"
+    secret = "with" if signing_secret and signing_secret.strip() else "without"
+    console.print(
+        f"account [bold]{name.strip()}[/] {verb} (token {mask(token.strip())}, {secret} signing secret)",
+        highlight=False,
+    )
+
+
+@account_app.command("list")
+def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
+    """Registered accounts, tokens masked."""
+    from hookline.providers.monday.accounts import AccountStore, mask
+
+    accounts = AccountStore(open_database()).all()
+    rows: list[dict[str, Any]] = [
+        {"name": a.name, "token": mask(a.token), "signing_secret": a.signing_secret is not None,
+         "monday_account_id": a.monday_account_id, "created_at": a.created_at}
+        for a in accounts
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("name", "token", "signing secret", "monday account", "added")
+    for r in rows:
+        added = datetime.fromtimestamp(r["created_at"], UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        table.add_row(r["name"], r["token"], "set" if r["signing_secret"] else "", r["monday_account_id"] or "", added)
+    console.print(table)
+    if not accounts:
+        console.print("no accounts yet: `hookline monday account add NAME --token T`")
+
+
+@account_app.command("remove")
+def account_remove(name: str = typer.Argument(..., help="The account to forget")) -> None:
+    """Forget an account (its webhooks at monday.com are left as they are)."""
+    from hookline.providers.monday.accounts import AccountStore
+
+    if not AccountStore(open_database()).remove(name):
+        fail(f"no monday.com account named {name!r}")
+    console.print(f"account {name} removed; its webhooks at monday.com are left as they are", highlight=False)
+
+
+@webhooks_app.command("create")
+def webhooks_create(
+    board: str = typer.Option(..., "--board", help="The board's id"),
+    event: str = typer.Option(..., "--event", help="create_item, change_column_value, ... (see `monday catalog`)"),
+    url: str = typer.Option(..., "--url", help="https://<host>/monday/webhook (?account=NAME is added)"),
+    account: str | None = typer.Option(None, "--account", help="Account (optional when there is only one)"),
+    config: str | None = typer.Option(None, "--config", help='JSON config, e.g. \'{"columnId": "status"}\''),
+) -> None:
+    """Create a board webhook; monday.com checks the URL with a challenge that hookline answers."""
+    from hookline.providers.monday import catalog
+
+    if event not in catalog.SUBSCRIPTIONS:
+        fail(f"unknown event {event!r}; known: {', '.join(catalog.SUBSCRIPTIONS)}")
+    if not board.strip().isdigit():
+        fail("--board is a board id (digits)")
+    if not url.startswith(("https://", "http://")):
+        fail("--url must be an http(s) URL")
+    if config is not None:
+        try:
+            json.loads(config)
+        except ValueError:
+            fail("--config must be JSON")
+    db = open_database()
+    acc = _account(db, account)
+    target = with_account(url, acc.name)
+
+    async def create() -> dict[str, Any]:
+        async with _client(acc.token) as client:
+            return await client.create_webhook(board.strip(), target, event, config)
+
+    created = _run(create())
+    with db.connection() as conn:
+        conn.execute(
+            "INSERT INTO monday_webhooks (id, account, board_id, event, config, url, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (str(created["id"]), acc.name, board.strip(), event, config, target, time.time()),
+        )
+    console.print(f"webhook {created['id']} created on board {board.strip()} for {event}: {target}", highlight=False)
+
+
+@webhooks_app.command("list")
+def webhooks_list(
+    board: str = typer.Option(..., "--board", help="The board's id"),
+    account: str | None = typer.Option(None, "--account", help="Account (optional when there is only one)"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """The board's webhooks at monday.com."""
+    db = open_database()
+    acc = _account(db, account)
+
+    async def fetch() -> list[dict[str, Any]]:
+        async with _client(acc.token) as client:
+            return await client.webhooks(board.strip())
+
+    hooks = _run(fetch())
+    if as_json:
+        print(json.dumps(hooks, indent=2))
+        return
+    table = Table("id", "board", "event", "config")
+    for h in hooks:
+        table.add_row(str(h.get("id")), str(h.get("board_id")), str(h.get("event")), str(h.get("config") or ""))
+    console.print(table)
+
+
+@webhooks_app.command("delete")
+def webhooks_delete(
+    webhook_id: str = typer.Argument(..., help="The webhook's id"),
+    account: str | None = typer.Option(None, "--account", help="Account (optional when there is only one)"),
+) -> None:
+    """Delete a webhook at monday.com."""
+    db = open_database()
+    acc = _account(db, account)
+
+    async def delete() -> dict[str, Any]:
+        async with _client(acc.token) as client:
+            return await client.delete_webhook(webhook_id.strip())
+
+    _run(delete())
+    with db.connection() as conn:
+        conn.execute("DELETE FROM monday_webhooks WHERE id = ?", (webhook_id.strip(),))
+    console.print(f"webhook {webhook_id.strip()} deleted", highlight=False)
+
+
+@app.command("catalog")
+def catalog_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
+    """Webhook events one subscribes to, and the event types they deliver (stored as `event`)."""
+    from hookline.providers.monday.catalog import PAYLOAD_TYPES, SUBSCRIPTIONS
+
+    rows = [
+        {"subscription": s, "delivers": t, "resource": PAYLOAD_TYPES[t][0], "description": PAYLOAD_TYPES[t][1]}
+        for s, t in SUBSCRIPTIONS.items()
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("subscribe to", "stored as", "resource", "description")
+    for r in rows:
+        table.add_row(r["subscription"], r["delivers"], r["resource"], r["description"])
+    console.print(table)

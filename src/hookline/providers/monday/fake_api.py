@@ -1,0 +1,216 @@
+"""A fake monday.com GraphQL API (webhooks subset) that plays monday's part in the webhook dance:
+it performs the challenge handshake when a webhook is created and delivers board events signed with
+a JWT, for tests and for trying hookline on localhost.
+
+It understands the operations hookline sends (`me`, `webhooks(board_id:)`, `create_webhook`,
+`delete_webhook`), arguments given as `$variables` or literals; it is no GraphQL engine.
+
+    hookline simulate monday --port 8791 --signing-secret S      # see docs/providers/monday.md
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import jwt
+from aiohttp import web
+
+from hookline.providers.monday import catalog
+
+if TYPE_CHECKING:
+    import typer
+
+DEFAULT_TOKEN = "fake-monday-token-0123456789"  # noqa: S105 - the fake\'s own, not a secret
+DEFAULT_BOARD = "1234567890"
+ACCOUNT_ID = 9000001
+USER_ID = 4012689
+
+_FIELD = re.compile(r"\b(create_webhook|delete_webhook|webhooks|me)\s*(\(([^)]*)\))?\s*\{")
+_ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|[\w.-]+)')
+
+
+def _gql_error(message: str, code: str = "InvalidArgumentException", status: int = 200) -> web.Response:
+    return web.json_response(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status=status
+    )
+
+
+def _args(text: str, variables: dict[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    for name, raw in _ARG.findall(text or ""):
+        if raw.startswith("$"):
+            args[name] = variables.get(raw[1:])
+        elif raw.startswith('"'):
+            args[name] = json.loads(raw)
+        else:
+            args[name] = raw
+    return args
+
+
+def trigger_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+
+
+@dataclass
+class Webhook:
+    id: str
+    board_id: str
+    event: str
+    config: str | None
+    url: str
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "board_id": self.board_id, "event": self.event, "config": self.config}
+
+
+@dataclass
+class FakeMonday:
+    token: str = DEFAULT_TOKEN
+    signing_secret: str | None = None  # set: the handshake and events carry a JWT signed with it
+    boards: set[str] = field(default_factory=lambda: {DEFAULT_BOARD})
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
+    deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (webhook id, type, status)
+    _next_id: int = 500000001
+    _session: aiohttp.ClientSession | None = None
+
+    def jwt(self, url: str) -> str:
+        assert self.signing_secret is not None
+        now = int(time.time())
+        claims = {"accountId": ACCOUNT_ID, "userId": USER_ID, "aud": url, "iat": now, "exp": now + 300,
+                  "shortLivedToken": "fake-short-lived"}
+        return jwt.encode(claims, self.signing_secret, algorithm="HS256")
+
+    async def _post(self, url: str, body: dict[str, Any]) -> tuple[int, Any]:
+        headers = {"content-type": "application/json", "user-agent": "monday-fake/1"}
+        if self.signing_secret:
+            headers["authorization"] = self.jwt(url)
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        try:
+            async with self._session.post(url, json=body, headers=headers) as resp:
+                try:
+                    answer = await resp.json(content_type=None)
+                except ValueError:
+                    answer = None
+                return resp.status, answer
+        except (aiohttp.ClientError, TimeoutError):
+            return 0, None
+
+    # -- events, shaped like monday's ---------------------------------------------------------------
+    def event(self, event_type: str, board_id: str = DEFAULT_BOARD, at: float | None = None, **fields: Any) -> dict:
+        """An `event` object of the given payload type (create_pulse, update_column_value, ...)."""
+        ts = at if at is not None else time.time()
+        return {
+            "app": "monday",
+            "type": event_type,
+            "triggerTime": trigger_time(ts),
+            "subscriptionId": 0,
+            "userId": USER_ID,
+            "originalTriggerUuid": None,
+            "boardId": int(board_id),
+            "triggerUuid": uuidlib.uuid4().hex,
+            **fields,
+        }
+
+    async def deliver(self, subscription_event: str, event: dict[str, Any]) -> list[int]:
+        """POST `{"event": event}` to every webhook of the event's board subscribed to `subscription_event`."""
+        statuses = []
+        for hook in list(self.webhooks.values()):
+            if hook.board_id != str(event.get("boardId")) or hook.event != subscription_event:
+                continue
+            status, _ = await self._post(hook.url, {"event": {**event, "subscriptionId": int(hook.id)}})
+            self.deliveries.append((hook.id, str(event.get("type")), status))
+            statuses.append(status)
+        return statuses
+
+    # -- the HTTP API -------------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.add_routes([web.post("/v2", self._graphql), web.post("/_fake/events", self._fake_events)])
+        app.on_cleanup.append(self._close)
+        return app
+
+    async def _close(self, app: web.Application) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _graphql(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("authorization", "")
+        if not secrets.compare_digest(auth.encode(), self.token.encode()):
+            return _gql_error("Not Authenticated", "UNAUTHENTICATED", 401)
+        try:
+            body = await request.json()
+            query, variables = str(body["query"]), dict(body.get("variables") or {})
+        except (ValueError, KeyError, TypeError):
+            return _gql_error("No query string was present", "BAD_REQUEST", 400)
+        match = _FIELD.search(query)
+        if match is None:
+            return _gql_error("this fake answers me, webhooks, create_webhook and delete_webhook only")
+        name, args = match[1], _args(match[3] or "", variables)
+        if name == "me":
+            me = {"id": str(USER_ID), "name": "Fake User", "email": "user@example.com",
+                  "account": {"id": str(ACCOUNT_ID), "name": "Fake Co"}}
+            return web.json_response({"data": {"me": me}})
+        if name == "webhooks":
+            board = str(args.get("board_id"))
+            hooks = [h.public() for h in self.webhooks.values() if h.board_id == board]
+            return web.json_response({"data": {"webhooks": hooks}})
+        if name == "delete_webhook":
+            hook = self.webhooks.pop(str(args.get("id")), None)
+            if hook is None:
+                return _gql_error("Webhook not found")
+            return web.json_response({"data": {"delete_webhook": {"id": hook.id, "board_id": hook.board_id}}})
+        return await self._create_webhook(args)
+
+    async def _create_webhook(self, args: dict[str, Any]) -> web.Response:
+        board, url, event = str(args.get("board_id")), args.get("url"), str(args.get("event"))
+        if board not in self.boards:
+            return _gql_error("Board not found")
+        if event not in catalog.SUBSCRIPTIONS:
+            return _gql_error(f"Argument 'event' has an invalid value ({event})", "GRAPHQL_VALIDATION_FAILED")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return _gql_error("Invalid url")
+        # monday checks the URL before creating the webhook: it must echo the challenge.
+        challenge = secrets.token_urlsafe(24)
+        status, answer = await self._post(url, {"challenge": challenge})
+        if status != 200 or not isinstance(answer, dict) or answer.get("challenge") != challenge:
+            return _gql_error(f"Failed to communicate with URL provided. (challenge answered {status})")
+        config = args.get("config")
+        hook = Webhook(str(self._next_id), board, event, None if config is None else str(config), url)
+        self._next_id += 1
+        self.webhooks[hook.id] = hook
+        return web.json_response({"data": {"create_webhook": hook.public()}})
+
+    async def _fake_events(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        subscription = body.get("event", "create_item")
+        fields = dict(body.get("fields") or {})
+        payload_type = catalog.SUBSCRIPTIONS.get(subscription, subscription)
+        event = self.event(payload_type, str(body.get("board_id", DEFAULT_BOARD)), **fields)
+        statuses = await self.deliver(subscription, event)
+        return web.json_response({"event": event, "deliveries": statuses})
+
+
+def register(simulate: typer.Typer) -> None:
+    import typer
+
+    @simulate.command("monday")
+    def simulate_monday(
+        host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+        port: int = typer.Option(8791, help="Port to listen on"),
+        token: str = typer.Option(DEFAULT_TOKEN, help="The API token the fake accepts"),
+        signing_secret: str | None = typer.Option(None, help="Sign the handshake and events with this secret"),
+    ) -> None:
+        """A fake monday.com GraphQL API that performs the challenge and delivers events (see docs)."""
+        fake = FakeMonday(token=token, signing_secret=signing_secret)
+        print(f"fake monday.com API on http://{host}:{port}/v2 (token: {token}, board {DEFAULT_BOARD})", flush=True)
+        web.run_app(fake.app(), host=host, port=port, print=None)
