@@ -20,18 +20,15 @@ import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
 from hookline.providers.calendly import catalog, signature
+from hookline.providers.calendly.simulator import DEFAULT_TOKEN
 
-if TYPE_CHECKING:
-    import typer
-
-DEFAULT_TOKEN = "fake-calendly-token-0123456789"  # noqa: S105 - the fake\'s own, not a secret
 SUBSCRIBABLE = frozenset(catalog.CATALOG) | {"event_type.created", "event_type.updated", "event_type.deleted"}
 
 
@@ -445,18 +442,3 @@ class FakeCalendly:
 def start_of_day(days_from_now: int = 0) -> float:
     day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days_from_now)
     return day.timestamp()
-
-
-def register(simulate: typer.Typer) -> None:
-    import typer
-
-    @simulate.command("calendly")
-    def simulate_calendly(
-        host: str = typer.Option("127.0.0.1", help="Address to listen on"),
-        port: int = typer.Option(8790, help="Port to listen on"),
-        token: str = typer.Option(DEFAULT_TOKEN, help="The API token the fake accepts"),
-    ) -> None:
-        """A fake Calendly API that also delivers signed webhooks (see docs/providers/calendly.md)."""
-        fake = FakeCalendly(token=token, base_url=f"http://{host}:{port}")
-        print(f"fake Calendly API on {fake.base_url} (token: {token})", flush=True)
-        web.run_app(fake.app(), host=host, port=port, print=None)

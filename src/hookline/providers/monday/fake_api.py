@@ -17,18 +17,15 @@ import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import jwt
 from aiohttp import web
 
 from hookline.providers.monday import catalog
+from hookline.providers.monday.simulator import DEFAULT_TOKEN
 
-if TYPE_CHECKING:
-    import typer
-
-DEFAULT_TOKEN = "fake-monday-token-0123456789"  # noqa: S105 - the fake\'s own, not a secret
 DEFAULT_BOARD = "1234567890"
 ACCOUNT_ID = 9000001
 USER_ID = 4012689
@@ -198,19 +195,3 @@ class FakeMonday:
         event = self.event(payload_type, str(body.get("board_id", DEFAULT_BOARD)), **fields)
         statuses = await self.deliver(subscription, event)
         return web.json_response({"event": event, "deliveries": statuses})
-
-
-def register(simulate: typer.Typer) -> None:
-    import typer
-
-    @simulate.command("monday")
-    def simulate_monday(
-        host: str = typer.Option("127.0.0.1", help="Address to listen on"),
-        port: int = typer.Option(8791, help="Port to listen on"),
-        token: str = typer.Option(DEFAULT_TOKEN, help="The API token the fake accepts"),
-        signing_secret: str | None = typer.Option(None, help="Sign the handshake and events with this secret"),
-    ) -> None:
-        """A fake monday.com GraphQL API that performs the challenge and delivers events (see docs)."""
-        fake = FakeMonday(token=token, signing_secret=signing_secret)
-        print(f"fake monday.com API on http://{host}:{port}/v2 (token: {token}, board {DEFAULT_BOARD})", flush=True)
-        web.run_app(fake.app(), host=host, port=port, print=None)

@@ -1,0 +1,102 @@
+"""`hookline calendly ...` as users run it (subprocesses) against the fake Calendly, on both engines."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from hookline.providers.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
+from hookline.providers.calendly.keys import KeyStore
+from hookline.providers.calendly.subscriptions import SubscriptionStore
+from hookline.store.engine import Database
+from tests.providers.fake_server import RunningApp
+from tests.support import Server, run_cli
+
+
+def cli(database_url: str, api: str, *args: str):
+    return run_cli("calendly", *args, database_url=database_url, env={"HOOKLINE_CALENDLY_API_URL": api})
+
+
+def test_accounts_subscriptions_and_a_delivered_event(
+    db: Database, database_url: str, server: Server, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    api = running.url
+    added = cli(database_url, api, "account", "add", "acme", "--token", DEFAULT_TOKEN)
+    assert added.returncode == 0, added.stderr
+    assert DEFAULT_TOKEN not in added.stdout + added.stderr
+    (account,) = json.loads(cli(database_url, api, "account", "list", "--json").stdout)
+    assert account["name"] == "acme" and account["token"] == "fake…6789"
+    assert account["organization"] == fake.organization_uri and account["user"] == fake.user_uri
+
+    url = server.url + "/calendly/webhook"
+    created = cli(database_url, api, "subscriptions", "create", "--url", url)
+    assert created.returncode == 0, created.stderr
+    (sub,) = fake.subscriptions.values()
+    assert sub.events == ["invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted"]
+    assert sub.scope == "user" and sub.signing_key and sub.signing_key not in created.stdout
+    (key,) = KeyStore(db).entries("acme")
+    assert KeyStore(db).secret(key.id) == sub.signing_key
+    (managed,) = SubscriptionStore(db).all("acme")
+    assert managed.uuid == sub.uuid and managed.key_id == key.id
+
+    listed = json.loads(cli(database_url, api, "subscriptions", "list", "--json").stdout)
+    assert [(s["id"], s["state"], s["managed"]) for s in listed] == [(sub.uuid, "active", True)]
+
+    # Calendly delivers a booking, signed with the key hookline generated.
+    payload = fake.add_booking("Ann Smith", "ann@example.com")
+    assert running.call(fake.deliver("invitee.created", payload)) == [200]
+    with db.connection() as conn:
+        rows = conn.fetchall("SELECT account, event, resource_id FROM events")
+    assert rows == [("acme", "invitee.created", payload["uri"])]
+
+    deleted = cli(database_url, api, "subscriptions", "delete", sub.uuid)
+    assert deleted.returncode == 0, deleted.stderr
+    assert fake.subscriptions == {} and SubscriptionStore(db).all() == []
+    (retired,) = KeyStore(db).entries("acme")
+    assert retired.expires_at is not None and retired.expires_at > time.time() + 3600  # retries still verify
+
+    removed = cli(database_url, api, "account", "remove", "acme")
+    assert removed.returncode == 0 and json.loads(cli(database_url, api, "account", "list", "--json").stdout) == []
+    assert KeyStore(db).entries() == []
+
+
+def test_errors_are_clear_messages(
+    db: Database, database_url: str, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    api = running.url
+
+    def error(*args: str, api_url: str = api) -> str:
+        result = cli(database_url, api_url, *args)
+        assert result.returncode == 1, (args, result.stdout)
+        assert "Traceback" not in result.stderr and DEFAULT_TOKEN not in result.stderr
+        return result.stderr
+
+    assert "no Calendly account yet" in error("subscriptions", "list")
+    assert "The access token is invalid" in error("account", "add", "acme", "--token", "wrong-token-0123456789")
+    assert "cannot reach Calendly" in error("account", "add", "acme", "--token", DEFAULT_TOKEN,
+                                            api_url="http://127.0.0.1:9")
+    assert cli(database_url, api, "account", "add", "acme", "--token", DEFAULT_TOKEN).returncode == 0
+    assert "unknown event(s) invitee.teleported" in error(
+        "subscriptions", "create", "--url", "https://h.example/calendly/webhook", "--events", "invitee.teleported"
+    )
+    assert "needs --scope organization" in error(
+        "subscriptions", "create", "--url", "https://h.example/x", "--events", "routing_form_submission.created"
+    )
+    assert "--scope is user or organization" in error("subscriptions", "create", "--url", "https://h.example/x",
+                                                      "--scope", "team")
+    assert "http(s) URL" in error("subscriptions", "create", "--url", "ftp://h.example/x")
+    ok = cli(database_url, api, "subscriptions", "create", "--url", "https://h.example/x", "--scope", "organization",
+             "--events", "invitee.created,routing_form_submission.created")
+    assert ok.returncode == 0, ok.stderr
+    (sub,) = fake.subscriptions.values()
+    assert sub.scope == "organization" and sub.events == ["invitee.created", "routing_form_submission.created"]
+    assert "Hook with this url already exists" in error(
+        "subscriptions", "create", "--url", "https://h.example/x", "--scope", "organization"
+    )
+    assert len(KeyStore(db).entries()) == 1  # the key made for the refused subscription was removed
+    assert "Resource Not Found" in error("subscriptions", "delete", "NOSUCHUUID")
+    assert "no Calendly account named 'globex'" in error("subscriptions", "list", "--account", "globex")
+    assert "no Calendly account named 'globex'" in error("account", "remove", "globex")
+    assert "use --once" in error("watchdog")

@@ -1,0 +1,91 @@
+"""The watchdog recreates disabled subscriptions and backfills the gap, from the CLI and inside serve."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from hookline.providers.calendly.accounts import AccountStore
+from hookline.providers.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
+from hookline.providers.calendly.keys import KeyStore
+from hookline.providers.calendly.subscriptions import SubscriptionStore
+from hookline.store.engine import Database
+from tests.providers.fake_server import RunningApp
+from tests.support import Server, run_cli
+
+
+def manage(db: Database, fake: FakeCalendly, running: RunningApp, url: str) -> str:
+    """An account and one managed subscription, created at the fake the way the CLI does."""
+    AccountStore(db).add("acme", DEFAULT_TOKEN, fake.user_uri, fake.organization_uri)
+    result = run_cli(
+        "calendly", "subscriptions", "create", "--url", url, database_url=db.url.url,
+        env={"HOOKLINE_CALENDLY_API_URL": running.url},
+    )
+    assert result.returncode == 0, result.stderr
+    (managed,) = SubscriptionStore(db).all()
+    assert managed.key_id is not None and KeyStore(db).secret(managed.key_id) is not None
+    return managed.uuid
+
+
+def synced(db: Database) -> list[tuple]:
+    with db.connection() as conn:
+        return conn.fetchall(
+            "SELECT account, event, origin, resource_id, body FROM events WHERE origin = 'backfill' ORDER BY id"
+        )
+
+
+def test_watchdog_once_recreates_and_backfills_the_gap(
+    db: Database, database_url: str, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    env = {"HOOKLINE_CALENDLY_API_URL": running.url}
+    before = fake.add_booking("Before Gap", created_at=time.time() - 3600)  # delivered long ago
+    old_uuid = manage(db, fake, running, "https://hooks.example/calendly/webhook")
+    old_key = fake.subscriptions[old_uuid].signing_key
+    # hookline was down: deliveries failed until Calendly disabled the subscription.
+    in_gap = fake.add_booking("Ann In-Gap")
+    running.call(fake.deliver("invitee.created", in_gap))
+    canceled = fake.add_booking("Bob Canceled")
+    fake.cancel(canceled["uri"])
+    fake.disable(old_uuid)
+
+    out = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+    assert out.returncode == 0, out.stderr
+    assert f"subscription {old_uuid} recreated" in out.stdout and "2 events backfilled" in out.stdout
+    (new,) = fake.subscriptions.values()
+    assert new.uuid != old_uuid and new.state == "active" and new.signing_key == old_key
+    assert new.url == "https://hooks.example/calendly/webhook" and new.scope == "user"
+    (managed,) = SubscriptionStore(db).all()
+    assert managed.uuid == new.uuid and managed.state == "active"
+    rows = synced(db)
+    assert {(r[0], r[1], r[2]) for r in rows} == {("acme", "invitee.synced", "backfill")}
+    assert {r[3] for r in rows} == {in_gap["uri"], canceled["uri"]}  # not `before`: it predates the gap
+    assert before["uri"] not in {r[3] for r in rows}
+    bodies = {json.loads(bytes(r[4]))["payload"]["name"]: json.loads(bytes(r[4]))["payload"] for r in rows}
+    assert bodies["Bob Canceled"]["status"] == "canceled"
+    assert bodies["Ann In-Gap"]["scheduled_event"]["uri"] == in_gap["event"]
+
+    again = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+    assert again.returncode == 0 and "0 recreated, 0 events backfilled" in again.stdout
+    assert len(synced(db)) == 2
+
+
+def test_serve_runs_the_watchdog_in_the_background(
+    db: Database, start_server, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    server: Server = start_server(
+        env={"HOOKLINE_CALENDLY_API_URL": running.url, "HOOKLINE_CALENDLY_WATCHDOG_INTERVAL_SECONDS": "1"}
+    )
+    old_uuid = manage(db, fake, running, server.url + "/calendly/webhook")
+    fake.disable(old_uuid)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (old_uuid in fake.subscriptions or not fake.subscriptions):
+        time.sleep(0.2)
+    (new,) = fake.subscriptions.values()
+    assert new.uuid != old_uuid and new.state == "active"
+    # The recreated subscription delivers, signed with the same stored key, and hookline accepts it.
+    payload = fake.add_booking("After Repair")
+    assert running.call(fake.deliver("invitee.created", payload)) == [200]
+    server.stop()
+    assert DEFAULT_TOKEN not in server.log()
