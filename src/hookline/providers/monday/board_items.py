@@ -1,0 +1,150 @@
+"""The board_items projection: a pure function of the event log, one row per monday.com item.
+
+monday's events are changes ("column status became Done at t"), not snapshots, and arrive in any
+order. Every field of an item is a last-writer-wins register versioned by (trigger time, rank,
+digest of the event): name, group, board, parent, state, and each column value on its own. A merge
+keeps the greater version per register, which is commutative, associative and idempotent: any
+permutation of the events, with duplicates, gives the same table. Among state changes at the same
+instant, delete outranks archive, which outranks restore.
+
+`apply(conn, event_row)` is what the worker calls per event (`event_row`: a mapping with at least
+"account", "event", "body"); `rebuild` replays the whole log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from hookline.providers.monday.receiver import trigger_time
+from hookline.store.engine import Connection
+
+PROVIDER = "monday"
+STATES = {"create_pulse": ("active", 0), "restore_pulse": ("active", 1), "archive_pulse": ("archived", 2),
+          "delete_pulse": ("deleted", 3)}  # fmt: skip
+Version = list[Any]  # [time, rank, digest]: JSON-friendly, compared as a tuple
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | str) and str(value):
+        return str(value)
+    return None
+
+
+def observations(event: Mapping[str, Any]) -> tuple[str, dict[str, tuple[Any, Version]], dict[str, Any]] | None:
+    """(item id, {register: (value, version)}, {column id: (cell, version)}) told by one event."""
+    item = _id(event.get("pulseId")) or _id(event.get("itemId"))
+    kind = event.get("type")
+    if item is None or not isinstance(kind, str):
+        return None
+    at = trigger_time(event.get("triggerTime"))
+    if at is None:
+        return None
+    digest = hashlib.sha256(canonical(event).encode()).hexdigest()[:32]
+    version: Version = [at, 0, digest]
+    registers: dict[str, tuple[Any, Version]] = {}
+    columns: dict[str, Any] = {}
+
+    # Every event tells the item's board, group and name as they were; the event that changes one of
+    # them (a move, a rename) outranks an incidental mention at the same instant.
+    moved: Version = [at, 1, digest]
+    board = _id(event.get("destBoardId")) or _id(event.get("boardId"))
+    if board:
+        registers["board_id"] = (board, moved if kind == "move_pulse_into_board" else version)
+    group = _id(event.get("destGroupId")) or _id(event.get("groupId"))
+    if group:
+        registers["group_id"] = (group, moved if kind.startswith("move_pulse_into") else version)
+    parent = _id(event.get("parentItemId"))
+    if parent:
+        registers["parent_item_id"] = (parent, version)
+    if kind == "update_name" and isinstance(event.get("value"), dict) and isinstance(event["value"].get("name"), str):
+        registers["name"] = (event["value"]["name"], moved)
+    elif isinstance(event.get("pulseName"), str):
+        registers["name"] = (event["pulseName"], version)
+    if kind in STATES:
+        state, rank = STATES[kind]
+        registers["state"] = (state, [at, rank, digest])
+    if kind == "update_column_value" and _id(event.get("columnId")):
+        changed = event.get("changedAt")
+        col_at = float(changed) if isinstance(changed, int | float) and not isinstance(changed, bool) else at
+        cell = {"value": event.get("value"), "type": event.get("columnType"), "title": event.get("columnTitle")}
+        columns[str(event["columnId"])] = (cell, [col_at, 0, digest])
+    if kind == "create_pulse" and isinstance(event.get("columnValues"), dict):
+        for column, value in event["columnValues"].items():
+            columns.setdefault(str(column), ({"value": value, "type": None, "title": None}, version))
+    return item, registers, columns
+
+
+def _newer(candidate: Version, current: Version | None) -> bool:
+    return current is None or tuple(candidate) > tuple(current)
+
+
+def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
+    """Fold one event into `board_items` (idempotent, order-independent). Call inside a transaction."""
+    try:
+        body = json.loads(bytes(event_row["body"]))
+    except (ValueError, TypeError):
+        return
+    event = body.get("event") if isinstance(body, dict) else None
+    if not isinstance(event, dict):
+        return
+    told = observations(event)
+    if told is None:
+        return
+    item, registers, columns = told
+    account = str(event_row["account"])
+    row = conn.fetchone(
+        "SELECT board_id, parent_item_id, name, group_id, state, column_values, versions FROM board_items"
+        " WHERE account = ? AND item_id = ?",
+        (account, item),
+    )
+    if row is None:
+        fields: dict[str, Any] = {"board_id": None, "parent_item_id": None, "name": None, "group_id": None,
+                                  "state": None}  # fmt: skip
+        cells: dict[str, Any] = {}
+        versions: dict[str, Version] = {}
+    else:
+        fields = dict(zip(("board_id", "parent_item_id", "name", "group_id", "state"), row[:5], strict=True))
+        cells, versions = json.loads(row[5]), json.loads(row[6])
+    for name, (value, version) in registers.items():
+        if _newer(version, versions.get(name)):
+            fields[name], versions[name] = value, version
+    for column, (cell, version) in columns.items():
+        current = cells.get(column)
+        if _newer(version, current["version"] if current else None):
+            cells[column] = {**cell, "version": version}
+    updated_at = max([v[0] for v in versions.values()] + [c["version"][0] for c in cells.values()])
+    conn.execute(
+        "INSERT INTO board_items (account, item_id, board_id, parent_item_id, name, group_id, state, column_values,"
+        " versions, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, item_id) DO UPDATE SET"
+        " board_id = excluded.board_id, parent_item_id = excluded.parent_item_id, name = excluded.name,"
+        " group_id = excluded.group_id, state = excluded.state, column_values = excluded.column_values,"
+        " versions = excluded.versions, updated_at = excluded.updated_at",
+        (account, item, fields["board_id"], fields["parent_item_id"], fields["name"], fields["group_id"],
+         fields["state"] or "active", canonical(cells), canonical(versions), updated_at),
+    )  # fmt: skip
+
+
+def rebuild(conn: Connection, batch: int = 500) -> int:
+    """Empty `board_items` and replay every monday.com event of the log; returns how many were read."""
+    seen, last = 0, 0
+    with conn.transaction():
+        conn.execute("DELETE FROM board_items")
+        while True:
+            rows = conn.fetchall(
+                "SELECT id, account, event, body FROM events WHERE provider = ? AND id > ? ORDER BY id LIMIT ?",
+                (PROVIDER, last, batch),
+            )
+            if not rows:
+                return seen
+            for event_id, account, event, body in rows:
+                apply(conn, {"account": account, "event": event, "body": body})
+                last, seen = event_id, seen + 1
