@@ -97,6 +97,8 @@ def test_jwt_required_when_the_account_has_a_signing_secret(db: Database, server
         assert (r.status_code, r.json()["error"]) == (401, "unknown_account")
         assert c.post("/monday/webhook?account=globex", json=event(uuid="e")).status_code == 200
     assert [r[0] for r in stored(db)] == ["acme", "acme", "globex"]
+    with db.connection() as conn:  # the JWT carries a short-lived API token: never kept
+        assert all("authorization" not in json.loads(h) for (h,) in conn.fetchall("SELECT headers FROM events"))
     server.stop()
     assert SECRET not in server.log()
 

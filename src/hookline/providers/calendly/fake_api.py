@@ -415,17 +415,31 @@ class FakeCalendly:
             return _error(404, "Resource Not Found", "The server could not find the requested resource.")
         return self._page(request, list(items))
 
+    async def _control_body(self, request: web.Request) -> dict[str, Any] | None:
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
     async def _fake_book(self, request: web.Request) -> web.Response:
-        body = await request.json() if request.can_read_body else {}
-        start = _parse_iso(body["start_time"]) if body.get("start_time") else None
+        body = await self._control_body(request)
+        if body is None:
+            return _invalid("body", "must be a JSON object")
+        try:
+            start = _parse_iso(body["start_time"]) if body.get("start_time") else None
+        except (ValueError, TypeError):
+            return _invalid("start_time", "must be an ISO 8601 time")
         payload = self.add_booking(body.get("name", "Jane Doe"), body.get("email", "jane@example.com"), start)
         statuses = await self.deliver("invitee.created", payload) if body.get("deliver", True) else []
         return web.json_response({"invitee": payload["uri"], "deliveries": statuses})
 
     async def _fake_cancel(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await self._control_body(request)
+        if body is None:
+            return _invalid("body", "must be a JSON object")
         try:
-            payload = self.cancel(body["invitee"], body.get("reason", "Schedule conflict"))
+            payload = self.cancel(str(body.get("invitee")), body.get("reason", "Schedule conflict"))
         except KeyError:
             return _error(404, "Resource Not Found", "no such invitee")
         statuses = await self.deliver("invitee.canceled", payload)

@@ -188,10 +188,15 @@ class FakeMonday:
         return web.json_response({"data": {"create_webhook": hook.public()}})
 
     async def _fake_events(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not str(body.get("board_id", DEFAULT_BOARD)).isdigit():
+            return web.json_response({"error": "send {event, board_id, fields}"}, status=400)
         subscription = body.get("event", "create_item")
         fields = dict(body.get("fields") or {})
-        payload_type = catalog.SUBSCRIPTIONS.get(subscription, subscription)
+        payload_type = catalog.SUBSCRIPTIONS.get(str(subscription), str(subscription))
         event = self.event(payload_type, str(body.get("board_id", DEFAULT_BOARD)), **fields)
         statuses = await self.deliver(subscription, event)
         return web.json_response({"event": event, "deliveries": statuses})
