@@ -89,3 +89,24 @@ def test_serve_runs_the_watchdog_in_the_background(
     assert running.call(fake.deliver("invitee.created", payload)) == [200]
     server.stop()
     assert DEFAULT_TOKEN not in server.log()
+
+
+def test_one_watchdog_at_a_time_on_postgresql(
+    db: Database, engine: str, database_url: str, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    old_uuid = manage(db, fake, running, "https://hooks.example/calendly/webhook")
+    fake.disable(old_uuid)
+    env = {"HOOKLINE_CALENDLY_API_URL": running.url}
+    if engine == "postgresql":
+        holder = db.connect()  # another `serve` checking right now
+        try:
+            assert holder.scalar("SELECT pg_try_advisory_lock(?)", (728_115_101,))
+            skipped = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+            assert skipped.returncode == 0 and "another hookline process" in skipped.stdout
+            assert set(fake.subscriptions) == {old_uuid}
+        finally:
+            holder.close()
+    done = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+    assert done.returncode == 0 and "1 recreated" in done.stdout
+    assert old_uuid not in fake.subscriptions

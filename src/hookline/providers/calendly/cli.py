@@ -322,6 +322,9 @@ def watchdog_cmd(
     if account is not None:
         _account(db, account)
     reports = asyncio.run(check_all(db, load(), account))
+    if reports is None:
+        console.print("another hookline process is running the watchdog right now; nothing done")
+        return
     failed = False
     for r in reports:
         for old, new in r.recreated:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -102,7 +103,39 @@ async def check_account(
     return report
 
 
-async def check_all(db: Database, cfg: CalendlySettings, account_name: str | None = None) -> list[Report]:
+# Any constant: the same in every hookline process sharing a PostgreSQL database.
+_PG_LOCK_ID = 728_115_101
+
+
+@contextlib.contextmanager
+def _exclusive(db: Database) -> Iterator[bool]:
+    """On PostgreSQL, only one process at a time runs the watchdog (several `serve` may share the
+    database); the others skip the round. SQLite has one `serve` per file."""
+    if db.dialect != "postgresql":
+        yield True
+        return
+    conn = db.connect()
+    try:
+        got = bool(conn.scalar("SELECT pg_try_advisory_lock(?)", (_PG_LOCK_ID,)))
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute("SELECT pg_advisory_unlock(?)", (_PG_LOCK_ID,))
+    finally:
+        conn.close()
+
+
+async def check_all(db: Database, cfg: CalendlySettings, account_name: str | None = None) -> list[Report] | None:
+    """A report per account, or None when another process is checking right now."""
+    with _exclusive(db) as mine:
+        if not mine:
+            log.info("calendly watchdog: another process is checking")
+            return None
+        return await _check_all(db, cfg, account_name)
+
+
+async def _check_all(db: Database, cfg: CalendlySettings, account_name: str | None) -> list[Report]:
     accounts = AccountStore(db).all()
     if account_name is not None:
         accounts = [a for a in accounts if a.name == account_name]
@@ -121,7 +154,7 @@ async def run_forever(db: Database, cfg: CalendlySettings) -> None:
     while True:
         started = time.monotonic()
         try:
-            for report in await check_all(db, cfg):
+            for report in await check_all(db, cfg) or []:
                 for error in report.errors:
                     log.error("calendly watchdog", account=report.account, error=error)
         except asyncio.CancelledError:
