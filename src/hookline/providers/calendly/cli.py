@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -27,6 +28,14 @@ app.add_typer(subs_app, name="subscriptions")
 
 def _when(ts: float | None) -> str:
     return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _database() -> Database:
+    """The migrated database, closed at exit (a PostgreSQL pool left open prints a traceback when the
+    interpreter shuts down)."""
+    db = open_database()
+    atexit.register(db.close)
+    return db
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -74,7 +83,7 @@ def account_add(
 
     if not name.strip() or not token.strip():
         fail("the account name and the token must not be empty")
-    db = open_database()
+    db = _database()
 
     async def me() -> dict[str, Any]:
         async with _client(token.strip()) as client:
@@ -92,7 +101,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     """Registered accounts, tokens masked."""
     from hookline.providers.calendly.accounts import AccountStore
 
-    accounts = AccountStore(open_database()).all()
+    accounts = AccountStore(_database()).all()
     if as_json:
         rows = [
             {"name": a.name, "token": a.token_hint, "user": a.user_uri, "organization": a.organization_uri,
@@ -114,7 +123,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     """Forget an account, its signing keys and its managed subscriptions (nothing is deleted at Calendly)."""
     from hookline.providers.calendly.accounts import AccountStore
 
-    if not AccountStore(open_database()).remove(name):
+    if not AccountStore(_database()).remove(name):
         fail(f"no Calendly account named {name!r}")
     console.print(f"account {name} removed; its subscriptions at Calendly are left as they are", highlight=False)
 
@@ -128,7 +137,7 @@ def key_add(
     from hookline.providers.calendly.keys import KeyStore
     from hookline.providers.calendly.masking import mask
 
-    db = open_database()
+    db = _database()
     acc = _account(db, account)
     try:
         key_id = KeyStore(db).add(acc.name, key)
@@ -145,7 +154,7 @@ def key_list(
     """Signing keys, masked."""
     from hookline.providers.calendly.keys import KeyStore
 
-    entries = KeyStore(open_database()).entries(account)
+    entries = KeyStore(_database()).entries(account)
     if as_json:
         print(json.dumps([e.__dict__ for e in entries], indent=2))
         return
@@ -160,7 +169,7 @@ def key_remove(key_id: int = typer.Argument(..., help="The key's id (see `key li
     """Stop accepting events signed with a key, at once."""
     from hookline.providers.calendly.keys import KeyStore
 
-    if not KeyStore(open_database()).remove(key_id):
+    if not KeyStore(_database()).remove(key_id):
         fail(f"no signing key with id {key_id}")
     console.print(f"signing key {key_id} removed", highlight=False)
 
@@ -197,7 +206,7 @@ def subs_create(
     if not url.startswith(("https://", "http://")):
         fail("--url must be an http(s) URL")
     chosen = _events(events, scope)
-    db = open_database()
+    db = _database()
     acc = _account(db, account)
     if not acc.organization_uri:
         fail(f"account {acc.name} has no organization: add it again with `hookline calendly account add`")
@@ -235,7 +244,7 @@ def subs_list(
     from hookline.providers.calendly.api import CalendlyAPIError
     from hookline.providers.calendly.subscriptions import SubscriptionStore
 
-    db = open_database()
+    db = _database()
     acc = _account(db, account)
     managed = {m.uuid for m in SubscriptionStore(db).all(acc.name)}
 
@@ -282,7 +291,7 @@ def subs_delete(
     from hookline.providers.calendly.keys import KeyStore
     from hookline.providers.calendly.subscriptions import SubscriptionStore, uuid_of
 
-    db = open_database()
+    db = _database()
     acc = _account(db, account)
     uuid = uuid_of(subscription.strip())
     if not uuid:
@@ -318,7 +327,7 @@ def watchdog_cmd(
 
     if not once:
         fail("`serve` runs the watchdog; use --once to run one check from the command line")
-    db = open_database()
+    db = _database()
     if account is not None:
         _account(db, account)
     reports = asyncio.run(check_all(db, load(), account))
@@ -365,7 +374,7 @@ def bookings_rebuild() -> None:
     """Rebuild the bookings table from the event log (it is derived: nothing is lost)."""
     from hookline.providers.calendly.bookings import rebuild
 
-    db = open_database()
+    db = _database()
     conn = db.connect()
     try:
         read = rebuild(conn)
