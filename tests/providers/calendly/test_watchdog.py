@@ -110,3 +110,23 @@ def test_one_watchdog_at_a_time_on_postgresql(
     done = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
     assert done.returncode == 0 and "1 recreated" in done.stdout
     assert old_uuid not in fake.subscriptions
+
+
+def test_a_failed_backfill_is_tried_again_next_round(
+    db: Database, database_url: str, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    env = {"HOOKLINE_CALENDLY_API_URL": running.url}
+    old_uuid = manage(db, fake, running, "https://hooks.example/calendly/webhook")
+    missed = fake.add_booking("Missed")
+    fake.disable(old_uuid)
+    fake.failures["/scheduled_events"] = 1  # Calendly fails while hookline reads the gap
+    first = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+    assert first.returncode == 1 and "Calendly answered 500" in first.stdout
+    (managed,) = SubscriptionStore(db).all()
+    assert managed.uuid != old_uuid and managed.backfill_since is not None and synced(db) == []
+    second = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+    assert second.returncode == 0 and "0 recreated, 1 events backfilled" in second.stdout
+    assert [r[3] for r in synced(db)] == [missed["uri"]]
+    (managed,) = SubscriptionStore(db).all()
+    assert managed.backfill_since is None

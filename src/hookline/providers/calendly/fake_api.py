@@ -94,6 +94,7 @@ class FakeCalendly:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     invitees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (subscription uuid, event, status)
+    failures: dict[str, int] = field(default_factory=dict)  # path prefix -> how many requests answer 500
     user_uuid: str = "USER0000000000001"
     org_uuid: str = "ORG00000000000001"
     _session: aiohttp.ClientSession | None = None
@@ -303,6 +304,10 @@ class FakeCalendly:
         auth = request.headers.get("authorization", "")
         if not secrets.compare_digest(auth.encode(), f"Bearer {self.token}".encode()):
             return _error(401, "Unauthenticated", "The access token is invalid")
+        for prefix, left in self.failures.items():
+            if left > 0 and request.path.startswith(prefix):
+                self.failures[prefix] = left - 1
+                return _error(500, "Internal Server Error", "The server encountered an unexpected condition")
         return await handler(request)
 
     async def _me(self, request: web.Request) -> web.Response:

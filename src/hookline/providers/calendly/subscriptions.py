@@ -20,6 +20,7 @@ class Managed:
     state: str
     created_at: float
     checked_at: float | None
+    backfill_since: float | None = None
 
     @property
     def uuid(self) -> str:
@@ -31,7 +32,7 @@ def uuid_of(uri_or_uuid: str) -> str:
     return uri_or_uuid.rstrip("/").rsplit("/", 1)[-1]
 
 
-_COLUMNS = "uri, account, callback_url, events, scope, key_id, state, created_at, checked_at"
+_COLUMNS = "uri, account, callback_url, events, scope, key_id, state, created_at, checked_at, backfill_since"
 
 
 def _managed(row: tuple) -> Managed:
@@ -44,13 +45,22 @@ class SubscriptionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, uri: str, account: str, callback_url: str, events: list[str], scope: str, key_id: int | None,
-            state: str = "active") -> None:
+    def add(
+        self,
+        uri: str,
+        account: str,
+        callback_url: str,
+        events: list[str],
+        scope: str,
+        key_id: int | None,
+        state: str = "active",
+        backfill_since: float | None = None,
+    ) -> None:
         with self.db.connection() as conn:
             conn.execute(
-                f"INSERT INTO calendly_subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+                f"INSERT INTO calendly_subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
                 " ON CONFLICT (uri) DO UPDATE SET state = excluded.state, key_id = excluded.key_id",
-                (uri, account, callback_url, json.dumps(events), scope, key_id, state, time.time()),
+                (uri, account, callback_url, json.dumps(events), scope, key_id, state, time.time(), backfill_since),
             )
 
     def all(self, account: str | None = None) -> list[Managed]:
@@ -74,6 +84,10 @@ class SubscriptionStore:
             conn.execute(
                 "UPDATE calendly_subscriptions SET state = ?, checked_at = ? WHERE uri = ?", (state, time.time(), uri)
             )
+
+    def backfilled(self, uri: str) -> None:
+        with self.db.connection() as conn:
+            conn.execute("UPDATE calendly_subscriptions SET backfill_since = NULL WHERE uri = ?", (uri,))
 
     def remove(self, uri: str) -> bool:
         with self.db.connection() as conn:

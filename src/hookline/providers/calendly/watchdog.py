@@ -67,6 +67,8 @@ async def check_account(
             found = remote.get(m.uuid)
             if found is not None and found.get("state") == "active":
                 subs.mark(m.uri, "active")
+                if m.backfill_since is not None:  # a backfill that failed earlier: try again
+                    report.backfilled += await _backfill(db, cfg, client, account, m.uri, m.backfill_since, m.scope)
                 continue
             since = gap_start(m, found)
             key = keys.secret(m.key_id) if m.key_id is not None else None
@@ -86,7 +88,8 @@ async def check_account(
                 signing_key=key,
             )
             subs.remove(m.uri)
-            subs.add(str(created["uri"]), account.name, m.callback_url, m.events, m.scope, key_id)
+            # The gap is remembered with the new subscription until its backfill succeeds.
+            subs.add(str(created["uri"]), account.name, m.callback_url, m.events, m.scope, key_id, backfill_since=since)
             subs.mark(str(created["uri"]), "active")
             new_uuid = str(created["uri"]).rsplit("/", 1)[-1]
             report.recreated.append((m.uuid, new_uuid))
@@ -97,10 +100,16 @@ async def check_account(
                 new=new_uuid,
                 was=(found or {}).get("state", "missing"),
             )
-            report.backfilled += await backfill.run(
-                db, client, account, since, cfg.backfill_lookback_seconds, by_user=m.scope == "user"
-            )
+            report.backfilled += await _backfill(db, cfg, client, account, str(created["uri"]), since, m.scope)
     return report
+
+
+async def _backfill(
+    db: Database, cfg: CalendlySettings, client: CalendlyClient, account: Account, uri: str, since: float, scope: str
+) -> int:
+    added = await backfill.run(db, client, account, since, cfg.backfill_lookback_seconds, by_user=scope == "user")
+    SubscriptionStore(db).backfilled(uri)
+    return added
 
 
 # Any constant: the same in every hookline process sharing a PostgreSQL database.

@@ -134,17 +134,22 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
 
 
 def rebuild(conn: Connection, batch: int = 500) -> int:
-    """Empty `board_items` and replay every monday.com event of the log; returns how many were read."""
-    seen, last = 0, 0
+    """Empty `board_items` and replay every monday.com event of the log; returns how many were read.
+
+    One transaction per batch, so a running `serve` (SQLite has one writer) is never held up for
+    long; readers see the table fill up meanwhile.
+    """
     with conn.transaction():
         conn.execute("DELETE FROM board_items")
-        while True:
+    seen, last = 0, 0
+    while True:
+        with conn.transaction():
             rows = conn.fetchall(
                 "SELECT id, account, event, body FROM events WHERE provider = ? AND id > ? ORDER BY id LIMIT ?",
                 (PROVIDER, last, batch),
             )
-            if not rows:
-                return seen
             for event_id, account, event, body in rows:
                 apply(conn, {"account": account, "event": event, "body": body})
                 last, seen = event_id, seen + 1
+        if not rows:
+            return seen

@@ -31,6 +31,8 @@ CREATE TABLE calendly_subscriptions (
     key_id       BIGINT REFERENCES calendly_signing_keys (id) ON DELETE SET NULL,
     state        TEXT NOT NULL,
     created_at   DOUBLE PRECISION NOT NULL,
-    checked_at   DOUBLE PRECISION
+    checked_at   DOUBLE PRECISION,
+    -- Set while the gap of a recreated subscription still has to be backfilled (retried until done).
+    backfill_since DOUBLE PRECISION
 );
 CREATE INDEX calendly_subscriptions_account ON calendly_subscriptions (account);
