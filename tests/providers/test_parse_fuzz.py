@@ -19,8 +19,11 @@ from hookline.providers.calendly.receiver import CalendlyReceiver
 from hookline.providers.monday.accounts import AccountCache
 from hookline.providers.monday.accounts import AccountStore as MondayAccounts
 from hookline.providers.monday.receiver import MondayReceiver
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from hookline.types import IncomingEvent, Rejection
+
+BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
 
 KEY = "fuzz-calendly-signing-key-0123456789"
 SECRET = "fuzz-monday-signing-secret-0123456789-0123456789-0123456789-0123"
@@ -49,10 +52,10 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 @FUZZ
 @given(body=st.one_of(st.binary(max_size=200), calendly_bodies))
 def test_calendly_parse_answers_or_rejects(db: Database, body: bytes) -> None:
-    if not KeyStore(db).entries():
-        CalendlyAccounts(db).add("acme", "token-0123456789abcdef", None, None)
-        KeyStore(db).add("acme", KEY)
-    receiver = CalendlyReceiver(KeyCache(db, ttl=60), tolerance_seconds=180)
+    if not KeyStore(db, BOX).entries():
+        CalendlyAccounts(db, BOX).add("acme", "token-0123456789abcdef", None, None)
+        KeyStore(db, BOX).add("acme", KEY)
+    receiver = CalendlyReceiver(KeyCache(db, 60, BOX), tolerance_seconds=180)
     now = int(time.time())
     headers = {signature.HEADER: signature.header_value(KEY, now, body)}
     try:
@@ -66,9 +69,9 @@ def test_calendly_parse_answers_or_rejects(db: Database, body: bytes) -> None:
 @FUZZ
 @given(body=st.one_of(st.binary(max_size=200), monday_bodies))
 def test_monday_parse_answers_or_rejects(db: Database, body: bytes) -> None:
-    if not MondayAccounts(db).all():
-        MondayAccounts(db).add("acme", "token-0123456789abcdef", SECRET, None)
-    receiver = MondayReceiver(AccountCache(db, ttl=60))
+    if not MondayAccounts(db, BOX).all():
+        MondayAccounts(db, BOX).add("acme", "token-0123456789abcdef", SECRET, None)
+    receiver = MondayReceiver(AccountCache(db, 60, BOX))
     token = jwt.encode({"exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
     try:
         result = asyncio.run(receiver.parse({"authorization": token, ":query": "account=acme"}, body, 0.0))

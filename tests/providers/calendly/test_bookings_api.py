@@ -9,8 +9,11 @@ from hookline.providers.calendly import signature
 from hookline.providers.calendly.accounts import AccountStore
 from hookline.providers.calendly.fake_api import FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.support import Server, run_cli
+
+BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
 
 KEY = "calendly-signing-key-api-test-0001"
 
@@ -22,8 +25,8 @@ def post(c, event: str, payload: dict) -> None:
 
 
 def test_bookings_api(db: Database, database_url: str, server: Server) -> None:
-    AccountStore(db).add("acme", "acme-token-0123456789", None, None)
-    KeyStore(db).add("acme", KEY)
+    AccountStore(db, BOX).add("acme", "acme-token-0123456789", None, None)
+    KeyStore(db, BOX).add("acme", KEY)
     fake = FakeCalendly(base_url="https://api.calendly.com")  # only to shape payloads
     now = time.time()
     ann = fake.add_booking("Ann", "ann@example.com", start=now + 86400, created_at=now - 60,

@@ -8,9 +8,12 @@ import time
 from hookline.providers.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
 from hookline.providers.calendly.subscriptions import SubscriptionStore
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.providers.fake_server import RunningApp
 from tests.support import Server, run_cli
+
+BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
 
 
 def cli(database_url: str, api: str, *args: str):
@@ -35,8 +38,8 @@ def test_accounts_subscriptions_and_a_delivered_event(
     (sub,) = fake.subscriptions.values()
     assert sub.events == ["invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted"]
     assert sub.scope == "user" and sub.signing_key and sub.signing_key not in created.stdout
-    (key,) = KeyStore(db).entries("acme")
-    assert KeyStore(db).secret(key.id) == sub.signing_key
+    (key,) = KeyStore(db, BOX).entries("acme")
+    assert KeyStore(db, BOX).secret(key.id) == sub.signing_key
     (managed,) = SubscriptionStore(db).all("acme")
     assert managed.uuid == sub.uuid and managed.key_id == key.id
 
@@ -53,12 +56,12 @@ def test_accounts_subscriptions_and_a_delivered_event(
     deleted = cli(database_url, api, "subscriptions", "delete", sub.uuid)
     assert deleted.returncode == 0, deleted.stderr
     assert fake.subscriptions == {} and SubscriptionStore(db).all() == []
-    (retired,) = KeyStore(db).entries("acme")
+    (retired,) = KeyStore(db, BOX).entries("acme")
     assert retired.expires_at is not None and retired.expires_at > time.time() + 3600  # retries still verify
 
     removed = cli(database_url, api, "account", "remove", "acme")
     assert removed.returncode == 0 and json.loads(cli(database_url, api, "account", "list", "--json").stdout) == []
-    assert KeyStore(db).entries() == []
+    assert KeyStore(db, BOX).entries() == []
 
 
 def test_errors_are_clear_messages(
@@ -95,8 +98,33 @@ def test_errors_are_clear_messages(
     assert "Hook with this url already exists" in error(
         "subscriptions", "create", "--url", "https://h.example/x", "--scope", "organization"
     )
-    assert len(KeyStore(db).entries()) == 1  # the key made for the refused subscription was removed
+    assert len(KeyStore(db, BOX).entries()) == 1  # the key made for the refused subscription was removed
     assert "Resource Not Found" in error("subscriptions", "delete", "NOSUCHUUID")
     assert "no Calendly account named 'globex'" in error("subscriptions", "list", "--account", "globex")
     assert "no Calendly account named 'globex'" in error("account", "remove", "globex")
     assert "use --once" in error("watchdog")
+
+
+def test_tokens_and_keys_sealed_with_the_secret_key(
+    db: Database, database_url: str, start_server, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    key = {"HOOKLINE_SECRET_KEY": "a-long-random-secret-key-for-tests-0123456789"}
+    env = {"HOOKLINE_CALENDLY_API_URL": running.url, **key}
+    server = start_server(env=key)
+    assert run_cli("calendly", "account", "add", "acme", "--token", DEFAULT_TOKEN, database_url=database_url,
+                   env=env).returncode == 0  # fmt: skip
+    created = run_cli("calendly", "subscriptions", "create", "--url", server.url + "/calendly/webhook",
+                      database_url=database_url, env=env)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    with db.connection() as conn:
+        (token,) = conn.fetchone("SELECT token FROM calendly_accounts")
+        (signing,) = conn.fetchone("SELECT signing_key FROM calendly_signing_keys")
+    (sub,) = fake.subscriptions.values()
+    assert token.startswith("fernet:") and DEFAULT_TOKEN not in token
+    assert signing.startswith("fernet:") and sub.signing_key and sub.signing_key not in signing
+    # serve opens the key to verify what Calendly signs with it
+    assert running.call(fake.deliver("invitee.created", fake.add_booking())) == [200]
+    wrong = run_cli("calendly", "subscriptions", "list", database_url=database_url,
+                    env={**env, "HOOKLINE_SECRET_KEY": "another-key-entirely-0123456789"})  # fmt: skip
+    assert wrong.returncode == 1 and "not the key" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -9,21 +9,24 @@ from hookline.providers.calendly.accounts import AccountStore
 from hookline.providers.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
 from hookline.providers.calendly.subscriptions import SubscriptionStore
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.providers.fake_server import RunningApp
 from tests.support import Server, run_cli
 
+BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
+
 
 def manage(db: Database, fake: FakeCalendly, running: RunningApp, url: str) -> str:
     """An account and one managed subscription, created at the fake the way the CLI does."""
-    AccountStore(db).add("acme", DEFAULT_TOKEN, fake.user_uri, fake.organization_uri)
+    AccountStore(db, BOX).add("acme", DEFAULT_TOKEN, fake.user_uri, fake.organization_uri)
     result = run_cli(
         "calendly", "subscriptions", "create", "--url", url, database_url=db.url.url,
         env={"HOOKLINE_CALENDLY_API_URL": running.url},
     )
     assert result.returncode == 0, result.stderr
     (managed,) = SubscriptionStore(db).all()
-    assert managed.key_id is not None and KeyStore(db).secret(managed.key_id) is not None
+    assert managed.key_id is not None and KeyStore(db, BOX).secret(managed.key_id) is not None
     return managed.uuid
 
 

@@ -8,8 +8,11 @@ import time
 from hookline.providers.calendly import signature
 from hookline.providers.calendly.accounts import AccountStore
 from hookline.providers.calendly.keys import KeyStore
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.support import Server
+
+BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
 
 KEY = "calendly-signing-key-acme-000001"
 ROTATED = "calendly-signing-key-acme-000002"
@@ -35,7 +38,7 @@ def signed(body: bytes, key: str = KEY, t: int | None = None) -> dict[str, str]:
 
 
 def register(db: Database) -> KeyStore:
-    accounts, keys = AccountStore(db), KeyStore(db)
+    accounts, keys = AccountStore(db, BOX), KeyStore(db, BOX)
     accounts.add("acme", "acme-api-token-0123456789", None, None)
     accounts.add("globex", "globex-api-token-0123456789", None, None)
     keys.add("acme", KEY)
@@ -169,7 +172,7 @@ def test_key_added_while_serving_works_at_once_and_secrets_stay_out_of_logs(db: 
     body = json.dumps(envelope()).encode()
     with server.client() as c:
         assert c.post("/calendly/webhook", content=body, headers=signed(body, fresh)).status_code == 401
-        KeyStore(db).add("acme", fresh)
+        KeyStore(db, BOX).add("acme", fresh)
         time.sleep(0.3)  # a miss reloads the keys at most every 0.25 s
         assert c.post("/calendly/webhook", content=body, headers=signed(body, fresh)).status_code == 200
     server.stop()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from hookline.providers.monday.accounts import AccountStore
 from hookline.providers.monday.fake_api import FakeMonday
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.support import Server, run_cli
 
+BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
+
 
 def test_board_items_api(db: Database, database_url: str, server: Server) -> None:
-    AccountStore(db).add("acme", "acme-monday-token-0123456789", None, None)
+    AccountStore(db, BOX).add("acme", "acme-monday-token-0123456789", None, None)
     fake = FakeMonday()  # only to shape events
     t = 1_795_428_000.0
     events = [

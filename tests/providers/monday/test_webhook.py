@@ -8,9 +8,12 @@ import time
 import jwt
 
 from hookline.providers.monday.accounts import AccountStore
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.providers.monday.conftest import SECRET
 from tests.support import Server
+
+BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
 
 
 def event(kind: str = "create_pulse", pulse: int = 111, uuid: str = "a1b2c3", **fields: object) -> dict:
@@ -53,7 +56,7 @@ def test_challenge_is_echoed_and_nothing_is_stored(db: Database, server: Server)
 
 
 def test_events_of_an_account_without_secret_and_the_only_account_fallback(db: Database, server: Server) -> None:
-    AccountStore(db).add("acme", "acme-monday-token-0123456789", None, None)
+    AccountStore(db, BOX).add("acme", "acme-monday-token-0123456789", None, None)
     with server.client() as c:
         a = c.post("/monday/webhook?account=acme", json=event())
         b = c.post("/monday/webhook", json=event(uuid="other"))  # no ?account=: the only account
@@ -73,7 +76,7 @@ def test_events_of_an_account_without_secret_and_the_only_account_fallback(db: D
 
 
 def test_jwt_required_when_the_account_has_a_signing_secret(db: Database, server: Server) -> None:
-    store = AccountStore(db)
+    store = AccountStore(db, BOX)
     store.add("acme", "acme-monday-token-0123456789", SECRET, None)
     store.add("globex", "globex-monday-token-0123456789", None, None)
     url = "/monday/webhook?account=acme"
@@ -107,7 +110,7 @@ def test_malformed_bodies_and_no_account(db: Database, server: Server) -> None:
     with server.client() as c:
         r = c.post("/monday/webhook", json=event())
         assert (r.status_code, r.json()["error"]) == (401, "unknown_account")
-        AccountStore(db).add("acme", "acme-monday-token-0123456789", None, None)
+        AccountStore(db, BOX).add("acme", "acme-monday-token-0123456789", None, None)
         time.sleep(0.3)
         cases = [
             (b"nope", "invalid_json"),
@@ -125,7 +128,7 @@ def test_malformed_bodies_and_no_account(db: Database, server: Server) -> None:
 
 
 def test_dedup_without_trigger_uuid_uses_time_and_digest(db: Database, server: Server) -> None:
-    AccountStore(db).add("acme", "acme-monday-token-0123456789", None, None)
+    AccountStore(db, BOX).add("acme", "acme-monday-token-0123456789", None, None)
     a = event("update_column_value", columnId="status", value={"label": {"text": "Done"}})
     b = event("update_column_value", columnId="status", value={"label": {"text": "Stuck"}})
     for e in (a, b):
@@ -135,3 +138,21 @@ def test_dedup_without_trigger_uuid_uses_time_and_digest(db: Database, server: S
         bare = [c.post("/monday/webhook", content=json.dumps({"event": {"type": "x"}})).json()["id"] for _ in "ab"]
     assert ids[0] == ids[2] and ids[0] != ids[1]
     assert bare[0] == bare[1]
+
+
+def test_a_sealed_signing_secret_is_opened_by_serve_and_never_bypassed(db: Database, start_server) -> None:
+    key = "a-long-random-secret-key-for-tests-0123456789"
+    AccountStore(db, SecretBox(key)).add("acme", "acme-monday-token-0123456789", SECRET, None)
+    with db.connection() as conn:
+        (sealed,) = conn.fetchone("SELECT signing_secret FROM monday_accounts")
+    assert sealed.startswith("fernet:") and SECRET not in sealed
+    good = start_server(env={"HOOKLINE_SECRET_KEY": key})
+    with good.client() as c:
+        assert c.post("/monday/webhook", json=event(), headers={"authorization": token()}).status_code == 200
+        assert c.post("/monday/webhook", json=event(uuid="x")).json()["error"] == "missing_jwt"
+    good.stop()  # one serve per SQLite file
+    wrong = start_server(env={"HOOKLINE_SECRET_KEY": "another-key-entirely-0123456789"})
+    with wrong.client() as c:  # a secret it cannot open: retry later, never accept unchecked
+        r = c.post("/monday/webhook", json=event(uuid="y"), headers={"authorization": token()})
+        assert r.status_code == 503 and r.json()["error"] == "unavailable"
+    assert len(stored(db)) == 1

@@ -23,11 +23,12 @@ class CalendlyProvider(Provider):
         return MigrationSource("calendly", Path(__file__).parent / "migrations")
 
     def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
+        from hookline.providers.calendly.accounts import box_for
         from hookline.providers.calendly.keys import KeyCache
         from hookline.providers.calendly.receiver import CalendlyReceiver
         from hookline.providers.calendly.settings import load
 
-        cache = KeyCache(runtime.db, runtime.settings.token_cache_seconds)
+        cache = KeyCache(runtime.db, runtime.settings.token_cache_seconds, box_for(runtime.settings))
         runtime.state["calendly.keys"] = cache
         return [CalendlyReceiver(cache, load().tolerance_seconds)]
 
@@ -47,15 +48,17 @@ class CalendlyProvider(Provider):
         return list(routes(runtime))
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        from hookline.providers.calendly.accounts import box_for
         from hookline.providers.calendly.settings import load
         from hookline.providers.calendly.watchdog import run_forever
 
         cfg = load()
+        box = box_for(runtime.settings)
         if cfg.watchdog_interval_seconds <= 0:
             return []
 
         async def watchdog() -> None:
-            await run_forever(runtime.db, cfg)
+            await run_forever(runtime.db, cfg, box)
 
         return [watchdog]
 

@@ -1,31 +1,56 @@
 """Calendly accounts: a name, the API token (personal access token or OAuth bearer) and the user and
-organization URIs that `GET /users/me` answered for it."""
+organization URIs that `GET /users/me` answered for it.
+
+The token is sealed by the SecretBox before it is stored, and opened only when the API is called
+(`Account.token`); listings show `token_hint`.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+from hookline.config import Settings
 from hookline.providers.calendly.masking import mask
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 
 
 @dataclass(frozen=True)
 class Account:
     name: str
-    token: str
+    sealed_token: str
+    token_hint: str
     user_uri: str | None
     organization_uri: str | None
     created_at: float
+    box: SecretBox
 
     @property
-    def token_hint(self) -> str:
-        return mask(self.token)
+    def token(self) -> str:
+        """The API token in clear; raises SecretBoxError when it cannot be opened."""
+        return self.box.open(self.sealed_token)
+
+    def __repr__(self) -> str:
+        return f"Account(name={self.name!r}, token={self.token_hint!r})"
+
+
+def box_for(settings: Settings) -> SecretBox:
+    """The SecretBox of HOOKLINE_SECRET_KEY (no key: secrets are stored unencrypted, never shown)."""
+    return SecretBox(settings.secret_key.get_secret_value() if settings.secret_key is not None else None)
+
+
+_COLUMNS = "name, token, token_hint, user_uri, organization_uri, created_at"
 
 
 class AccountStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, box: SecretBox) -> None:
         self.db = db
+        self.box = box
+
+    def _account(self, row: tuple) -> Account:
+        name, sealed, hint, user, organization, created = row
+        return Account(name, sealed, hint, user, organization, created, self.box)
 
     def add(self, name: str, token: str, user_uri: str | None, organization_uri: str | None) -> bool:
         """Register or update an account; True when it is new."""
@@ -41,24 +66,19 @@ class AccountStore:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token,"
                 " token_hint = excluded.token_hint, user_uri = excluded.user_uri,"
                 " organization_uri = excluded.organization_uri",
-                (name, token, mask(token), user_uri, organization_uri, time.time()),
+                (name, self.box.seal(token), mask(token), user_uri, organization_uri, time.time()),
             )
         return existed is None
 
     def get(self, name: str) -> Account | None:
         with self.db.connection() as conn:
-            row = conn.fetchone(
-                "SELECT name, token, user_uri, organization_uri, created_at FROM calendly_accounts WHERE name = ?",
-                (name,),
-            )
-        return None if row is None else Account(*row)
+            row = conn.fetchone(f"SELECT {_COLUMNS} FROM calendly_accounts WHERE name = ?", (name,))
+        return None if row is None else self._account(tuple(row))
 
     def all(self) -> list[Account]:
         with self.db.connection() as conn:
-            rows = conn.fetchall(
-                "SELECT name, token, user_uri, organization_uri, created_at FROM calendly_accounts ORDER BY name"
-            )
-        return [Account(*r) for r in rows]
+            rows = conn.fetchall(f"SELECT {_COLUMNS} FROM calendly_accounts ORDER BY name")
+        return [self._account(tuple(r)) for r in rows]
 
     def remove(self, name: str) -> bool:
         with self.db.connection() as conn:

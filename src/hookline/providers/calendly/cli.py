@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database
+from hookline.clitools import console, fail, open_database, settings
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 
 T = TypeVar("T")
@@ -38,31 +39,51 @@ def _database() -> Database:
     return db
 
 
+def _box() -> SecretBox:
+    from hookline.providers.calendly.accounts import box_for
+
+    return box_for(settings())
+
+
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     from hookline.providers.calendly.api import CalendlyAPIError
+    from hookline.secretbox import SecretBoxError
 
     try:
         return asyncio.run(coro)
     except CalendlyAPIError as exc:
         fail(exc.message)
+    except SecretBoxError as exc:
+        fail(str(exc))
 
 
 def _account(db: Database, name: str | None) -> Any:
     """The named account, or the only one when no name is given."""
     from hookline.providers.calendly.accounts import AccountStore
 
-    store = AccountStore(db)
+    store = AccountStore(db, _box())
     if name is not None:
         account = store.get(name)
         if account is None:
             fail(f"no Calendly account named {name!r} (see `hookline calendly account list`)")
-        return account
+        return _openable(account)
     accounts = store.all()
     if len(accounts) == 1:
-        return accounts[0]
+        return _openable(accounts[0])
     if not accounts:
         fail("no Calendly account yet: `hookline calendly account add NAME --token T`")
     fail("several Calendly accounts: choose one with --account NAME")
+
+
+def _openable(account: Any) -> Any:
+    """The account, once its token is known to open (a wrong HOOKLINE_SECRET_KEY is a message)."""
+    from hookline.secretbox import SecretBoxError
+
+    try:
+        account.token  # noqa: B018 - opened only to check
+    except SecretBoxError as exc:
+        fail(f"account {account.name}: {exc}")
+    return account
 
 
 def _client(token: str) -> Any:
@@ -90,7 +111,7 @@ def account_add(
             return await client.me()
 
     user = _run(me())
-    created = AccountStore(db).add(name, token, user.get("uri"), user.get("current_organization"))
+    created = AccountStore(db, _box()).add(name, token, user.get("uri"), user.get("current_organization"))
     verb = "added" if created else "updated"
     who = user.get("email") or user.get("uri")
     console.print(f"account [bold]{name.strip()}[/] {verb} (token {mask(token.strip())}, user {who})", highlight=False)
@@ -101,7 +122,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     """Registered accounts, tokens masked."""
     from hookline.providers.calendly.accounts import AccountStore
 
-    accounts = AccountStore(_database()).all()
+    accounts = AccountStore(_database(), _box()).all()
     if as_json:
         rows = [
             {"name": a.name, "token": a.token_hint, "user": a.user_uri, "organization": a.organization_uri,
@@ -123,7 +144,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     """Forget an account, its signing keys and its managed subscriptions (nothing is deleted at Calendly)."""
     from hookline.providers.calendly.accounts import AccountStore
 
-    if not AccountStore(_database()).remove(name):
+    if not AccountStore(_database(), _box()).remove(name):
         fail(f"no Calendly account named {name!r}")
     console.print(f"account {name} removed; its subscriptions at Calendly are left as they are", highlight=False)
 
@@ -140,7 +161,7 @@ def key_add(
     db = _database()
     acc = _account(db, account)
     try:
-        key_id = KeyStore(db).add(acc.name, key)
+        key_id = KeyStore(db, _box()).add(acc.name, key)
     except ValueError as exc:
         fail(str(exc))
     console.print(f"signing key {mask(key.strip())} (id {key_id}) accepted for {acc.name}", highlight=False)
@@ -154,7 +175,7 @@ def key_list(
     """Signing keys, masked."""
     from hookline.providers.calendly.keys import KeyStore
 
-    entries = KeyStore(_database()).entries(account)
+    entries = KeyStore(_database(), _box()).entries(account)
     if as_json:
         print(json.dumps([e.__dict__ for e in entries], indent=2))
         return
@@ -169,7 +190,7 @@ def key_remove(key_id: int = typer.Argument(..., help="The key's id (see `key li
     """Stop accepting events signed with a key, at once."""
     from hookline.providers.calendly.keys import KeyStore
 
-    if not KeyStore(_database()).remove(key_id):
+    if not KeyStore(_database(), _box()).remove(key_id):
         fail(f"no signing key with id {key_id}")
     console.print(f"signing key {key_id} removed", highlight=False)
 
@@ -210,7 +231,7 @@ def subs_create(
     acc = _account(db, account)
     if not acc.organization_uri:
         fail(f"account {acc.name} has no organization: add it again with `hookline calendly account add`")
-    keys = KeyStore(db)
+    keys = KeyStore(db, _box())
     key = generate()
     # Stored before asking Calendly, so that the first event (which can come at once) verifies.
     key_id = keys.add(acc.name, key)
@@ -312,7 +333,7 @@ def subs_delete(
     if managed is not None:
         store.remove(managed.uri)
         if managed.key_id is not None:
-            KeyStore(db).retire(managed.key_id)
+            KeyStore(db, _box()).retire(managed.key_id)
     console.print(f"subscription {uuid} deleted", highlight=False)
 
 
@@ -330,7 +351,7 @@ def watchdog_cmd(
     db = _database()
     if account is not None:
         _account(db, account)
-    reports = asyncio.run(check_all(db, load(), account))
+    reports = asyncio.run(check_all(db, load(), _box(), account))
     if reports is None:
         console.print("another hookline process is running the watchdog right now; nothing done")
         return

@@ -2,18 +2,25 @@
 account whose key signed a request.
 
 An account has few keys (one per subscription, more while rotating), so the receiver simply tries
-each: one HMAC per key, compared in constant time.
+each: one HMAC per key, compared in constant time. Keys are stored sealed by the SecretBox (with a
+SHA-256 digest for uniqueness) and opened when the cache loads them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
 
+import structlog
+
 from hookline.providers.calendly import signature
 from hookline.providers.calendly.masking import mask
+from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Connection, Database
+
+log = structlog.get_logger(__name__)
 
 # After its subscription is deleted, a key keeps verifying this long (Calendly may still be retrying).
 RETIRE_GRACE_SECONDS = 24 * 3600
@@ -21,6 +28,10 @@ RETIRE_GRACE_SECONDS = 24 * 3600
 
 def generate() -> str:
     return secrets.token_urlsafe(32)
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -33,8 +44,9 @@ class KeyEntry:
 
 
 class KeyStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, box: SecretBox) -> None:
         self.db = db
+        self.box = box
 
     def add(self, account: str, key: str) -> int:
         """Register a key for an account (idempotent); returns its id."""
@@ -42,7 +54,7 @@ class KeyStore:
         if not key:
             raise ValueError("the signing key is empty")
         with self.db.connection() as conn:
-            row = conn.fetchone("SELECT id, account FROM calendly_signing_keys WHERE signing_key = ?", (key,))
+            row = conn.fetchone("SELECT id, account FROM calendly_signing_keys WHERE key_sha256 = ?", (digest(key),))
             if row is not None:
                 if row[1] != account:
                     raise ValueError(f"that signing key belongs to another account ({row[1]})")
@@ -52,16 +64,17 @@ class KeyStore:
                 raise ValueError(f"no Calendly account named {account!r}")
             # fetchall: the statement must run to its end before the next one (SQLite autocommit).
             rows = conn.fetchall(
-                "INSERT INTO calendly_signing_keys (account, signing_key, hint, created_at) VALUES (?, ?, ?, ?)"
-                " RETURNING id",
-                (account, key, mask(key), time.time()),
+                "INSERT INTO calendly_signing_keys (account, signing_key, key_sha256, hint, created_at)"
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (account, self.box.seal(key), digest(key), mask(key), time.time()),
             )
             return int(rows[0][0])
 
     def secret(self, key_id: int) -> str | None:
+        """The key in clear (None when there is no such key); raises SecretBoxError when it cannot be opened."""
         with self.db.connection() as conn:
             value = conn.scalar("SELECT signing_key FROM calendly_signing_keys WHERE id = ?", (key_id,))
-        return None if value is None else str(value)
+        return None if value is None else self.box.open(str(value))
 
     def retire(self, key_id: int, grace: float = RETIRE_GRACE_SECONDS) -> None:
         with self.db.connection() as conn:
@@ -100,15 +113,28 @@ class KeyCache:
     """Keys in memory for the hot path, reloaded at most every `ttl` seconds (and, on a miss, at most
     every MISS_RELOAD_SECONDS so that a key added a moment ago works at once)."""
 
-    def __init__(self, db: Database, ttl: float) -> None:
+    def __init__(self, db: Database, ttl: float, box: SecretBox) -> None:
         self.db = db
         self.ttl = ttl
+        self.box = box
         self._keys: list[tuple[str, str]] = []
         self._loaded_at = float("-inf")
+        self._unopened = 0
 
     def reload(self) -> None:
         with self.db.connection() as conn:
-            self._keys = KeyStore.live(conn, time.time())
+            sealed = KeyStore.live(conn, time.time())
+        keys, unopened = [], 0
+        for value, account in sealed:
+            try:
+                keys.append((self.box.open(value), account))
+            except SecretBoxError:
+                unopened += 1
+        if unopened != self._unopened:  # said once, not at every reload
+            self._unopened = unopened
+            if unopened:
+                log.error("calendly signing keys cannot be opened: check HOOKLINE_SECRET_KEY", keys=unopened)
+        self._keys = keys
         self._loaded_at = time.monotonic()
 
     def account_for(self, timestamp: int, body: bytes, signatures: list[str]) -> str | None:

@@ -24,6 +24,7 @@ from hookline.providers.calendly.keys import KeyStore, generate
 from hookline.providers.calendly.receiver import occurred_at
 from hookline.providers.calendly.settings import CalendlySettings
 from hookline.providers.calendly.subscriptions import Managed, SubscriptionStore
+from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
 
 log = structlog.get_logger(__name__)
@@ -47,10 +48,10 @@ def gap_start(managed: Managed, remote: dict | None) -> float:
 
 
 async def check_account(
-    db: Database, cfg: CalendlySettings, account: Account, session: aiohttp.ClientSession
+    db: Database, cfg: CalendlySettings, account: Account, session: aiohttp.ClientSession, box: SecretBox
 ) -> Report:
     report = Report(account.name)
-    subs, keys = SubscriptionStore(db), KeyStore(db)
+    subs, keys = SubscriptionStore(db), KeyStore(db, box)
     managed = subs.all(account.name)
     if not managed:
         return report
@@ -135,35 +136,39 @@ def _exclusive(db: Database) -> Iterator[bool]:
         conn.close()
 
 
-async def check_all(db: Database, cfg: CalendlySettings, account_name: str | None = None) -> list[Report] | None:
+async def check_all(
+    db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None = None
+) -> list[Report] | None:
     """A report per account, or None when another process is checking right now."""
     with _exclusive(db) as mine:
         if not mine:
             log.info("calendly watchdog: another process is checking")
             return None
-        return await _check_all(db, cfg, account_name)
+        return await _check_all(db, cfg, box, account_name)
 
 
-async def _check_all(db: Database, cfg: CalendlySettings, account_name: str | None) -> list[Report]:
-    accounts = AccountStore(db).all()
+async def _check_all(db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None) -> list[Report]:
+    accounts = AccountStore(db, box).all()
     if account_name is not None:
         accounts = [a for a in accounts if a.name == account_name]
     reports = []
     async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
         for account in accounts:
             try:
-                reports.append(await check_account(db, cfg, account, session))
+                reports.append(await check_account(db, cfg, account, session, box))
             except CalendlyAPIError as exc:
                 reports.append(Report(account.name, errors=[exc.message]))
+            except SecretBoxError as exc:  # the message names no secret
+                reports.append(Report(account.name, errors=[str(exc)]))
     return reports
 
 
-async def run_forever(db: Database, cfg: CalendlySettings) -> None:
+async def run_forever(db: Database, cfg: CalendlySettings, box: SecretBox) -> None:
     """The background task of `serve`: check every `watchdog_interval_seconds`."""
     while True:
         started = time.monotonic()
         try:
-            for report in await check_all(db, cfg) or []:
+            for report in await check_all(db, cfg, box) or []:
                 for error in report.errors:
                     log.error("calendly watchdog", account=report.account, error=error)
         except asyncio.CancelledError:

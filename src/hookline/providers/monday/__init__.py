@@ -22,11 +22,11 @@ class MondayProvider(Provider):
         return MigrationSource("monday", Path(__file__).parent / "migrations")
 
     def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
-        from hookline.providers.monday.accounts import AccountCache
+        from hookline.providers.monday.accounts import AccountCache, box_for
         from hookline.providers.monday.receiver import MondayReceiver
         from hookline.providers.monday.settings import load
 
-        cache = AccountCache(runtime.db, runtime.settings.token_cache_seconds)
+        cache = AccountCache(runtime.db, runtime.settings.token_cache_seconds, box_for(runtime.settings))
         runtime.state["monday.accounts"] = cache
         return [MondayReceiver(cache, load().jwt_leeway_seconds)]
 

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database
+from hookline.clitools import console, fail, open_database, settings
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 
 T = TypeVar("T")
@@ -32,6 +33,12 @@ def _database() -> Database:
     db = open_database()
     atexit.register(db.close)
     return db
+
+
+def _box() -> SecretBox:
+    from hookline.providers.monday.accounts import box_for
+
+    return box_for(settings())
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -53,18 +60,29 @@ def _client(token: str) -> Any:
 def _account(db: Database, name: str | None) -> Any:
     from hookline.providers.monday.accounts import AccountStore
 
-    store = AccountStore(db)
+    store = AccountStore(db, _box())
     if name is not None:
         account = store.get(name)
         if account is None:
             fail(f"no monday.com account named {name!r} (see `hookline monday account list`)")
-        return account
+        return _openable(account)
     accounts = store.all()
     if len(accounts) == 1:
-        return accounts[0]
+        return _openable(accounts[0])
     if not accounts:
         fail("no monday.com account yet: `hookline monday account add NAME --token T`")
     fail("several monday.com accounts: choose one with --account NAME")
+
+
+def _openable(account: Any) -> Any:
+    """The account, once its token is known to open (a wrong HOOKLINE_SECRET_KEY is a message)."""
+    from hookline.secretbox import SecretBoxError
+
+    try:
+        account.token  # noqa: B018 - opened only to check
+    except SecretBoxError as exc:
+        fail(f"account {account.name}: {exc}")
+    return account
 
 
 def with_account(url: str, account: str) -> str:
@@ -98,7 +116,8 @@ def account_add(
 
     user = _run(me())
     monday_account = (user.get("account") or {}).get("id")
-    created = AccountStore(db).add(name, token, signing_secret, None if monday_account is None else str(monday_account))
+    monday_id = None if monday_account is None else str(monday_account)
+    created = AccountStore(db, _box()).add(name, token, signing_secret, monday_id)
     verb = "added" if created else "updated"
     secret = "with" if signing_secret and signing_secret.strip() else "without"
     console.print(
@@ -110,11 +129,11 @@ def account_add(
 @account_app.command("list")
 def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
     """Registered accounts, tokens masked."""
-    from hookline.providers.monday.accounts import AccountStore, mask
+    from hookline.providers.monday.accounts import AccountStore
 
-    accounts = AccountStore(_database()).all()
+    accounts = AccountStore(_database(), _box()).all()
     rows: list[dict[str, Any]] = [
-        {"name": a.name, "token": mask(a.token), "signing_secret": a.signing_secret is not None,
+        {"name": a.name, "token": a.token_hint, "signing_secret": a.sealed_secret is not None,
          "monday_account_id": a.monday_account_id, "created_at": a.created_at}
         for a in accounts
     ]
@@ -135,7 +154,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     """Forget an account (its webhooks at monday.com are left as they are)."""
     from hookline.providers.monday.accounts import AccountStore
 
-    if not AccountStore(_database()).remove(name):
+    if not AccountStore(_database(), _box()).remove(name):
         fail(f"no monday.com account named {name!r}")
     console.print(f"account {name} removed; its webhooks at monday.com are left as they are", highlight=False)
 

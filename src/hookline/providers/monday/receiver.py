@@ -18,7 +18,7 @@ import msgspec
 
 from hookline.providers.base import Reply, WebhookReceiver
 from hookline.providers.monday import catalog
-from hookline.providers.monday.accounts import Account, AccountCache
+from hookline.providers.monday.accounts import AccountCache, Receiving
 from hookline.timeparse import parse_time
 from hookline.types import IncomingEvent, Rejection
 
@@ -77,7 +77,7 @@ class MondayReceiver(WebhookReceiver):
         self.accounts = accounts
         self.leeway = jwt_leeway
 
-    def _account(self, query: str) -> Account:
+    def _account(self, query: str) -> Receiving:
         names = parse_qs(query).get("account")
         if names and names[0].strip():
             account = self.accounts.get(names[0].strip())
@@ -91,7 +91,10 @@ class MondayReceiver(WebhookReceiver):
             raise Rejection(401, "unknown_account", "no monday.com account is registered")
         raise Rejection(400, "account_required", "several accounts: add ?account=NAME to the webhook URL")
 
-    def _check_jwt(self, account: Account, headers: Mapping[str, str]) -> None:
+    def _check_jwt(self, account: Receiving, headers: Mapping[str, str]) -> None:
+        if account.secret_unreadable:
+            # Never accept unsigned events for an account that has a secret hookline cannot open.
+            raise Rejection(503, "unavailable", "hookline cannot check this account's signature now, retry")
         if account.signing_secret is None:
             return  # webhooks created with a personal API token are not signed
         value = headers.get("authorization", "").strip()

@@ -1,6 +1,7 @@
 -- Calendly accounts (API tokens), webhook signing keys and the subscriptions hookline manages.
--- Tokens and signing keys are kept as given: hookline needs them in clear to call the API and to
--- compute HMACs. They are never printed (only masked hints) nor logged.
+-- hookline needs tokens and keys in clear (to call the API, to compute HMACs), so they are sealed by
+-- hookline/secretbox.py (encrypted when HOOKLINE_SECRET_KEY is set); never printed (only masked
+-- hints) nor logged.
 CREATE TABLE calendly_accounts (
     name             TEXT PRIMARY KEY,
     token            TEXT NOT NULL,
@@ -15,7 +16,8 @@ CREATE TABLE calendly_accounts (
 CREATE TABLE calendly_signing_keys (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     account     TEXT NOT NULL REFERENCES calendly_accounts (name) ON DELETE CASCADE,
-    signing_key TEXT NOT NULL UNIQUE,
+    signing_key TEXT NOT NULL,
+    key_sha256  TEXT NOT NULL UNIQUE,
     hint        TEXT NOT NULL,
     created_at  DOUBLE PRECISION NOT NULL,
     expires_at  DOUBLE PRECISION

@@ -1,8 +1,10 @@
--- monday.com accounts and the board webhooks hookline created. The token (API) and the app's
--- signing secret (JWT of incoming events) are kept as given: hookline needs them in clear.
+-- monday.com accounts and the board webhooks hookline created. hookline needs the API token and the
+-- app's signing secret (JWT of incoming events) in clear, so both are sealed by hookline/secretbox.py
+-- (encrypted when HOOKLINE_SECRET_KEY is set); never printed (only masked hints) nor logged.
 CREATE TABLE monday_accounts (
     name              TEXT PRIMARY KEY,
     token             TEXT NOT NULL,
+    token_hint        TEXT NOT NULL,
     signing_secret    TEXT,
     monday_account_id TEXT,
     created_at        DOUBLE PRECISION NOT NULL
