@@ -125,6 +125,11 @@ def test_tokens_and_keys_sealed_with_the_secret_key(
     assert signing.startswith("fernet:") and sub.signing_key and sub.signing_key not in signing
     # serve opens the key to verify what Calendly signs with it
     assert running.call(fake.deliver("invitee.created", fake.add_booking())) == [200]
-    wrong = run_cli("calendly", "subscriptions", "list", database_url=database_url,
-                    env={**env, "HOOKLINE_SECRET_KEY": "another-key-entirely-0123456789"})  # fmt: skip
+    other = {"HOOKLINE_SECRET_KEY": "another-key-entirely-0123456789"}
+    wrong = run_cli("calendly", "subscriptions", "list", database_url=database_url, env={**env, **other})
     assert wrong.returncode == 1 and "not the key" in wrong.stderr and "Traceback" not in wrong.stderr
+    server.stop()  # one serve per SQLite file
+    confused = start_server(env=other, port=server.port)  # cannot open the key: Calendly is asked to retry
+    payload = fake.add_booking("Later")
+    assert running.call(fake.deliver("invitee.created", payload)) == [503]
+    confused.stop()

@@ -137,6 +137,11 @@ class KeyCache:
         self._keys = keys
         self._loaded_at = time.monotonic()
 
+    @property
+    def unreadable(self) -> int:
+        """How many live keys could not be opened at the last reload (a wrong HOOKLINE_SECRET_KEY)."""
+        return self._unopened
+
     def account_for(self, timestamp: int, body: bytes, signatures: list[str]) -> str | None:
         if time.monotonic() - self._loaded_at > self.ttl:
             self.reload()

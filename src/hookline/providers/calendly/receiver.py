@@ -84,6 +84,8 @@ class CalendlyReceiver(WebhookReceiver):
             raise Rejection(401, "stale_signature", f"signature timestamp more than {self.tolerance:g} s away")
         account = self.keys.account_for(timestamp, body, signatures)
         if account is None:
+            if self.keys.unreadable:  # maybe signed with a key hookline cannot open: retry later, not refuse
+                raise Rejection(503, "unavailable", "hookline cannot check signatures now, retry")
             raise Rejection(401, "bad_signature", "signature does not match any signing key")
         try:
             env = _decode_envelope(body)
