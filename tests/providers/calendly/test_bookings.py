@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hookline.providers.calendly.bookings import apply, rebuild
+from hookline.pipeline.rebuild import rebuild
+from hookline.providers.calendly.bookings import BookingsProjection, apply
 from hookline.store.engine import Database
 
 EV = "https://api.calendly.com/scheduled_events/EV"
@@ -118,7 +119,7 @@ def by_uri_after(db: Database, stream: list[dict]) -> dict[str, Any]:
     return by_uri(db)[A]
 
 
-def test_rebuild_replays_the_log(db: Database) -> None:
+def test_the_pipeline_handler_rebuilds_from_the_log(db: Database) -> None:
     with db.connection() as conn:
         for i, row in enumerate([snapshot("invitee.created", A, TIMES[0]), snapshot("invitee.created", C, TIMES[0])]):
             conn.execute(
@@ -126,7 +127,7 @@ def test_rebuild_replays_the_log(db: Database) -> None:
                 " VALUES ('calendly', 'acme', ?, 0, ?, 0, TRUE, ?)",
                 (row["event"], f"k{i}", row["body"]),
             )
-        assert rebuild(conn) == 2
+    assert rebuild(db, {"calendly": [BookingsProjection()]}).events == 2
     assert set(by_uri(db)) == {A, C}
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hookline.providers.monday.board_items import apply, rebuild
+from hookline.pipeline.rebuild import rebuild
+from hookline.providers.monday.board_items import BoardItemsProjection, apply
 from hookline.store.engine import Database
 
 TIMES = ["2026-11-23T10:00:00.000Z", "2026-11-23T10:00:01.000Z", "2026-11-23T10:00:02.500Z"]
@@ -74,7 +75,7 @@ def test_state_changes_at_one_instant_and_restore(db: Database) -> None:
     assert items(db)["111"]["state"] == "active"
 
 
-def test_rebuild_replays_the_log(db: Database) -> None:
+def test_the_pipeline_handler_rebuilds_from_the_log(db: Database) -> None:
     with db.connection() as conn:
         for i, row in enumerate([ev("create_pulse", pulseName="A"), ev("create_pulse", 222, pulseName="B")]):
             conn.execute(
@@ -82,7 +83,7 @@ def test_rebuild_replays_the_log(db: Database) -> None:
                 " VALUES ('monday', 'acme', ?, 0, ?, 0, TRUE, ?)",
                 (row["event"], f"k{i}", row["body"]),
             )
-        assert rebuild(conn) == 2
+    assert rebuild(db, {"monday": [BoardItemsProjection()]}).events == 2
     assert {k: v["name"] for k, v in items(db).items()} == {"111": "A", "222": "B"}
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import typer
     from starlette.routing import BaseRoute
 
+    from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
 
 
@@ -41,6 +42,11 @@ class CalendlyProvider(Provider):
         from hookline.providers.calendly.simulator import register
 
         register(simulate)
+
+    def handlers(self, runtime: Runtime) -> list[EventHandler]:
+        from hookline.providers.calendly.bookings import BookingsProjection
+
+        return [BookingsProjection()]
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
         from hookline.providers.calendly.bookings_api import routes

@@ -7,17 +7,18 @@ newer snapshot says otherwise. Reschedule links are facts that only accumulate (
 names the new one, the new one the old), merged from both sides. So any permutation of the events,
 with duplicates, gives the same table.
 
-`apply(conn, event_row)` is what the worker calls per event (`event_row`: a mapping with at least
-"account", "event", "body"); `rebuild` replays the whole log.
+`apply(conn, event_row)` folds one event (`event_row`: a mapping with at least "account", "event",
+"body"); `BookingsProjection` is the pipeline handler workers and `hookline rebuild` run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.providers.calendly.receiver import occurred_at
 from hookline.store.engine import Connection
 
@@ -165,23 +166,10 @@ def _merge_links(conn: Connection, account: str, uri: str, old_invitee: str | No
         )
 
 
-def rebuild(conn: Connection, batch: int = 500) -> int:
-    """Empty `bookings` and replay every Calendly event of the log; returns how many were read.
+class BookingsProjection(EventHandler):
+    name = "calendly.bookings"
+    tables = ("bookings",)
 
-    One transaction per batch, so a running `serve` (SQLite has one writer) is never held up for
-    long; readers see the table fill up meanwhile.
-    """
-    with conn.transaction():
-        conn.execute("DELETE FROM bookings")
-    seen, last = 0, 0
-    while True:
-        with conn.transaction():
-            rows = conn.fetchall(
-                "SELECT id, account, event, body FROM events WHERE provider = ? AND id > ? ORDER BY id LIMIT ?",
-                (PROVIDER, last, batch),
-            )
-            for event_id, account, event, body in rows:
-                apply(conn, {"account": account, "event": event, "body": body})
-                last, seen = event_id, seen + 1
-        if not rows:
-            return seen
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        for ev in events:
+            apply(conn, {"account": ev.account, "event": ev.event, "body": ev.body})

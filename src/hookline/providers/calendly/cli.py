@@ -385,21 +385,3 @@ def catalog_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-read
         table.add_row(r["event"], r["description"])
     console.print(table)
 
-
-bookings_app = typer.Typer(help="The bookings projection.", no_args_is_help=True)
-app.add_typer(bookings_app, name="bookings")
-
-
-@bookings_app.command("rebuild")
-def bookings_rebuild() -> None:
-    """Rebuild the bookings table from the event log (it is derived: nothing is lost)."""
-    from hookline.providers.calendly.bookings import rebuild
-
-    db = _database()
-    conn = db.connect()
-    try:
-        read = rebuild(conn)
-        rows = conn.scalar("SELECT count(*) FROM bookings")
-    finally:
-        conn.close()
-    console.print(f"bookings rebuilt: {read} Calendly events read, {rows} bookings", highlight=False)

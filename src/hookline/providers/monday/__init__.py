@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import typer
     from starlette.routing import BaseRoute
 
+    from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
 
 
@@ -39,6 +40,11 @@ class MondayProvider(Provider):
         from hookline.providers.monday.simulator import register
 
         register(simulate)
+
+    def handlers(self, runtime: Runtime) -> list[EventHandler]:
+        from hookline.providers.monday.board_items import BoardItemsProjection
+
+        return [BoardItemsProjection()]
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
         from hookline.providers.monday.board_items_api import routes

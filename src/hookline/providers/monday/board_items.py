@@ -7,17 +7,18 @@ keeps the greater version per register, which is commutative, associative and id
 permutation of the events, with duplicates, gives the same table. Among state changes at the same
 instant, delete outranks archive, which outranks restore.
 
-`apply(conn, event_row)` is what the worker calls per event (`event_row`: a mapping with at least
-"account", "event", "body"); `rebuild` replays the whole log.
+`apply(conn, event_row)` folds one event (`event_row`: a mapping with at least "account", "event",
+"body"); `BoardItemsProjection` is the pipeline handler workers and `hookline rebuild` run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.providers.monday.receiver import trigger_time
 from hookline.store.engine import Connection
 
@@ -133,23 +134,10 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
     )  # fmt: skip
 
 
-def rebuild(conn: Connection, batch: int = 500) -> int:
-    """Empty `board_items` and replay every monday.com event of the log; returns how many were read.
+class BoardItemsProjection(EventHandler):
+    name = "monday.board_items"
+    tables = ("board_items",)
 
-    One transaction per batch, so a running `serve` (SQLite has one writer) is never held up for
-    long; readers see the table fill up meanwhile.
-    """
-    with conn.transaction():
-        conn.execute("DELETE FROM board_items")
-    seen, last = 0, 0
-    while True:
-        with conn.transaction():
-            rows = conn.fetchall(
-                "SELECT id, account, event, body FROM events WHERE provider = ? AND id > ? ORDER BY id LIMIT ?",
-                (PROVIDER, last, batch),
-            )
-            for event_id, account, event, body in rows:
-                apply(conn, {"account": account, "event": event, "body": body})
-                last, seen = event_id, seen + 1
-        if not rows:
-            return seen
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        for ev in events:
+            apply(conn, {"account": ev.account, "event": ev.event, "body": ev.body})

@@ -259,21 +259,3 @@ def catalog_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-read
         table.add_row(r["subscription"], r["delivers"], r["resource"], r["description"])
     console.print(table)
 
-
-items_app = typer.Typer(help="The board_items projection.", no_args_is_help=True)
-app.add_typer(items_app, name="board-items")
-
-
-@items_app.command("rebuild")
-def board_items_rebuild() -> None:
-    """Rebuild the board_items table from the event log (it is derived: nothing is lost)."""
-    from hookline.providers.monday.board_items import rebuild
-
-    db = _database()
-    conn = db.connect()
-    try:
-        read = rebuild(conn)
-        rows = conn.scalar("SELECT count(*) FROM board_items")
-    finally:
-        conn.close()
-    console.print(f"board items rebuilt: {read} monday.com events read, {rows} items", highlight=False)
