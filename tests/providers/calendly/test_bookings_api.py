@@ -63,6 +63,14 @@ def test_bookings_api(db: Database, database_url: str, server: Server) -> None:
         assert api.get("/api/bookings", params={"since": "yesterday"}).status_code == 400
     with server.client() as anonymous:
         assert anonymous.get("/api/bookings").status_code == 401
+    # Two workers may project both sides of a reschedule at once, neither seeing the other: the API
+    # still reads the link from the new side.
+    with db.connection() as conn:
+        conn.execute("UPDATE bookings SET new_invitee = NULL, rescheduled = ? WHERE invitee_uri = ?",
+                     (False, old["invitee_uri"]))  # fmt: skip
+    with server.admin() as api:
+        again = api.get(f"/api/bookings/{old['id']}").json()
+        assert (again["new_invitee"], again["rescheduled"]) == (new["invitee_uri"], True)
     before = everything["bookings"]
     rebuilt = run_cli("rebuild", "--yes", database_url=database_url)
     assert rebuilt.returncode == 0, rebuilt.stderr

@@ -102,6 +102,21 @@ def row_of(account: str, event: str, envelope: Mapping[str, Any]) -> dict[str, A
     }
 
 
+_LINKS = ("old_invitee", "new_invitee", "rescheduled")
+# Guarded by the version, so that two workers racing on one invitee (PostgreSQL) still keep the
+# greatest snapshot; reschedule links only accumulate.
+_UPSERT = (
+    f"INSERT INTO bookings ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+    " ON CONFLICT (account, invitee_uri) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:] if c not in _LINKS)
+    + ", old_invitee = COALESCE(excluded.old_invitee, bookings.old_invitee)"
+    ", new_invitee = COALESCE(excluded.new_invitee, bookings.new_invitee)"
+    ", rescheduled = (excluded.rescheduled OR bookings.new_invitee IS NOT NULL)"
+    " WHERE (bookings.snapshot_at, bookings.snapshot_rank, bookings.snapshot_digest)"
+    " < (excluded.snapshot_at, excluded.snapshot_rank, excluded.snapshot_digest)"
+)
+
+
 def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
     """Fold one event into `bookings` (idempotent, order-independent). Call inside a transaction."""
     event = str(event_row["event"])
@@ -136,14 +151,7 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
                 "SELECT min(invitee_uri) FROM bookings WHERE account = ? AND old_invitee = ?", (account, uri)
             )
         new["rescheduled"] = new["rescheduled"] or new["new_invitee"] is not None
-        names = ", ".join(COLUMNS)
-        marks = ", ".join("?" for _ in COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
-        conn.execute(
-            f"INSERT INTO bookings ({names}) VALUES ({marks})"
-            f" ON CONFLICT (account, invitee_uri) DO UPDATE SET {updates}",
-            [new[c] for c in COLUMNS],
-        )
+        conn.execute(_UPSERT, [new[c] for c in COLUMNS])
     if new["old_invitee"]:
         conn.execute(
             "UPDATE bookings SET new_invitee = ?, rescheduled = ? WHERE account = ? AND invitee_uri = ?"

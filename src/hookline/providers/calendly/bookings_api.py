@@ -23,7 +23,17 @@ _COLUMNS = (
     "status", "name", "email", "timezone", "no_show", "canceled_at", "cancel_reason", "canceler_type", "rescheduled",
     "old_invitee", "new_invitee", "questions_and_answers", "tracking", "created_at", "updated_at",
 )  # fmt: skip
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM bookings"
+# The new side of a reschedule names the old one: read the link from there too (two workers may have
+# projected both sides at once, neither seeing the other).
+_NEW_SIDE = (
+    "(SELECT min(n.invitee_uri) FROM bookings n WHERE n.account = bookings.account"
+    " AND n.old_invitee = bookings.invitee_uri)"
+)
+_EXPRESSIONS = {
+    "new_invitee": f"COALESCE(new_invitee, {_NEW_SIDE})",
+    "rescheduled": f"(rescheduled OR {_NEW_SIDE} IS NOT NULL)",
+}
+_SELECT = f"SELECT {', '.join(_EXPRESSIONS.get(c, c) for c in _COLUMNS)} FROM bookings"
 
 
 def _booking(row: tuple[Any, ...]) -> dict[str, Any]:

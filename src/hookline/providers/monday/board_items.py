@@ -102,19 +102,22 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
         return
     item, registers, columns = told
     account = str(event_row["account"])
-    row = conn.fetchone(
-        "SELECT board_id, parent_item_id, name, group_id, state, column_values, versions FROM board_items"
-        " WHERE account = ? AND item_id = ?",
+    # Read-merge-write under the row's lock: two workers on one item (PostgreSQL) take turns instead of
+    # losing each other's registers. The row is made first so that there is a row to lock.
+    conn.execute(
+        "INSERT INTO board_items (account, item_id, state, column_values, versions) VALUES (?, ?, 'active', '{}', '{}')"
+        " ON CONFLICT (account, item_id) DO NOTHING",
         (account, item),
     )
-    if row is None:
-        fields: dict[str, Any] = {"board_id": None, "parent_item_id": None, "name": None, "group_id": None,
-                                  "state": None}  # fmt: skip
-        cells: dict[str, Any] = {}
-        versions: dict[str, Version] = {}
-    else:
-        fields = dict(zip(("board_id", "parent_item_id", "name", "group_id", "state"), row[:5], strict=True))
-        cells, versions = json.loads(row[5]), json.loads(row[6])
+    row = conn.fetchone(
+        "SELECT board_id, parent_item_id, name, group_id, state, column_values, versions FROM board_items"
+        " WHERE account = ? AND item_id = ?" + (" FOR UPDATE" if conn.dialect == "postgresql" else ""),
+        (account, item),
+    )
+    names = ("board_id", "parent_item_id", "name", "group_id", "state")
+    fields: dict[str, Any] = dict(zip(names, row[:5], strict=True))
+    cells: dict[str, Any] = json.loads(row[5])
+    versions: dict[str, Version] = json.loads(row[6])
     for name, (value, version) in registers.items():
         if _newer(version, versions.get(name)):
             fields[name], versions[name] = value, version
@@ -123,14 +126,12 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
         if _newer(version, current["version"] if current else None):
             cells[column] = {**cell, "version": version}
     updated_at = max([v[0] for v in versions.values()] + [c["version"][0] for c in cells.values()])
+    state = fields["state"] if "state" in versions else "active"
     conn.execute(
-        "INSERT INTO board_items (account, item_id, board_id, parent_item_id, name, group_id, state, column_values,"
-        " versions, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, item_id) DO UPDATE SET"
-        " board_id = excluded.board_id, parent_item_id = excluded.parent_item_id, name = excluded.name,"
-        " group_id = excluded.group_id, state = excluded.state, column_values = excluded.column_values,"
-        " versions = excluded.versions, updated_at = excluded.updated_at",
-        (account, item, fields["board_id"], fields["parent_item_id"], fields["name"], fields["group_id"],
-         fields["state"] or "active", canonical(cells), canonical(versions), updated_at),
+        "UPDATE board_items SET board_id = ?, parent_item_id = ?, name = ?, group_id = ?, state = ?,"
+        " column_values = ?, versions = ?, updated_at = ? WHERE account = ? AND item_id = ?",
+        (fields["board_id"], fields["parent_item_id"], fields["name"], fields["group_id"], state,
+         canonical(cells), canonical(versions), updated_at, account, item),
     )  # fmt: skip
 
 
