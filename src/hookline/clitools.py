@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from typing import NoReturn
 
 import typer
@@ -50,4 +51,6 @@ def open_database(cfg: Settings | None = None) -> Database:
                 fail(f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`")
     except DatabaseError as exc:
         fail(str(exc))
+    # A PostgreSQL pool left open prints a traceback when the interpreter shuts down.
+    atexit.register(db.close)
     return db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -29,14 +28,6 @@ app.add_typer(subs_app, name="subscriptions")
 
 def _when(ts: float | None) -> str:
     return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _database() -> Database:
-    """The migrated database, closed at exit (a PostgreSQL pool left open prints a traceback when the
-    interpreter shuts down)."""
-    db = open_database()
-    atexit.register(db.close)
-    return db
 
 
 def _box() -> SecretBox:
@@ -104,7 +95,7 @@ def account_add(
 
     if not name.strip() or not token.strip():
         fail("the account name and the token must not be empty")
-    db = _database()
+    db = open_database()
 
     async def me() -> dict[str, Any]:
         async with _client(token.strip()) as client:
@@ -122,7 +113,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     """Registered accounts, tokens masked."""
     from hookline.providers.calendly.accounts import AccountStore
 
-    accounts = AccountStore(_database(), _box()).all()
+    accounts = AccountStore(open_database(), _box()).all()
     if as_json:
         rows = [
             {"name": a.name, "token": a.token_hint, "user": a.user_uri, "organization": a.organization_uri,
@@ -144,7 +135,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     """Forget an account, its signing keys and its managed subscriptions (nothing is deleted at Calendly)."""
     from hookline.providers.calendly.accounts import AccountStore
 
-    if not AccountStore(_database(), _box()).remove(name):
+    if not AccountStore(open_database(), _box()).remove(name):
         fail(f"no Calendly account named {name!r}")
     console.print(f"account {name} removed; its subscriptions at Calendly are left as they are", highlight=False)
 
@@ -158,7 +149,7 @@ def key_add(
     from hookline.providers.calendly.keys import KeyStore
     from hookline.providers.calendly.masking import mask
 
-    db = _database()
+    db = open_database()
     acc = _account(db, account)
     try:
         key_id = KeyStore(db, _box()).add(acc.name, key)
@@ -175,7 +166,7 @@ def key_list(
     """Signing keys, masked."""
     from hookline.providers.calendly.keys import KeyStore
 
-    entries = KeyStore(_database(), _box()).entries(account)
+    entries = KeyStore(open_database(), _box()).entries(account)
     if as_json:
         print(json.dumps([e.__dict__ for e in entries], indent=2))
         return
@@ -190,7 +181,7 @@ def key_remove(key_id: int = typer.Argument(..., help="The key's id (see `key li
     """Stop accepting events signed with a key, at once."""
     from hookline.providers.calendly.keys import KeyStore
 
-    if not KeyStore(_database(), _box()).remove(key_id):
+    if not KeyStore(open_database(), _box()).remove(key_id):
         fail(f"no signing key with id {key_id}")
     console.print(f"signing key {key_id} removed", highlight=False)
 
@@ -227,7 +218,7 @@ def subs_create(
     if not url.startswith(("https://", "http://")):
         fail("--url must be an http(s) URL")
     chosen = _events(events, scope)
-    db = _database()
+    db = open_database()
     acc = _account(db, account)
     if not acc.organization_uri:
         fail(f"account {acc.name} has no organization: add it again with `hookline calendly account add`")
@@ -265,7 +256,7 @@ def subs_list(
     from hookline.providers.calendly.api import CalendlyAPIError
     from hookline.providers.calendly.subscriptions import SubscriptionStore
 
-    db = _database()
+    db = open_database()
     acc = _account(db, account)
     managed = {m.uuid for m in SubscriptionStore(db).all(acc.name)}
 
@@ -312,7 +303,7 @@ def subs_delete(
     from hookline.providers.calendly.keys import KeyStore
     from hookline.providers.calendly.subscriptions import SubscriptionStore, uuid_of
 
-    db = _database()
+    db = open_database()
     acc = _account(db, account)
     uuid = uuid_of(subscription.strip())
     if not uuid:
@@ -348,7 +339,7 @@ def watchdog_cmd(
 
     if not once:
         fail("`serve` runs the watchdog; use --once to run one check from the command line")
-    db = _database()
+    db = open_database()
     if account is not None:
         _account(db, account)
     reports = asyncio.run(check_all(db, load(), _box(), account))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
 import time
 from collections.abc import Coroutine
@@ -25,14 +24,6 @@ account_app = typer.Typer(help="monday.com accounts (API tokens, signing secrets
 webhooks_app = typer.Typer(help="Board webhooks at monday.com.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
 app.add_typer(webhooks_app, name="webhooks")
-
-
-def _database() -> Database:
-    """The migrated database, closed at exit (a PostgreSQL pool left open prints a traceback when the
-    interpreter shuts down)."""
-    db = open_database()
-    atexit.register(db.close)
-    return db
 
 
 def _box() -> SecretBox:
@@ -108,7 +99,7 @@ def account_add(
         fail("the account name and the token must not be empty")
     if any(c in name for c in "&=?#/ "):
         fail("the account name goes in URLs: no spaces or &=?#/")
-    db = _database()
+    db = open_database()
 
     async def me() -> dict[str, Any]:
         async with _client(token.strip()) as client:
@@ -131,7 +122,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     """Registered accounts, tokens masked."""
     from hookline.providers.monday.accounts import AccountStore
 
-    accounts = AccountStore(_database(), _box()).all()
+    accounts = AccountStore(open_database(), _box()).all()
     rows: list[dict[str, Any]] = [
         {"name": a.name, "token": a.token_hint, "signing_secret": a.sealed_secret is not None,
          "monday_account_id": a.monday_account_id, "created_at": a.created_at}
@@ -154,7 +145,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     """Forget an account (its webhooks at monday.com are left as they are)."""
     from hookline.providers.monday.accounts import AccountStore
 
-    if not AccountStore(_database(), _box()).remove(name):
+    if not AccountStore(open_database(), _box()).remove(name):
         fail(f"no monday.com account named {name!r}")
     console.print(f"account {name} removed; its webhooks at monday.com are left as they are", highlight=False)
 
@@ -181,7 +172,7 @@ def webhooks_create(
             json.loads(config)
         except ValueError:
             fail("--config must be JSON")
-    db = _database()
+    db = open_database()
     acc = _account(db, account)
     target = with_account(url, acc.name)
 
@@ -206,7 +197,7 @@ def webhooks_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """The board's webhooks at monday.com."""
-    db = _database()
+    db = open_database()
     acc = _account(db, account)
 
     async def fetch() -> list[dict[str, Any]]:
@@ -229,7 +220,7 @@ def webhooks_delete(
     account: str | None = typer.Option(None, "--account", help="Account (optional when there is only one)"),
 ) -> None:
     """Delete a webhook at monday.com."""
-    db = _database()
+    db = open_database()
     acc = _account(db, account)
 
     async def delete() -> dict[str, Any]:
