@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.config import Settings
+from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
 from hookline.runtime import Runtime
-from hookline.web import events_api, health
+from hookline.web import events_api, forwarding_api, health
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
 from hookline.web.responses import JSON, error
@@ -61,13 +62,15 @@ def create_app(settings: Settings) -> HooklineApp:
         for receiver in provider.receivers(runtime):
             webhooks[receiver.path] = WebhookEndpoint(receiver, runtime)
 
-    routes: list[Any] = [*health.routes(runtime), *events_api.routes(runtime)]
+    forwarding = ForwardingService(runtime)
+    routes: list[Any] = [*health.routes(runtime), *events_api.routes(runtime), *forwarding_api.routes(runtime)]
     for provider in runtime.providers:
         routes.extend(provider.api_routes(runtime))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.committer.start()
+        forwarding.start()
         for provider in runtime.providers:
             for task in provider.background_tasks(runtime):
                 runtime.tasks.append(asyncio.create_task(task(), name=f"{provider.name}-background"))
@@ -75,6 +78,7 @@ def create_app(settings: Settings) -> HooklineApp:
         try:
             yield
         finally:
+            await forwarding.stop()
             for t in runtime.tasks:
                 t.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)

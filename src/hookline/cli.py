@@ -9,6 +9,7 @@ import typer
 
 from hookline import __version__
 from hookline.clitools import console, fail, open_database, settings
+from hookline.forwarding.cli import register as register_forwarding
 from hookline.providers.registry import providers
 
 app = typer.Typer(
@@ -131,6 +132,9 @@ def version() -> None:
     """Print hookline's version."""
     console.print(__version__)
 
+
+# Forwarding: destinations, deliveries, events replay.
+register_forwarding(app)
 
 for _provider in providers():
     _provider.register_cli(app)

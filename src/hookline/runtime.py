@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hookline.config import Settings
+from hookline.forwarding import migration_source as forwarding_source
 from hookline.ingest.committer import Committer
 from hookline.metrics import Metrics
 from hookline.providers.base import Provider
@@ -19,8 +20,8 @@ from hookline.store.migrations import MigrationSource, core_source
 
 
 def migration_sources(provs: tuple[Provider, ...] | None = None) -> list[MigrationSource]:
-    """Core first, then each provider's own migrations."""
-    sources = [core_source()]
+    """Core first, then forwarding (its tables reference events), then each provider's own migrations."""
+    sources = [core_source(), forwarding_source()]
     for p in provs if provs is not None else registered_providers():
         src = p.migrations()
         if src is not None:

@@ -49,6 +49,8 @@ class Committer:
         self._conn: Connection | None = None
         # Hooks run inside the batch's transaction with the batch and its results (e.g. enqueue jobs).
         self.in_transaction: list[event_log.BatchHook] = []
+        # Hooks run on the writer thread after COMMIT (e.g. wake a dispatcher); they must not block.
+        self.after_commit: list[Callable[[list[IncomingEvent], list[AppendResult]], None]] = []
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hookline-committer", daemon=True)
@@ -105,6 +107,11 @@ class Committer:
         if self._on_batch is not None:
             self._on_batch(len(batch), time.perf_counter() - started)
         _resolve(batch, results, None)
+        for hook in self.after_commit:
+            try:
+                hook(events, results)
+            except Exception as exc:  # committed and answered already: a hook cannot undo that
+                log.error("after-commit hook failed", error=type(exc).__name__)
 
     def _drop_connection(self) -> None:
         if self._conn is not None:

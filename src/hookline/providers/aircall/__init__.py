@@ -28,6 +28,12 @@ class AircallProvider(Provider):
         runtime.state["aircall.tokens"] = cache
         return [AircallReceiver(cache)]
 
+    def forwarded_data(self, body: bytes) -> bytes:
+        """Forwarded events carry the envelope's `data` (the resource), not the token-bearing envelope."""
+        from hookline.providers.aircall.receiver import envelope_data
+
+        return envelope_data(body)
+
     def register_cli(self, app: typer.Typer) -> None:
         from hookline.providers.aircall.cli import app as aircall_app
 

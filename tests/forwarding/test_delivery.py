@@ -1,0 +1,59 @@
+"""Events reach a real local destination, signed, with the payload the docs promise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from hookline.forwarding.destinations import DestinationStore
+from hookline.providers.aircall.tokens import TokenStore
+from hookline.store.engine import Database
+from tests.forwarding.conftest import FAST
+from tests.ingest.test_aircall_webhook import OTHER_TOKEN, TOKEN, envelope
+from tests.sink import Sink
+from tests.support import Server
+
+
+def post(server: Server, *bodies: dict) -> list[int]:
+    with server.client() as c:
+        answers = [c.post("/aircall/webhook", json=b) for b in bodies]
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    return [a.json()["id"] for a in answers]
+
+
+@pytest.fixture
+def tokens(db: Database) -> None:
+    TokenStore(db).add(TOKEN, "acme")
+    TokenStore(db).add(OTHER_TOKEN, "globex")
+
+
+def test_events_are_delivered_signed_with_the_documented_payload(
+    db: Database, tokens: None, sink: Sink, start_server: Callable[..., Server]
+) -> None:
+    dest, secret = DestinationStore(db).add("crm", sink.url)
+    assert secret is not None and secret.startswith("whsec_")
+    server = start_server(env=FAST)
+    ids = post(server, envelope("call.created", call_id=1), envelope("call.ended", call_id=1, ts=1_763_900_060))
+    assert sink.wait_for(lambda s: len(s.succeeded()) == 2)
+    got = sorted(sink.succeeded(), key=lambda r: int(r.headers["hookline-event-id"]))
+    for request, event_id in zip(got, ids, strict=True):
+        assert Webhook(secret).verify(request.body, request.headers) == request.json
+        assert request.headers["hookline-event-id"] == str(event_id)
+        assert request.headers["content-type"] == "application/json"
+        assert request.headers["webhook-id"].startswith("msg_")
+    assert got[0].json == {
+        "provider": "aircall",
+        "account": "acme",
+        "event": "call.created",
+        "timestamp": 1_763_900_000,
+        "data": {"id": 1, "direction": "inbound", "status": "initial"},
+    }
+    assert got[1].json["event"] == "call.ended" and got[1].json["timestamp"] == 1_763_900_060
+    with pytest.raises(WebhookVerificationError):  # a wrong secret does not verify
+        Webhook("whsec_" + "A" * 43 + "=").verify(got[0].body, got[0].headers)
+    assert len({r.headers["webhook-id"] for r in got}) == 2
+    with db.connection() as conn:
+        states = conn.fetchall("SELECT state, attempts, last_status FROM deliveries ORDER BY id")
+    assert states == [("succeeded", 1, 200), ("succeeded", 1, 200)]
