@@ -24,6 +24,7 @@ from tests.support import free_port
 @dataclass
 class Received:
     at: float
+    path: str
     headers: dict[str, str]
     body: bytes
     status: int = 0
@@ -65,17 +66,21 @@ class Sink:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
+    def url_for(self, name: str) -> str:
+        """A distinct URL per destination on the same sink (told apart by `Received.path`)."""
+        return f"{self.url}?d={name}"
+
     def _call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
     async def _handle(self, request: web.Request) -> web.Response:
-        got = Received(time.time(), {k.lower(): v for k, v in request.headers.items()}, await request.read())
+        got = Received(
+            time.time(), request.path_qs, {k.lower(): v for k, v in request.headers.items()}, await request.read()
+        )
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            answer = (self.rule(got) if self.rule else None) or (
-                self.script.popleft() if self.script else self.default
-            )
+            answer = (self.rule(got) if self.rule else None) or (self.script.popleft() if self.script else self.default)
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
@@ -115,8 +120,8 @@ class Sink:
         with self._lock:
             return list(self.requests)
 
-    def succeeded(self) -> list[Received]:
-        return [r for r in self.snapshot() if r.ok]
+    def succeeded(self, name: str | None = None) -> list[Received]:
+        return [r for r in self.snapshot() if r.ok and (name is None or r.path.endswith(f"?d={name}"))]
 
     def wait_for(self, predicate: Callable[[Sink], bool], timeout: float = 15.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
+from hookline.store.engine import Database
 from tests.sink import Sink
+
+T = TypeVar("T")
 
 # Retries in milliseconds instead of minutes, so the suite stays fast.
 FAST = {
@@ -14,6 +19,7 @@ FAST = {
     "HOOKLINE_DELIVERY_BACKOFF_MAX_SECONDS": "0.2",
     "HOOKLINE_DELIVERY_TIMEOUT_SECONDS": "2",
     "HOOKLINE_DELIVERY_POLL_SECONDS": "0.2",
+    "HOOKLINE_DELIVERY_BREAKER_COOLDOWN_SECONDS": "0.3",
 }
 
 
@@ -24,3 +30,24 @@ def sink() -> Iterator[Sink]:
         yield s
     finally:
         s.close()
+
+
+def eventually(check: Callable[[], T], timeout: float = 15.0) -> T:
+    """Poll `check` until it returns something truthy; returns that (or the last falsy value)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)
+
+
+def states(db: Database) -> list[tuple[str, int, int | None]]:
+    """(state, attempts, last_status) of every delivery, in id order."""
+    with db.connection() as conn:
+        return [tuple(r) for r in conn.fetchall("SELECT state, attempts, last_status FROM deliveries ORDER BY id")]
+
+
+def all_in(db: Database, state: str, n: int) -> bool:
+    rows = states(db)
+    return len(rows) == n and all(r[0] == state for r in rows)

@@ -10,7 +10,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
-from tests.forwarding.conftest import FAST
+from tests.forwarding.conftest import FAST, eventually, states
 from tests.ingest.test_aircall_webhook import OTHER_TOKEN, TOKEN, envelope
 from tests.sink import Sink
 from tests.support import Server
@@ -32,7 +32,7 @@ def tokens(db: Database) -> None:
 def test_events_are_delivered_signed_with_the_documented_payload(
     db: Database, tokens: None, sink: Sink, start_server: Callable[..., Server]
 ) -> None:
-    dest, secret = DestinationStore(db).add("crm", sink.url)
+    _dest, secret = DestinationStore(db).add("crm", sink.url)
     assert secret is not None and secret.startswith("whsec_")
     server = start_server(env=FAST)
     ids = post(server, envelope("call.created", call_id=1), envelope("call.ended", call_id=1, ts=1_763_900_060))
@@ -54,6 +54,42 @@ def test_events_are_delivered_signed_with_the_documented_payload(
     with pytest.raises(WebhookVerificationError):  # a wrong secret does not verify
         Webhook("whsec_" + "A" * 43 + "=").verify(got[0].body, got[0].headers)
     assert len({r.headers["webhook-id"] for r in got}) == 2
-    with db.connection() as conn:
-        states = conn.fetchall("SELECT state, attempts, last_status FROM deliveries ORDER BY id")
-    assert states == [("succeeded", 1, 200), ("succeeded", 1, 200)]
+    assert eventually(lambda: states(db) == [("succeeded", 1, 200), ("succeeded", 1, 200)])
+
+
+def test_filters_accounts_and_pause(
+    db: Database, tokens: None, sink: Sink, start_server: Callable[..., Server]
+) -> None:
+    store = DestinationStore(db)
+    store.add("calls", sink.url_for("calls"), events=["call.*"])
+    store.add("acme-contacts", sink.url_for("acme-contacts"), events=["aircall:contact.*"], account="acme")
+    store.add("calendly-only", sink.url_for("calendly-only"), events=["calendly:*"])
+    store.set_paused("calls", True)
+    server = start_server(env=FAST)
+    post(
+        server,
+        envelope("call.created", call_id=1),
+        envelope("contact.created", call_id=2),
+        envelope("contact.created", call_id=3, token=OTHER_TOKEN),
+        envelope("user.created", call_id=4),
+    )
+    assert sink.wait_for(lambda s: len(s.succeeded("acme-contacts")) == 1)
+    assert sink.succeeded("calls") == []  # paused: queued, not sent
+    assert eventually(lambda: sorted(r[0] for r in states(db)) == ["pending", "succeeded"])
+    store.set_paused("calls", False)
+    assert sink.wait_for(lambda s: len(s.succeeded("calls")) == 1)
+    (contact,) = sink.succeeded("acme-contacts")
+    assert contact.json["account"] == "acme" and contact.json["data"]["id"] == 2
+    assert sink.succeeded("calls")[0].json["event"] == "call.created"
+    assert sink.succeeded("calendly-only") == [] and len(sink.snapshot()) == 2
+
+
+def test_destination_added_while_serving_gets_the_next_events(
+    db: Database, tokens: None, sink: Sink, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(env=FAST)
+    post(server, envelope(call_id=1))  # before any destination: nothing to forward
+    DestinationStore(db).add("late", sink.url)
+    post(server, envelope(call_id=2))
+    assert sink.wait_for(lambda s: len(s.succeeded()) == 1)
+    assert sink.succeeded()[0].json["data"]["id"] == 2
