@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from standardwebhooks import Webhook
 
 from hookline.forwarding.destinations import DestinationStore
@@ -50,27 +51,57 @@ def test_add_list_pause_resume_remove(db: Database, database_url: str) -> None:
     assert [d.name for d in DestinationStore(db).list()] == ["crm"]
 
 
-def test_destination_errors_are_clear(db: Database, database_url: str) -> None:
+def test_errors_that_need_the_database(db: Database, database_url: str) -> None:
     DestinationStore(db).add("crm", "http://127.0.0.1:9/hook")
     cases = [
-        (("add", "crm", "--url", "http://x.example"), "exists already"),
-        (("add", "new", "--url", "ftp://x.example"), "invalid URL"),
-        (("add", "new", "--url", "not a url"), "invalid URL"),
-        (("add", "bad name!", "--url", "http://x.example"), "invalid destination name"),
-        (("add", "new", "--url", "http://x.example", "--secret", "hunter2-plain"), "whsec_"),
-        (("add", "new", "--url", "http://x.example", "--secret", "whsec_!!!notbase64"), "not valid base64"),
-        (("add", "new", "--url", "http://x.example", "--secret", "whsec_c2hvcnQ="), "24 to 64 bytes"),
-        (("add", "new", "--url", "http://x.example", "--events", "call.*,a b"), "invalid event pattern"),
-        (("add", "new", "--url", "http://x.example", "--account", " "), "account filter is empty"),
-        (("pause", "nope"), "no destination named 'nope'"),
-        (("resume", "nope"), "no destination named 'nope'"),
-        (("remove", "nope"), "no destination named 'nope'"),
+        (("destinations", "add", "crm", "--url", "http://x.example"), "exists already"),
+        (("destinations", "pause", "nope"), "no destination named 'nope'"),
+        (("destinations", "resume", "nope"), "no destination named 'nope'"),
+        (("destinations", "remove", "nope"), "no destination named 'nope'"),
+        (("deliveries", "retry", "999999"), "no delivery 999999"),
+        (("deliveries", "list", "--destination", "nope"), "no destination named 'nope'"),
+        (("events", "replay", "--since", "0", "--to", "nope"), "no destination named 'nope'"),
     ]
     for args, message in cases:
-        r = run_cli("destinations", *args, database_url=database_url)
+        r = run_cli(*args, database_url=database_url)
         assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
-        assert "hunter2" not in r.stderr
     assert [d.name for d in DestinationStore(db).list()] == ["crm"]
+
+
+INPUT_ERRORS = [
+    (("destinations", "add", "new", "--url", "ftp://x.example"), "invalid URL"),
+    (("destinations", "add", "new", "--url", "not a url"), "invalid URL"),
+    (("destinations", "add", "bad name!", "--url", "http://x.example"), "invalid destination name"),
+    (("destinations", "add", "new", "--url", "http://x.example", "--secret", "hunter2-plain"), "whsec_"),
+    (("destinations", "add", "new", "--url", "http://x", "--secret", "whsec_!!!notbase64"), "not valid base64"),
+    (("destinations", "add", "new", "--url", "http://x", "--secret", "whsec_c2hvcnQ="), "24 to 64 bytes"),
+    (("destinations", "add", "new", "--url", "http://x", "--events", "call.*,a b"), "invalid event pattern"),
+    (("destinations", "add", "new", "--url", "http://x.example", "--account", " "), "account filter is empty"),
+    (("deliveries", "retry"), "one of the two"),
+    (("deliveries", "retry", "1", "--all-failed"), "one of the two"),
+    (("deliveries", "retry", "1", "--destination", "crm"), "goes with --all-failed"),
+    (("deliveries", "list", "--state", "weird"), "--state must be one of"),
+    (("deliveries", "list", "--failed", "--state", "dead"), "go separately"),
+    (("events", "replay", "--since", "yesterday"), "not a time"),
+    (("events", "replay", "--since", "100", "--until", "50"), "--until must be after --since"),
+    (("events", "replay", "--since", "0", "--event", "a:"), "empty event pattern"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), INPUT_ERRORS)
+def test_bad_input_fails_before_any_database(
+    args: tuple[str, ...], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process (fast): an unreachable database proves these are refused before it is opened."""
+    from typer.testing import CliRunner
+
+    from hookline.cli import app
+
+    monkeypatch.setenv("HOOKLINE_DATABASE_URL", "postgresql://nobody:pw@127.0.0.1:1/none")
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 1 and message in result.stderr, (result.stdout, result.stderr)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "hunter2" not in result.stderr and "cannot connect" not in result.stderr
 
 
 def test_deliveries_list_and_retry(db: Database, database_url: str) -> None:
@@ -109,13 +140,7 @@ def test_deliveries_list_and_retry(db: Database, database_url: str) -> None:
     succeeded_id = max(d["id"] for d in every)
     cases = [
         (("retry", str(succeeded_id)), "succeeded already"),
-        (("retry", "999999"), "no delivery 999999"),
-        (("retry",), "one of the two"),
-        (("retry", "1", "--all-failed"), "one of the two"),
-        (("retry", "1", "--destination", "crm"), "goes with --all-failed"),
         (("retry", "--all-failed", "--destination", "nope"), "no destination named 'nope'"),
-        (("list", "--state", "weird"), "--state must be one of"),
-        (("list", "--destination", "nope"), "no destination named 'nope'"),
         (("retry", "abc"), "Invalid value"),
     ]
     for args, message in cases:

@@ -46,10 +46,11 @@ def destinations_add(
     ordered: bool = typer.Option(False, "--ordered", help="One resource's events in occurred-at order, one at a time"),
 ) -> None:
     """Forward matching events to URL, signed per Standard Webhooks."""
-    from hookline.forwarding.destinations import DestinationError, DestinationStore
+    from hookline.forwarding.destinations import DestinationError, DestinationStore, NewDestination
 
     wanted = [p for item in events or [] for p in item.split(",") if p.strip()] or None
     try:
+        NewDestination.checked(name, url, wanted, account, secret)  # bad input fails before the database
         dest, generated = DestinationStore(open_database()).add(name, url, wanted, account, secret, ordered)
     except DestinationError as exc:
         fail(str(exc))
@@ -224,6 +225,7 @@ def events_replay(
     """Send past events to destinations again (new deliveries; each destination's own filters apply)."""
     from hookline.forwarding import replay
     from hookline.forwarding.destinations import DestinationError
+    from hookline.forwarding.patterns import validate as validate_pattern
     from hookline.timeparse import parse_time
 
     try:
@@ -233,6 +235,11 @@ def events_replay(
         fail(str(exc))
     if end is not None and end <= start:
         fail("--until must be after --since")
+    if event is not None:
+        try:
+            validate_pattern(event)
+        except ValueError as exc:
+            fail(str(exc))
     plan = replay.ReplayPlan(start, end, event, to)
     db = open_database()
     try:

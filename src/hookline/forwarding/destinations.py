@@ -118,6 +118,31 @@ def load_all(conn: Connection) -> list[Destination]:
     return [Destination.from_row(r) for r in conn.fetchall(f"SELECT {COLUMNS} FROM destinations ORDER BY name")]
 
 
+@dataclass(frozen=True)
+class NewDestination:
+    """A destination's settings, checked before anything touches the database."""
+
+    name: str
+    url: str
+    events: list[str]
+    account: str | None
+    secret: str | None
+
+    @classmethod
+    def checked(
+        cls, name: str, url: str, events: list[str] | None, account: str | None, secret: str | None
+    ) -> NewDestination:
+        validate_name(name)
+        try:
+            wanted = [patterns.validate(p) for p in (events or ["*"])]
+            key = signing.validate_secret(secret) if secret is not None else None
+        except ValueError as exc:
+            raise DestinationError(str(exc)) from exc
+        if account is not None and not account.strip():
+            raise DestinationError("the account filter is empty")
+        return cls(name, validate_url(url), wanted, account.strip() if account else None, key)
+
+
 class DestinationStore:
     """Add, list, pause, resume and remove destinations (the CLI and admin API use this)."""
 
@@ -134,16 +159,8 @@ class DestinationStore:
         ordered: bool = False,
     ) -> tuple[Destination, str | None]:
         """Returns the destination and the secret when one was generated (to show once)."""
-        validate_name(name)
-        url = validate_url(url)
-        try:
-            wanted = [patterns.validate(p) for p in (events or ["*"])]
-            key = signing.validate_secret(secret) if secret is not None else None
-        except ValueError as exc:
-            raise DestinationError(str(exc)) from exc
-        if account is not None and not account.strip():
-            raise DestinationError("the account filter is empty")
-        generated = None
+        spec = NewDestination.checked(name, url, events, account, secret)
+        key, generated = spec.secret, None
         if key is None:
             key = generated = signing.generate_secret()
         with self.db.connection() as conn, conn.transaction():
@@ -152,7 +169,7 @@ class DestinationStore:
             conn.execute(
                 "INSERT INTO destinations (name, url, events, account, secret, ordered, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (name, url, json.dumps(wanted), account.strip() if account else None, key, ordered, time.time()),
+                (name, spec.url, json.dumps(spec.events), spec.account, key, ordered, time.time()),
             )
             bump_version(conn)
         return self.get(name), generated
