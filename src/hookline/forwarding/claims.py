@@ -97,49 +97,51 @@ def claim(
     lease_seconds: float,
     cooldown: float,
 ) -> tuple[list[Job], list[Destination]]:
-    """Lease due deliveries, at most `free_slots(dest)` per destination; one probe for a half-open breaker."""
+    """Lease due deliveries, at most `free_slots(dest)` per destination; one probe for a half-open breaker.
+
+    Call inside a transaction.
+    """
     lock = " FOR UPDATE OF d SKIP LOCKED" if conn.dialect == "postgresql" else ""
     claimed: list[int] = []
     used: list[Destination] = []
-    with conn.transaction():
-        for dest in sendable_destinations(conn, now):
-            half_open = dest.breaker_open_until is not None
-            limit = free_slots(dest)
-            if half_open:
-                limit = min(limit, 1)
-            if limit <= 0:
-                continue
-            sql = (
-                f"SELECT d.id FROM deliveries d WHERE d.destination_id = ? AND {OPEN} AND d.next_attempt_at <= ?"
-                " AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?)"
-            )
-            params: list[Any] = [dest.id, now, now]
-            if dest.ordered:
-                sql += _ORDERED
-                params.append(now)
-            sql += " ORDER BY d.next_attempt_at, d.id LIMIT ?" + lock
-            params.append(limit)
-            ids = [int(r[0]) for r in conn.fetchall(sql, params)]
-            if not ids:
-                continue
-            if half_open:
-                # The probe right: whoever moves breaker_open_until forward sends the one probe.
-                took = conn.execute(
-                    "UPDATE destinations SET breaker_open_until = ? WHERE id = ? AND breaker_open_until <= ?",
-                    (now + cooldown, dest.id, now),
-                ).rowcount
-                if not took:
-                    continue
-            claimed.extend(ids)
-            used.append(dest)
-        if not claimed:
-            return [], []
-        marks = ", ".join("?" for _ in claimed)
-        conn.execute(
-            f"UPDATE deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id IN ({marks})",
-            [owner, now + lease_seconds, *claimed],
+    for dest in sendable_destinations(conn, now):
+        half_open = dest.breaker_open_until is not None
+        limit = free_slots(dest)
+        if half_open:
+            limit = min(limit, 1)
+        if limit <= 0:
+            continue
+        sql = (
+            f"SELECT d.id FROM deliveries d WHERE d.destination_id = ? AND {OPEN} AND d.next_attempt_at <= ?"
+            " AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?)"
         )
-        jobs = [Job.from_row(r) for r in conn.fetchall(f"{_JOB} WHERE d.id IN ({marks})", claimed)]
+        params: list[Any] = [dest.id, now, now]
+        if dest.ordered:
+            sql += _ORDERED
+            params.append(now)
+        sql += " ORDER BY d.next_attempt_at, d.id LIMIT ?" + lock
+        params.append(limit)
+        ids = [int(r[0]) for r in conn.fetchall(sql, params)]
+        if not ids:
+            continue
+        if half_open:
+            # The probe right: whoever moves breaker_open_until forward sends the one probe.
+            took = conn.execute(
+                "UPDATE destinations SET breaker_open_until = ? WHERE id = ? AND breaker_open_until <= ?",
+                (now + cooldown, dest.id, now),
+            ).rowcount
+            if not took:
+                continue
+        claimed.extend(ids)
+        used.append(dest)
+    if not claimed:
+        return [], []
+    marks = ", ".join("?" for _ in claimed)
+    conn.execute(
+        f"UPDATE deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id IN ({marks})",
+        [owner, now + lease_seconds, *claimed],
+    )
+    jobs = [Job.from_row(r) for r in conn.fetchall(f"{_JOB} WHERE d.id IN ({marks})", claimed)]
     return jobs, used
 
 
@@ -147,14 +149,17 @@ _DONE = "lease_owner = NULL, lease_expires_at = NULL, attempts = attempts + 1, l
 
 
 def record(conn: Connection, outcomes: Sequence[Outcome], owner: str, threshold: int, cooldown: float) -> None:
-    """Write outcomes and each destination's breaker state, in one transaction."""
-    succeeded, retrying, dead = [], [], []
+    """Write outcomes and each destination's breaker state (call inside a transaction)."""
+    succeeded, retrying, dead, skipped = [], [], [], []
     gone: dict[int, str] = {}
     # Per destination: (a success was seen, failures since the last success), in completion order.
     breaker: dict[int, list[Any]] = defaultdict(lambda: [False, 0])
     for o in sorted(outcomes, key=lambda o: o.finished_at):
         j, d = o.job, o.decision
         state = breaker[j.destination_id]
+        if d.verdict == "skipped":
+            skipped.append((j.id, owner))
+            continue
         if d.verdict == "succeeded":
             succeeded.append((o.finished_at, o.status, o.finished_at, j.id, owner))
             state[0], state[1] = True, 0
@@ -172,44 +177,44 @@ def record(conn: Connection, outcomes: Sequence[Outcome], owner: str, threshold:
         if rows:
             conn.raw.cursor().executemany(sql.replace("?", ph), rows)
 
-    with conn.transaction():
-        many(
-            f"UPDATE deliveries SET state = 'succeeded', {_DONE}, last_error = NULL, delivered_at = ?"
-            " WHERE id = ? AND lease_owner = ?",
-            succeeded,
-        )
-        many(
-            f"UPDATE deliveries SET state = 'retrying', {_DONE}, next_attempt_at = ?, last_error = ?"
-            " WHERE id = ? AND lease_owner = ?",
-            retrying,
-        )
-        many(
-            f"UPDATE deliveries SET state = 'dead', {_DONE}, last_error = ? WHERE id = ? AND lease_owner = ?",
-            dead,
-        )
-        now = time.time()
-        for dest_id, (reset, failures) in breaker.items():
-            opened = now + cooldown
-            if reset:
-                conn.execute(
-                    "UPDATE destinations SET consecutive_failures = ?,"
-                    " breaker_open_until = CASE WHEN ? >= ? THEN ? ELSE NULL END WHERE id = ?",
-                    (failures, failures, threshold, opened, dest_id),
-                )
-            else:
-                conn.execute(
-                    "UPDATE destinations SET consecutive_failures = consecutive_failures + ?,"
-                    " breaker_open_until = CASE WHEN consecutive_failures + ? >= ? THEN ? ELSE breaker_open_until END"
-                    " WHERE id = ?",
-                    (failures, failures, threshold, opened, dest_id),
-                )
-        for dest_id, reason in gone.items():
+    many(
+        f"UPDATE deliveries SET state = 'succeeded', {_DONE}, last_error = NULL, delivered_at = ?"
+        " WHERE id = ? AND lease_owner = ?",
+        succeeded,
+    )
+    many(
+        f"UPDATE deliveries SET state = 'retrying', {_DONE}, next_attempt_at = ?, last_error = ?"
+        " WHERE id = ? AND lease_owner = ?",
+        retrying,
+    )
+    many(
+        f"UPDATE deliveries SET state = 'dead', {_DONE}, last_error = ? WHERE id = ? AND lease_owner = ?",
+        dead,
+    )
+    many("UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?", skipped)
+    now = time.time()
+    for dest_id, (reset, failures) in breaker.items():
+        opened = now + cooldown
+        if reset:
             conn.execute(
-                "UPDATE destinations SET disabled_reason = ?, disabled_at = ? WHERE id = ? AND disabled_reason IS NULL",
-                (reason, now, dest_id),
+                "UPDATE destinations SET consecutive_failures = ?,"
+                " breaker_open_until = CASE WHEN ? >= ? THEN ? ELSE NULL END WHERE id = ?",
+                (failures, failures, threshold, opened, dest_id),
             )
-        if gone:
-            bump_version(conn)
+        else:
+            conn.execute(
+                "UPDATE destinations SET consecutive_failures = consecutive_failures + ?,"
+                " breaker_open_until = CASE WHEN consecutive_failures + ? >= ? THEN ? ELSE breaker_open_until END"
+                " WHERE id = ?",
+                (failures, failures, threshold, opened, dest_id),
+            )
+    for dest_id, reason in gone.items():
+        conn.execute(
+            "UPDATE destinations SET disabled_reason = ?, disabled_at = ? WHERE id = ? AND disabled_reason IS NULL",
+            (reason, now, dest_id),
+        )
+    if gone:
+        bump_version(conn)
 
 
 def release(conn: Connection, owner: str | None) -> int:
@@ -218,3 +223,25 @@ def release(conn: Connection, owner: str | None) -> int:
     if owner is None:
         return int(conn.execute(sql + "lease_owner IS NOT NULL").rowcount)
     return int(conn.execute(sql + "lease_owner = ?", (owner,)).rowcount)
+
+
+def cycle(
+    conn: Connection,
+    outcomes: Sequence[Outcome],
+    owner: str,
+    free_slots: Callable[[Destination], int],
+    lease_seconds: float,
+    threshold: int,
+    cooldown: float,
+) -> tuple[list[Job], list[Destination], float | None]:
+    """One dispatcher turn, inside one transaction: record outcomes, then claim what is due.
+
+    Recording first matters: a finished delivery unblocks the next one of its resource (ordering) and
+    updates the breaker before anything new is claimed. Returns the jobs, their destinations, and when
+    the next not-yet-due delivery or breaker probe comes due.
+    """
+    if outcomes:
+        record(conn, outcomes, owner, threshold, cooldown)
+    now = time.time()
+    jobs, dests = claim(conn, owner, free_slots, now, lease_seconds, cooldown)
+    return jobs, dests, next_due(conn, now)

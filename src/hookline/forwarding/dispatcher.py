@@ -1,9 +1,13 @@
 """The dispatcher: claim due deliveries, POST them, record what happened. Runs in `serve` or a worker.
 
-One loop per process: write finished outcomes, claim as many due deliveries as there are free slots
-(per destination), start a task per delivery, then sleep until woken (new deliveries committed, a task
-finished, a PostgreSQL NOTIFY) or until the next retry or breaker probe is due. Database work runs on
-one thread with one connection of its own, so the event loop never blocks on it.
+One loop per process: in one transaction, write finished outcomes and claim as many due deliveries
+as there are free slots (per destination); start a task per delivery; then sleep until woken (new
+deliveries committed, a task finished, a PostgreSQL NOTIFY) or until the next retry or breaker probe
+is due. The event loop never blocks on the database:
+- SQLite inside `serve`: the turn is handed to the group-commit writer (Committer.submit) and runs in
+  the next batch's transaction. One writer per file, one fsync for events and deliveries together,
+  and deliveries a batch creates can be claimed in the very transaction that creates them.
+- Otherwise (PostgreSQL, or a worker process): a thread with a connection of its own.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from hookline.forwarding import claims, payload, sender
 from hookline.forwarding.claims import Job, Outcome
 from hookline.forwarding.destinations import CHANNEL, Destination
 from hookline.forwarding.metrics import ForwardingMetrics
-from hookline.forwarding.policy import Attempt, RetryPolicy
+from hookline.forwarding.policy import Attempt, Decision, RetryPolicy
 from hookline.forwarding.signing import Signer
 from hookline.providers.base import Provider
 from hookline.runtime import Runtime
@@ -57,14 +61,20 @@ class Dispatcher:
         self.threshold = s.delivery_breaker_threshold
         self.cooldown = s.delivery_breaker_cooldown_seconds
         self.poll = s.delivery_poll_seconds
-        # A lease outlives the request's timeout by a wide margin, so a slow answer never loses its row.
-        self.lease_seconds = self.timeout + 30.0
+        # Claim up to `window` per destination: `concurrency` in flight plus as many ready to go the moment
+        # a request ends, so a slot never waits for the next database turn.
+        self.window = 8 * self.concurrency
+        # A lease outlives the wait for a slot plus the request's timeout, so a slow answer never loses its row.
+        self.lease_seconds = self.timeout * (self.window // self.concurrency + 1) + 30.0
         self.providers = {p.name: p for p in runtime.providers}
         self.generic = _Generic()
         self.metrics: ForwardingMetrics = runtime.state.setdefault(
             METRICS_KEY, ForwardingMetrics(runtime.metrics.registry)
         )
-        self.in_flight: dict[int, int] = defaultdict(int)
+        self.claimed: dict[int, int] = defaultdict(int)  # per destination: claimed, not finished
+        self.failing: dict[int, int] = defaultdict(int)  # per destination: consecutive failures seen
+        self.slots: dict[int, asyncio.Semaphore] = {}
+        self.stopping = False
         self.outcomes: list[Outcome] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.signers: dict[str, Signer] = {}
@@ -81,10 +91,19 @@ class Dispatcher:
         return self._conn
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run fn(connection, *args) on the dispatcher's database thread."""
+        """Run fn(connection, *args) inside a transaction: the writer's, or our own thread's."""
+        committer = self.runtime.committer
+        if self.db.dialect == "sqlite" and committer.running:
+            return await asyncio.wrap_future(committer.submit(lambda conn: fn(conn, *args)))
         loop = asyncio.get_running_loop()
+
+        def in_transaction() -> T:
+            conn = self._connection()
+            with conn.transaction():
+                return fn(conn, *args)
+
         try:
-            return await loop.run_in_executor(self._executor, lambda: fn(self._connection(), *args))
+            return await loop.run_in_executor(self._executor, in_transaction)
         except Exception:
             if self._conn is not None:  # maybe broken: a fresh one next time
                 with contextlib.suppress(Exception):
@@ -93,17 +112,14 @@ class Dispatcher:
             raise
 
     def _free_slots(self, dest: Destination) -> int:
-        if dest.breaker_open_until is not None and self.in_flight[dest.id]:
-            return 0  # half-open: the probe goes alone
-        return self.concurrency - self.in_flight[dest.id]
+        if dest.breaker_open_until is not None:
+            return 0 if self.claimed[dest.id] else 1  # half-open: the probe goes alone
+        return self.window - self.claimed[dest.id]
 
-    def _claim(self, conn: Connection) -> tuple[list[Job], list[Destination], float | None]:
-        now = time.time()
-        jobs, dests = claims.claim(conn, self.owner, self._free_slots, now, self.lease_seconds, self.cooldown)
-        return jobs, dests, claims.next_due(conn, now)
-
-    def _record(self, conn: Connection, outcomes: list[Outcome]) -> None:
-        claims.record(conn, outcomes, self.owner, self.threshold, self.cooldown)
+    def _cycle(self, conn: Connection, outcomes: list[Outcome]) -> tuple[list[Job], list[Destination], float | None]:
+        return claims.cycle(
+            conn, outcomes, self.owner, self._free_slots, self.lease_seconds, self.threshold, self.cooldown
+        )
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -138,12 +154,16 @@ class Dispatcher:
         while not stop.is_set():
             self.wake.clear()
             timeout = self.poll
+            batch, self.outcomes = self.outcomes, []
             try:
-                await self._flush()
-                jobs, dests, due = await self._db(self._claim)
+                jobs, dests, due = await self._db(self._cycle, batch)
             except Exception as exc:
+                self.outcomes = batch + self.outcomes  # written next turn; the leases keep the rows ours
                 log.error("dispatcher database error", error=f"{type(exc).__name__}: {exc}"[:300])
                 jobs, dests, due = [], [], None
+            for dest in dests:
+                # The database is the judge of the breaker: start from its count of failures.
+                self.failing[dest.id] = dest.consecutive_failures
             by_id = {d.id: d for d in dests}
             for job in jobs:
                 self._start(job, by_id[job.destination_id])
@@ -155,48 +175,57 @@ class Dispatcher:
                 await asyncio.wait_for(self.wake.wait(), timeout)
 
     def _start(self, job: Job, dest: Destination) -> None:
-        self.in_flight[dest.id] += 1
-        task = asyncio.create_task(self._send(job, dest))
+        self.claimed[dest.id] += 1
+        task = asyncio.create_task(self._send(job, dest, probe=dest.breaker_open_until is not None))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _send(self, job: Job, dest: Destination) -> None:
+    async def _send(self, job: Job, dest: Destination, probe: bool) -> None:
         assert self._session is not None
+        slot = self.slots.get(dest.id)
+        if slot is None:
+            slot = self.slots[dest.id] = asyncio.Semaphore(self.concurrency)
         try:
-            try:
-                provider = self.providers.get(job.provider, self.generic)
-                body = payload.body(job, lambda _p, raw: provider.forwarded_data(raw))
-                signer = self.signers.get(dest.secret)
-                if signer is None:
-                    signer = self.signers[dest.secret] = Signer(dest.secret)
-                headers = payload.headers(job, signer.headers(job.webhook_id, body, time.time()))
-                attempt = await sender.post(self._session, dest.url, body, headers, self.timeout)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a bug must not lose the delivery: it is retried like a failure
-                log.error("delivery error", delivery=job.id, error=type(exc).__name__)
-                attempt = Attempt(None, f"hookline error: {type(exc).__name__}")
+            async with slot:
+                if self.stopping or (not probe and self.failing[dest.id] >= self.threshold):
+                    # Shutting down, or the breaker opened while this one waited for a slot: hand it back.
+                    self.outcomes.append(Outcome(job, Decision("skipped"), None, time.time()))
+                    return
+                attempt = await self._attempt(job, dest)
             finished = time.time()
             decision = self.policy.decide(attempt, job.attempts + 1, job.started_at, finished)
             self.outcomes.append(Outcome(job, decision, attempt.status, finished))
+            self.failing[dest.id] = 0 if decision.verdict == "succeeded" else self.failing[dest.id] + 1
             self.metrics.attempts.labels(destination=dest.name, verdict=decision.verdict).inc()
             if decision.verdict == "succeeded" and job.origin == "live":
                 self.metrics.lag.observe(finished - job.received_at)
             elif decision.verdict in ("dead", "gone"):
                 log.warning("delivery dead", delivery=job.id, destination=dest.name, error=decision.error)
         finally:
-            self.in_flight[dest.id] -= 1
+            self.claimed[dest.id] -= 1
             self.wake.set()
 
-    async def _flush(self) -> None:
-        if not self.outcomes:
-            return
-        batch, self.outcomes = self.outcomes, []
+    async def _attempt(self, job: Job, dest: Destination) -> Attempt:
+        assert self._session is not None
         try:
-            await self._db(self._record, batch)
-        except Exception:
-            self.outcomes = batch + self.outcomes  # written next time; the leases keep the rows ours meanwhile
+            provider = self.providers.get(job.provider, self.generic)
+            body = payload.body(job, lambda _p, raw: provider.forwarded_data(raw))
+            signer = self.signers.get(dest.secret)
+            if signer is None:
+                signer = self.signers[dest.secret] = Signer(dest.secret)
+            headers = payload.headers(job, signer.headers(job.webhook_id, body, time.time()))
+            return await sender.post(self._session, dest.url, body, headers, self.timeout)
+        except asyncio.CancelledError:
             raise
+        except Exception as exc:  # a bug must not lose the delivery: it is retried like a failure
+            log.error("delivery error", delivery=job.id, error=type(exc).__name__)
+            return Attempt(None, f"hookline error: {type(exc).__name__}")
+
+    async def _flush(self) -> None:
+        """Write what finished (shutdown: nothing is claimed any more)."""
+        if self.outcomes:
+            batch, self.outcomes = self.outcomes, []
+            await self._db(claims.record, batch, self.owner, self.threshold, self.cooldown)
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -220,6 +249,7 @@ class Dispatcher:
 
     async def _shutdown(self, helpers: list[asyncio.Task[Any]]) -> None:
         """Let requests in flight finish (bounded), write their outcomes, hand back the rest."""
+        self.stopping = True  # jobs still waiting for a slot are handed back, not started
         for h in helpers:
             h.cancel()
         if self.tasks:

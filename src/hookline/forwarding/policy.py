@@ -12,7 +12,8 @@ from typing import Literal
 
 from hookline.config import Settings
 
-Verdict = Literal["succeeded", "retrying", "dead", "gone"]
+# "skipped": not attempted (its destination's breaker opened while it waited); the lease is handed back.
+Verdict = Literal["succeeded", "retrying", "dead", "gone", "skipped"]
 RETRY_AFTER_MAX = 3600.0  # a destination may ask us to wait, but not forever
 
 
