@@ -118,6 +118,23 @@ async def offer(url: str, rate: float, seconds: float) -> tuple[int, list[float]
 # -- orchestration ----------------------------------------------------------------------------------
 
 
+def dispatcher_metrics(url: str) -> dict[str, float]:
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    values = {
+        s.name: s.value
+        for family in text_string_to_metric_families(httpx.get(url, timeout=5).text)
+        for s in family.samples
+    }
+    turns = values.get("hookline_dispatcher_turn_seconds_count", 0.0) or 1.0
+    return {
+        "turns": turns,
+        "turn_ms": values.get("hookline_dispatcher_turn_seconds_sum", 0.0) / turns * 1000,
+        "claimed_per_turn": values.get("hookline_dispatcher_claimed_total", 0.0) / turns,
+    }
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -152,6 +169,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to offer them")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--profile", default=None, help="record the server with py-spy into this file (raw format)")
+    parser.add_argument("--concurrency", type=int, default=None, help="HOOKLINE_DELIVERY_CONCURRENCY for the server")
     parser.add_argument("--destinations", type=int, default=1, help="0 measures ingest alone")
     parser.add_argument("--_sink", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -192,6 +210,8 @@ def main() -> None:
     sink.stdout.readline()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
     env.update(HOOKLINE_DATABASE_URL=url, HOOKLINE_ADMIN_TOKEN="bench-admin", HOOKLINE_LOG_LEVEL="warning")
+    if args.concurrency:
+        env["HOOKLINE_DELIVERY_CONCURRENCY"] = str(args.concurrency)
     server = subprocess.Popen(
         [sys.executable, "-m", "hookline", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -221,6 +241,7 @@ def main() -> None:
                 break
             time.sleep(0.2)
         cpu_used = cpu_seconds(server.pid) - cpu_before[0], cpu_seconds(sink.pid) - cpu_before[1]
+        metrics = dispatcher_metrics(f"http://127.0.0.1:{port}/metrics")
         load = os.getloadavg()[0]
     finally:
         server.send_signal(signal.SIGTERM)
@@ -253,6 +274,10 @@ def main() -> None:
         f"  p99 {percentile(lags, 99) * ms:.0f} ms  max {max(lags) * ms:.0f} ms"
     )
     print(f"  deliveries/s {len(arrivals) / span:.0f} (first to last arrival)")
+    print(
+        f"  dispatcher: {metrics['turns']:.0f} turns, mean {metrics['turn_ms']:.1f} ms,"
+        f" {metrics['claimed_per_turn']:.1f} deliveries claimed per turn"
+    )
     print(
         f"  CPU: server {cpu_used[0]:.1f} s ({cpu_used[0] / sent * 1e6:.0f} us per event received and forwarded),"
         f" sink {cpu_used[1]:.1f} s; machine load average {load:.1f} on {os.cpu_count()} CPUs"

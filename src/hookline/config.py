@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         True, description="Run the forwarding dispatcher inside `serve` (off when a separate worker runs it)"
     )
     delivery_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one POST to a destination")
-    delivery_concurrency: int = Field(8, gt=0, description="Most requests in flight to one destination")
+    delivery_concurrency: int = Field(16, gt=0, description="Most requests in flight to one destination")
     delivery_max_attempts: int = Field(20, gt=0, description="Attempts before a delivery is dead-lettered")
     delivery_max_age_seconds: float = Field(
         86400.0, gt=0, description="Retry a failing delivery for at most this long, then dead-letter it"

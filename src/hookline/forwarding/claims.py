@@ -244,4 +244,5 @@ def cycle(
         record(conn, outcomes, owner, threshold, cooldown)
     now = time.time()
     jobs, dests = claim(conn, owner, free_slots, now, lease_seconds, cooldown)
-    return jobs, dests, next_due(conn, now)
+    # With jobs out, their completions wake the dispatcher anyway: the next turn looks ahead instead.
+    return jobs, dests, None if jobs else next_due(conn, now)

@@ -155,8 +155,11 @@ class Dispatcher:
             self.wake.clear()
             timeout = self.poll
             batch, self.outcomes = self.outcomes, []
+            started = time.perf_counter()
             try:
                 jobs, dests, due = await self._db(self._cycle, batch)
+                self.metrics.turn.observe(time.perf_counter() - started)
+                self.metrics.claimed.inc(len(jobs))
             except Exception as exc:
                 self.outcomes = batch + self.outcomes  # written next turn; the leases keep the rows ours
                 log.error("dispatcher database error", error=f"{type(exc).__name__}: {exc}"[:300])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+TURN_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -21,3 +22,10 @@ class ForwardingMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.turn = Histogram(
+            "hookline_dispatcher_turn_seconds",
+            "One dispatcher turn in the database: record outcomes and claim due deliveries",
+            buckets=TURN_BUCKETS,
+            registry=registry,
+        )
+        self.claimed = Counter("hookline_dispatcher_claimed", "Deliveries claimed for sending", registry=registry)
