@@ -93,3 +93,32 @@ def test_destination_added_while_serving_gets_the_next_events(
     post(server, envelope(call_id=2))
     assert sink.wait_for(lambda s: len(s.succeeded()) == 1)
     assert sink.succeeded()[0].json["data"]["id"] == 2
+
+
+def test_two_servers_on_one_database_deliver_each_event_once(
+    db: Database, tokens: None, sink: Sink, start_server: Callable[..., Server], engine: str
+) -> None:
+    """PostgreSQL: two dispatchers claim side by side (SKIP LOCKED). SQLite: the second one stays idle."""
+    DestinationStore(db).add("crm", sink.url)
+    sink.delay = 0.01
+    a, b = start_server(env=FAST), start_server(env=FAST)
+    for i in range(0, 120, 2):
+        post(a, envelope(call_id=i))
+        post(b, envelope(call_id=i + 1))
+    assert eventually(lambda: len(states(db)) == 120 and all(s == "succeeded" for s, _, _ in states(db)), 20)
+    hits = [r.json["data"]["id"] for r in sink.succeeded()]
+    assert sorted(hits) == list(range(120))  # each event once: no two dispatchers took the same row
+    idle = [s for s in (a, b) if "another dispatcher runs on this SQLite database" in s.log()]
+    assert len(idle) == (1 if engine == "sqlite" else 0)
+    sent = [attempts(s) for s in (a, b)]
+    assert sum(sent) == 120 and (min(sent) > 0 if engine == "postgresql" else min(sent) == 0), sent
+
+
+def attempts(server: Server) -> float:
+    with server.client() as c:
+        text = c.get("/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("hookline_delivery_attempts_total")
+    )
