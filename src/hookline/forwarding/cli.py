@@ -75,29 +75,29 @@ def destinations_list(as_json: bool = typer.Option(False, "--json", help="Machin
     dests = DestinationStore(db).list()
     counts = counts_by_state(db)
     if as_json:
-        print(json.dumps([{**d.public(), "deliveries": counts.get(d.name, {})} for d in dests], indent=2))
+        rows = [{**d.public(), "deliveries": counts.get(d.name, {})} for d in dests]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table("name", "url", "events", "account", "ordered", "state", "secret", "pending", "retrying", "dead")
+    if not dests:
+        console.print("no destinations yet: `hookline destinations add NAME --url URL`")
+        return
+    table = Table("name", "url", "events", "state", "queued", "dead", "secret")
+    table.columns[1].overflow = "fold"
     for d in dests:
         c = counts.get(d.name, {})
-        state = d.public()["state"]
-        if d.disabled_reason:
-            state += f": {d.disabled_reason}"
+        scope = [f"account {d.account}"] if d.account else []
+        scope += ["ordered"] if d.ordered else []
+        state = d.public()["state"] + (f": {d.disabled_reason}" if d.disabled_reason else "")
         table.add_row(
             d.name,
             d.url,
-            ", ".join(d.events),
-            d.account or "",
-            "yes" if d.ordered else "",
+            ", ".join(d.events) + (f" ({', '.join(scope)})" if scope else ""),
             state,
-            d.public()["secret"],
-            str(c.get("pending", 0)),
-            str(c.get("retrying", 0)),
+            str(c.get("pending", 0) + c.get("retrying", 0)),
             str(c.get("dead", 0)),
+            d.public()["secret"],
         )
     console.print(table)
-    if not dests:
-        console.print("no destinations yet: `hookline destinations add NAME --url URL`")
 
 
 def _set_paused(name: str, paused: bool) -> None:
@@ -162,7 +162,10 @@ def deliveries_list(
     states = deliveries.FILTERS["failed"] if failed else (deliveries.FILTERS[state] if state else ())
     rows = deliveries.list_deliveries(db, states, destination, limit)
     if as_json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        console.print("no deliveries match")
         return
     table = Table("id", "destination", "event", "state", "attempts", "next attempt", "last status", "last error")
     for r in rows:
@@ -177,8 +180,6 @@ def deliveries_list(
             (r["last_error"] or "")[:80],
         )
     console.print(table)
-    if not rows:
-        console.print("no deliveries match")
 
 
 @deliveries_app.command("retry")

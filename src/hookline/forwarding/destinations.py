@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from hookline.forwarding import patterns, signing
 from hookline.store.engine import Connection, Database
+from hookline.timeparse import iso
 
 VERSION_KEY = "forwarding.destinations_version"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -80,6 +81,8 @@ class Destination:
             "disabled_reason": self.disabled_reason,
             "disabled_at": self.disabled_at,
             "created_at": self.created_at,
+            "created_at_iso": iso(self.created_at),
+            "disabled_at_iso": iso(self.disabled_at),
             "state": self.state(time.time() if now is None else now),
             "consecutive_failures": self.consecutive_failures,
             "breaker_open_until": self.breaker_open_until,
