@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--profile", default=None, help="record the server with py-spy into this file (raw format)")
     parser.add_argument("--concurrency", type=int, default=None, help="HOOKLINE_DELIVERY_CONCURRENCY for the server")
+    parser.add_argument("--worker", action="store_true", help="dispatch from a separate process, not inside serve")
     parser.add_argument("--destinations", type=int, default=1, help="0 measures ingest alone")
     parser.add_argument("--_sink", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -212,6 +213,15 @@ def main() -> None:
     env.update(HOOKLINE_DATABASE_URL=url, HOOKLINE_ADMIN_TOKEN="bench-admin", HOOKLINE_LOG_LEVEL="warning")
     if args.concurrency:
         env["HOOKLINE_DELIVERY_CONCURRENCY"] = str(args.concurrency)
+    worker = None
+    if args.worker:
+        env["HOOKLINE_FORWARDING_DISPATCHER"] = "false"
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "hookline.forwarding.worker"],
+            cwd=ROOT,
+            env=env,
+            stderr=open(tmp / "worker.log", "wb"),  # noqa: SIM115
+        )
     server = subprocess.Popen(
         [sys.executable, "-m", "hookline", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -228,7 +238,7 @@ def main() -> None:
             subprocess.Popen(profiler, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
         started = time.time()
-        cpu_before = cpu_seconds(server.pid), cpu_seconds(sink.pid)
+        cpu_before = cpu_seconds(server.pid), cpu_seconds(sink.pid), cpu_seconds(worker.pid) if worker else 0.0
         sent, acks, errors = asyncio.run(offer(f"http://127.0.0.1:{port}/aircall/webhook", args.rate, args.seconds))
         offered_for = time.time() - started
         # Wait until every delivery is done (the dispatcher marks them succeeded).
@@ -240,12 +250,18 @@ def main() -> None:
             if made == (sent - errors) * args.destinations and left == 0:
                 break
             time.sleep(0.2)
-        cpu_used = cpu_seconds(server.pid) - cpu_before[0], cpu_seconds(sink.pid) - cpu_before[1]
+        cpu_used = (
+            cpu_seconds(server.pid) - cpu_before[0],
+            cpu_seconds(sink.pid) - cpu_before[1],
+            cpu_seconds(worker.pid) - cpu_before[2] if worker else 0.0,
+        )
         metrics = dispatcher_metrics(f"http://127.0.0.1:{port}/metrics")
         load = os.getloadavg()[0]
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
+        for proc in (server, worker):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
         sink.send_signal(signal.SIGTERM)
         sink.wait(30)
 
@@ -274,6 +290,8 @@ def main() -> None:
         f"  p99 {percentile(lags, 99) * ms:.0f} ms  max {max(lags) * ms:.0f} ms"
     )
     print(f"  deliveries/s {len(arrivals) / span:.0f} (first to last arrival)")
+    if worker is not None:
+        print(f"  dispatcher in its own process: CPU {cpu_used[2]:.1f} s (turn metrics below are not collected)")
     print(
         f"  dispatcher: {metrics['turns']:.0f} turns, mean {metrics['turn_ms']:.1f} ms,"
         f" {metrics['claimed_per_turn']:.1f} deliveries claimed per turn"

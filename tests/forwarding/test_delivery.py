@@ -122,3 +122,31 @@ def attempts(server: Server) -> float:
         for line in text.splitlines()
         if line.startswith("hookline_delivery_attempts_total")
     )
+
+
+def test_a_separate_worker_process_delivers(
+    db: Database, database_url: str, tokens: None, sink: Sink, start_server: Callable[..., Server], tmp_path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, base_env
+
+    DestinationStore(db).add("crm", sink.url)
+    server = start_server(env={**FAST, "HOOKLINE_FORWARDING_DISPATCHER": "false"})
+    post(server, envelope(call_id=1))
+    sink.wait_for(lambda s: False, 0.5)
+    assert sink.snapshot() == [] and states(db) == [("pending", 0, None)]  # serve does not send
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "hookline.forwarding.worker"], env=base_env(database_url, FAST), cwd=ROOT, stderr=log
+    )
+    try:
+        assert eventually(lambda: states(db) == [("succeeded", 1, 200)])
+        post(server, envelope(call_id=2))  # woken by NOTIFY on PostgreSQL, by polling on SQLite
+        assert eventually(lambda: len(sink.succeeded()) == 2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+    assert "dispatcher stopped" in (tmp_path / "worker.log").read_text()
