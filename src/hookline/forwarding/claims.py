@@ -156,10 +156,10 @@ def record(conn: Connection, outcomes: Sequence[Outcome], owner: str, threshold:
     breaker: dict[int, list[Any]] = defaultdict(lambda: [False, 0])
     for o in sorted(outcomes, key=lambda o: o.finished_at):
         j, d = o.job, o.decision
-        state = breaker[j.destination_id]
-        if d.verdict == "skipped":
+        if d.verdict == "skipped":  # not attempted: says nothing about the destination's health
             skipped.append((j.id, owner))
             continue
+        state = breaker[j.destination_id]
         if d.verdict == "succeeded":
             succeeded.append((o.finished_at, o.status, o.finished_at, j.id, owner))
             state[0], state[1] = True, 0

@@ -163,7 +163,8 @@ class Dispatcher:
             except Exception as exc:
                 self.outcomes = batch + self.outcomes  # written next turn; the leases keep the rows ours
                 log.error("dispatcher database error", error=f"{type(exc).__name__}: {exc}"[:300])
-                jobs, dests, due = [], [], None
+                await asyncio.sleep(min(self.poll, 1.0))  # the database is down or busy: no hot loop
+                continue
             for dest in dests:
                 # The database is the judge of the breaker: start from its count of failures.
                 self.failing[dest.id] = dest.consecutive_failures
