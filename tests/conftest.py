@@ -50,8 +50,10 @@ def start_server(db: Database, database_url: str, tmp_path: Path) -> Iterator[Ca
     """Start `hookline serve` subprocesses on the migrated test database; all are stopped afterwards."""
     started: list[Server] = []
 
-    def start(env: dict[str, str] | None = None, args: tuple[str, ...] = (), port: int = 0) -> Server:
-        server = Server(database_url, tmp_path / f"server-{len(started)}.log", dict(env or {}), args, port)
+    def start(
+        env: dict[str, str] | None = None, args: tuple[str, ...] = (), port: int = 0, ca: Path | None = None
+    ) -> Server:
+        server = Server(database_url, tmp_path / f"server-{len(started)}.log", dict(env or {}), args, port, ca)
         started.append(server)
         return server.start()
 

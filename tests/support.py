@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -82,11 +83,12 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     args: tuple[str, ...] = ()
     port: int = 0
+    ca: Path | None = None  # set when serving https with a test certificate
     proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> Server:
         self.port = self.port or free_port()
@@ -103,12 +105,15 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/healthz", timeout=1, verify=self._verify()).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"server did not start:\n{self.log()}")
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=str(self.ca)) if self.ca else True
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -132,7 +137,7 @@ class Server:
         self.stop(signal.SIGKILL)
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10, **kwargs)
+        return httpx.Client(base_url=self.url, timeout=10, verify=self._verify(), **kwargs)
 
     def admin(self) -> httpx.Client:
         return self.client(headers={"authorization": f"Bearer {ADMIN_TOKEN}"})

@@ -31,11 +31,7 @@ def test_errors_are_messages_not_tracebacks(db: Database, database_url: str, tmp
     bad_url = run_cli("db", "upgrade", database_url="mysql://nope")
     assert bad_url.returncode == 1 and "sqlite:///" in bad_url.stderr and "Traceback" not in bad_url.stderr
     unreachable = run_cli("db", "upgrade", database_url="postgresql://u:hunter2@127.0.0.1:1/x")
-    assert (
-        unreachable.returncode == 1
-        and "hunter2" not in unreachable.stderr
-        and "Traceback" not in unreachable.stderr
-    )
+    assert unreachable.returncode == 1 and "hunter2" not in unreachable.stderr and "Traceback" not in unreachable.stderr
     toml = tmp_path / "bad.toml"
     toml.write_text("port = 'eighty'\n")
     bad_cfg = run_cli("db", "status", database_url=database_url, env={"HOOKLINE_CONFIG": str(toml)})
@@ -80,3 +76,11 @@ def test_catalog_lists_every_event_type(database_url: str) -> None:
     assert {e["event"] for e in json.loads(out.stdout)} == set(CATALOG)
     doc = json.loads(run_cli("aircall", "catalog", "--asyncapi", database_url=database_url).stdout)
     assert doc["asyncapi"].startswith("3.")
+
+
+def test_second_serve_on_one_sqlite_file_is_refused(engine: str, server, database_url: str) -> None:
+    result = run_cli("serve", "--port", str(server.port), database_url=database_url, timeout=30)
+    if engine == "sqlite":
+        assert result.returncode == 1 and "another hookline process is serving" in result.stderr
+    else:  # PostgreSQL: many processes may share one database; here the port is what is taken
+        assert result.returncode == 1 and "cannot listen" in result.stderr

@@ -70,9 +70,7 @@ def test_binary_body_is_kept_byte_for_byte(db: Database) -> None:
 def test_list_filters_and_cursor(db: Database) -> None:
     conn = db.connect(writer=True)
     try:
-        event_log.append_batch(
-            conn, [make(f"k{i}", account="acme" if i % 2 else "globex") for i in range(10)]
-        )
+        event_log.append_batch(conn, [make(f"k{i}", account="acme" if i % 2 else "globex") for i in range(10)])
         everything = event_log.list_events(conn, event_log.EventFilter(), 100)
         assert [e["id"] for e in everything] == sorted((e["id"] for e in everything), reverse=True)
         acme = event_log.list_events(conn, event_log.EventFilter(account="acme"), 100)

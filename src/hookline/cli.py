@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,6 +13,10 @@ from hookline import __version__
 from hookline.clitools import console, fail, open_database, settings
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.providers.registry import providers
+
+if TYPE_CHECKING:
+    from hookline.store.engine import Database
+    from hookline.store.migrations import Migration
 
 app = typer.Typer(
     help="hookline: webhooks from SaaS tools as a dependable data source.",
@@ -36,6 +42,7 @@ def serve(
 
     from hookline import log as logconf
     from hookline.app import create_app
+    from hookline.store.engine import AlreadyServing, hold_sqlite_lock
     from hookline.web import admin_token
 
     if bool(certfile) != bool(keyfile):
@@ -46,13 +53,16 @@ def serve(
     cfg = settings(host=host, port=port)
     logconf.configure(cfg.log_format, cfg.log_level)
     db = open_database(cfg)
+    if db.url.path is not None:
+        try:
+            lock = hold_sqlite_lock(db.url.path)  # noqa: F841 - held while serving
+        except AlreadyServing as exc:
+            fail(str(exc))
     generated = admin_token.ensure(db, cfg)
     db.close()
     if generated:
         # Shown once; only its digest is stored. `hookline admin-token --reset` makes a new one.
         print(f"admin token (shown once, keep it): {generated}", flush=True)
-    scheme = "https" if certfile else "http"
-    console.print(f"hookline {__version__} listening on {scheme}://{cfg.host}:{cfg.port}", highlight=False)
     config = uvicorn.Config(
         create_app(cfg),
         host=cfg.host,
@@ -66,15 +76,22 @@ def serve(
         ssl_keyfile=keyfile,
         timeout_graceful_shutdown=10,
     )
+    # Bind here rather than in uvicorn so that a taken port is a clear message and exit 1.
+    family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        uvicorn.Server(config).run()
+        sock.bind((cfg.host, cfg.port))
     except OSError as exc:
+        sock.close()
         fail(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}")
+    scheme = "https" if certfile else "http"
+    console.print(f"hookline {__version__} listening on {scheme}://{cfg.host}:{cfg.port}", highlight=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply pending migrations (the way to migrate PostgreSQL)."""
+def _migrate(apply: bool) -> tuple[Database, list[Migration]]:
+    """Apply (or only list) pending migrations of the configured database, failing with a message."""
     from hookline.runtime import migration_sources
     from hookline.store import migrations
     from hookline.store.engine import Database, DatabaseError
@@ -82,9 +99,16 @@ def db_upgrade() -> None:
     cfg = settings()
     try:
         db = Database(cfg.database_url)
-        ran = migrations.upgrade(db, migration_sources())
+        run = migrations.upgrade if apply else migrations.pending
+        return db, run(db, migration_sources())
     except (ValueError, DatabaseError) as exc:
         fail(str(exc))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (the way to migrate PostgreSQL)."""
+    db, ran = _migrate(apply=True)
     for m in ran:
         console.print(f"applied {m.component} {m.version:04d}_{m.name}", highlight=False)
     console.print(f"schema current ({len(ran)} applied) on {db.url.redacted()}", highlight=False)
@@ -93,16 +117,7 @@ def db_upgrade() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Show pending migrations; exits 1 when the schema is not current."""
-    from hookline.runtime import migration_sources
-    from hookline.store import migrations
-    from hookline.store.engine import Database, DatabaseError
-
-    cfg = settings()
-    try:
-        db = Database(cfg.database_url)
-        waiting = migrations.pending(db, migration_sources())
-    except (ValueError, DatabaseError) as exc:
-        fail(str(exc))
+    db, waiting = _migrate(apply=False)
     for m in waiting:
         console.print(f"pending {m.component} {m.version:04d}_{m.name}", highlight=False)
     if waiting:

@@ -17,7 +17,7 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error (never a traceback) and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -47,9 +47,7 @@ def open_database(cfg: Settings | None = None) -> Database:
         else:
             waiting = migrations.pending(db, migration_sources())
             if waiting:
-                fail(
-                    f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`"
-                )
+                fail(f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`")
     except DatabaseError as exc:
         fail(str(exc))
     return db

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="The https URL providers reach this hookline at (used to recognise own webhooks)"
     )
+    secret_key: SecretStr | None = Field(
+        None, description="Encrypts stored provider credentials (any long random string; keep it safe)"
+    )
 
     # Forwarding to destinations (hookline.forwarding).
     forwarding_dispatcher: bool = Field(
@@ -73,7 +76,7 @@ class Settings(BaseSettings):
         1.0, gt=0, description="How often the dispatcher looks for due deliveries when nothing woke it"
     )
 
-    @field_validator("admin_token", mode="before")
+    @field_validator("admin_token", "secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

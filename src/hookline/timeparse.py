@@ -20,9 +20,7 @@ def parse_time(value: str) -> float:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(
-            f"not a time: {value!r} (use ISO 8601, e.g. 2026-11-23T10:00:00Z, or unix seconds)"
-        ) from exc
+        raise ValueError(f"not a time: {value!r} (use ISO 8601, e.g. 2026-11-23T10:00:00Z, or unix seconds)") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
@@ -17,9 +19,7 @@ TOKEN = "aircall-webhook-token-0001"
 OTHER_TOKEN = "aircall-webhook-token-0002"
 
 
-def envelope(
-    event: str = "call.created", call_id: int = 101, ts: int = 1_763_900_000, token: str = TOKEN
-) -> dict:
+def envelope(event: str = "call.created", call_id: int = 101, ts: int = 1_763_900_000, token: str = TOKEN) -> dict:
     return {
         "resource": event.split(".")[0],
         "event": event,
@@ -239,3 +239,50 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+def test_unwritable_log_answers_503_and_recovers(db: Database, server: Server) -> None:
+    """Never a 2xx for what was not stored: with the table gone the answer is 503, then it heals."""
+    register(db)
+    with server.client() as c:
+        assert c.post("/aircall/webhook", json=envelope(call_id=1)).status_code == 200
+        with db.connection() as conn:
+            conn.execute("ALTER TABLE events RENAME TO events_away")
+        r = c.post("/aircall/webhook", json=envelope(call_id=2))
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and r.json()["error"] == "unavailable"
+        with db.connection() as conn:
+            conn.execute("ALTER TABLE events_away RENAME TO events")
+        assert c.post("/aircall/webhook", json=envelope(call_id=3)).status_code == 200
+    assert [row[5] for row in stored(db)] == ["1", "3"]
+
+
+def test_a_realistic_sample_of_every_catalog_type_is_stored_as_known(db: Database, server: Server) -> None:
+    from hookline.providers.aircall.catalog import CATALOG
+    from hookline.providers.aircall.samples import sample_event
+
+    register(db)
+    with server.client() as c:
+        for name in CATALOG:
+            r = c.post("/aircall/webhook", json=sample_event(name, token=TOKEN))
+            assert r.status_code == 200, (name, r.text)
+    with db.connection() as conn:
+        rows = conn.fetchall("SELECT event, known FROM events")
+    assert sorted(e for e, _ in rows) == sorted(CATALOG) and all(bool(k) for _, k in rows)
+    assert len(CATALOG) == 69
+
+
+def test_serve_https_with_certfile_and_keyfile(db: Database, start_server, tmp_path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    register(db)
+    server = start_server(args=("--certfile", str(cert), "--keyfile", str(key)), ca=cert)
+    assert server.url.startswith("https://")
+    with server.client() as c:
+        assert c.post("/aircall/webhook", json=envelope()).status_code == 200
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"http://127.0.0.1:{server.port}/aircall/webhook", json=envelope(), timeout=3)
+    assert len(stored(db)) == 1

@@ -40,11 +40,7 @@ def test_list_newest_first_with_filters_and_cursor(db: Database, server: Server)
         assert {e["event"] for e in ended} == {"call.ended"} and len(ended) == 4
         assert c.get("/api/events", params={"account": "nobody"}).json()["events"] == []
         assert (
-            len(
-                c.get("/api/events", params={"provider": "aircall", "since": "2020-01-01T00:00:00Z"}).json()[
-                    "events"
-                ]
-            )
+            len(c.get("/api/events", params={"provider": "aircall", "since": "2020-01-01T00:00:00Z"}).json()["events"])
             == 7
         )
         assert c.get("/api/events", params={"since": "4102444800"}).json()["events"] == []

@@ -42,9 +42,7 @@ class WebhookReceiver(ABC):
     stored_headers: tuple[str, ...] = ("content-type", "user-agent", "x-forwarded-for", "x-real-ip")
 
     @abstractmethod
-    async def parse(
-        self, headers: Mapping[str, str], body: bytes, received_at: float
-    ) -> IncomingEvent | Reply:
+    async def parse(self, headers: Mapping[str, str], body: bytes, received_at: float) -> IncomingEvent | Reply:
         """Authenticate and describe the event; raise hookline.types.Rejection to refuse it."""
 
     def event_label(self, event: str) -> str:

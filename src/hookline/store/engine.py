@@ -168,3 +168,25 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+class AlreadyServing(Exception):
+    pass
+
+
+def hold_sqlite_lock(path: Path) -> Any:
+    """Take the one-writer lock of an SQLite database for this process's lifetime (returns the open file).
+
+    SQLite allows one writer; two `serve` processes on one file would serialise every commit on
+    the database lock, so the second is refused instead.
+    """
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path.with_name(path.name + ".lock"), "a+")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise AlreadyServing(f"another hookline process is serving {path}") from exc
+    return handle

@@ -42,9 +42,7 @@ def _row(ev: IncomingEvent) -> tuple[Any, ...]:
 BatchHook = Callable[[Connection, list[IncomingEvent], list[AppendResult]], None]
 
 
-def append_batch(
-    conn: Connection, events: list[IncomingEvent], hooks: Sequence[BatchHook] = ()
-) -> list[AppendResult]:
+def append_batch(conn: Connection, events: list[IncomingEvent], hooks: Sequence[BatchHook] = ()) -> list[AppendResult]:
     """Append events in ONE transaction; the caller may acknowledge them only after this returns.
 
     `hooks` run inside the same transaction (e.g. to enqueue work for new events), so what they

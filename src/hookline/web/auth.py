@@ -29,9 +29,12 @@ class RequireAdmin:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            scope["path"] == self.prefix or scope["path"].startswith(self.prefix + "/")
-        ) and not scope.get("hookline.admin") and not self.verifier.verify(bearer_token(scope)):
+        if (
+            scope["type"] == "http"
+            and (scope["path"] == self.prefix or scope["path"].startswith(self.prefix + "/"))
+            and not scope.get("hookline.admin")
+            and not self.verifier.verify(bearer_token(scope))
+        ):
             response = error(
                 401,
                 "unauthorized",

@@ -29,9 +29,7 @@ def routes(runtime: Runtime) -> list[Route]:
                 status_code=503,
             )
         if waiting:
-            return JSON(
-                {"status": "unavailable", "database": "ok", "pending_migrations": waiting}, status_code=503
-            )
+            return JSON({"status": "unavailable", "database": "ok", "pending_migrations": waiting}, status_code=503)
         return JSON({"status": "ok", "database": "ok", "pending_migrations": 0})
 
     async def metrics(request: Request) -> Response:

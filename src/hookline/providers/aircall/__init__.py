@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hookline.providers.base import Provider, WebhookReceiver
 from hookline.store.migrations import MigrationSource
@@ -34,10 +35,66 @@ class AircallProvider(Provider):
 
         return envelope_data(body)
 
+    def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        from hookline.providers.aircall.settings import load_aircall_settings
+
+        cfg = load_aircall_settings()
+        if cfg.watchdog_interval <= 0:
+            return []
+
+        async def watchdog() -> None:
+            from prometheus_client import Counter
+
+            from hookline.providers.aircall.accounts import AccountStore
+            from hookline.providers.aircall.backfill import CommitterSink
+            from hookline.providers.aircall.watchdog import Watchdog
+            from hookline.secretbox import SecretBox
+
+            registry = runtime.metrics.registry
+            reenabled = Counter(
+                "hookline_aircall_webhooks_reenabled",
+                "Aircall webhooks the watchdog found inactive and re-enabled",
+                ["account"],
+                registry=registry,
+            )
+            errors = Counter(
+                "hookline_aircall_watchdog_errors",
+                "Watchdog failures (API, credentials)",
+                ["account"],
+                registry=registry,
+            )
+            backfilled = Counter(
+                "hookline_aircall_backfill_events",
+                "New events written by watchdog backfills",
+                ["account"],
+                registry=registry,
+            )
+            key = runtime.settings.secret_key
+            dog = Watchdog(
+                runtime.db,
+                AccountStore(runtime.db, SecretBox(key.get_secret_value() if key is not None else None)),
+                CommitterSink(runtime.committer),
+                api_url=cfg.api_url,
+                public_url=runtime.settings.public_url,
+                margin=cfg.backfill_margin,
+                max_lookback=cfg.backfill_max_lookback,
+                on_reenabled=lambda account: reenabled.labels(account).inc(),
+                on_error=lambda account: errors.labels(account).inc(),
+                on_backfill=lambda account, new: backfilled.labels(account).inc(new),
+            )
+            await dog.run_forever(cfg.watchdog_interval)
+
+        return [watchdog]
+
     def register_cli(self, app: typer.Typer) -> None:
         from hookline.providers.aircall.cli import app as aircall_app
 
         app.add_typer(aircall_app, name="aircall")
+
+    def register_simulator(self, simulate: typer.Typer) -> None:
+        from hookline.providers.aircall.simulator.cli import simulate_aircall
+
+        simulate.command("aircall")(simulate_aircall)
 
 
 provider = AircallProvider()

@@ -1,4 +1,5 @@
-"""`hookline aircall ...`: tokens and the event catalog (more sub-commands register here)."""
+"""`hookline aircall ...`: tokens and the event catalog here; accounts, webhooks, watchdog and backfill
+in the cli_* modules, registered at the end of this file."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from rich.table import Table
 from hookline.clitools import console, fail, open_database
 
 app = typer.Typer(help="Aircall: webhook tokens, event catalog, accounts and webhooks.", no_args_is_help=True)
-token_app = typer.Typer(
-    help="Webhook tokens that authenticate incoming Aircall events.", no_args_is_help=True
-)
+token_app = typer.Typer(help="Webhook tokens that authenticate incoming Aircall events.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
 
@@ -72,9 +71,7 @@ def token_remove(token: str = typer.Argument(..., help="The token to stop accept
 
 @app.command("catalog")
 def catalog_cmd(
-    asyncapi: bool = typer.Option(
-        False, "--asyncapi", help="Print an AsyncAPI document of the receive channel"
-    ),
+    asyncapi: bool = typer.Option(False, "--asyncapi", help="Print an AsyncAPI document of the receive channel"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Every Aircall event type hookline knows, with its resource family."""
@@ -88,10 +85,7 @@ def catalog_cmd(
     if as_json:
         print(
             json.dumps(
-                [
-                    {"event": t.name, "family": t.family, "description": t.description}
-                    for t in CATALOG.values()
-                ],
+                [{"event": t.name, "family": t.family, "description": t.description} for t in CATALOG.values()],
                 indent=2,
             )
         )
@@ -101,3 +95,20 @@ def catalog_cmd(
         table.add_row(t.name, t.family, t.description)
     console.print(table)
     console.print(f"{len(CATALOG)} event types")
+
+
+def _register() -> None:
+    from hookline.providers.aircall.cli_accounts import account_app, ping
+    from hookline.providers.aircall.cli_backfill import backfill
+    from hookline.providers.aircall.cli_watchdog import incidents, watchdog
+    from hookline.providers.aircall.cli_webhooks import webhooks_app
+
+    app.add_typer(account_app, name="account")
+    app.add_typer(webhooks_app, name="webhooks")
+    app.command("ping")(ping)
+    app.command("backfill")(backfill)
+    app.command("watchdog")(watchdog)
+    app.command("incidents")(incidents)
+
+
+_register()

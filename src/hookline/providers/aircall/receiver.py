@@ -45,9 +45,7 @@ def envelope_data(body: bytes) -> bytes:
     return raw or b"null"
 
 
-def dedup_key(
-    event: str, data_id: int | str | None, timestamp: float | None, data: bytes, body: bytes
-) -> str:
+def dedup_key(event: str, data_id: int | str | None, timestamp: float | None, data: bytes, body: bytes) -> str:
     """Same event delivered again -> same key.
 
     Aircall has no event id: the key is event, data.id and timestamp, plus a digest of `data`, so two
@@ -66,9 +64,7 @@ class AircallReceiver(WebhookReceiver):
     def __init__(self, tokens: TokenCache) -> None:
         self.tokens = tokens
 
-    async def parse(
-        self, headers: Mapping[str, str], body: bytes, received_at: float
-    ) -> IncomingEvent | Reply:
+    async def parse(self, headers: Mapping[str, str], body: bytes, received_at: float) -> IncomingEvent | Reply:
         try:
             env = _decode_envelope(body)
         except msgspec.ValidationError as exc:  # JSON, but not an object of the right shape

@@ -63,9 +63,7 @@ class TokenStore:
 
     def remove_webhook(self, webhook_id: str) -> int:
         with self.db.connection() as conn:
-            return int(
-                conn.execute("DELETE FROM aircall_tokens WHERE webhook_id = ?", (webhook_id,)).rowcount
-            )
+            return int(conn.execute("DELETE FROM aircall_tokens WHERE webhook_id = ?", (webhook_id,)).rowcount)
 
     def entries(self, account: str | None = None) -> list[TokenEntry]:
         sql = "SELECT hint, account, webhook_id, created_at, token_sha256 FROM aircall_tokens"

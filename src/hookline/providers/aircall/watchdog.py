@@ -1,0 +1,200 @@
+"""The watchdog: keeps the webhooks that deliver to this hookline active, and repairs their gaps.
+
+Aircall deactivates a webhook after repeated delivery failures (a receiver that was down, a proxy
+that answered 5xx) and then sends nothing more. On every pass, for each account, each webhook that
+points here (its URL is HOOKLINE_PUBLIC_URL + /aircall/webhook, or its token is registered) and is
+inactive is PUT active again with its explicit events list (an empty list would subscribe it to
+every event). Each one is recorded as an incident, and the account is backfilled from shortly
+before the last event received from it: max(last webhook event - margin, now - max lookback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import structlog
+
+from hookline.providers.aircall.accounts import AccountError, AccountStore
+from hookline.providers.aircall.api import AircallClient, AircallError
+from hookline.providers.aircall.backfill import Backfill, BackfillResult, EventSink
+from hookline.providers.aircall.checkpoints import CheckpointStore
+from hookline.providers.aircall.incidents import IncidentStore
+from hookline.providers.aircall.tokens import TokenStore
+from hookline.providers.aircall.webhooks import all_events, view
+from hookline.store.engine import Database
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+# Several `serve` processes may share one PostgreSQL database: one pass at a time among them.
+_PG_LOCK_ID = 728_115_002
+
+
+@dataclass
+class PassReport:
+    accounts: int = 0
+    webhooks_here: int = 0
+    reenabled: list[tuple[str, str]] = field(default_factory=list)  # (account, webhook id)
+    backfills: list[BackfillResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    unregistered: list[tuple[str, str]] = field(default_factory=list)  # point here, token not registered
+    skipped: bool = False  # another process held the pass lock
+
+
+@contextlib.contextmanager
+def _exclusive(db: Database) -> Iterator[bool]:
+    if db.dialect != "postgresql":
+        yield True  # SQLite: exactly one `serve` per database file already
+        return
+    conn = db.connect()
+    try:
+        got = bool(conn.scalar("SELECT pg_try_advisory_lock(?)", (_PG_LOCK_ID,)))
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute("SELECT pg_advisory_unlock(?)", (_PG_LOCK_ID,))
+    finally:
+        conn.close()
+
+
+def last_webhook_event_at(db: Database, account: str) -> float | None:
+    """When the newest webhook (not backfilled) event of the account was received."""
+    with db.connection() as conn:
+        value = conn.scalar(
+            "SELECT received_at FROM events WHERE provider = ? AND account = ? AND origin = ? ORDER BY id DESC LIMIT 1",
+            ("aircall", account, "webhook"),
+        )
+    return None if value is None else float(value)
+
+
+class Watchdog:
+    def __init__(
+        self,
+        db: Database,
+        accounts: AccountStore,
+        sink: EventSink,
+        *,
+        api_url: str,
+        public_url: str | None,
+        margin: float,
+        max_lookback: float,
+        clock: Callable[[], float] = time.time,
+        on_reenabled: Callable[[str], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        on_backfill: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.accounts = accounts
+        self.sink = sink
+        self.api_url = api_url
+        self.public_url = public_url
+        self.margin = margin
+        self.max_lookback = max_lookback
+        self.clock = clock
+        self.incidents = IncidentStore(db)
+        self.checkpoints = CheckpointStore(db)
+        self._on_reenabled = on_reenabled or (lambda account: None)
+        self._on_error = on_error or (lambda account: None)
+        self._on_backfill = on_backfill or (lambda account, new: None)
+
+    def window(self, last_event_at: float | None, now: float) -> tuple[float, float]:
+        # Whole seconds: Aircall's from/to are, and windows are checkpoint keys.
+        until = float(math.ceil(now))
+        floor = until - self.max_lookback
+        since = floor if last_event_at is None else max(floor, last_event_at - self.margin)
+        return float(min(math.floor(since), until - 1)), until
+
+    async def run_pass(self) -> PassReport:
+        report = PassReport()
+        with _exclusive(self.db) as mine:
+            if not mine:
+                report.skipped = True
+                return report
+            for name in await _db(self.accounts.names):
+                report.accounts += 1
+                try:
+                    await self._account(name, report)
+                except (AircallError, AccountError) as exc:
+                    self._error(report, name, str(exc))
+                except Exception as exc:  # one account's surprise must not stop the others
+                    # No traceback: rich tracebacks print local variables, and locals hold credentials.
+                    self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
+        return report
+
+    def _error(self, report: PassReport, account: str, message: str) -> None:
+        report.errors.append(f"{account}: {message}")
+        log.error("aircall.watchdog_error", account=account, error=message)
+        self._on_error(account)
+
+    async def _account(self, name: str, report: PassReport) -> None:
+        creds = await _db(self.accounts.credentials, name)
+        async with AircallClient(self.api_url, creds) as client:
+            hooks = await client.list_webhooks()
+            known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
+            reopened: list[int] = []
+            for hook in hooks:
+                v = view(hook, self.public_url, known)
+                if not v.ours:
+                    continue
+                report.webhooks_here += 1
+                if not v.registered:
+                    # Its events would be refused (401) until its token is registered.
+                    report.unregistered.append((name, v.webhook_id))
+                    log.warning("aircall.webhook_token_unregistered", account=name, webhook_id=v.webhook_id)
+                if v.active:
+                    continue
+                incident = await _db(self.incidents.open, name, v.webhook_id, v.url, self.clock())
+                log.warning("aircall.webhook_inactive", account=name, webhook_id=v.webhook_id, url=v.url)
+                try:
+                    # Always the explicit list: Aircall reads a missing or empty one as "every event".
+                    updated = await client.update_webhook(v.webhook_id, events=v.events or all_events(), active=True)
+                    if not updated.get("active"):
+                        raise AircallError("Aircall left the webhook inactive after the update")
+                except AircallError as exc:
+                    await _db(self.incidents.failed, incident, exc.message)
+                    self._error(report, name, f"webhook {v.webhook_id} not re-enabled: {exc.message}")
+                    continue
+                await _db(self.incidents.reenabled, incident, self.clock())
+                log.warning("aircall.webhook_reenabled", account=name, webhook_id=v.webhook_id)
+                report.reenabled.append((name, v.webhook_id))
+                self._on_reenabled(name)
+                reopened.append(incident)
+
+            windows = await _db(self.incidents.unfinished, name)  # interrupted earlier: resume
+            if reopened:
+                last = await _db(last_webhook_event_at, self.db, name)
+                since, until = self.window(last, self.clock())
+                await _db(self.incidents.window, reopened, last, since, until)
+                windows.setdefault((since, until), []).extend(reopened)
+            for (since, until), ids in windows.items():
+                log.info("aircall.backfill_started", account=name, since=since, until=until)
+                try:
+                    result = await Backfill(client, name, self.sink, self.checkpoints).run(since, until)
+                except AircallError as exc:
+                    await _db(self.incidents.backfilled, ids, 0, exc.message)
+                    self._error(report, name, f"backfill failed: {exc.message}")
+                    continue
+                await _db(self.incidents.backfilled, ids, result.new)
+                report.backfills.append(result)
+                self._on_backfill(name, result.new)
+                log.info("aircall.backfill_done", account=name, fetched=result.fetched, new=result.new)
+
+    async def run_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.run_pass()
+            except Exception as exc:  # e.g. the database is briefly unreachable: try again next time
+                log.error("aircall.watchdog_pass_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(interval)
+
+
+async def _db(fn: Callable[..., T], *args: Any) -> T:
+    """Database work off the event loop (inside `serve` the loop also answers webhooks)."""
+    return await asyncio.to_thread(fn, *args)
