@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
 from hookline.store.engine import Database
 from tests.sink import Sink
+from tests.support import ROOT, base_env
 
 T = TypeVar("T")
 
@@ -51,3 +57,20 @@ def states(db: Database) -> list[tuple[str, int, int | None]]:
 def all_in(db: Database, state: str, n: int) -> bool:
     rows = states(db)
     return len(rows) == n and all(r[0] == state for r in rows)
+
+
+@contextmanager
+def worker(database_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m hookline.forwarding.worker`: a dispatcher in a process of its own, stopped with SIGTERM."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hookline.forwarding.worker"],
+            env=base_env(database_url, FAST),
+            cwd=ROOT,
+            stderr=out,
+        )
+        try:
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
