@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.config import Settings
+from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
 from hookline.pipeline.loops import LoopGroup
 from hookline.runtime import Runtime
-from hookline.web import events_api, health, jobs_api
+from hookline.web import events_api, forwarding_api, health, jobs_api
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
 from hookline.web.responses import JSON, error
@@ -62,13 +63,20 @@ def create_app(settings: Settings) -> HooklineApp:
         for receiver in provider.receivers(runtime):
             webhooks[receiver.path] = WebhookEndpoint(receiver, runtime)
 
-    routes: list[Any] = [*health.routes(runtime), *events_api.routes(runtime), *jobs_api.routes(runtime)]
+    forwarding = ForwardingService(runtime)
+    routes: list[Any] = [
+        *health.routes(runtime),
+        *events_api.routes(runtime),
+        *jobs_api.routes(runtime),
+        *forwarding_api.routes(runtime),
+    ]
     for provider in runtime.providers:
         routes.extend(provider.api_routes(runtime))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.committer.start()
+        forwarding.start()
         # The pipeline's loops (the job worker...) run here unless `serve --no-worker`.
         loops = LoopGroup(runtime) if settings.worker else None
         if loops is not None:
@@ -82,6 +90,7 @@ def create_app(settings: Settings) -> HooklineApp:
         finally:
             if loops is not None:
                 await loops.stop()  # finish the batch in hand (or hand it back) before the rest goes
+            await forwarding.stop()
             for t in runtime.tasks:
                 t.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)

@@ -11,6 +11,7 @@ import typer
 
 from hookline import __version__
 from hookline.clitools import console, fail, open_database, settings
+from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
 from hookline.providers.registry import providers
 
@@ -152,6 +153,9 @@ def version() -> None:
 
 
 register_pipeline_cli(app)
+# Forwarding: destinations, deliveries, events replay.
+register_forwarding(app)
+
 for _provider in providers():
     _provider.register_cli(app)
     _provider.register_simulator(simulate_app)

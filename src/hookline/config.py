@@ -67,6 +67,30 @@ class Settings(BaseSettings):
         None, description="Encrypts stored provider credentials (any long random string; keep it safe)"
     )
 
+    # Forwarding to destinations (hookline.forwarding).
+    forwarding_dispatcher: bool = Field(
+        True, description="Run the forwarding dispatcher inside `serve` (off when a separate worker runs it)"
+    )
+    delivery_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one POST to a destination")
+    delivery_concurrency: int = Field(16, gt=0, description="Most requests in flight to one destination")
+    delivery_max_attempts: int = Field(20, gt=0, description="Attempts before a delivery is dead-lettered")
+    delivery_max_age_seconds: float = Field(
+        86400.0, gt=0, description="Retry a failing delivery for at most this long, then dead-letter it"
+    )
+    delivery_backoff_base_seconds: float = Field(
+        5.0, gt=0, description="First retry delay; doubles per attempt, with jitter"
+    )
+    delivery_backoff_max_seconds: float = Field(3600.0, gt=0, description="Longest delay between retries")
+    delivery_breaker_threshold: int = Field(
+        5, gt=0, description="Consecutive failures that open a destination's circuit breaker"
+    )
+    delivery_breaker_cooldown_seconds: float = Field(
+        30.0, gt=0, description="How long an open breaker waits before one probe request"
+    )
+    delivery_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the dispatcher looks for due deliveries when nothing woke it"
+    )
+
     @field_validator("admin_token", "secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

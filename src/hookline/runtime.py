@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hookline.config import Settings
+from hookline.forwarding import migration_source as forwarding_source
 from hookline.ingest.committer import Committer
 from hookline.metrics import Metrics
 from hookline.pipeline import jobs
@@ -22,8 +23,8 @@ from hookline.store.migrations import MigrationSource, core_source
 
 
 def migration_sources(provs: tuple[Provider, ...] | None = None) -> list[MigrationSource]:
-    """Core first (the event log, then the pipeline's jobs), then each provider's own migrations."""
-    sources = [core_source(), pipeline_migrations()]
+    """Core first (the event log, the pipeline's jobs, forwarding), then each provider's own migrations."""
+    sources = [core_source(), pipeline_migrations(), forwarding_source()]
     for p in provs if provs is not None else registered_providers():
         src = p.migrations()
         if src is not None:

@@ -4,6 +4,10 @@ Requests hand their event to `append()` and wait. The writer thread takes every 
 moment (up to `batch_max`), appends them in a single transaction, and only after COMMIT returns
 resolves the waiting futures, one event-loop wake-up per batch. So an answer always means "committed"
 and throughput grows with load instead of being capped by one fsync per request.
+
+Other writers in the process (the forwarding dispatcher on SQLite) hand their writes to `submit()`:
+they run in the same transaction as the next batch, each under a savepoint, so SQLite keeps exactly
+one writer and one fsync serves both.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 import structlog
 
@@ -25,6 +30,8 @@ from hookline.types import AppendResult, IncomingEvent
 log = structlog.get_logger(__name__)
 
 Waiter = tuple[IncomingEvent, asyncio.Future[AppendResult], asyncio.AbstractEventLoop]
+Work = tuple[Callable[[Connection], Any], "Future[Any]"]
+T = TypeVar("T")
 
 
 class CommitFailed(Exception):
@@ -43,12 +50,15 @@ class Committer:
         self._batch_max = batch_max
         self._on_batch = on_batch
         self._queue: deque[Waiter] = deque()
+        self._work: list[Work] = []
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
         # Hooks run inside the batch's transaction with the batch and its results (e.g. enqueue jobs).
         self.in_transaction: list[event_log.BatchHook] = []
+        # Hooks run on the writer thread after COMMIT (e.g. wake a dispatcher); they must not block.
+        self.after_commit: list[Callable[[list[IncomingEvent], list[AppendResult]], None]] = []
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hookline-committer", daemon=True)
@@ -65,6 +75,21 @@ class Committer:
             self._conn.close()
             self._conn = None
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stopping
+
+    def submit(self, write: Callable[[Connection], T]) -> Future[T]:
+        """Run `write(conn)` inside the writer's next transaction; the future resolves after COMMIT."""
+        fut: Future[T] = Future()
+        with self._cond:
+            if self._stopping:
+                fut.set_exception(CommitFailed("shutting down"))
+                return fut
+            self._work.append((write, fut))
+            self._cond.notify()
+        return fut
+
     async def append(self, event: IncomingEvent) -> AppendResult:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[AppendResult] = loop.create_future()
@@ -78,33 +103,59 @@ class Committer:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
+                while not self._queue and not self._work and not self._stopping:
                     self._cond.wait()
-                if not self._queue and self._stopping:
+                if not self._queue and not self._work and self._stopping:
                     return
                 n = min(len(self._queue), self._batch_max)
                 batch = [self._queue.popleft() for _ in range(n)]
-            self._commit(batch)
+                work, self._work = self._work, []
+            if batch:
+                self._commit(batch, work)
+            else:
+                self._commit_work(work)
 
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self._db.connect(writer=True)
         return self._conn
 
-    def _commit(self, batch: list[Waiter]) -> None:
+    def _commit(self, batch: list[Waiter], work: list[Work]) -> None:
         started = time.perf_counter()
         events = [w[0] for w in batch]
+        outputs: list[tuple[bool, Any]] = []
+        hooks = self.in_transaction
+        if work:
+            hooks = [*hooks, lambda conn, _e, _r: outputs.extend(_run_work(conn, work))]
         try:
             conn = self._connection()
-            results = event_log.append_batch(conn, events, self.in_transaction)
+            results = event_log.append_batch(conn, events, hooks)
         except Exception as exc:
             log.error("commit failed", error=type(exc).__name__, batch=len(batch))
             self._drop_connection()
             _resolve(batch, None, CommitFailed("the event log is unavailable"))
+            _settle(work, [], exc)
             return
+        _settle(work, outputs, None)
         if self._on_batch is not None:
             self._on_batch(len(batch), time.perf_counter() - started)
         _resolve(batch, results, None)
+        for hook in self.after_commit:
+            try:
+                hook(events, results)
+            except Exception as exc:  # committed and answered already: a hook cannot undo that
+                log.error("after-commit hook failed", error=type(exc).__name__)
+
+    def _commit_work(self, work: list[Work]) -> None:
+        try:
+            conn = self._connection()
+            with conn.transaction():
+                outputs = _run_work(conn, work)
+        except Exception as exc:
+            self._drop_connection()
+            _settle(work, [], exc)
+            return
+        _settle(work, outputs, None)
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -112,6 +163,31 @@ class Committer:
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
+
+
+def _run_work(conn: Connection, work: list[Work]) -> list[tuple[bool, Any]]:
+    """Each write under its own savepoint: one that fails is undone alone, the batch still commits."""
+    outputs: list[tuple[bool, Any]] = []
+    for write, _ in work:
+        conn.execute("SAVEPOINT hookline_work")
+        try:
+            outputs.append((True, write(conn)))
+        except Exception as exc:
+            conn.execute("ROLLBACK TO SAVEPOINT hookline_work")
+            outputs.append((False, exc))
+        conn.execute("RELEASE SAVEPOINT hookline_work")
+    return outputs
+
+
+def _settle(work: list[Work], outputs: list[tuple[bool, Any]], error: Exception | None) -> None:
+    """After COMMIT (or its failure): resolve each submitted write's future."""
+    for i, (_, fut) in enumerate(work):
+        if error is not None or i >= len(outputs):
+            fut.set_exception(error or CommitFailed("not run"))
+        elif outputs[i][0]:
+            fut.set_result(outputs[i][1])
+        else:
+            fut.set_exception(outputs[i][1])
 
 
 def _resolve(batch: list[Waiter], results: list[AppendResult] | None, error: Exception | None) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from hookline.store.migrations import MigrationSource
 from hookline.types import IncomingEvent
 
@@ -74,6 +76,17 @@ class Provider(ABC):
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         """What pipeline workers run on this provider's events (projections, ...), in this order."""
         return []
+
+    def forwarded_data(self, body: bytes) -> bytes:
+        """The JSON text sent as `data` when one of this provider's events is forwarded to a destination.
+
+        Default: the stored body itself when it is JSON, else the body as a JSON string.
+        """
+        try:
+            msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return msgspec.json.encode(body.decode("utf-8", "replace"))
+        return body
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Long-running coroutines started with `serve` (e.g. a watchdog) and cancelled at shutdown."""

@@ -41,6 +41,12 @@ class AircallProvider(Provider):
 
         return projections_api.routes(runtime)
 
+    def forwarded_data(self, body: bytes) -> bytes:
+        """Forwarded events carry the envelope's `data` (the resource), not the token-bearing envelope."""
+        from hookline.providers.aircall.receiver import envelope_data
+
+        return envelope_data(body)
+
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         from hookline.providers.aircall.settings import load_aircall_settings
 
