@@ -56,12 +56,11 @@ class DatabaseSink:
         self.db = db
 
     def _append(self, events: list[IncomingEvent]) -> list[AppendResult]:
-        from hookline.pipeline.jobs import enqueue_hook
-        from hookline.store.events import append_batch
+        from hookline.ingest.direct import append_direct
 
         with self.db.connection() as conn:
-            # A job per new event, in the same transaction, as the committer does (docs/pipeline.md).
-            return append_batch(conn, events, [enqueue_hook()])
+            # Jobs and deliveries in the same transaction, as the committer does (docs/pipeline.md).
+            return append_direct(conn, events)
 
     async def append(self, events: list[IncomingEvent]) -> list[AppendResult]:
         return await asyncio.to_thread(self._append, events)

@@ -17,7 +17,6 @@ from hookline.providers.calendly.accounts import Account
 from hookline.providers.calendly.api import CalendlyClient
 from hookline.providers.calendly.receiver import PROVIDER, dedup_key, occurred_at
 from hookline.providers.calendly.subscriptions import uuid_of
-from hookline.store import events as event_log
 from hookline.store.engine import Database
 from hookline.timeparse import iso
 from hookline.types import IncomingEvent
@@ -66,12 +65,15 @@ async def collect(
 
 
 def append(db: Database, events: list[IncomingEvent]) -> int:
+    from hookline.ingest.direct import append_direct
+
     """Append in one transaction; returns how many were new."""
     if not events:
         return 0
     conn = db.connect()
     try:
-        results = event_log.append_batch(conn, events)
+        # Jobs and deliveries in the same transaction, as the committer does (docs/pipeline.md).
+        results = append_direct(conn, events)
     finally:
         conn.close()
     return sum(1 for r in results if not r.duplicate)
