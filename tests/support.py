@@ -45,6 +45,10 @@ def drop_pg_schema(schema: str) -> None:
 
 def base_env(database_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
+    # No test may reach a real provider: their API URLs point at a closed local port unless a test
+    # names its fake.
+    for provider in ("AIRCALL", "CALENDLY", "MONDAY"):
+        env[f"HOOKLINE_{provider}_API_URL"] = "http://127.0.0.1:9"
     env.update(
         HOOKLINE_DATABASE_URL=database_url,
         HOOKLINE_ADMIN_TOKEN=ADMIN_TOKEN,

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -19,17 +20,19 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
+from hookline.providers.aircall.accounts import AccountStore
 from hookline.providers.aircall.api import AircallClient, Credentials
 from hookline.providers.aircall.catalog import CATALOG
-from hookline.providers.aircall.fake_api import FakeAircallState
+from hookline.providers.aircall.fake_api import FakeAircallState, serve_fake_api
 from hookline.providers.aircall.receiver import dedup_key
 from hookline.providers.aircall.samples import BASE_TIMESTAMP
 from hookline.providers.aircall.simulator import Emitted, Outgoing, Simulator, Traffic
 from hookline.providers.aircall.simulator.calls import MISSED_CALL_REASONS
 from hookline.providers.aircall.simulator.server import serve_simulator
 from hookline.providers.aircall.tokens import TokenStore
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
-from tests.support import ROOT, Server, base_env, free_port
+from tests.support import ROOT, Server, base_env, free_port, run_cli
 
 T = TypeVar("T")
 START = float(BASE_TIMESTAMP)
@@ -263,6 +266,66 @@ def test_receiver_down_disables_the_webhook(db: Database, start_server: Callable
     # Calls of the gap may show up through their later events; their call.created never comes back.
     created = {r[1] for r in rows if r[0] == "call.created"}
     assert gap and not gap & created
+
+
+def test_watchdog_repairs_what_a_disabled_webhook_missed(
+    db: Database, database_url: str, start_server: Callable[..., Server]
+) -> None:
+    """End to end: traffic, the receiver down until the simulator disables the webhook, the receiver
+    back, `aircall watchdog --once` re-enables it and backfills the gap; then every call the simulator
+    made is in the log, and no event is stored twice."""
+    server, state, webhook = hooked(db, start_server)
+    hook_id = webhook["webhook_id"]
+    account = state.accounts["sim"]
+    AccountStore(db, SecretBox(None)).add("sim", api_id=account.api_id, api_token=account.api_token)
+    # Simulated time starts in the past so the whole run lies before the watchdog's `now`.
+    start_at = float(int(time.time()) - 2000)
+
+    async def scenario() -> tuple[Simulator, subprocess.CompletedProcess[str], set[int]]:
+        runner, api_url = await serve_fake_api(state)
+        try:
+            async with Simulator(state, seed=11, agents=5, calls_per_minute=20, start_at=start_at,
+                                 disable_after=10, concurrency=2) as sim:
+                await sim.run_for(120, step=5)
+                server.stop()
+                await sim.run_for(900, step=5)
+                assert state.webhook(hook_id)["active"] is False
+                missed = set(sim.call_ids)
+                start_server(port=server.port, env={"HOOKLINE_AIRCALL_WATCHDOG_INTERVAL": "0"})  # the CLI's turn
+                env = {
+                    "HOOKLINE_AIRCALL_API_URL": api_url,
+                    "HOOKLINE_PUBLIC_URL": f"http://127.0.0.1:{server.port}",
+                    # The window opens before the last webhook event (received at wall-clock time),
+                    # far enough back to cover the simulated gap.
+                    "HOOKLINE_AIRCALL_BACKFILL_MARGIN": "3600",
+                }
+                watchdog = await asyncio.to_thread(
+                    run_cli, "aircall", "watchdog", "--once", database_url=database_url, env=env
+                )
+                await sim.run_for(120, step=5)
+                await sim.drain()
+                return sim, watchdog, missed
+        finally:
+            await runner.cleanup()
+
+    sim, watchdog, during_gap = run(scenario())
+    assert watchdog.returncode == 0, watchdog.stderr
+    assert f"re-enabled webhook {hook_id} of account sim" in watchdog.stdout
+    assert state.webhook(hook_id)["active"] is True
+    stats = sim.stats()
+    assert stats["disabled"] == 1 and stats["dropped"] > 0
+
+    with db.connection() as conn:
+        rows = conn.fetchall(
+            "SELECT event, resource_id, origin, duplicate_count FROM events WHERE event LIKE 'call.%'"
+        )
+    webhook_calls = {r[1] for r in rows if r[2] == "webhook"}
+    synced = [r[1] for r in rows if r[0] == "call.synced"]
+    every_call = {str(i) for i in sim.call_ids}
+    assert during_gap and {str(i) for i in during_gap} - webhook_calls  # webhooks alone left a gap
+    assert {r[1] for r in rows} == every_call  # the backfill filled it: every call, by id
+    assert len(synced) == len(set(synced))  # each call synced once
+    assert all(r[3] == 0 for r in rows)  # and no event stored twice
 
 
 def test_failed_deliveries_are_retried_with_backoff() -> None:
