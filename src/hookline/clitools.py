@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import atexit
-from typing import NoReturn
+from typing import Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
@@ -54,3 +54,36 @@ def open_database(cfg: Settings | None = None) -> Database:
     # A PostgreSQL pool left open prints a traceback when the interpreter shuts down.
     atexit.register(db.close)
     return db
+
+
+class AccountLookup(Protocol):
+    def get(self, name: str) -> Any: ...
+
+    def all(self) -> list[Any]: ...
+
+
+def pick_account(store: AccountLookup, name: str | None, *, label: str, command: str) -> Any:
+    """The named account, or the only one when no name is given; its secret is opened once here so
+    that a wrong HOOKLINE_SECRET_KEY is a message, not a traceback later. `label` names the provider
+    for people ("monday.com"), `command` for the CLI ("monday")."""
+    if name is not None:
+        account = store.get(name)
+        if account is None:
+            fail(f"no {label} account named {name!r} (see `hookline {command} account list`)")
+        return _openable(account)
+    accounts = store.all()
+    if len(accounts) == 1:
+        return _openable(accounts[0])
+    if not accounts:
+        fail(f"no {label} account yet: `hookline {command} account add NAME --token T`")
+    fail(f"several {label} accounts: choose one with --account NAME")
+
+
+def _openable(account: Any) -> Any:
+    from hookline.secretbox import SecretBoxError
+
+    try:
+        account.token  # noqa: B018 - opened only to check
+    except SecretBoxError as exc:
+        fail(f"account {account.name}: {exc}")
+    return account

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database, settings
+from hookline.clitools import console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 
@@ -49,31 +49,10 @@ def _client(token: str) -> Any:
 
 
 def _account(db: Database, name: str | None) -> Any:
+    """The named account, or the only one when no name is given."""
     from hookline.providers.monday.accounts import AccountStore
 
-    store = AccountStore(db, _box())
-    if name is not None:
-        account = store.get(name)
-        if account is None:
-            fail(f"no monday.com account named {name!r} (see `hookline monday account list`)")
-        return _openable(account)
-    accounts = store.all()
-    if len(accounts) == 1:
-        return _openable(accounts[0])
-    if not accounts:
-        fail("no monday.com account yet: `hookline monday account add NAME --token T`")
-    fail("several monday.com accounts: choose one with --account NAME")
-
-
-def _openable(account: Any) -> Any:
-    """The account, once its token is known to open (a wrong HOOKLINE_SECRET_KEY is a message)."""
-    from hookline.secretbox import SecretBoxError
-
-    try:
-        account.token  # noqa: B018 - opened only to check
-    except SecretBoxError as exc:
-        fail(f"account {account.name}: {exc}")
-    return account
+    return pick_account(AccountStore(db, _box()), name, label="monday.com", command="monday")
 
 
 def with_account(url: str, account: str) -> str:
