@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import pytest
 from hookline.runtime import migration_sources
 from hookline.store import migrations
 from hookline.store.engine import Database
-from tests.support import Server, drop_pg_schema, new_pg_schema
-
-ENGINES = [e for e in os.environ.get("HOOKLINE_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
+from tests.support import ENGINES, Server, drop_pg_schema, new_pg_schema
 
 
 @pytest.fixture(params=ENGINES)

@@ -17,10 +17,17 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
+ENGINES = [e for e in os.environ.get("HOOKLINE_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 PG_URL = os.environ.get("HOOKLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_TOKEN = "test-admin-token-0123456789"
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def on_engine(name: str) -> pytest.MarkDecorator:
+    """Run a test on one engine only: for a behaviour that only that engine has."""
+    return pytest.mark.parametrize("engine", [name] if name in ENGINES else [], indirect=True)
 
 
 def free_port() -> int:

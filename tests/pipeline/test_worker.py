@@ -6,14 +6,13 @@ import asyncio
 import time
 from pathlib import Path
 
-import pytest
-
 from hookline.pipeline import jobs
 from hookline.pipeline.handlers import Registry
 from hookline.pipeline.worker import Worker
 from hookline.store.engine import Database
 from tests.pipeline import plugin
 from tests.pipeline.conftest import append, effects, job_rows, runtime_for
+from tests.support import on_engine
 
 
 def counting(runs: Path | None = None) -> Registry:
@@ -152,11 +151,10 @@ def test_committer_wakes_the_worker_without_polling(db: Database, database_url: 
     assert len(seen) == 5 and max(seen) < 1.0, seen
 
 
+@on_engine("postgresql")
 def test_notify_wakes_an_idle_worker(pdb: Database, database_url: str, engine: str) -> None:
     """On PostgreSQL the enqueue NOTIFYs: events stored through another connection (no doorbell
     rings here) are picked up at once, not at the worker's next poll (30 s)."""
-    if engine != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     worker = Worker(runtime_for(database_url, worker_poll_seconds=30), handlers=counting())
 
     async def scenario() -> float:

@@ -22,7 +22,7 @@ from hookline.pipeline.worker import Worker
 from hookline.store.engine import Database
 from tests.pipeline import plugin
 from tests.pipeline.conftest import append, effects, job_rows, runtime_for
-from tests.support import ROOT, base_env, run_cli
+from tests.support import ROOT, base_env, on_engine, run_cli
 
 Runs = dict[int, list[tuple[str, int, float]]]
 
@@ -87,11 +87,10 @@ def test_a_killed_workers_job_is_redone_after_its_lease_and_applied_once(
     assert job_rows(pdb) == []
 
 
+@on_engine("postgresql")
 def test_two_workers_share_postgresql_without_running_a_job_twice(
     pdb: Database, engine: str, start_worker, plugin_env: dict[str, str]
 ) -> None:
-    if engine != "postgresql":
-        pytest.skip("several workers per database is PostgreSQL's")
     runs_path = Path(plugin_env[plugin.RUNS_ENV])
     ids = append(pdb, [{"n": i, "sleep": 0.005} for i in range(400)])
     workers = [start_worker(worker_batch="10"), start_worker(worker_batch="10")]
@@ -118,11 +117,10 @@ def test_sigterm_finishes_the_batch_in_hand(pdb: Database, start_worker, plugin_
     assert {j["event_id"] for j in left} == set(ids) - set(done) and all(j["state"] == "queued" for j in left)
 
 
+@on_engine("sqlite")
 def test_sqlite_takes_one_worker_per_database(
     database_url: str, engine: str, pdb: Database, start_worker, tmp_path: Path
 ) -> None:
-    if engine != "sqlite":
-        pytest.skip("SQLite only")
     first = start_worker()
     wait_for(lambda: "worker running" in (tmp_path / "worker-0.log").read_text(), what="the first worker")
     second = start_worker()
