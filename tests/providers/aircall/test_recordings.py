@@ -16,6 +16,7 @@ from hookline.providers.aircall.fake_api import RECORDING_TTL, SILENT_MP3, FakeA
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
 from tests.providers.aircall.conftest import FakeAircall
+from tests.providers.aircall.test_projections_api import wait_processed
 from tests.support import Server
 
 TOKEN = "aircall-webhook-token-recordings-01"
@@ -259,9 +260,7 @@ def test_duplicates_and_rebuild_download_once(
         # Aircall delivers again, with other (re-signed) links, and the assets event follows.
         post(server, ended(fake_aircall, 5006, kinds=("recording", "voicemail")),
              ended(fake_aircall, 5006, "call.comm_assets_generated", kinds=("recording", "voicemail")))
-        deadline = time.monotonic() + 30
-        while admin.get("/api/stats").json()["jobs"]["pending"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_processed(admin)["jobs"]["pending"] == 0
         time.sleep(0.5)  # several archiver polls
     assert downloads(fake_aircall, 5006) == [200] and downloads(fake_aircall, 5006, "voicemail") == [200]
     before = (root / "acme" / "2025" / "11" / "5006-recording.mp3").stat().st_mtime_ns
@@ -296,9 +295,7 @@ def test_without_a_directory_nothing_is_recorded_and_sync_archives_past_calls(
     server = start_server(env=off)
     post(server, ended(fake_aircall, 5007))
     with server.admin() as admin:
-        deadline = time.monotonic() + 30
-        while admin.get("/api/stats").json()["jobs"]["pending"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_processed(admin)["jobs"]["pending"] == 0
         detail = admin.get("/api/calls/5007").json()
         assert detail["has_recording"] and detail["recording_archived"] is False
         assert detail["archive"] == {"recording": None, "voicemail": None}

@@ -30,13 +30,14 @@ import aiohttp
 import structlog
 
 from hookline.pipeline import jobs
-from hookline.pipeline.loops import Loop
+from hookline.pipeline.loops import Loop, LoopFactory, LoopUnavailable
 from hookline.pipeline.worker import worker_name
 from hookline.providers.aircall import recordings
 from hookline.providers.aircall.accounts import AccountError, AccountStore
 from hookline.providers.aircall.api import AircallClient, AircallError, NotFound, RateLimiter
 from hookline.providers.aircall.projections import epoch
 from hookline.providers.aircall.settings import RecordingsSettings
+from hookline.runtime import Runtime
 from hookline.store.engine import Database
 
 log = structlog.get_logger(__name__)
@@ -118,7 +119,7 @@ class Archiver:
     # --- the loop ------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)  # the factory checked it can be
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=60)
         )
@@ -309,14 +310,21 @@ class Archiver:
         return Archived(rel, size, digest.hexdigest())
 
 
-def archiver_loop_factory(api_url: str, settings: RecordingsSettings) -> Callable[[Any], Loop]:
+def archiver_loop_factory(api_url: str, settings: RecordingsSettings) -> LoopFactory:
     """A LoopFactory (pipeline/loops.py) for Provider.loops: builds the Archiver on the runtime."""
 
-    def recordings_archiver(runtime: Any) -> Loop:
+    def recordings_archiver(runtime: Runtime) -> Loop:
         from prometheus_client import Counter
 
         from hookline.secretbox import SecretBox
 
+        assert settings.dir is not None
+        try:
+            settings.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LoopUnavailable(
+                f"HOOKLINE_RECORDINGS_DIR {settings.dir} cannot be created: {exc.strerror}"
+            ) from None
         key = runtime.settings.secret_key
         box = SecretBox(key.get_secret_value() if key is not None else None)
         registry = runtime.metrics.registry
