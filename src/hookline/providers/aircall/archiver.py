@@ -266,7 +266,8 @@ class Archiver:
         where = _where(link)
         try:
             # No Authorization header: the link is signed, and may point at another host (storage).
-            async with self._session.get(link) as resp:
+            # identity: the bytes checked against Content-Length and hashed are the bytes stored.
+            async with self._session.get(link, headers={"Accept-Encoding": "identity"}) as resp:
                 if resp.status == 403:
                     raise LinkRefused(f"{where} refused the link (HTTP 403: expired or bad signature)")
                 if resp.status != 200:
