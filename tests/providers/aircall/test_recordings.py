@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +20,7 @@ from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
 from tests.providers.aircall.conftest import FakeAircall
 from tests.providers.aircall.test_projections_api import wait_processed
-from tests.support import Server
+from tests.support import ROOT, Server, base_env
 
 TOKEN = "aircall-webhook-token-recordings-01"
 STARTED = 1762336800  # 2025-11-05T10:00:00Z
@@ -320,3 +323,36 @@ def test_without_a_directory_nothing_is_recorded_and_sync_archives_past_calls(
     with server.admin() as admin:
         wait_state(admin, 5007, "recording", "archived")
     assert (root / "acme" / "2025" / "11" / "5007-recording.mp3").read_bytes() == SILENT_MP3
+
+
+def test_hookline_worker_runs_the_archiver(
+    start_server: Callable[..., Server],
+    fake_aircall: FakeAircall,
+    acme: FakeAccount,
+    db: Database,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    TokenStore(db).add(TOKEN, "acme")
+    root = tmp_path / "archive"
+    add_call(fake_aircall, 5008)
+    env = recordings_env(fake_aircall, root)
+    server = start_server(env=env, args=("--no-worker",))
+    post(server, ended(fake_aircall, 5008))
+    time.sleep(0.5)
+    assert downloads(fake_aircall, 5008) == []  # nothing runs the pipeline yet
+    log = (tmp_path / "worker.log").open("ab")
+    worker = subprocess.Popen([sys.executable, "-m", "hookline", "worker"], env=base_env(database_url, env),
+                              stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        with server.admin() as admin:
+            wait_state(admin, 5008, "recording", "archived")
+        assert (root / "acme" / "2025" / "11" / "5008-recording.mp3").read_bytes() == SILENT_MP3
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        log.close()
+    assert "recordings archiver stopped" in (tmp_path / "worker.log").read_text()
