@@ -120,3 +120,20 @@ def test_mp3_magic_and_safe_paths() -> None:
     for bad in ("../etc", ".hidden", "a/b", ""):
         with pytest.raises(Hopeless):
             relative_path(bad, 1, "recording", STARTED)
+
+
+def test_settings_from_the_recordings_table_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hookline.providers.aircall.settings import load_recordings_settings
+
+    config = tmp_path / "hookline.toml"
+    config.write_text('[recordings]\ndir = "/srv/recordings"\nmax_attempts = 4\n')
+    monkeypatch.setenv("HOOKLINE_CONFIG", str(config))
+    monkeypatch.delenv("HOOKLINE_RECORDINGS_DIR", raising=False)
+    cfg = load_recordings_settings()
+    assert cfg.dir == Path("/srv/recordings") and cfg.max_attempts == 4
+    monkeypatch.setenv("HOOKLINE_RECORDINGS_DIR", str(tmp_path / "elsewhere"))
+    assert load_recordings_settings().dir == tmp_path / "elsewhere"  # the environment wins
+    monkeypatch.setenv("HOOKLINE_RECORDINGS_DIR", " ")
+    assert load_recordings_settings().dir is None  # blank means unset: the archive is off
