@@ -36,3 +36,16 @@ def test_every_command_is_documented() -> None:
     assert "hookline serve" in paths and "hookline aircall token add" in paths
     missing = [p for p in paths if not re.search(re.escape(p) + r"\b", README)]
     assert not missing, f"undocumented commands: {missing}"
+
+
+def test_every_provider_setting_is_documented() -> None:
+    from hookline.providers.aircall.settings import AircallSettings, RecordingsSettings
+
+    missing = [
+        f"{prefix}{name.upper()}"
+        for cls in (AircallSettings, RecordingsSettings)
+        for prefix in [str(cls.model_config.get("env_prefix"))]
+        for name in cls.model_fields
+        if f"{prefix}{name.upper()}" not in README
+    ]
+    assert not missing, f"undocumented settings: {missing}"

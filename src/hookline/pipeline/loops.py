@@ -2,8 +2,8 @@
 
 LOOPS is the list to extend: a factory gets the Runtime and returns a coroutine function that runs
 until its `stop` event is set (finishing or handing back the work it holds), or raises
-LoopUnavailable when it cannot run in this process. The job worker is the first; the delivery
-dispatcher registers next to it.
+LoopUnavailable when it cannot run in this process. The job worker is the first; providers add
+theirs through `Provider.loops(runtime)` (e.g. Aircall's recordings archiver).
 """
 
 from __future__ import annotations
@@ -94,7 +94,9 @@ class LoopGroup:
 
     def __init__(self, runtime: Runtime, factories: list[LoopFactory] | None = None) -> None:
         self.runtime = runtime
-        self.factories = LOOPS if factories is None else factories
+        if factories is None:
+            factories = [*LOOPS, *(f for p in runtime.providers for f in p.loops(runtime))]
+        self.factories = factories
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
 

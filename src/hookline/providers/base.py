@@ -2,7 +2,7 @@
 
 The core never names a provider. It asks each registered provider, through these hooks (named for
 when they are used), for its webhook receivers, migrations, CLI commands, admin API routes,
-event handlers (run by pipeline workers) and background tasks.
+event handlers (run by pipeline workers), pipeline loops and background tasks.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hookline.pipeline.handlers import EventHandler
+    from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
 
 
@@ -90,4 +91,12 @@ class Provider(ABC):
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Long-running coroutines started with `serve` (e.g. a watchdog) and cancelled at shutdown."""
+        return []
+
+    def loops(self, runtime: Runtime) -> list[LoopFactory]:
+        """Loop factories run next to the job worker: in `serve` (unless --no-worker) and `hookline worker`.
+
+        Same contract as pipeline/loops.py LOOPS: work that follows from the pipeline's effects
+        (e.g. downloads the projections asked for) and stops cleanly when its `stop` event is set.
+        """
         return []

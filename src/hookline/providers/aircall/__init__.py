@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hookline.pipeline.handlers import EventHandler
+    from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
 
 
@@ -33,13 +34,27 @@ class AircallProvider(Provider):
 
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         from hookline.providers.aircall.projections import AircallProjections
+        from hookline.providers.aircall.recordings import RecordingRequests
+        from hookline.providers.aircall.settings import load_recordings_settings
 
-        return [AircallProjections()]
+        found: list[EventHandler] = [AircallProjections()]
+        if load_recordings_settings().dir is not None:  # no directory: nothing is wanted
+            found.append(RecordingRequests())
+        return found
+
+    def loops(self, runtime: Runtime) -> list[LoopFactory]:
+        from hookline.providers.aircall.archiver import archiver_loop_factory
+        from hookline.providers.aircall.settings import load_aircall_settings, load_recordings_settings
+
+        cfg = load_recordings_settings()
+        if cfg.dir is None:
+            return []
+        return [archiver_loop_factory(load_aircall_settings().api_url, cfg)]
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
-        from hookline.providers.aircall import projections_api
+        from hookline.providers.aircall import projections_api, recordings_api
 
-        return projections_api.routes(runtime)
+        return [*projections_api.routes(runtime), *recordings_api.routes(runtime)]
 
     def forwarded_data(self, body: bytes) -> bytes:
         """Forwarded events carry the envelope's `data` (the resource), not the token-bearing envelope."""

@@ -100,11 +100,13 @@ def catalog_cmd(
 def _register() -> None:
     from hookline.providers.aircall.cli_accounts import account_app, ping
     from hookline.providers.aircall.cli_backfill import backfill
+    from hookline.providers.aircall.cli_recordings import recordings_app
     from hookline.providers.aircall.cli_watchdog import incidents, watchdog
     from hookline.providers.aircall.cli_webhooks import webhooks_app
 
     app.add_typer(account_app, name="account")
     app.add_typer(webhooks_app, name="webhooks")
+    app.add_typer(recordings_app, name="recordings")
     app.command("ping")(ping)
     app.command("backfill")(backfill)
     app.command("watchdog")(watchdog)

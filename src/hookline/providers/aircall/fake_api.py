@@ -180,6 +180,15 @@ class FakeAccount:
 
 
 @dataclass(frozen=True)
+class MediaFault:
+    """What one media download answers instead of the file."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
 class FakeRequest:
     """One request the fake API received, for tests to inspect."""
 
@@ -217,6 +226,8 @@ class FakeAircallState:
         self._ids = itertools.count(1000)
         self._company_ids = itertools.count(100)
         self._failures: deque[int] = deque()
+        self._media_faults: deque[MediaFault] = deque()
+        self.media_log: deque[tuple[str, int, int]] = deque(maxlen=2000)  # (kind, call id, status) served
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -290,6 +301,17 @@ class FakeAircallState:
 
     def clear_failures(self) -> None:
         self._failures.clear()
+        self._media_faults.clear()
+
+    def inject_media_faults(
+        self, count: int, status: int = 503, body: bytes = b"", content_type: str = "text/plain"
+    ) -> None:
+        """The next `count` media downloads (valid links) answer this instead of the mp3: a 5xx, or
+        a 200 with a body that is not audio (an HTML error page, a truncated file...)."""
+        self._media_faults.extend([MediaFault(status, body, content_type)] * count)
+
+    def next_media_fault(self) -> MediaFault | None:
+        return self._media_faults.popleft() if self._media_faults else None
 
     # -- records --------------------------------------------------------------------------------
 
@@ -695,7 +717,15 @@ async def _media(request: web.Request) -> web.StreamResponse:
         expires = int(request.query.get("expires", ""))
     except ValueError:
         raise FakeApiError(403, "Forbidden", "Malformed link") from None
-    state.check_media(kind, call_id, expires, request.query.get("sig", ""))
+    try:
+        state.check_media(kind, call_id, expires, request.query.get("sig", ""))
+    except FakeApiError as exc:
+        state.media_log.append((kind, call_id, exc.status))
+        raise
+    fault = state.next_media_fault()
+    state.media_log.append((kind, call_id, 200 if fault is None else fault.status))
+    if fault is not None:
+        return web.Response(body=fault.body, status=fault.status, content_type=fault.content_type)
     return web.Response(body=SILENT_MP3, content_type="audio/mpeg")
 
 

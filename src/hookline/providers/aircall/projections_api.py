@@ -12,6 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from hookline.providers.aircall import recordings
+from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 from hookline.web.params import BadQuery, bool_param, choice_param, int_param, str_param, time_param
@@ -256,6 +258,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
                 for r in results:
                     intelligence.setdefault(r.pop("kind"), []).append(r)
                 call["known"] = bool(found)  # False: results or events arrived, the call itself not yet
+                call.update(archive_fields(recordings.for_call(conn, acct, call_id) if acct else {}))
                 call["timeline"] = timeline
                 call["intelligence"] = intelligence
                 return call

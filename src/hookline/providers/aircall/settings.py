@@ -1,4 +1,5 @@
-"""Aircall's own settings: HOOKLINE_AIRCALL_* variables, or an [aircall] table in hookline.toml.
+"""Aircall's own settings: HOOKLINE_AIRCALL_* variables, or an [aircall] table in hookline.toml;
+and the recordings archive's: HOOKLINE_RECORDINGS_* variables, or a [recordings] table.
 
 Kept out of the core Settings so that the core never names a provider.
 """
@@ -6,9 +7,10 @@ Kept out of the core Settings so that the core never names a provider.
 from __future__ import annotations
 
 import tomllib
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hookline.config import config_file
@@ -16,19 +18,10 @@ from hookline.config import config_file
 DEFAULT_API_URL = "https://api.aircall.io"
 
 
-class AircallSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HOOKLINE_AIRCALL_", extra="ignore")
+class _TableSettings(BaseSettings):
+    """Settings from the environment, then from one table of hookline.toml."""
 
-    api_url: str = Field(DEFAULT_API_URL, description="Aircall Public API base URL (the client appends /v1)")
-    watchdog_interval: float = Field(
-        300.0, ge=0, description="Seconds between watchdog passes inside `serve`; 0 disables the watchdog"
-    )
-    backfill_margin: float = Field(
-        600.0, ge=0, description="Seconds before the last received event where a watchdog backfill starts"
-    )
-    backfill_max_lookback: float = Field(
-        12 * 3600.0, gt=0, description="The longest window a watchdog backfill reads (Aircall retries for 12 h)"
-    )
+    toml_table: ClassVar[str]
 
     @classmethod
     def settings_customise_sources(
@@ -43,12 +36,57 @@ class AircallSettings(BaseSettings):
         path = config_file()
         if path is not None and path.exists():
             with path.open("rb") as handle:
-                table = tomllib.load(handle).get("aircall") or {}
+                table = tomllib.load(handle).get(cls.toml_table) or {}
             if isinstance(table, dict):
                 sources.append(InitSettingsSource(settings_cls, init_kwargs=table))
         return tuple(sources)
 
 
+class AircallSettings(_TableSettings):
+    model_config = SettingsConfigDict(env_prefix="HOOKLINE_AIRCALL_", extra="ignore")
+    toml_table = "aircall"
+
+    api_url: str = Field(DEFAULT_API_URL, description="Aircall Public API base URL (the client appends /v1)")
+    watchdog_interval: float = Field(
+        300.0, ge=0, description="Seconds between watchdog passes inside `serve`; 0 disables the watchdog"
+    )
+    backfill_margin: float = Field(
+        600.0, ge=0, description="Seconds before the last received event where a watchdog backfill starts"
+    )
+    backfill_max_lookback: float = Field(
+        12 * 3600.0, gt=0, description="The longest window a watchdog backfill reads (Aircall retries for 12 h)"
+    )
+
+
+class RecordingsSettings(_TableSettings):
+    """The recordings archive (docs/providers/aircall.md#recordings). No directory: no archive."""
+
+    model_config = SettingsConfigDict(env_prefix="HOOKLINE_RECORDINGS_", extra="ignore")
+    toml_table = "recordings"
+
+    dir: Path | None = Field(
+        None, description="Where call recordings and voicemails are archived; unset disables the archive"
+    )
+    max_attempts: int = Field(8, gt=0, description="Download attempts before a recording is parked")
+    backoff_seconds: float = Field(30.0, ge=0, description="First retry delay; doubles each attempt")
+    backoff_max_seconds: float = Field(3600.0, ge=0, description="Longest retry delay")
+    concurrency: int = Field(2, gt=0, le=32, description="Downloads in flight at once per process")
+    lease_seconds: float = Field(120.0, gt=0, description="How long a claim holds a download; renewed while it runs")
+    timeout_seconds: float = Field(300.0, gt=0, description="Longest one download may take")
+    max_bytes: int = Field(512 * 1024 * 1024, gt=0, description="Largest file accepted")
+    poll_seconds: float = Field(2.0, gt=0, description="How often the archiver looks for due downloads")
+
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 def load_aircall_settings(**overrides: Any) -> AircallSettings:
     given = {k: v for k, v in overrides.items() if v is not None}
     return AircallSettings(**given)
+
+
+def load_recordings_settings(**overrides: Any) -> RecordingsSettings:
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return RecordingsSettings(**given)
