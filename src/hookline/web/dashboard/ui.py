@@ -97,7 +97,7 @@ class Dashboard:
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(self._loaders),
             autoescape=True,  # everything from a payload is attacker-controlled
-            undefined=jinja2.StrictUndefined,
+            undefined=jinja2.ChainableUndefined,  # a payload missing a field renders empty
             trim_blocks=True,
             lstrip_blocks=True,
         )

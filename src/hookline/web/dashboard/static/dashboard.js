@@ -68,6 +68,31 @@
     });
   }
 
+  // The call page: an audio player for each archived recording or voicemail (served by the admin API).
+  document.querySelectorAll("[data-call-api]").forEach(function (box) {
+    var api = box.dataset.callApi, query = "";
+    var q = api.indexOf("?");
+    if (q >= 0) { query = api.slice(q); api = api.slice(0, q); }
+    fetch(api + query, { credentials: "same-origin", headers: { "accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (call) {
+        [["recording", "Recording"], ["voicemail", "Voicemail"]].forEach(function (kind) {
+          if (call[kind[0] + "_archived"] !== true) return; // a missing flag means not archived
+          var h = document.createElement("h2");
+          h.textContent = kind[1];
+          var audio = document.createElement("audio");
+          audio.controls = true;
+          audio.preload = "none";
+          audio.className = "player-" + kind[0];
+          audio.src = api + "/" + kind[0] + query;
+          box.appendChild(h);
+          box.appendChild(audio);
+        });
+        box.dataset.checked = "1";
+      })
+      .catch(function () { box.dataset.checked = "1"; });
+  });
+
   tick();
   setInterval(tick, 1000);
 })();
