@@ -117,3 +117,60 @@ def post(server: Server, *bodies: Json) -> None:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+class EventStream:
+    """Reads /live/stream in a thread; `next_change()` waits for the next `change` message."""
+
+    def __init__(self, server: Server, cookies: httpx.Cookies) -> None:
+        import queue
+        import threading
+
+        self.messages: queue.Queue[tuple[str, str, float]] = queue.Queue()
+        self._client = httpx.Client(base_url=server.url, cookies=cookies, timeout=httpx.Timeout(5, read=60))
+        self._response = self._client.send(self._client.build_request("GET", "/live/stream"), stream=True)
+        assert self._response.status_code == 200, self._response.read()
+        assert self._response.headers["content-type"].startswith("text/event-stream")
+        self.ended = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        name, _, _ = self.messages.get(timeout=5)
+        assert name == "hello"
+
+    def _read(self) -> None:
+        name, data = "message", ""
+        try:
+            for line in self._response.iter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data = line[6:]
+                elif line == "":
+                    if data:
+                        self.messages.put((name, data, time.monotonic()))
+                    name, data = "message", ""
+        except httpx.HTTPError:
+            pass
+        finally:
+            self.ended.set()
+
+    def next_change(self, timeout: float = 5.0) -> tuple[dict[str, Any], float]:
+        import json
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                name, data, at = self.messages.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no change message within {timeout} s") from None
+            if name == "change":
+                return json.loads(data), at
+
+    def drain(self) -> None:
+        while not self.messages.empty():
+            self.messages.get_nowait()
+
+    def close(self) -> None:
+        self._response.close()
+        self._client.close()
