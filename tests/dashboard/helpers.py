@@ -94,7 +94,7 @@ class CallCenter:
             contact = make_contact(self.rng, call_id % 10_000)
             if contact_name is not None:
                 contact["first_name"], contact["last_name"] = contact_name
-            self.calls[call_id] = {"contact": contact, "started_at": ts}
+            self.calls[call_id] = {"contact": contact, "started_at": ts - 3}  # rang a moment ago
         known = self.calls[call_id]
         user = self.agent(agent_id) if agent_id is not None else None
         call = make_call(
