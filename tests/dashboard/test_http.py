@@ -156,3 +156,34 @@ def test_operations_show_account_state_and_the_raw_event_log(dash: Server) -> No
         assert c.get("/events/999999").status_code == 404
         assert c.get("/events/abc").status_code == 400
     assert time.time() - before < 30
+
+
+def test_calendly_and_monday_accounts_on_the_operations_page(dash: Server, db: Database) -> None:
+    from hookline.providers.calendly.accounts import AccountStore as CalendlyAccounts
+    from hookline.providers.calendly.subscriptions import SubscriptionStore
+    from hookline.providers.monday.accounts import AccountStore as MondayAccounts
+    from hookline.secretbox import SecretBox
+
+    CalendlyAccounts(db, SecretBox(None)).add("sales", "calendly-token-0123456789", None, None)
+    subs = SubscriptionStore(db)
+    subs.add("https://api.calendly.com/webhook_subscriptions/A", "sales", "https://x/calendly/webhook",
+             ["invitee.created"], "organization", None)
+    subs.add("https://api.calendly.com/webhook_subscriptions/B", "sales", "https://x/calendly/webhook",
+             ["invitee.canceled"], "organization", None, state="disabled")
+    MondayAccounts(db, SecretBox(None)).add("boards", "monday-token-0123456789", None, None)
+    with db.connection() as conn:
+        conn.execute(
+            "INSERT INTO monday_webhooks (id, account, board_id, event, config, url, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("w1", "boards", "b1", "create_item", None, "https://x/monday/webhook", 1.0),
+        )
+    with signed_in(dash) as c:
+        ops = c.get("/operations").text
+    calendly = ops[ops.index('id="accounts-calendly-accounts"'):]
+    calendly = calendly[: calendly.index("</table>")]
+    assert 'data-account="sales"' in calendly and "2 subscriptions" in calendly
+    assert "state-disabled" in calendly and "never" in calendly
+    monday = ops[ops.index('id="accounts-monday-com-accounts"'):]
+    monday = monday[: monday.index("</table>")]
+    assert 'data-account="boards"' in monday and "1 webhook on 1 board" in monday and "state-active" in monday
+    assert "calendly-token-0123456789" not in ops and "monday-token-0123456789" not in ops

@@ -51,6 +51,17 @@ class NavEntry:
     order: int = 50
 
 
+@dataclass(frozen=True)
+class AccountRow:
+    """One account on the operations page."""
+
+    name: str
+    hooks: str  # e.g. "2 subscriptions"
+    state: str  # active | disabled | no webhook ...
+    last_event_at: float | None
+    note: str = ""
+
+
 def session_of(request: Request) -> Session | None:
     session: Session | None = request.scope.get("hookline.session")
     return session
@@ -116,6 +127,21 @@ class Dashboard:
     def add_section(self, title: str, section: Section) -> None:
         """A block of the operations page (e.g. a provider's webhook state per account)."""
         self.sections.append((title, section))
+
+    def add_accounts_section(
+        self, title: str, rows: Callable[[], list[AccountRow]], hooks_label: str, empty: str
+    ) -> None:
+        """The usual operations block: one row per account of a provider (read in a thread)."""
+        from starlette.concurrency import run_in_threadpool
+
+        table_id = "accounts-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())
+
+        async def section(request: Request) -> Markup:
+            found = await run_in_threadpool(rows)
+            return self.fragment("_accounts.html", accounts=found, hooks_label=hooks_label, empty=empty,
+                                 table_id=table_id)
+
+        self.add_section(title, section)
 
     def set_home(self, path: str) -> None:
         """Where `/` leads once signed in (the first provider to ask wins)."""
