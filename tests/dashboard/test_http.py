@@ -187,3 +187,16 @@ def test_calendly_and_monday_accounts_on_the_operations_page(dash: Server, db: D
     monday = monday[: monday.index("</table>")]
     assert 'data-account="boards"' in monday and "1 webhook on 1 board" in monday and "state-active" in monday
     assert "calendly-token-0123456789" not in ops and "monday-token-0123456789" not in ops
+
+
+def test_retry_of_an_unknown_delivery_says_so_without_echoing_text(dash: Server) -> None:
+    with signed_in(dash) as c:
+        token = csrf_of(c.get("/deliveries").text)
+        r = c.post("/deliveries/999/retry", data={"csrf": token, "back": "/deliveries?state=all&retried=5"})
+        assert r.status_code == 303 and r.headers["location"] == "/deliveries?state=all&refused=999"
+        page = c.get(r.headers["location"]).text
+        assert "delivery 999 cannot be retried" in page
+        assert "will be sent again" not in page
+        r = c.post("/deliveries/999/retry", data={"csrf": token, "back": "https://evil.example/"})
+        assert r.headers["location"] == "/deliveries?refused=999"  # back only ever leads to a page of ours
+        assert c.get("/deliveries", params={"notice": "<b>forged</b>"}).text.count("forged") == 0

@@ -82,6 +82,9 @@ def test_updates_reach_a_process_that_did_not_project(
                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         with signed_in(watching) as c:
+            # One session for every process on the database (the signing key is in the settings table).
+            with projecting.client(cookies=c.cookies) as other:
+                assert other.get("/aircall/live").status_code == 200
             stream = EventStream(watching, c.cookies)
             try:
                 post(projecting, cc.call_event("call.created", 7101))

@@ -77,7 +77,8 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
 
         data = await run_in_threadpool(query)
         sections = [(title, await section(request)) for title, section in ui.sections]
-        return ui.render(request, "operations.html", sections=sections, lag=data["stats"].lag_seconds(), **data)
+        return ui.render(request, "operations.html", sections=sections, lag=data["stats"].lag_seconds(),
+                         notice=_retry_notice(request.query_params), **data)
 
     async def event_list(request: Request) -> Response:
         q = request.query_params
@@ -132,7 +133,7 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
         rows = await run_in_threadpool(query)
         return ui.render(
             request, "deliveries.html", deliveries=rows, state=state, states=["all", *deliveries.FILTERS],
-            destination=destination, notice=q.get("notice"),
+            destination=destination, notice=_retry_notice(q),
         )
 
     async def delivery_retry(request: Request) -> Response:
@@ -143,16 +144,17 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
         raw = request.path_params["id"]
         if not raw.isdigit() or int(raw) > 2**62:
             return error(400, "invalid_id", "delivery id must be a positive integer")
+        outcome = "retried"
         try:
             await run_in_threadpool(deliveries.retry, db, int(raw))
-            notice = f"delivery {raw} will be sent again now"
-        except LookupError as exc:
-            notice = str(exc)
-        except deliveries.RetryRefused as exc:
-            notice = str(exc)
+        except (LookupError, deliveries.RetryRefused):
+            outcome = "refused"
+        # The page says what happened from the id alone: no text of ours travels in the URL.
         back = safe_next(fields.get("back"), "/deliveries")
-        sep = "&" if "?" in back else "?"
-        return RedirectResponse(f"{back}{sep}{urlencode({'notice': notice})}", status_code=303)
+        back = back.split("?")[0] + "?" + urlencode(
+            [(k, v) for k, v in _query_pairs(back) if k not in ("retried", "refused")] + [(outcome, raw)]
+        )
+        return RedirectResponse(back, status_code=303)
 
     async def destination_list(request: Request) -> Response:
         def query() -> list[dict[str, Any]]:
@@ -180,6 +182,22 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
     ui.add_nav("Events", "/events", 85)
     ui.add_nav("Deliveries", "/deliveries", 90)
     ui.add_nav("Destinations", "/destinations", 95)
+
+
+def _query_pairs(url: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(url.partition("?")[2], keep_blank_values=True)
+
+
+def _retry_notice(q: Any) -> str | None:
+    """The notice after a Retry button, from the delivery id in the redirect."""
+    retried, refused = q.get("retried", ""), q.get("refused", "")
+    if retried.isdigit():
+        return f"delivery {retried} will be sent again now"
+    if refused.isdigit():
+        return f"delivery {refused} cannot be retried: it succeeded already or no longer exists"
+    return None
 
 
 def _route(path: str, endpoint: Any, methods: list[str]) -> Any:
