@@ -84,18 +84,25 @@ def test_payload_text_is_escaped_everywhere_and_the_webhook_token_masked(dash: S
     cc = CallCenter()
     first, last = XSS, "</td><script>alert(2)</script>"
     post(dash, cc.user_event("user.connected.v2", 41, name="<b>Agent</b> <svg onload=alert(3)>"))
+    post(dash, cc.user_event("user.wut_start.v2", 41), cc.user_event("user.wut_end.v2", 41))  # in analytics too
+    post(dash, cc.user_event("user.connected.v2", 42, name="=HYPERLINK(1)"))
+    post(dash, cc.user_event("user.wut_start.v2", 42), cc.user_event("user.wut_end.v2", 42))
     post(dash, cc.call_event("call.created", 9001, contact_name=(first, last)))
     post(dash, cc.call_event("call.answered", 9001, agent_id=41, status="answered",
                              comments=[{"id": 1, "content": "<script>alert(4)</script>", "posted_at": cc.now()}]))
     processed(dash)
     with signed_in(dash) as c:
         for path in ("/aircall/live", "/aircall/live/board", "/aircall/agents", "/aircall/calls",
-                     "/aircall/calls/9001", "/events"):
+                     "/aircall/calls/9001", "/events", "/aircall/analytics"):
             html = c.get(path).text
             assert "<img src=x" not in html and "<script>alert" not in html and "<svg onload" not in html, path
             assert "<b>Agent</b>" not in html, path
         board = c.get("/aircall/live/board").text
         assert "&lt;img src=x onerror=alert(1)&gt;" in board and "&lt;/td&gt;&lt;script&gt;" in board
+        charts = c.get("/aircall/analytics").text
+        assert "&lt;b&gt;Agent&lt;/b&gt; &lt;svg onload=alert(3)&gt;" in charts  # an SVG label, escaped
+        agents_csv = c.get("/aircall/analytics/agents.csv").text
+        assert "\n'=HYPERLINK(1)," in agents_csv  # a spreadsheet will not run it as a formula
         call_page = c.get("/aircall/calls/9001").text
         assert "&lt;script&gt;alert(4)&lt;/script&gt;" in call_page
 
