@@ -41,7 +41,7 @@ def serve(
         False, "--no-worker", help="Do not run a pipeline worker in this process [HOOKLINE_WORKER=false]"
     ),
 ) -> None:
-    """Serve the webhook receivers, the admin API and health endpoints."""
+    """Serve the webhook receivers, the admin API, the dashboard and health endpoints."""
     import uvicorn
 
     from hookline import log as logconf

@@ -37,6 +37,9 @@ def test_pages_need_a_session_and_the_admin_token_signs_in(dash: Server) -> None
         csp = page.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert page.headers["x-content-type-options"] == "nosniff"
+    with dash.client() as behind_proxy:
+        proxied = behind_proxy.post("/login", data={"token": ADMIN_TOKEN}, headers={"x-forwarded-proto": "https"})
+        assert "secure" in proxied.headers["set-cookie"].lower()  # https at the proxy: a Secure cookie
     assert ADMIN_TOKEN not in dash.log()
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from hookline.runtime import Runtime
@@ -59,4 +59,4 @@ def feed_tasks(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]
     return []
 
 
-__all__ = ["Built", "Dashboard", "Route", "build", "feed_tasks"]
+__all__ = ["Built", "Dashboard", "build", "feed_tasks"]
