@@ -18,9 +18,10 @@ from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
 from hookline.pipeline.loops import LoopGroup
 from hookline.runtime import Runtime
-from hookline.web import events_api, forwarding_api, health, jobs_api
+from hookline.web import dashboard, events_api, forwarding_api, health, jobs_api
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
+from hookline.web.dashboard.session import SessionLayer
 from hookline.web.responses import JSON, error
 
 log = structlog.get_logger(__name__)
@@ -64,6 +65,8 @@ def create_app(settings: Settings) -> HooklineApp:
             webhooks[receiver.path] = WebhookEndpoint(receiver, runtime)
 
     forwarding = ForwardingService(runtime)
+    verifier = AdminTokenVerifier(runtime.db, settings)
+    ui = dashboard.build(runtime, verifier)
     routes: list[Any] = [
         *health.routes(runtime),
         *events_api.routes(runtime),
@@ -72,6 +75,7 @@ def create_app(settings: Settings) -> HooklineApp:
     ]
     for provider in runtime.providers:
         routes.extend(provider.api_routes(runtime))
+    routes.extend(ui.routes)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,10 +88,13 @@ def create_app(settings: Settings) -> HooklineApp:
         for provider in runtime.providers:
             for task in provider.background_tasks(runtime):
                 runtime.tasks.append(asyncio.create_task(task(), name=f"{provider.name}-background"))
+        for task in dashboard.feed_tasks(runtime):
+            runtime.tasks.append(asyncio.create_task(task(), name="dashboard-changes"))
         log.info("hookline ready", database=runtime.db.url.redacted(), receivers=sorted(webhooks))
         try:
             yield
         finally:
+            runtime.changes.close()  # open live streams end, so the server can stop
             if loops is not None:
                 await loops.stop()  # finish the batch in hand (or hand it back) before the rest goes
             await forwarding.stop()
@@ -97,10 +104,10 @@ def create_app(settings: Settings) -> HooklineApp:
             runtime.committer.stop()
             runtime.db.close()
 
-    verifier = AdminTokenVerifier(runtime.db, settings)
     rest = Starlette(
         routes=routes,
-        middleware=[Middleware(RequireAdmin, verifier=verifier)],
+        # The session layer runs first: a signed-in browser may read the admin API (GET) too.
+        middleware=[Middleware(SessionLayer, sessions=ui.sessions), Middleware(RequireAdmin, verifier=verifier)],
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )

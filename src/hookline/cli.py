@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -41,7 +41,7 @@ def serve(
         False, "--no-worker", help="Do not run a pipeline worker in this process [HOOKLINE_WORKER=false]"
     ),
 ) -> None:
-    """Serve the webhook receivers, the admin API and health endpoints."""
+    """Serve the webhook receivers, the admin API, the dashboard and health endpoints."""
     import uvicorn
 
     from hookline import log as logconf
@@ -67,8 +67,9 @@ def serve(
     if generated:
         # Shown once; only its digest is stored. `hookline admin-token --reset` makes a new one.
         print(f"admin token (shown once, keep it): {generated}", flush=True)
+    web_app = create_app(cfg)
     config = uvicorn.Config(
-        create_app(cfg),
+        web_app,
         host=cfg.host,
         port=cfg.port,
         loop="uvloop",
@@ -91,7 +92,13 @@ def serve(
         fail(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}")
     scheme = "https" if certfile else "http"
     console.print(f"hookline {__version__} listening on {scheme}://{cfg.host}:{cfg.port}", highlight=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Open live streams (SSE) end at once; uvicorn then closes connections without waiting.
+            web_app.runtime.changes.close()
+            super().handle_exit(sig, frame)
+
+    Server(config).run(sockets=[sock])
 
 
 def _migrate(apply: bool) -> tuple[Database, list[Migration]]:

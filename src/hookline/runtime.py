@@ -15,6 +15,7 @@ from hookline.ingest.committer import Committer
 from hookline.metrics import Metrics
 from hookline.pipeline import jobs
 from hookline.pipeline import migrations as pipeline_migrations
+from hookline.pipeline.changes import ChangeFeed
 from hookline.pipeline.wakeup import Doorbell
 from hookline.providers.base import Provider
 from hookline.providers.registry import providers as registered_providers
@@ -42,6 +43,8 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     # Rung by the committer when it enqueued jobs, so an in-process worker starts at once.
     doorbell: Doorbell = field(default_factory=Doorbell)
+    # Announced by workers after each committed batch; live views (the dashboard) subscribe.
+    changes: ChangeFeed = field(default_factory=ChangeFeed)
     # Free-form slots where subsystems keep their per-process state (e.g. a provider's token cache).
     state: dict[str, Any] = field(default_factory=dict)
 

@@ -233,6 +233,10 @@ class Worker:
     def _done(self, claimed: list[jobs.Claimed]) -> None:
         if not claimed:
             return
+        try:  # after COMMIT: live views re-read now and find the new state
+            self.runtime.changes.committed(self._connection(), (job.provider for job in claimed))
+        except Exception as exc:  # a lost announcement costs a view its freshness, never the work
+            log.warning("change announcement failed", worker=self.name, error=type(exc).__name__)
         now = time.time()
         for job in claimed:
             self.metrics.lag.observe(max(0.0, now - job.received_at))

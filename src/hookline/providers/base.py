@@ -2,7 +2,7 @@
 
 The core never names a provider. It asks each registered provider, through these hooks (named for
 when they are used), for its webhook receivers, migrations, CLI commands, admin API routes,
-event handlers (run by pipeline workers), pipeline loops and background tasks.
+event handlers (run by pipeline workers), pipeline loops, dashboard pages and background tasks.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
+    from hookline.web.dashboard.ui import Dashboard
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ class Provider(ABC):
             msgspec.json.decode(body)
         except msgspec.DecodeError:
             return msgspec.json.encode(body.decode("utf-8", "replace"))
+        return body
+
+    def register_dashboard(self, ui: Dashboard) -> None:
+        """Add pages to the dashboard: `ui.add_templates`, `ui.page`, `ui.add_nav`, `ui.add_section`."""
+
+    def displayed_body(self, body: bytes) -> bytes:
+        """A stored body as the dashboard's event log shows it: mask what is secret (default: as stored)."""
         return body
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:

@@ -123,3 +123,12 @@ def get_event(conn: Connection, event_id: int) -> tuple[dict[str, Any], bytes] |
 
 def count_events(conn: Connection) -> int:
     return int(conn.scalar("SELECT count(*) FROM events"))
+
+
+def last_received(conn: Connection, provider: str, account: str, origin: str = "webhook") -> float | None:
+    """When the newest event of this origin (default: a webhook, not a backfill) of the account arrived."""
+    value = conn.scalar(
+        "SELECT received_at FROM events WHERE provider = ? AND account = ? AND origin = ? ORDER BY id DESC LIMIT 1",
+        (provider, account, origin),
+    )
+    return None if value is None else float(value)

@@ -53,6 +53,10 @@ class AdminTokenVerifier:
             value = conn.scalar("SELECT value FROM settings WHERE key = ?", (_KEY,))
         return None if value is None else str(value)
 
+    def fingerprint(self) -> str | None:
+        """A value that changes when the admin token does (dashboard sessions are bound to it)."""
+        return self._expected()
+
     def verify(self, presented: str | None) -> bool:
         expected = self._expected()
         if not presented or expected is None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
+    from hookline.web.dashboard.ui import Dashboard
 
 
 class AircallProvider(Provider):
@@ -55,6 +56,17 @@ class AircallProvider(Provider):
         from hookline.providers.aircall import projections_api, recordings_api
 
         return [*projections_api.routes(runtime), *recordings_api.routes(runtime)]
+
+    def register_dashboard(self, ui: Dashboard) -> None:
+        from hookline.providers.aircall.dashboard import pages
+
+        pages.register(ui)
+
+    def displayed_body(self, body: bytes) -> bytes:
+        """The body with its webhook token masked (the token authenticates Aircall's requests)."""
+        from hookline.providers.aircall.receiver import masked_token_body
+
+        return masked_token_body(body)
 
     def forwarded_data(self, body: bytes) -> bytes:
         """Forwarded events carry the envelope's `data` (the resource), not the token-bearing envelope."""

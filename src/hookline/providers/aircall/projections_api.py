@@ -67,6 +67,17 @@ class Listing:
     deletable: bool = True
 
 
+# A missed call: Aircall gave a reason, or an inbound call ended without anyone answering.
+MISSED = "(missed_call_reason IS NOT NULL OR (status = 'done' AND answered_at IS NULL AND direction = 'inbound'))"
+
+
+def is_missed(call: Mapping[str, Any]) -> bool:
+    """MISSED, for a row already read."""
+    return call.get("missed_call_reason") is not None or (
+        call.get("status") == "done" and call.get("answered_at") is None and call.get("direction") == "inbound"
+    )
+
+
 def _account(q: Mapping[str, str]) -> list[tuple[str, Any]]:
     account = str_param(q, "account")
     return [("account = ?", account)] if account else []
@@ -84,8 +95,7 @@ def _call_filters(q: Mapping[str, str]) -> list[tuple[str, Any]]:
             out.append((f"{column} = ?", wanted))
     missed = bool_param(q, "missed")
     if missed is not None:
-        cond = "(missed_call_reason IS NOT NULL OR (status = 'done' AND answered_at IS NULL AND direction = 'inbound'))"
-        out.append((cond if missed else f"NOT {cond}", None))
+        out.append((MISSED if missed else f"NOT {MISSED}", None))
     since = time_param(q, "since")
     if since is not None:
         out.append(("started_at >= ?", since))
@@ -143,6 +153,43 @@ LISTINGS = (
     Listing("/api/teams", "teams", "aircall_teams", "account, id, name, users, created_at, deleted", _account),
     Listing("/api/tags", "tags", "aircall_tags", "account, id, name, color, description", _account, deletable=False),
 )
+
+
+def call_record(conn: Connection, call_id: int, account: str | None) -> dict[str, Any] | str | None:
+    """A call with its timeline and intelligence results; "ambiguous" when several accounts have it."""
+    sql = f"SELECT {_CALL_COLUMNS}, data FROM aircall_calls WHERE id = ?"
+    params: list[Any] = [call_id]
+    if account:
+        sql += " AND account = ?"
+        params.append(account)
+    found = query(conn, sql, params)
+    if len(found) > 1:
+        return "ambiguous"
+    call: dict[str, Any] = found[0] if found else {"account": account, "id": call_id}
+    acct = call["account"]
+    timeline = query(
+        conn,
+        'SELECT event, "timestamp", event_id FROM aircall_call_timeline'
+        ' WHERE call_id = ?' + (" AND account = ?" if acct else "")
+        + ' ORDER BY "timestamp", event_id',
+        [call_id, acct] if acct else [call_id],
+    )
+    results = query(
+        conn,
+        'SELECT kind, result_id, event, "timestamp", data FROM aircall_call_intelligence'
+        " WHERE call_id = ?" + (" AND account = ?" if acct else "") + ' ORDER BY kind, "timestamp"',
+        [call_id, acct] if acct else [call_id],
+    )
+    if not found and not timeline and not results:
+        return None
+    intelligence: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        intelligence.setdefault(r.pop("kind"), []).append(r)
+    call["known"] = bool(found)  # False: results or events arrived, the call itself not yet
+    call.update(archive_fields(recordings.for_call(conn, acct, call_id) if acct else {}))
+    call["timeline"] = timeline
+    call["intelligence"] = intelligence
+    return call
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -229,39 +276,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
         def run() -> dict[str, Any] | str | None:
             with db.connection() as conn:
-                sql = f"SELECT {_CALL_COLUMNS}, data FROM aircall_calls WHERE id = ?"
-                params: list[Any] = [call_id]
-                if account:
-                    sql += " AND account = ?"
-                    params.append(account)
-                found = query(conn, sql, params)
-                if len(found) > 1:
-                    return "ambiguous"
-                call: dict[str, Any] = found[0] if found else {"account": account, "id": call_id}
-                acct = call["account"]
-                timeline = query(
-                    conn,
-                    'SELECT event, "timestamp", event_id FROM aircall_call_timeline'
-                    ' WHERE call_id = ?' + (" AND account = ?" if acct else "")
-                    + ' ORDER BY "timestamp", event_id',
-                    [call_id, acct] if acct else [call_id],
-                )
-                results = query(
-                    conn,
-                    'SELECT kind, result_id, event, "timestamp", data FROM aircall_call_intelligence'
-                    " WHERE call_id = ?" + (" AND account = ?" if acct else "") + ' ORDER BY kind, "timestamp"',
-                    [call_id, acct] if acct else [call_id],
-                )
-                if not found and not timeline and not results:
-                    return None
-                intelligence: dict[str, list[dict[str, Any]]] = {}
-                for r in results:
-                    intelligence.setdefault(r.pop("kind"), []).append(r)
-                call["known"] = bool(found)  # False: results or events arrived, the call itself not yet
-                call.update(archive_fields(recordings.for_call(conn, acct, call_id) if acct else {}))
-                call["timeline"] = timeline
-                call["intelligence"] = intelligence
-                return call
+                return call_record(conn, call_id, account)
 
         found = await run_in_threadpool(run)
         if found == "ambiguous":

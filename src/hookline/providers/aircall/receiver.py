@@ -45,6 +45,19 @@ def envelope_data(body: bytes) -> bytes:
     return raw or b"null"
 
 
+def masked_token_body(body: bytes) -> bytes:
+    """The stored body with the envelope's token replaced by its masked hint, every other byte as stored."""
+    from hookline.providers.aircall.tokens import mask
+
+    try:
+        token = _decode_envelope(body).token
+    except msgspec.DecodeError:
+        return body
+    if not token:
+        return body
+    return body.replace(msgspec.json.encode(token), msgspec.json.encode(mask(token)))
+
+
 def dedup_key(event: str, data_id: int | str | None, timestamp: float | None, data: bytes, body: bytes) -> str:
     """Same event delivered again -> same key.
 

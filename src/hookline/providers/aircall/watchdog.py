@@ -66,12 +66,10 @@ def _exclusive(db: Database) -> Iterator[bool]:
 
 def last_webhook_event_at(db: Database, account: str) -> float | None:
     """When the newest webhook (not backfilled) event of the account was received."""
+    from hookline.store.events import last_received
+
     with db.connection() as conn:
-        value = conn.scalar(
-            "SELECT received_at FROM events WHERE provider = ? AND account = ? AND origin = ? ORDER BY id DESC LIMIT 1",
-            ("aircall", account, "webhook"),
-        )
-    return None if value is None else float(value)
+        return last_received(conn, "aircall", account)
 
 
 class Watchdog:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
+    from hookline.web.dashboard.ui import Dashboard
 
 
 class CalendlyProvider(Provider):
@@ -47,6 +48,11 @@ class CalendlyProvider(Provider):
         from hookline.providers.calendly.bookings import BookingsProjection
 
         return [BookingsProjection()]
+
+    def register_dashboard(self, ui: Dashboard) -> None:
+        from hookline.providers.calendly import dashboard
+
+        dashboard.register(ui)
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
         from hookline.providers.calendly.bookings_api import routes

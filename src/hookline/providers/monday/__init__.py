@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
+    from hookline.web.dashboard.ui import Dashboard
 
 
 class MondayProvider(Provider):
@@ -45,6 +46,11 @@ class MondayProvider(Provider):
         from hookline.providers.monday.board_items import BoardItemsProjection
 
         return [BoardItemsProjection()]
+
+    def register_dashboard(self, ui: Dashboard) -> None:
+        from hookline.providers.monday import dashboard
+
+        dashboard.register(ui)
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
         from hookline.providers.monday.board_items_api import routes

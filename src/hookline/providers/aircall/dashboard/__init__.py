@@ -1,0 +1,1 @@
+"""Aircall's dashboard pages (live board, agents, calls, analytics, operations section)."""

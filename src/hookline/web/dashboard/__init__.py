@@ -1,0 +1,62 @@
+"""The dashboard served by `hookline serve` at `/`: sessions, pages, the live stream, static files.
+
+`build()` assembles it: the core's pages (sign-in, operations), then each provider's pages through
+`Provider.register_dashboard(ui)`. `feed_tasks()` are the coroutines that bring other processes'
+changes into this one's ChangeFeed (LISTEN on PostgreSQL; a data_version poll on SQLite when the
+worker runs in another process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from hookline.runtime import Runtime
+from hookline.web.admin_token import AdminTokenVerifier
+from hookline.web.dashboard import core_pages
+from hookline.web.dashboard.session import Sessions
+from hookline.web.dashboard.stream import stream_endpoint
+from hookline.web.dashboard.ui import HERE, Dashboard
+
+
+@dataclass
+class Built:
+    ui: Dashboard
+    sessions: Sessions
+    routes: list[BaseRoute]
+
+
+def build(runtime: Runtime, verifier: AdminTokenVerifier) -> Built:
+    ui = Dashboard(runtime)
+    sessions = Sessions(runtime.db, verifier)
+    core_pages.register(ui, sessions, verifier)
+    for provider in runtime.providers:
+        provider.register_dashboard(ui)
+    ui.page("/live/stream", stream_endpoint(runtime.changes), fragment=True)
+    routes: list[BaseRoute] = [
+        *ui.routes,
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Built(ui, sessions, routes)
+
+
+def feed_tasks(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    import asyncio
+
+    from hookline.pipeline import changes
+
+    never = asyncio.Event  # the tasks are cancelled at shutdown; they need no stop signal of their own
+    db = runtime.db
+    if db.dialect == "postgresql":
+        return [lambda: changes.listen_postgres(db.url.url, runtime.changes, never())]
+    if not runtime.settings.worker and db.url.path is not None:
+        path = str(db.url.path)
+        return [lambda: changes.poll_sqlite(path, runtime.changes, never())]
+    return []
+
+
+__all__ = ["Built", "Dashboard", "build", "feed_tasks"]

@@ -1,0 +1,180 @@
+"""The dashboard's registry and renderer: pages, navigation, operations sections, templates.
+
+Built-in pages and providers' pages register the same way: a provider's `register_dashboard(ui)`
+hook adds its template folder, its routes (through `ui.page`) and its navigation entries, and may
+add a section to the operations page. Pages render through `ui.render`, which wraps them in the
+layout, passes the CSRF token and sets the security headers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hookline.runtime import Runtime
+from hookline.timeparse import iso
+from hookline.web.dashboard.session import Session
+from hookline.web.responses import error
+
+HERE = Path(__file__).parent
+# Everything the pages use comes from this origin; no inline script or style.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self';"
+    " connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+}
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+Section = Callable[[Request], Awaitable[Markup]]
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    path: str
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One account on the operations page."""
+
+    name: str
+    hooks: str  # e.g. "2 subscriptions"
+    state: str  # active | disabled | no webhook ...
+    last_event_at: float | None
+    note: str = ""
+
+
+def session_of(request: Request) -> Session | None:
+    session: Session | None = request.scope.get("hookline.session")
+    return session
+
+
+def when(ts: float | None) -> str:
+    """Unix seconds as a short UTC time for tables."""
+    if ts is None:
+        return ""
+    text = iso(ts) or ""
+    return text[:19].replace("T", " ")
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    if ts is None:
+        return ""
+    seconds = int((now if now is not None else time.time()) - ts)
+    if seconds < 0:
+        return "just now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def clock(seconds: float | int | None) -> str:
+    """A duration as h:mm:ss or m:ss."""
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+class Dashboard:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.routes: list[BaseRoute] = []
+        self.nav: list[NavEntry] = []
+        self.sections: list[tuple[str, Section]] = []
+        self.home: str | None = None
+        self._loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(HERE / "templates")]
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(self._loaders),
+            autoescape=True,  # everything from a payload is attacker-controlled
+            undefined=jinja2.ChainableUndefined,  # a payload missing a field renders empty
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(when=when, ago=ago, clock=clock)
+
+    # --- registration ------------------------------------------------------------------------
+
+    def add_templates(self, folder: Path) -> None:
+        """A provider's templates (name them under a folder of its own: 'aircall/live.html')."""
+        self._loaders.append(jinja2.FileSystemLoader(folder))
+
+    def add_nav(self, label: str, path: str, order: int = 50) -> None:
+        self.nav.append(NavEntry(label, path, order))
+        self.nav.sort(key=lambda n: n.order)
+
+    def add_section(self, title: str, section: Section) -> None:
+        """A block of the operations page (e.g. a provider's webhook state per account)."""
+        self.sections.append((title, section))
+
+    def add_accounts_section(
+        self, title: str, rows: Callable[[], list[AccountRow]], hooks_label: str, empty: str
+    ) -> None:
+        """The usual operations block: one row per account of a provider (read in a thread)."""
+        from starlette.concurrency import run_in_threadpool
+
+        table_id = "accounts-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())
+
+        async def section(request: Request) -> Markup:
+            found = await run_in_threadpool(rows)
+            return self.fragment("_accounts.html", accounts=found, hooks_label=hooks_label, empty=empty,
+                                 table_id=table_id)
+
+        self.add_section(title, section)
+
+    def set_home(self, path: str) -> None:
+        """Where `/` leads once signed in (the first provider to ask wins)."""
+        self.home = self.home or path
+
+    def page(self, path: str, endpoint: Endpoint, methods: list[str] | None = None, *, fragment: bool = False) -> None:
+        """A route that needs a session: pages send a browser to sign in, fragments get 401 JSON."""
+
+        async def guarded(request: Request) -> Response:
+            if session_of(request) is None:
+                if fragment or request.method != "GET":
+                    return error(401, "unauthorized", "sign in first")
+                return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+            response = await endpoint(request)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
+
+        self.routes.append(Route(path, guarded, methods=methods))
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        session = session_of(request)
+        html = self.env.get_template(template).render(
+            request=request,
+            path=request.url.path,
+            nav=self.nav,
+            csrf=session.csrf if session else "",
+            signed_in=session is not None,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+    def fragment(self, template: str, **context: Any) -> Markup:
+        return Markup(self.env.get_template(template).render(**context))  # noqa: S704 - autoescaped
