@@ -18,12 +18,16 @@ from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
 from hookline.pipeline.loops import LoopGroup
 from hookline.runtime import Runtime
-from hookline.web import events_api, forwarding_api, health, jobs_api
+from hookline.web import events_api, forwarding_api, health, jobs_api, openapi
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
+from hookline.web.refuse_nul import RefuseNul
 from hookline.web.responses import JSON, error
 
 log = structlog.get_logger(__name__)
+
+# The core's /api modules: each has routes(runtime) and openapi_paths() (providers: Provider hooks).
+API_MODULES = (events_api, jobs_api, forwarding_api)
 
 
 class HooklineApp:
@@ -64,14 +68,12 @@ def create_app(settings: Settings) -> HooklineApp:
             webhooks[receiver.path] = WebhookEndpoint(receiver, runtime)
 
     forwarding = ForwardingService(runtime)
-    routes: list[Any] = [
-        *health.routes(runtime),
-        *events_api.routes(runtime),
-        *jobs_api.routes(runtime),
-        *forwarding_api.routes(runtime),
-    ]
+    routes: list[Any] = [*health.routes(runtime)]
+    for module in API_MODULES:
+        routes.extend(module.routes(runtime))
     for provider in runtime.providers:
         routes.extend(provider.api_routes(runtime))
+    routes.extend(openapi.routes((m.openapi_paths() for m in API_MODULES), runtime.providers))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -100,7 +102,7 @@ def create_app(settings: Settings) -> HooklineApp:
     verifier = AdminTokenVerifier(runtime.db, settings)
     rest = Starlette(
         routes=routes,
-        middleware=[Middleware(RequireAdmin, verifier=verifier)],
+        middleware=[Middleware(RequireAdmin, verifier=verifier), Middleware(RefuseNul)],
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )
