@@ -6,6 +6,7 @@ module only puts the parts together, once per process.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -33,6 +34,12 @@ def _self() -> p.Paths:
     }
 
 
+def operation_id(method: str, route: str) -> str:
+    """'get', '/api/calls/{id}' -> 'get_calls_id': a function name for client generators."""
+    words = re.findall(r"\w+", route.removeprefix("/api"))
+    return "_".join([method, *words])
+
+
 def build(core: Iterable[p.Paths], providers: Sequence[Provider]) -> dict[str, Any]:
     """The document; a path described twice is a bug (two modules claim one route), so it raises."""
     paths: p.Paths = {}
@@ -41,6 +48,9 @@ def build(core: Iterable[p.Paths], providers: Sequence[Provider]) -> dict[str, A
         if twice:
             raise ValueError(f"OpenAPI paths described twice: {sorted(twice)}")
         paths.update(part)
+    for route, item in paths.items():
+        for method, op in item.items():
+            op.setdefault("operationId", operation_id(method, route))
     return {
         "openapi": "3.1.0",
         "info": {
