@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hookline.web.params import MAX_ID
+from hookline.web.params import MAX_ID, MAX_OFFSET
 
 Schema = dict[str, Any]
 Paths = dict[str, dict[str, Any]]
@@ -65,7 +65,7 @@ def limit(most: int = 500, default: int = 100) -> dict[str, Any]:
 
 ID_CURSOR = query("cursor", ID, "`next_cursor` of the previous page (ids below it)")
 OFFSET_CURSOR = query(
-    "cursor", {"type": "integer", "minimum": 0, "maximum": 10**9}, "`next_cursor` of the previous page (an offset)"
+    "cursor", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "`next_cursor` of the previous page (an offset)"
 )
 ACCOUNT = query("account", STR, "only this account's rows")
 

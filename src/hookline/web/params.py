@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from hookline.timeparse import parse_time
 
 MAX_ID = 2**62  # ids and id cursors above this never reach the database (BIGINT and SQLite integers stop at 2**63)
+MAX_OFFSET = 10**9  # offset cursors (listings ordered by something other than an id)
 
 
 class BadQuery(ValueError):

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
-from hookline.web.params import BadQuery, int_param, time_param
+from hookline.web.params import MAX_OFFSET, BadQuery, int_param, time_param
 from hookline.web.responses import JSON, error
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from hookline.runtime import Runtime
 
 MAX_LIMIT = 500
-MAX_OFFSET = 10**9
 _COLUMNS = (
     "id", "account", "invitee_uri", "scheduled_event_uri", "event_type_uri", "event_name", "start_time", "end_time",
     "status", "name", "email", "timezone", "no_show", "canceled_at", "cancel_reason", "canceler_type", "rescheduled",
