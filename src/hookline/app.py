@@ -52,7 +52,11 @@ async def _not_found(request: Request, exc: Exception) -> JSON:
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSON:
-    return error(405, "method_not_allowed", f"{request.method} not allowed on {request.url.path}")
+    # Starlette's HTTPException carries the route's Allow header, which a 405 must send (RFC 9110).
+    headers = getattr(exc, "headers", None)
+    return error(
+        405, "method_not_allowed", f"{request.method} not allowed on {request.url.path}", dict(headers or {}) or None
+    )
 
 
 async def _server_error(request: Request, exc: Exception) -> JSON:

@@ -1,4 +1,4 @@
-"""What schemathesis found, pinned: ids past BIGINT and NUL characters got 500s; now they get 400s."""
+"""What schemathesis found, pinned: ids past BIGINT and NUL characters got 500s (now 400s); 405s lacked Allow."""
 
 from __future__ import annotations
 
@@ -51,3 +51,17 @@ def test_nul_characters_are_400_on_both_engines(db: Database, server: Server) ->
     with server.client() as c:
         assert all(c.get(url).status_code == 401 for url in NUL_URLS)  # the token is checked first
     assert "unhandled error" not in server.log()
+
+
+def test_405_names_the_allowed_methods(db: Database, server: Server) -> None:
+    """RFC 9110: a 405 carries Allow (the JSON error handler used to drop Starlette's header)."""
+    with server.admin() as c:
+        for method, url, allowed in (
+            ("DELETE", "/api/events", {"GET", "HEAD"}),
+            ("PUT", "/api/calls/1", {"GET", "HEAD"}),
+            ("GET", "/api/deliveries/1/retry", {"POST"}),
+            ("PATCH", "/api/openapi.json", {"GET", "HEAD"}),
+        ):
+            r = c.request(method, url)
+            assert r.status_code == 405 and r.json()["error"] == "method_not_allowed", (method, url, r.text)
+            assert {m.strip() for m in r.headers["allow"].split(",")} == allowed, (method, url, r.headers)
