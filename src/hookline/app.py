@@ -18,13 +18,17 @@ from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
 from hookline.pipeline.loops import LoopGroup
 from hookline.runtime import Runtime
-from hookline.web import dashboard, events_api, forwarding_api, health, jobs_api
+from hookline.web import dashboard, events_api, forwarding_api, health, jobs_api, openapi
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
 from hookline.web.dashboard.session import SessionLayer
+from hookline.web.refuse_nul import RefuseNul
 from hookline.web.responses import JSON, error
 
 log = structlog.get_logger(__name__)
+
+# The core's /api modules: each has routes(runtime) and openapi_paths() (providers: Provider hooks).
+API_MODULES = (events_api, jobs_api, forwarding_api)
 
 
 class HooklineApp:
@@ -49,7 +53,11 @@ async def _not_found(request: Request, exc: Exception) -> JSON:
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSON:
-    return error(405, "method_not_allowed", f"{request.method} not allowed on {request.url.path}")
+    # Starlette's HTTPException carries the route's Allow header, which a 405 must send (RFC 9110).
+    headers = getattr(exc, "headers", None)
+    return error(
+        405, "method_not_allowed", f"{request.method} not allowed on {request.url.path}", dict(headers or {}) or None
+    )
 
 
 async def _server_error(request: Request, exc: Exception) -> JSON:
@@ -67,14 +75,12 @@ def create_app(settings: Settings) -> HooklineApp:
     forwarding = ForwardingService(runtime)
     verifier = AdminTokenVerifier(runtime.db, settings)
     ui = dashboard.build(runtime, verifier)
-    routes: list[Any] = [
-        *health.routes(runtime),
-        *events_api.routes(runtime),
-        *jobs_api.routes(runtime),
-        *forwarding_api.routes(runtime),
-    ]
+    routes: list[Any] = [*health.routes(runtime)]
+    for module in API_MODULES:
+        routes.extend(module.routes(runtime))
     for provider in runtime.providers:
         routes.extend(provider.api_routes(runtime))
+    routes.extend(openapi.routes((m.openapi_paths() for m in API_MODULES), runtime.providers))
     routes.extend(ui.routes)
 
     @contextlib.asynccontextmanager
@@ -107,7 +113,11 @@ def create_app(settings: Settings) -> HooklineApp:
     rest = Starlette(
         routes=routes,
         # The session layer runs first: a signed-in browser may read the admin API (GET) too.
-        middleware=[Middleware(SessionLayer, sessions=ui.sessions), Middleware(RequireAdmin, verifier=verifier)],
+        middleware=[
+            Middleware(SessionLayer, sessions=ui.sessions),
+            Middleware(RequireAdmin, verifier=verifier),
+            Middleware(RefuseNul),
+        ],
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )

@@ -75,6 +75,13 @@ class Provider(ABC):
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
         return []
 
+    def openapi_paths(self) -> dict[str, Any]:
+        """The OpenAPI path items of `api_routes` (helpers: hookline.web.openapi_parts).
+
+        Served in /api/openapi.json; a test fails when a route is missing from it.
+        """
+        return {}
+
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         """What pipeline workers run on this provider's events (projections, ...), in this order."""
         return []

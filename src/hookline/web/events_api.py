@@ -11,27 +11,12 @@ from starlette.routing import Route
 
 from hookline.runtime import Runtime
 from hookline.store import events as event_log
-from hookline.timeparse import iso, parse_time
+from hookline.timeparse import iso
+from hookline.web import openapi_parts as p
+from hookline.web.params import MAX_ID, BadQuery, id_param, int_param, time_param
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
-
-
-class BadQuery(ValueError):
-    pass
-
-
-def _int(params: Any, name: str, default: int | None, lo: int, hi: int) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadQuery(f"{name} must be an integer") from exc
-    if not lo <= value <= hi:
-        raise BadQuery(f"{name} must be between {lo} and {hi}")
-    return value
 
 
 def _with_times(meta: dict[str, Any]) -> dict[str, Any]:
@@ -44,10 +29,10 @@ def routes(runtime: Runtime) -> list[Route]:
     async def list_events(request: Request) -> JSON:
         q = request.query_params
         try:
-            limit = _int(q, "limit", 100, 1, MAX_LIMIT) or 100
-            cursor = _int(q, "cursor", None, 1, 2**62)
-            since = parse_time(q["since"]) if q.get("since") else None
-        except (BadQuery, ValueError) as exc:
+            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+            cursor = int_param(q, "cursor", None, 1, MAX_ID)
+            since = time_param(q, "since")
+        except BadQuery as exc:
             return error(400, "invalid_query", str(exc))
         flt = event_log.EventFilter(
             provider=q.get("provider") or None,
@@ -69,9 +54,9 @@ def routes(runtime: Runtime) -> list[Route]:
 
     async def get_event(request: Request) -> JSON:
         try:
-            event_id = int(request.path_params["id"])
-        except ValueError:
-            return error(400, "invalid_id", "event id must be an integer")
+            event_id = id_param(request.path_params["id"], "event")
+        except BadQuery as exc:
+            return error(400, "invalid_id", str(exc))
 
         def query() -> tuple[dict[str, Any], bytes] | None:
             with runtime.db.connection() as conn:
@@ -90,3 +75,58 @@ def routes(runtime: Runtime) -> list[Route]:
         return JSON(meta)
 
     return [Route("/api/events", list_events), Route("/api/events/{id}", get_event)]
+
+
+_EVENT = {
+    "id": p.INT,
+    "provider": p.STR,
+    "account": p.STR,
+    "event": p.STR,
+    "resource": p.nullable(p.STR),
+    "resource_id": p.nullable(p.STR),
+    "occurred_at": p.nullable(p.UNIX),
+    "received_at": p.UNIX,
+    "dedup_key": p.STR,
+    "duplicate_count": {"type": "integer", "minimum": 0},
+    "last_seen_at": p.UNIX,
+    "known": {"type": "boolean", "description": "the provider's catalog knows this event type"},
+    "origin": {"type": "string", "description": "webhook, or backfill for events read from the provider's API"},
+    "headers": {"type": "object", "additionalProperties": p.STR, "description": "selected request headers"},
+    "occurred_at_iso": p.nullable(p.ISO),
+    "received_at_iso": p.ISO,
+}
+
+
+def openapi_paths() -> p.Paths:
+    detail = {
+        **_EVENT,
+        "body": p.nullable({"type": "string", "description": "the raw body as text (null when not UTF-8)"}),
+        "body_base64": {"type": "string", "contentEncoding": "base64"},
+    }
+    return {
+        "/api/events": {
+            "get": p.operation(
+                "The event log, newest first",
+                "events",
+                p.page("events", p.obj(_EVENT)),
+                (
+                    p.query("provider", p.STR, "only this provider's events"),
+                    p.query("event", p.STR, "only this event type, e.g. call.ended"),
+                    p.ACCOUNT,
+                    p.time_query("since", "received at or after"),
+                    p.limit(MAX_LIMIT),
+                    p.ID_CURSOR,
+                ),
+                errors=(400,),
+            )
+        },
+        "/api/events/{id}": {
+            "get": p.operation(
+                "One event with its raw body",
+                "events",
+                p.obj(detail),
+                (p.path("id", p.ID, "the event's id"),),
+                errors=(400, 404),
+            )
+        },
+    }

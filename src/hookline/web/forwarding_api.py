@@ -12,6 +12,8 @@ from hookline.forwarding import deliveries
 from hookline.forwarding.destinations import DestinationError, DestinationStore
 from hookline.runtime import Runtime
 from hookline.timeparse import iso
+from hookline.web import openapi_parts as p
+from hookline.web.params import MAX_ID, BadQuery, id_param, int_param
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
@@ -22,14 +24,6 @@ def _delivery(row: dict[str, Any]) -> dict[str, Any]:
     for key in _TIMES:
         row[f"{key}_iso"] = iso(row[key])
     return row
-
-
-def _positive_int(raw: str | None, name: str, default: int | None, hi: int) -> int | None:
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= hi:
-        raise ValueError(f"{name} must be an integer between 1 and {hi}")
-    return int(raw)
 
 
 def routes(runtime: Runtime) -> list[Route]:
@@ -48,9 +42,9 @@ def routes(runtime: Runtime) -> list[Route]:
         if state is not None and state not in deliveries.FILTERS:
             return error(400, "invalid_query", f"state must be one of: {', '.join(deliveries.FILTERS)}")
         try:
-            limit = _positive_int(q.get("limit"), "limit", 100, MAX_LIMIT) or 100
-            cursor = _positive_int(q.get("cursor"), "cursor", None, 2**62)
-        except ValueError as exc:
+            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+            cursor = int_param(q, "cursor", None, 1, MAX_ID)
+        except BadQuery as exc:
             return error(400, "invalid_query", str(exc))
         destination = q.get("destination") or None
 
@@ -77,12 +71,13 @@ def routes(runtime: Runtime) -> list[Route]:
         )
 
     async def retry_delivery(request: Request) -> JSON:
-        raw = request.path_params["id"]
-        if not raw.isdigit() or int(raw) > 2**62:
-            return error(400, "invalid_id", "delivery id must be a positive integer")
+        try:
+            delivery_id = id_param(request.path_params["id"], "delivery")
+        except BadQuery as exc:
+            return error(400, "invalid_id", str(exc))
 
         def do() -> dict[str, Any]:
-            return deliveries.retry(runtime.db, int(raw))
+            return deliveries.retry(runtime.db, delivery_id)
 
         try:
             row = await run_in_threadpool(do)
@@ -97,3 +92,88 @@ def routes(runtime: Runtime) -> list[Route]:
         Route("/api/deliveries", list_deliveries),
         Route("/api/deliveries/{id}/retry", retry_delivery, methods=["POST"]),
     ]
+
+
+_DESTINATION = p.obj(
+    {
+        "id": p.INT,
+        "name": p.STR,
+        "url": {"type": "string", "format": "uri"},
+        "events": {**p.array(p.STR), "description": "event patterns, e.g. call.* or aircall:call.*"},
+        "account": p.nullable(p.STR),
+        "secret": {"type": "string", "description": "masked"},
+        "ordered": p.BOOL,
+        "paused": p.BOOL,
+        "disabled_reason": p.nullable(p.STR),
+        "disabled_at": p.nullable(p.UNIX),
+        "created_at": p.UNIX,
+        "created_at_iso": p.ISO,
+        "disabled_at_iso": p.nullable(p.ISO),
+        "state": {"type": "string", "enum": ["active", "paused", "disabled", "breaker-open", "breaker-half-open"]},
+        "consecutive_failures": {"type": "integer", "minimum": 0},
+        "breaker_open_until": p.nullable(p.UNIX),
+        "deliveries": {
+            "type": "object",
+            "additionalProperties": {"type": "integer", "minimum": 0},
+            "description": "unfinished and dead deliveries by state",
+        },
+    }
+)
+_DELIVERY = p.obj(
+    {
+        "id": p.INT,
+        "destination": p.STR,
+        "event_id": p.INT,
+        "provider": p.STR,
+        "account": p.STR,
+        "event": p.STR,
+        "webhook_id": p.STR,
+        "origin": {"type": "string", "enum": ["live", "replay"]},
+        "state": {"type": "string", "enum": list(deliveries.STATES)},
+        "attempts": {"type": "integer", "minimum": 0},
+        "last_status": p.nullable(p.INT),
+        "last_error": p.nullable(p.STR),
+        **{key: p.nullable(p.UNIX) for key in _TIMES},
+        **{f"{key}_iso": p.nullable(p.ISO) for key in _TIMES},
+    }
+)
+
+
+def openapi_paths() -> p.Paths:
+    return {
+        "/api/destinations": {
+            "get": p.operation(
+                "Forwarding destinations with their state and delivery counts (secrets masked)",
+                "forwarding",
+                p.obj({"destinations": p.array(_DESTINATION)}),
+            )
+        },
+        "/api/deliveries": {
+            "get": p.operation(
+                "Deliveries, newest first",
+                "forwarding",
+                p.page("deliveries", _DELIVERY),
+                (
+                    p.query(
+                        "state",
+                        {"type": "string", "enum": list(deliveries.FILTERS)},
+                        "a state; failed = retrying or dead, open = pending or retrying",
+                    ),
+                    p.query("destination", p.STR, "only this destination's (404 when there is none by that name)"),
+                    p.limit(MAX_LIMIT),
+                    p.ID_CURSOR,
+                ),
+                errors=(400, 404),
+            )
+        },
+        "/api/deliveries/{id}/retry": {
+            "post": p.operation(
+                "Send a failed delivery again now",
+                "forwarding",
+                _DELIVERY,
+                (p.path("id", p.ID, "the delivery's id"),),
+                errors=(400, 404, 409),
+                description="409 when the delivery succeeded already.",
+            )
+        },
+    }

@@ -12,7 +12,8 @@ from starlette.routing import Route
 from hookline.pipeline import jobs
 from hookline.runtime import Runtime
 from hookline.timeparse import iso
-from hookline.web.params import BadQuery, choice_param, int_param
+from hookline.web import openapi_parts as p
+from hookline.web.params import MAX_ID, BadQuery, choice_param, id_param, int_param
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
@@ -54,7 +55,7 @@ def routes(runtime: Runtime) -> list[Route]:
         try:
             state = choice_param(q, "state", jobs.STATES)
             limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            cursor = int_param(q, "cursor", None, 1, 2**62)
+            cursor = int_param(q, "cursor", None, 1, MAX_ID)
         except BadQuery as exc:
             return error(400, "invalid_query", str(exc))
 
@@ -68,10 +69,7 @@ def routes(runtime: Runtime) -> list[Route]:
         return JSON({"jobs": [_shown(r) for r in rows], "next_cursor": str(rows[-1]["id"]) if more else None})
 
     def _job_id(request: Request) -> int:
-        try:
-            return int(request.path_params["id"])
-        except ValueError as exc:
-            raise BadQuery("job id must be an integer") from exc
+        return id_param(request.path_params["id"], "job")
 
     async def get_job(request: Request) -> JSON:
         try:
@@ -123,3 +121,59 @@ def routes(runtime: Runtime) -> list[Route]:
         Route("/api/jobs/{id}", get_job),
         Route("/api/jobs/{id}/retry", retry_job, methods=["POST"]),
     ]
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+_JOB = p.obj(
+    {
+        "id": p.INT,
+        "event_id": p.INT,
+        "provider": p.STR,
+        "state": {"type": "string", "enum": list(jobs.STATES)},
+        "run_at": {**p.UNIX, "description": "queued: not before; running: the lease's end"},
+        "attempts": _COUNT,
+        "claim": p.nullable(p.STR),
+        "received_at": p.UNIX,
+        "last_error": p.nullable(p.STR),
+        "updated_at": p.UNIX,
+        "lease_until": p.nullable(p.UNIX),
+        "run_at_iso": p.ISO,
+        "received_at_iso": p.ISO,
+    }
+)
+_RETRIED = p.obj({"retried": _COUNT})
+
+
+def openapi_paths() -> p.Paths:
+    job_id = p.path("id", p.ID, "the job's id")
+    return {
+        "/api/stats": {
+            "get": p.operation(
+                "Events received and the pipeline's progress",
+                "jobs",
+                p.obj(
+                    {
+                        "events": p.obj({"received": _COUNT, "duplicates": _COUNT}),
+                        "jobs": p.obj({"processed": _COUNT, "pending": _COUNT, "running": _COUNT, "parked": _COUNT}),
+                        "lag_seconds": {"type": "number", "minimum": 0},
+                        "oldest_pending_received_at": p.nullable(p.UNIX),
+                    }
+                ),
+            )
+        },
+        "/api/jobs": {
+            "get": p.operation(
+                "Jobs, newest first",
+                "jobs",
+                p.page("jobs", _JOB),
+                (p.query("state", {"type": "string", "enum": list(jobs.STATES)}, "only jobs in this state"),
+                 p.limit(MAX_LIMIT), p.ID_CURSOR),
+                errors=(400,),
+            )
+        },
+        "/api/jobs/retry": {"post": p.operation("Queue every parked job again", "jobs", _RETRIED)},
+        "/api/jobs/{id}": {"get": p.operation("One job", "jobs", _JOB, (job_id,), errors=(400, 404))},
+        "/api/jobs/{id}/retry": {
+            "post": p.operation("Queue a parked job again", "jobs", _RETRIED, (job_id,), errors=(400, 404, 409))
+        },
+    }

@@ -6,9 +6,19 @@ from collections.abc import Mapping
 
 from hookline.timeparse import parse_time
 
+MAX_ID = 2**62  # ids and id cursors above this never reach the database (BIGINT and SQLite integers stop at 2**63)
+MAX_OFFSET = 10**9  # offset cursors (listings ordered by something other than an id)
+
 
 class BadQuery(ValueError):
     """A query parameter that cannot be used; the message names it."""
+
+
+def id_param(raw: str, what: str) -> int:
+    """A row id from a URL path: ASCII digits, 1..MAX_ID (int() alone takes '²', '+1' and 10**30)."""
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+        raise BadQuery(f"{what} id must be an integer between 1 and {MAX_ID}")
+    return int(raw)
 
 
 def int_param(q: Mapping[str, str], name: str, default: int | None, lo: int, hi: int) -> int | None:

@@ -68,6 +68,11 @@ class AircallProvider(Provider):
 
         return masked_token_body(body)
 
+    def openapi_paths(self) -> dict[str, Any]:
+        from hookline.providers.aircall.projections_openapi import openapi_paths
+
+        return openapi_paths()
+
     def forwarded_data(self, body: bytes) -> bytes:
         """Forwarded events carry the envelope's `data` (the resource), not the token-bearing envelope."""
         from hookline.providers.aircall.receiver import envelope_data

@@ -16,11 +16,19 @@ from hookline.providers.aircall import recordings
 from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
-from hookline.web.params import BadQuery, bool_param, choice_param, int_param, str_param, time_param
+from hookline.web.params import (
+    MAX_ID,
+    BadQuery,
+    bool_param,
+    choice_param,
+    id_param,
+    int_param,
+    str_param,
+    time_param,
+)
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
-MAX_ID = 2**62
 _JSON = {
     "user", "number", "contact", "assigned_to", "teams", "tags", "comments", "transferred_by", "transferred_to",
     "participants", "data", "phone_numbers", "emails", "users", "media_details",
@@ -269,9 +277,9 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
     async def call_detail(request: Request) -> JSON:
         try:
-            call_id = int(request.path_params["id"])
-        except ValueError:
-            return error(400, "invalid_id", "call id must be an integer")
+            call_id = id_param(request.path_params["id"], "call")
+        except BadQuery as exc:
+            return error(400, "invalid_id", str(exc))
         account = request.query_params.get("account") or None
 
         def run() -> dict[str, Any] | str | None:

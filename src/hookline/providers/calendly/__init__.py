@@ -59,6 +59,11 @@ class CalendlyProvider(Provider):
 
         return list(routes(runtime))
 
+    def openapi_paths(self) -> dict[str, Any]:
+        from hookline.providers.calendly.bookings_api import openapi_paths
+
+        return openapi_paths()
+
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         from hookline.providers.calendly.accounts import box_for
         from hookline.providers.calendly.settings import load

@@ -9,7 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hookline.timeparse import iso, parse_time
+from hookline.timeparse import iso
+from hookline.web import openapi_parts as p
+from hookline.web.params import MAX_OFFSET, BadQuery, int_param, time_param
 from hookline.web.responses import JSON, error
 
 if TYPE_CHECKING:
@@ -47,23 +49,15 @@ def _booking(row: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
-def _int(raw: str | None, name: str, default: int, hi: int) -> int:
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 0 <= int(raw) <= hi:
-        raise ValueError(f"{name} must be an integer between 0 and {hi}")
-    return int(raw)
-
-
 def routes(runtime: Runtime) -> list[BaseRoute]:
     async def list_bookings(request: Request) -> JSON:
         q = request.query_params
         try:
-            limit = max(_int(q.get("limit"), "limit", 100, MAX_LIMIT), 1)
-            offset = _int(q.get("cursor"), "cursor", 0, 10**9)
-            since = parse_time(q["since"]) if q.get("since") else None
-            until = parse_time(q["until"]) if q.get("until") else None
-        except ValueError as exc:
+            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+            offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
+            since = time_param(q, "since")
+            until = time_param(q, "until")
+        except BadQuery as exc:
             return error(400, "invalid_query", str(exc))
         where: list[str] = []
         params: list[Any] = []
@@ -104,3 +98,59 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         return JSON(_booking(row))
 
     return [Route("/api/bookings", list_bookings), Route("/api/bookings/{id}", get_booking)]
+
+
+_BOOKING = p.obj(
+    {
+        "id": {"type": "string", "description": "the invitee's uuid"},
+        "account": p.STR,
+        "invitee_uri": p.STR,
+        **{name: p.nullable(p.STR) for name in ("scheduled_event_uri", "event_type_uri", "event_name")},
+        "start_time": p.nullable(p.ISO),
+        "end_time": p.nullable(p.ISO),
+        "status": {**p.nullable(p.STR), "description": "active or canceled"},
+        **{name: p.nullable(p.STR) for name in ("name", "email", "timezone")},
+        "no_show": p.BOOL,
+        "canceled_at": p.nullable(p.ISO),
+        "cancel_reason": p.nullable(p.STR),
+        "canceler_type": p.nullable(p.STR),
+        "rescheduled": p.BOOL,
+        "old_invitee": {**p.nullable(p.STR), "description": "the invitee URI this booking replaced"},
+        "new_invitee": {**p.nullable(p.STR), "description": "the invitee URI that replaced this booking"},
+        "questions_and_answers": p.ANY,
+        "tracking": p.ANY,
+        "created_at": p.nullable(p.ISO),
+        "updated_at": p.nullable(p.ISO),
+    }
+)
+
+
+def openapi_paths() -> p.Paths:
+    return {
+        "/api/bookings": {
+            "get": p.operation(
+                "Calendly bookings, latest start first",
+                "calendly",
+                p.page("bookings", _BOOKING),
+                (
+                    p.ACCOUNT,
+                    p.query("status", p.STR, "active or canceled"),
+                    p.query("email", p.STR, "the invitee's e-mail"),
+                    p.time_query("since", "starting at or after"),
+                    p.time_query("until", "starting before"),
+                    p.limit(MAX_LIMIT),
+                    p.OFFSET_CURSOR,
+                ),
+                errors=(400,),
+            )
+        },
+        "/api/bookings/{id}": {
+            "get": p.operation(
+                "One booking",
+                "calendly",
+                _BOOKING,
+                (p.path("id", p.STR, "the invitee's uuid (the last segment of its URI)"),),
+                errors=(404,),
+            )
+        },
+    }

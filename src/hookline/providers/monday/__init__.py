@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hookline.providers.base import Provider, WebhookReceiver
 from hookline.store.migrations import MigrationSource
@@ -56,6 +56,11 @@ class MondayProvider(Provider):
         from hookline.providers.monday.board_items_api import routes
 
         return list(routes(runtime))
+
+    def openapi_paths(self) -> dict[str, Any]:
+        from hookline.providers.monday.board_items_api import openapi_paths
+
+        return openapi_paths()
 
 
 provider = MondayProvider()

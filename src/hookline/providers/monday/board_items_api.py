@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from hookline.timeparse import iso
+from hookline.web import openapi_parts as p
+from hookline.web.params import MAX_OFFSET, BadQuery, int_param
 from hookline.web.responses import JSON, error
 
 if TYPE_CHECKING:
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 MAX_LIMIT = 500
 _COLUMNS = ("account", "item_id", "board_id", "parent_item_id", "name", "group_id", "state", "column_values",
             "updated_at")  # fmt: skip
+
+_FILTERS = ("account", "board_id", "group_id", "state", "item_id", "parent_item_id")
 
 
 def _item(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -34,25 +38,17 @@ def _item(row: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
-def _int(raw: str | None, name: str, default: int, hi: int) -> int:
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 0 <= int(raw) <= hi:
-        raise ValueError(f"{name} must be an integer between 0 and {hi}")
-    return int(raw)
-
-
 def routes(runtime: Runtime) -> list[BaseRoute]:
     async def list_items(request: Request) -> JSON:
         q = request.query_params
         try:
-            limit = max(_int(q.get("limit"), "limit", 100, MAX_LIMIT), 1)
-            offset = _int(q.get("cursor"), "cursor", 0, 10**9)
-        except ValueError as exc:
+            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+            offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
+        except BadQuery as exc:
             return error(400, "invalid_query", str(exc))
         where: list[str] = []
         params: list[Any] = []
-        for column in ("account", "board_id", "group_id", "state", "item_id", "parent_item_id"):
+        for column in _FILTERS:
             if q.get(column):
                 where.append(f"{column} = ?")
                 params.append(q[column])
@@ -68,3 +64,33 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         return JSON({"items": [_item(r) for r in rows[:limit]], "next_cursor": str(offset + limit) if more else None})
 
     return [Route("/api/board_items", list_items)]
+
+
+_CELL = p.obj(
+    {"value": p.ANY, "type": p.nullable(p.STR), "title": p.nullable(p.STR), "changed_at": p.nullable(p.ISO)}
+)
+_ITEM = p.obj(
+    {
+        "account": p.STR,
+        "item_id": p.STR,
+        **{name: p.nullable(p.STR) for name in ("board_id", "parent_item_id", "name", "group_id")},
+        "state": p.STR,
+        "column_values": {"type": "object", "additionalProperties": _CELL, "description": "cells by column id"},
+        "updated_at": p.nullable(p.ISO),
+    }
+)
+
+
+def openapi_paths() -> p.Paths:
+    filters = tuple(p.query(name, p.STR, f"only items with this {name}") for name in _FILTERS)
+    return {
+        "/api/board_items": {
+            "get": p.operation(
+                "monday.com board items, latest update first",
+                "monday",
+                p.page("items", _ITEM),
+                (*filters, p.limit(MAX_LIMIT), p.OFFSET_CURSOR),
+                errors=(400,),
+            )
+        }
+    }

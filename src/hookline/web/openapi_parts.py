@@ -1,0 +1,123 @@
+"""Building blocks of the OpenAPI document, shared by the core's API modules and the providers' own.
+
+Each module that serves /api routes describes them next to its `routes()` (an `openapi_paths()`
+function, or the Provider hook of the same name) with these helpers, so parameters, pages and the
+one error shape are spelled the same everywhere. Schemas are JSON Schema 2020-12 (OpenAPI 3.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hookline.web.params import MAX_ID, MAX_OFFSET
+
+Schema = dict[str, Any]
+Paths = dict[str, dict[str, Any]]
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+NUM: Schema = {"type": "number"}
+BOOL: Schema = {"type": "boolean"}
+OBJ: Schema = {"type": "object"}
+ANY: Schema = {}  # any JSON value (a provider's raw object)
+UNIX: Schema = {"type": "number", "description": "unix seconds"}
+ISO: Schema = {"type": "string", "format": "date-time"}
+ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def nullable(schema: Schema) -> Schema:
+    """The schema or null."""
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def obj(properties: dict[str, Schema], optional: tuple[str, ...] = ()) -> Schema:
+    """An object whose properties are all present (except `optional`); more may come (forward compatible)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+    }
+
+
+def page(key: str, item: Schema) -> Schema:
+    """One page of a listing: `{key: [...], next_cursor}`; next_cursor is null on the last page."""
+    return obj({key: array(item), "next_cursor": nullable(STR)})
+
+
+def query(name: str, schema: Schema, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def path(name: str, schema: Schema, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+def limit(most: int = 500, default: int = 100) -> dict[str, Any]:
+    return query("limit", {"type": "integer", "minimum": 1, "maximum": most, "default": default}, "page size")
+
+
+ID_CURSOR = query("cursor", ID, "`next_cursor` of the previous page (ids below it)")
+OFFSET_CURSOR = query(
+    "cursor", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "`next_cursor` of the previous page (an offset)"
+)
+ACCOUNT = query("account", STR, "only this account's rows")
+
+
+def time_query(name: str, description: str) -> dict[str, Any]:
+    return query(
+        name,
+        {"type": "string", "examples": ["2026-11-23T10:00:00Z", "2026-11-23", "1763892000"]},
+        f"{description}: ISO 8601 date-time or date (UTC unless an offset is given), or unix seconds",
+    )
+
+
+_ERRORS = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 409: "Conflict"}
+ERROR: Schema = obj(
+    {
+        "error": {"type": "string", "description": "a stable code, e.g. invalid_query, not_found"},
+        "message": {"type": "string", "description": "what went wrong, for people"},
+    }
+)
+
+
+def operation(
+    summary: str,
+    tag: str,
+    ok: Schema,
+    parameters: tuple[dict[str, Any], ...] = (),
+    errors: tuple[int, ...] = (),
+    description: str | None = None,
+) -> dict[str, Any]:
+    """One operation answering 200 with `ok`, or the error shape with one of `errors` (401 always)."""
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": ok}}}}
+    for status in sorted({*errors, 401}):
+        responses[str(status)] = {"$ref": f"#/components/responses/{_ERRORS[status]}"}
+    op: dict[str, Any] = {"summary": summary, "tags": [tag], "parameters": list(parameters), "responses": responses}
+    if description:
+        op["description"] = description
+    return op
+
+
+def components() -> dict[str, Any]:
+    """The shared part: the Bearer scheme, the error shape and its responses."""
+    descriptions = {400: "bad request", 401: "admin token missing or wrong", 404: "not found", 409: "conflict"}
+    return {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "the admin token (HOOKLINE_ADMIN_TOKEN)"}
+        },
+        "schemas": {"Error": ERROR},
+        "responses": {
+            name: {
+                "description": descriptions[status],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+            for status, name in _ERRORS.items()
+        },
+    }
