@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -118,6 +119,29 @@ def test_every_documented_path_is_in_the_readme() -> None:
     assert not [path for path in doc["paths"] if f"{path}" not in readme]
 
 
+def seed_recordings(db: Database, archive: Path) -> tuple[int, int]:
+    """An archived recording and voicemail (the files on disk) of a call; a parked recording of another.
+    Returns (the call's id, the parked row's id)."""
+    call_id, now = 990001, time.time()
+    for kind in ("recording", "voicemail"):
+        rel = f"acme/2026/11/{call_id}-{kind}.mp3"
+        (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+        (archive / rel).write_bytes(b"ID3" + bytes(64))
+    with db.connection() as conn, conn.transaction():
+        for kind in ("recording", "voicemail"):
+            conn.execute(
+                "INSERT INTO aircall_recordings (account, call_id, kind, state, run_at, attempts, path, size, sha256,"
+                " archived_at, created_at, updated_at) VALUES ('acme', ?, ?, 'archived', ?, 1, ?, 67, 'x', ?, ?, ?)",
+                (call_id, kind, now, f"acme/2026/11/{call_id}-{kind}.mp3", now, now, now),
+            )
+        parked = conn.scalar(
+            "INSERT INTO aircall_recordings (account, call_id, kind, state, run_at, attempts, last_error, created_at,"
+            " updated_at) VALUES ('acme', 990002, 'recording', 'parked', ?, 8, 'not an MP3', ?, ?) RETURNING id",
+            (now, now, now),
+        )
+    return call_id, int(parked)
+
+
 def seed(db: Database, server: Server) -> dict[str, list[Any]]:
     """Rows behind every operation; returns existing ids for each path with an {id}.
 
@@ -193,15 +217,22 @@ class AdminToken:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}  # as the scheme names it
 
 
-def test_the_api_answers_as_documented(db: Database, start_server: Callable[..., Server]) -> None:
+def test_the_api_answers_as_documented(db: Database, start_server: Callable[..., Server], tmp_path: Path) -> None:
     """schemathesis generates valid and invalid requests for every operation of the served document,
     and valid ones for the rows that exist, so 200 answers with data are checked against the schemas.
 
     (Its pytest plugin, schemathesis.pytest.from_fixture, does not run under pytest 9.2, so the
     operations' Hypothesis strategies are driven here with @given, as its docs describe.)
     """
-    server = start_server()
+    archive = tmp_path / "recordings"
+    server = start_server(env={"HOOKLINE_RECORDINGS_DIR": str(archive)})
     known = seed(db, server)
+    archived_call, parked_recording = seed_recordings(db, archive)
+    known |= {
+        "/api/calls/{id}/recording": [archived_call],
+        "/api/calls/{id}/voicemail": [archived_call],
+        "/api/recordings/{id}/retry": [parked_recording],
+    }
     schema = schemathesis.openapi.from_url(server.url + "/api/openapi.json", headers=AUTH)
     schema.config.update(base_url=server.url)
     schema.auth()(AdminToken)  # on the cases as schemathesis auth, so ignored_auth can take it off and expect a 401
@@ -211,8 +242,8 @@ def test_the_api_answers_as_documented(db: Database, start_server: Callable[...,
     # Every operation is exercised except the document itself (schemathesis skips the path it loaded).
     expected = {f"{m.upper()} {path}" for m, path in documented(server.admin().get("/api/openapi.json").json())}
     assert {op.label for op in operations} == expected - {"GET /api/openapi.json"}
-    # Reads first, and the bulk retry last: it would queue again the parked jobs the others look at.
-    operations.sort(key=lambda op: (op.method != "get", op.path == "/api/jobs/retry"))
+    # Reads first, and the bulk retries last: they would queue again the parked rows the others look at.
+    operations.sort(key=lambda op: (op.method != "get", op.path in ("/api/jobs/retry", "/api/recordings/retry")))
     for operation in operations:
         runs: list[tuple[str, Any]] = [
             (mode.value, operation.as_strategy(mode, auth_storage=schema.auth))

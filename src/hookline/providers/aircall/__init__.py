@@ -69,9 +69,9 @@ class AircallProvider(Provider):
         return masked_token_body(body)
 
     def openapi_paths(self) -> dict[str, Any]:
-        from hookline.providers.aircall.projections_openapi import openapi_paths
+        from hookline.providers.aircall import projections_openapi, recordings_openapi
 
-        return openapi_paths()
+        return {**projections_openapi.openapi_paths(), **recordings_openapi.openapi_paths()}
 
     def forwarded_data(self, body: bytes) -> bytes:
         """Forwarded events carry the envelope's `data` (the resource), not the token-bearing envelope."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hookline.providers.aircall.projections_api import LISTINGS, MAX_LIMIT
+from hookline.providers.aircall.recordings_openapi import ARCHIVE_FIELDS
 from hookline.web import openapi_parts as p
 
 _S = p.nullable(p.STR)
@@ -111,6 +112,7 @@ _CALL_DETAIL = p.obj(
         "account": p.nullable(p.STR),
         "data": {**p.OBJ, "description": "the call as Aircall last sent it"},
         "known": {"type": "boolean", "description": "false: events or results arrived, the call itself not yet"},
+        **ARCHIVE_FIELDS,
         "timeline": p.array(p.obj({"event": p.STR, "timestamp": _T, "event_id": p.INT})),
         "intelligence": {
             "type": "object",

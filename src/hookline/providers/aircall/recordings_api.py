@@ -17,10 +17,9 @@ from starlette.routing import BaseRoute, Route
 from hookline.providers.aircall import recordings
 from hookline.providers.aircall.settings import load_recordings_settings
 from hookline.runtime import Runtime
-from hookline.web.params import BadQuery, choice_param, int_param, str_param
+from hookline.web.params import MAX_ID, BadQuery, choice_param, id_param, int_param, str_param
 from hookline.web.responses import JSON, error
 
-MAX_ID = 2**62
 _DETAIL = ("state", "path", "size", "sha256", "archived_at", "attempts", "last_error")
 
 
@@ -47,9 +46,9 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     def media(kind: str) -> Route:
         async def endpoint(request: Request) -> Response:
             try:
-                call_id = int(request.path_params["id"])
-            except ValueError:
-                return error(400, "invalid_id", "call id must be an integer")
+                call_id = id_param(request.path_params["id"], "call")
+            except BadQuery as exc:
+                return error(400, "invalid_id", str(exc))
             account = request.query_params.get("account") or None
 
             def run() -> list[dict[str, Any]]:
@@ -101,9 +100,9 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
     async def retry_one(request: Request) -> JSON:
         try:
-            row_id = int(request.path_params["id"])
-        except ValueError:
-            return error(400, "invalid_id", "recording id must be an integer")
+            row_id = id_param(request.path_params["id"], "recording")
+        except BadQuery as exc:
+            return error(400, "invalid_id", str(exc))
 
         def run() -> tuple[dict[str, Any] | None, int]:
             with db.connection() as conn:
