@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -152,3 +153,20 @@ class Server:
 
     def admin(self) -> httpx.Client:
         return self.client(headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
+
+
+def archived_recording(db: Any, root: Path, account: str, call_id: int, kind: str = "recording") -> bytes:
+    """An archived file of Aircall's recordings archive, as the archiver leaves it: the MP3 under
+    `root` and its row. Returns the file's bytes."""
+    data = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 4
+    rel = f"{account}/2026/11/{call_id}-{kind}.mp3"
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_bytes(data)
+    now = time.time()
+    with db.connection() as conn, conn.transaction():
+        conn.execute(
+            "INSERT INTO aircall_recordings (account, call_id, kind, state, run_at, attempts, path, size, sha256,"
+            " archived_at, created_at, updated_at) VALUES (?, ?, ?, 'archived', ?, 1, ?, ?, ?, ?, ?, ?)",
+            (account, call_id, kind, now, rel, len(data), hashlib.sha256(data).hexdigest(), now, now, now),
+        )
+    return data

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
 from tests.dashboard.helpers import XSS, CallCenter, artifact, eventually, post, processed
 from tests.sink import Answer, Sink
-from tests.support import ADMIN_TOKEN, Server
+from tests.support import ADMIN_TOKEN, Server, archived_recording
 
 FAST_DELIVERY = {
     "HOOKLINE_DELIVERY_MAX_ATTEMPTS": "1",
@@ -125,6 +126,34 @@ def test_call_history_filters_and_the_call_page(page: Any, dash: Server) -> None
         "call.created", "call.ended", "call.commented"]
     page.wait_for_selector("#recording[data-checked='1']", state="attached")
     assert page.locator("#recording audio").count() == 0  # not archived (no recording_archived flag)
+    assert page.dialogs == []
+
+
+def test_the_call_page_plays_the_archived_recording(
+    page: Any, db: Database, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    from tests.dashboard.helpers import TOKEN
+
+    TokenStore(db).add(TOKEN, "acme")
+    archive = tmp_path / "recordings"
+    mp3 = archived_recording(db, archive, "acme", 9301)
+    server = start_server(env={"HOOKLINE_RECORDINGS_DIR": str(archive)})
+    cc = CallCenter(seed=24)
+    post(server, cc.call_event("call.created", 9301), cc.call_event("call.ended", 9301, agent_id=84, status="done"))
+    processed(server)
+    sign_in(page, server, "/aircall/calls/9301")
+    page.wait_for_selector("#recording[data-checked='1']", state="attached")
+    player = page.locator("#recording audio.player-recording")
+    assert player.count() == 1 and page.locator("#recording audio.player-voicemail").count() == 0
+    src = player.get_attribute("src")
+    assert src == "/api/calls/9301/recording?account=acme"
+    # The browser's own session reads the file (the admin API accepts the cookie for GET).
+    status, kind, size = page.evaluate(
+        "src => fetch(src).then(r => r.arrayBuffer()"
+        "  .then(b => [r.status, r.headers.get('content-type'), b.byteLength]))",
+        src,
+    )
+    assert (status, kind, size) == (200, "audio/mpeg", len(mp3))
     assert page.dialogs == []
 
 

@@ -39,7 +39,7 @@ from hookline.store.engine import Database
 from hookline.web.openapi import build
 from tests.providers.calendly.test_bookings_api import KEY as CALENDLY_KEY
 from tests.providers.calendly.test_bookings_api import post as post_booking
-from tests.support import ADMIN_TOKEN, ROOT, Server, free_port
+from tests.support import ADMIN_TOKEN, ROOT, Server, archived_recording, free_port
 
 TOKEN = "aircall-webhook-token-openapi-01"
 AUTH = {"authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -120,20 +120,12 @@ def test_every_documented_path_is_in_the_readme() -> None:
 
 
 def seed_recordings(db: Database, archive: Path) -> tuple[int, int]:
-    """An archived recording and voicemail (the files on disk) of a call; a parked recording of another.
+    """An archived recording and voicemail of a call; a parked recording of another.
     Returns (the call's id, the parked row's id)."""
     call_id, now = 990001, time.time()
     for kind in ("recording", "voicemail"):
-        rel = f"acme/2026/11/{call_id}-{kind}.mp3"
-        (archive / rel).parent.mkdir(parents=True, exist_ok=True)
-        (archive / rel).write_bytes(b"ID3" + bytes(64))
+        archived_recording(db, archive, "acme", call_id, kind)
     with db.connection() as conn, conn.transaction():
-        for kind in ("recording", "voicemail"):
-            conn.execute(
-                "INSERT INTO aircall_recordings (account, call_id, kind, state, run_at, attempts, path, size, sha256,"
-                " archived_at, created_at, updated_at) VALUES ('acme', ?, ?, 'archived', ?, 1, ?, 67, 'x', ?, ?, ?)",
-                (call_id, kind, now, f"acme/2026/11/{call_id}-{kind}.mp3", now, now, now),
-            )
         parked = conn.scalar(
             "INSERT INTO aircall_recordings (account, call_id, kind, state, run_at, attempts, last_error, created_at,"
             " updated_at) VALUES ('acme', 990002, 'recording', 'parked', ?, 8, 'not an MP3', ?, ?) RETURNING id",
