@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 
-TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+from hookline.providers.api_session import SessionOwner
+
 PAGE_SIZE = 100
 MAX_RETRIES = 3
 
@@ -39,24 +39,11 @@ def _message(status: int, body: Any) -> str:
     return f"Calendly answered {status}"
 
 
-class CalendlyClient:
+class CalendlyClient(SessionOwner):
     def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession | None = None) -> None:
+        super().__init__(session)
         self.base_url = base_url.rstrip("/")
         self._token = token
-        self._session = session
-        self._own_session = session is None
-
-    async def __aenter__(self) -> CalendlyClient:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def request(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import aiohttp
 import structlog
 
+from hookline.providers.api_session import TIMEOUT
 from hookline.providers.calendly import backfill
 from hookline.providers.calendly.accounts import Account, AccountStore
-from hookline.providers.calendly.api import TIMEOUT, CalendlyAPIError, CalendlyClient
+from hookline.providers.calendly.api import CalendlyAPIError, CalendlyClient
 from hookline.providers.calendly.keys import KeyStore, generate
 from hookline.providers.calendly.receiver import occurred_at
 from hookline.providers.calendly.settings import CalendlySettings

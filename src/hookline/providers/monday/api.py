@@ -6,12 +6,12 @@ Errors become MondayAPIError with monday's own messages, never the token.
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 
-TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+from hookline.providers.api_session import SessionOwner
+
 MAX_RETRIES = 3
 
 ME = "query { me { id name email account { id name } } }"
@@ -39,24 +39,11 @@ def _errors(body: Any) -> list[str]:
     return found
 
 
-class MondayClient:
+class MondayClient(SessionOwner):
     def __init__(self, api_url: str, token: str, session: aiohttp.ClientSession | None = None) -> None:
+        super().__init__(session)
         self.api_url = api_url
         self._token = token
-        self._session = session
-        self._own_session = session is None
-
-    async def __aenter__(self) -> MondayClient:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         if self._session is None:
