@@ -6,7 +6,6 @@ queue parked ones again. /api/calls/{id} shows the archive through `archive_fiel
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +14,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hookline.providers.aircall import recordings
+from hookline.providers.aircall.recordings_verify import resolve
 from hookline.providers.aircall.settings import load_recordings_settings
 from hookline.runtime import Runtime
 from hookline.web.params import MAX_ID, BadQuery, choice_param, id_param, int_param, str_param
@@ -30,13 +30,6 @@ def archive_fields(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out["archive"] = {kind: ({k: rows[kind][k] for k in _DETAIL} if kind in rows else None)
                       for kind in recordings.KINDS}
     return out
-
-
-def resolve(root: Path, rel: str) -> Path | None:
-    """The archived file, refusing any path that would leave the archive directory."""
-    base = root.resolve()
-    path = (base / rel).resolve()
-    return path if path.is_relative_to(base) and path.is_file() else None
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
