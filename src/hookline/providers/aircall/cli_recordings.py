@@ -12,7 +12,8 @@ from hookline.clitools import console, fail, open_database
 from hookline.timeparse import iso, parse_time
 
 recordings_app = typer.Typer(
-    help="The recordings archive (HOOKLINE_RECORDINGS_DIR): list, retry parked downloads, sync past calls.",
+    help="The recordings archive (HOOKLINE_RECORDINGS_DIR): list, retry parked downloads, sync past calls,"
+    " verify the files on disk.",
     no_args_is_help=True,
 )
 
