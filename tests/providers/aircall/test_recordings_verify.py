@@ -204,3 +204,51 @@ def test_check_reads_the_file_in_chunks(tmp_path: Path) -> None:
     )
     assert check(tmp_path, "a", None, None) == ("missing", "no file a under the archive directory")  # a directory
     assert check(tmp_path, None, None, None) == ("missing", "the row records no path")
+
+
+def test_the_api_verifies_one_row_and_requeues_it_on_request(
+    start_server: Callable[..., Server], db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "archive"
+    archived_recording(db, root, "acme", 6201)
+    data = archived_recording(db, root, "acme", 6202)
+    damaged = root / "acme" / "2026" / "11" / "6202-recording.mp3"
+    damaged.write_bytes(data[:-1] + b"!")
+    with db.connection() as conn:
+        good_id, bad_id = (int(i) for (i,) in conn.fetchall("SELECT id FROM aircall_recordings ORDER BY call_id"))
+    # No credentials for `acme`: a requeued row cannot be downloaded here, only queued.
+    server = start_server(env={"HOOKLINE_RECORDINGS_DIR": str(root), "HOOKLINE_RECORDINGS_POLL_SECONDS": "30"})
+    with server.admin() as admin:
+        good = admin.post(f"/api/recordings/{good_id}/verify", params={"requeue": "true"})
+        assert good.status_code == 200 and good.json() == {
+            "id": good_id, "account": "acme", "call_id": 6201, "kind": "recording",
+            "path": "acme/2026/11/6201-recording.mp3", "result": "ok", "detail": None, "requeued": False,
+        }
+        bad = admin.post(f"/api/recordings/{bad_id}/verify").json()
+        assert bad["result"] == "damaged" and "sha256" in bad["detail"] and bad["requeued"] is False
+        assert row(db, 6202)["state"] == "archived"  # checked only
+        requeued = admin.post(f"/api/recordings/{bad_id}/verify", params={"requeue": "1"}).json()
+        assert requeued["result"] == "damaged" and requeued["requeued"] is True
+        assert row(db, 6202)["last_error"].startswith("verify found the archived file damaged: sha256")
+        assert row(db, 6201)["state"] == "archived"
+        again = admin.post(f"/api/recordings/{bad_id}/verify")
+        assert again.status_code == 409 and again.json()["error"] == "not_archived"
+        assert admin.post("/api/recordings/424242/verify").json()["error"] == "not_found"
+        assert admin.post("/api/recordings/x/verify").json()["error"] == "invalid_id"
+        maybe = admin.post(f"/api/recordings/{good_id}/verify", params={"requeue": "maybe"})
+        assert maybe.status_code == 400 and maybe.json()["error"] == "invalid_query"
+    assert damaged.read_bytes() == data[:-1] + b"!"  # never deleted
+    server.stop()
+
+    # The directory moved away (--no-worker: the archiver would create it again empty at start).
+    root.rename(tmp_path / "moved")
+    server = start_server(env={"HOOKLINE_RECORDINGS_DIR": str(root)}, args=("--no-worker",))
+    with server.admin() as admin:
+        moved = admin.post(f"/api/recordings/{good_id}/verify", params={"requeue": "true"})
+        assert moved.status_code == 409 and moved.json()["error"] == "archive_unavailable"
+    assert row(db, 6201)["state"] == "archived"
+    server.stop()
+    server = start_server(env={"HOOKLINE_RECORDINGS_DIR": ""})
+    with server.admin() as admin:
+        off = admin.post(f"/api/recordings/{good_id}/verify")
+        assert off.status_code == 409 and off.json()["error"] == "no_archive"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from typing import Any, Literal
 from hookline.store.engine import Connection, Database
 
 Kind = Literal["missing", "damaged"]
+_COLUMNS = "id, account, call_id, kind, path, size, sha256"  # check_row's row
 _PAGE = 500  # archived rows read at a time: a large archive is never all in memory at once
 
 
@@ -82,10 +83,7 @@ def check(root: Path, rel: str | None, size: int | None, sha256: str | None) -> 
 def _archived_rows(db: Database, account: str | None) -> Iterator[tuple[Any, ...]]:
     """Archived rows by id, a page per short-lived connection (no transaction held while hashing)."""
     after = 0
-    sql = (
-        "SELECT id, account, call_id, kind, path, size, sha256 FROM aircall_recordings"
-        " WHERE state = 'archived' AND id > ?"
-    )
+    sql = f"SELECT {_COLUMNS} FROM aircall_recordings WHERE state = 'archived' AND id > ?"
     params: list[Any] = []
     if account is not None:
         sql += " AND account = ?"
@@ -100,15 +98,21 @@ def _archived_rows(db: Database, account: str | None) -> Iterator[tuple[Any, ...
         after = int(rows[-1][0])
 
 
+def check_row(root: Path, row: Sequence[Any]) -> Problem | None:
+    """One (id, account, call_id, kind, path, size, sha256) row: its Problem, or None when all is well."""
+    row_id, account, call_id, kind, rel, size, sha256 = row
+    found = check(root, rel, None if size is None else int(size), sha256)
+    return None if found is None else Problem(int(row_id), account, int(call_id), kind, rel or "", *found)
+
+
 def verify(db: Database, root: Path, account: str | None = None) -> Report:
     report = Report()
-    for row_id, acct, call_id, kind, rel, size, sha256 in _archived_rows(db, account):
+    for row in _archived_rows(db, account):
         report.checked += 1
-        found = check(root, rel, None if size is None else int(size), sha256)
-        if found is None:
+        problem = check_row(root, row)
+        if problem is None:
             report.ok += 1
             continue
-        problem = Problem(int(row_id), acct, int(call_id), kind, rel or "", *found)
         report.problems.append(problem)
         if problem.problem == "missing":
             report.missing += 1
@@ -117,7 +121,13 @@ def verify(db: Database, root: Path, account: str | None = None) -> Report:
     return report
 
 
-def requeue(conn: Connection, problems: list[Problem]) -> int:
+def archived_row(conn: Connection, row_id: int) -> tuple[str, tuple[Any, ...]] | None:
+    """(state, check_row's row) of one archive row, or None when there is no such row."""
+    found = conn.fetchone(f"SELECT state, {_COLUMNS} FROM aircall_recordings WHERE id = ?", (row_id,))
+    return None if found is None else (found[0], tuple(found[1:]))
+
+
+def requeue(conn: Connection, problems: Sequence[Problem]) -> int:
     """Back to pending with a fresh attempt budget and the reason as last_error; the archiver then
     fetches a fresh link and downloads again. The path, size and sha256 go with the state (the row no
     longer vouches for a file). Fenced on the row still being archived: one changed since the check
