@@ -130,8 +130,8 @@ def archived_row(conn: Connection, row_id: int) -> tuple[str, tuple[Any, ...]] |
 def requeue(conn: Connection, problems: Sequence[Problem]) -> int:
     """Back to pending with a fresh attempt budget and the reason as last_error; the archiver then
     fetches a fresh link and downloads again. The path, size and sha256 go with the state (the row no
-    longer vouches for a file). Fenced on the row still being archived: one changed since the check
-    is left alone."""
+    longer vouches for a file). Only rows still archived are changed: one the archiver holds (a
+    concurrent requeue) is left to it."""
     now = time.time()
     done = 0
     with conn.transaction():
