@@ -1,4 +1,4 @@
-"""`hookline aircall recordings list|retry|sync`: the recordings archive from the operator's side."""
+"""`hookline aircall recordings list|retry|sync|verify`: the recordings archive from the operator's side."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from hookline.clitools import console, fail, open_database
 from hookline.timeparse import iso, parse_time
 
 recordings_app = typer.Typer(
-    help="The recordings archive (HOOKLINE_RECORDINGS_DIR): list, retry parked downloads, sync past calls.",
+    help="The recordings archive (HOOKLINE_RECORDINGS_DIR): list, retry parked downloads, sync past calls,"
+    " verify the files on disk.",
     no_args_is_help=True,
 )
 
@@ -111,3 +112,52 @@ def recordings_sync(
     window = f"{iso(start)} .. {iso(end) if end is not None else 'now'}"
     console.print(f"{added} recordings queued for calls started {window}; the archiver (in `serve` or"
                   " `hookline worker`) downloads them", highlight=False, soft_wrap=True)
+
+
+@recordings_app.command("verify")
+def recordings_verify(
+    account: str | None = typer.Option(None, "--account", help="Only this account's recordings"),
+    requeue: bool = typer.Option(False, "--requeue", help="Queue the missing and damaged ones for download again"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Check every archived file against its row: present under HOOKLINE_RECORDINGS_DIR, with the
+    recorded size and sha256. Exits 1 when any is missing or damaged; --requeue puts those back to
+    pending so the archiver downloads them again (no file is ever deleted)."""
+    from hookline.providers.aircall import recordings_verify as rv
+    from hookline.providers.aircall.settings import load_recordings_settings
+
+    root = load_recordings_settings().dir
+    if root is None:
+        fail("set HOOKLINE_RECORDINGS_DIR first: it is the directory the archived files are checked in", 2)
+    if not root.is_dir():
+        # Most likely an unmounted disk or a moved directory: every file would be reported missing
+        # (and, with --requeue, downloaded again), so say so rather than guess.
+        fail(f"HOOKLINE_RECORDINGS_DIR {root} is not a directory: mount or restore it; if the files are lost"
+             " for good, create it empty and run `verify --requeue` to download them all again", 2)
+    db = open_database()
+    try:
+        if account is not None:
+            with db.connection() as conn:
+                if not rv.known_account(conn, account):
+                    fail(f"no Aircall account named {account!r} and no recordings for it", 2)
+        report = rv.verify(db, root, account)
+        if requeue and report.problems:
+            with db.connection() as conn:
+                report.requeued = rv.requeue(conn, report.problems)
+    finally:
+        db.close()
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for p in report.problems:
+            console.print(f"{p.problem}: recording {p.id} ({p.account}, call {p.call_id}, {p.kind}): {p.detail}",
+                          highlight=False, soft_wrap=True)
+        console.print(f"checked {report.checked}: {report.ok} ok, {report.missing} missing, {report.damaged} damaged",
+                      highlight=False)
+        if requeue and report.problems:
+            console.print(f"{report.requeued} recordings queued for download again; the archiver (in `serve`"
+                          " or `hookline worker`) fetches them", highlight=False, soft_wrap=True)
+        elif report.problems:
+            console.print("run again with --requeue to download them again", highlight=False)
+    if report.problems:
+        raise typer.Exit(1)

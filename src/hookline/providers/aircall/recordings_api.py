@@ -1,12 +1,13 @@
 """The recordings archive over HTTP: GET /api/calls/{id}/recording and /voicemail serve the archived
 file (audio/mpeg, HTTP Range through Starlette's FileResponse); GET /api/recordings lists the archive
 rows (?state=parked for the failures); POST /api/recordings/{id}/retry and /api/recordings/retry
-queue parked ones again. /api/calls/{id} shows the archive through `archive_fields`.
+queue parked ones again; POST /api/recordings/{id}/verify checks one archived file against its row
+(recordings_verify.py), and with ?requeue=true queues it for download again when it is bad.
+/api/calls/{id} shows the archive through `archive_fields`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,9 +16,11 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hookline.providers.aircall import recordings
+from hookline.providers.aircall import recordings_verify as rv
+from hookline.providers.aircall.recordings_verify import resolve
 from hookline.providers.aircall.settings import load_recordings_settings
 from hookline.runtime import Runtime
-from hookline.web.params import MAX_ID, BadQuery, choice_param, id_param, int_param, str_param
+from hookline.web.params import MAX_ID, BadQuery, bool_param, choice_param, id_param, int_param, str_param
 from hookline.web.responses import JSON, error
 
 _DETAIL = ("state", "path", "size", "sha256", "archived_at", "attempts", "last_error")
@@ -30,13 +33,6 @@ def archive_fields(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out["archive"] = {kind: ({k: rows[kind][k] for k in _DETAIL} if kind in rows else None)
                       for kind in recordings.KINDS}
     return out
-
-
-def resolve(root: Path, rel: str) -> Path | None:
-    """The archived file, refusing any path that would leave the archive directory."""
-    base = root.resolve()
-    path = (base / rel).resolve()
-    return path if path.is_relative_to(base) and path.is_file() else None
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -122,10 +118,47 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
         return JSON({"retried": await run_in_threadpool(run)})
 
+    async def verify_one(request: Request) -> JSON:
+        try:
+            row_id = id_param(request.path_params["id"], "recording")
+        except BadQuery as exc:
+            return error(400, "invalid_id", str(exc))
+        try:
+            requeue = bool_param(request.query_params, "requeue") or False
+        except BadQuery as exc:
+            return error(400, "invalid_query", str(exc))
+        if root is None:
+            return error(409, "no_archive", "no archive configured (HOOKLINE_RECORDINGS_DIR)")
+
+        def run() -> JSON:
+            # An unmounted disk would make every file look missing: refuse rather than requeue.
+            if not root.is_dir():
+                return error(409, "archive_unavailable", "HOOKLINE_RECORDINGS_DIR is not a directory (unmounted?)")
+            with db.connection() as conn:
+                found = rv.archived_row(conn, row_id)
+            if found is None:
+                return error(404, "not_found", f"no recording {row_id}")
+            state, row = found
+            if state != "archived":
+                return error(409, "not_archived", f"recording {row_id} is {state}: there is no file to check yet")
+            problem = rv.check_row(root, row)  # hashes the file: in this worker thread, not the event loop
+            requeued = False
+            if problem is not None and requeue:
+                with db.connection() as conn:
+                    requeued = rv.requeue(conn, [problem]) == 1
+            return JSON({
+                "id": row_id, "account": row[1], "call_id": int(row[2]), "kind": row[3], "path": row[4],
+                "result": "ok" if problem is None else problem.problem,
+                "detail": None if problem is None else problem.detail, "requeued": requeued,
+            })
+
+        return await run_in_threadpool(run)
+
     return [
         media("recording"),
         media("voicemail"),
         Route("/api/recordings", listing),
         Route("/api/recordings/retry", retry_all, methods=["POST"]),
         Route("/api/recordings/{id}/retry", retry_one, methods=["POST"]),
+        Route("/api/recordings/{id}/verify", verify_one, methods=["POST"]),
     ]

@@ -95,4 +95,30 @@ def openapi_paths() -> p.Paths:
             description="409 when the row is not parked.",
         )
     }
+    paths["/api/recordings/{id}/verify"] = {
+        "post": p.operation(
+            "Check one archived file against its row (exists, size, sha256)",
+            "aircall",
+            p.obj(
+                {
+                    "id": p.INT,
+                    "account": p.STR,
+                    "call_id": p.INT,
+                    "kind": {"type": "string", "enum": list(KINDS)},
+                    "path": p.STR,
+                    "result": {"type": "string", "enum": ["ok", "missing", "damaged"]},
+                    "detail": {**p.nullable(p.STR), "description": "what is wrong, when something is"},
+                    "requeued": {**p.BOOL, "description": "queued for the archiver to download again"},
+                }
+            ),
+            (
+                p.path("id", p.ID, "the archive row's id"),
+                p.query("requeue", p.BOOL, "when missing or damaged, queue it for download again"),
+            ),
+            errors=(400, 404, 409),
+            description="409 `not_archived` when the row has no file yet, `no_archive` without"
+            " HOOKLINE_RECORDINGS_DIR, `archive_unavailable` when that is not a directory. The file is never"
+            " deleted; a requeued one is replaced by the archiver's next good download.",
+        )
+    }
     return paths
