@@ -107,17 +107,18 @@ def test_cli_lists_sessions_and_revokes_them_all(
     db: Database, database_url: str, start_server: Callable[..., Server]
 ) -> None:
     server = start_server()
-    first, second = sign_in(server, "Firefox on the desk"), sign_in(server, "Chromium on a laptop")
+    first, second = sign_in(server, "Firefox on the desk"), sign_in(server, "Chromium [bold]on[/bold] a laptop")
     assert accepted(server, first) and accepted(server, second)
 
     listed = run_cli("dashboard", "sessions", "list", "--json", database_url=database_url)
     assert listed.returncode == 0, listed.stderr
     sessions = json.loads(listed.stdout)
-    assert {s["user_agent"] for s in sessions} == {"Firefox on the desk", "Chromium on a laptop"}
+    assert {s["user_agent"] for s in sessions} == {"Firefox on the desk", "Chromium [bold]on[/bold] a laptop"}
     assert {s["id"] for s in sessions} == {digest_of(first)[:12], digest_of(second)[:12]}
     assert all(s["created_at"] <= s["last_seen_at"] < s["expires_at"] for s in sessions)
     table = run_cli("dashboard", "sessions", "list", database_url=database_url, env={"COLUMNS": "200"})
     assert table.returncode == 0 and "Firefox on the desk" in table.stdout
+    assert "Chromium [bold]on[/bold] a laptop" in table.stdout  # a browser's text, not rich markup
     for cookie in (first, second):  # no listing shows what signs a browser in
         assert cookie.split(".")[0] not in listed.stdout + table.stdout
 

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hookline.clitools import console, open_database, settings
@@ -44,7 +45,9 @@ def sessions_list(as_json: bool = typer.Option(False, "--json", help="Machine-re
         return
     table = Table("id", "signed in", "last seen", "expires", "user agent")
     for r in rows:
-        table.add_row(r.hint(), _when(r.created_at), _when(r.last_seen_at), _when(r.expires_at), r.user_agent or "")
+        # The user agent was sent by a browser: shown as text, never as rich markup.
+        agent = escape(r.user_agent or "")
+        table.add_row(r.hint(), _when(r.created_at), _when(r.last_seen_at), _when(r.expires_at), agent)
     console.print(table)
 
 

@@ -41,10 +41,12 @@ def _row(raw: tuple[object, ...]) -> SessionRow:
 
 
 def create(db: Database, id_sha256: str, now: float, expires_at: float, user_agent: str | None) -> None:
+    # The user agent is only a hint for listings: shortened, and without NUL (PostgreSQL text refuses it).
+    agent = (user_agent or "").replace("\x00", "")[:USER_AGENT_MAX] or None
     with db.connection() as conn, conn.transaction():
         conn.execute(
             f"INSERT INTO dashboard_sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-            (id_sha256, now, now, expires_at, (user_agent or None) and user_agent[:USER_AGENT_MAX]),
+            (id_sha256, now, now, expires_at, agent),
         )
 
 

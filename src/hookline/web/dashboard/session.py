@@ -102,9 +102,9 @@ class Sessions:
             return None
         key = session_store.digest(sid)
         row = self._row(key)
-        if row is None or row.expires_at <= now:
-            return None
-        if self.idle_seconds > 0 and now - row.last_seen_at > self.idle_seconds:
+        if row is not None and self._idle(row, now):
+            row = self._row(key, fresh=True)  # another process may have seen it used since we cached it
+        if row is None or row.expires_at <= now or self._idle(row, now):
             return None
         if now - row.last_seen_at >= self._touch_every:
             session_store.touch(self._db, key, now)
@@ -112,11 +112,14 @@ class Sessions:
                 self._cache[key] = (time.monotonic(), replace(row, last_seen_at=now))
         return Session(sid, int(expires), self._mac("csrf", sid))
 
-    def _row(self, key: str) -> SessionRow | None:
+    def _idle(self, row: SessionRow, now: float) -> bool:
+        return self.idle_seconds > 0 and now - row.last_seen_at > self.idle_seconds
+
+    def _row(self, key: str, fresh: bool = False) -> SessionRow | None:
         at = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)
-        if hit is not None and at - hit[0] < self.cache_seconds:
+        if hit is not None and at - hit[0] < self.cache_seconds and not fresh:
             return hit[1]
         row = session_store.get(self._db, key)
         with self._lock:
