@@ -14,6 +14,7 @@ from hookline.clitools import console, fail, open_database, settings
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
 from hookline.providers.registry import providers
+from hookline.web.dashboard_cli import register as register_dashboard_cli
 
 if TYPE_CHECKING:
     from hookline.store.engine import Database
@@ -150,6 +151,11 @@ def admin_token_cmd(
     token = admin_token.reset(db) if reset else admin_token.ensure(db, cfg)
     if token is None:
         fail("an admin token exists already (it was shown once); use --reset for a new one")
+    if reset:
+        from hookline.web import session_store
+
+        # The new token's digest already voids every session's cookie; the rows go too.
+        session_store.delete_all(db)
     print(token)
 
 
@@ -162,6 +168,7 @@ def version() -> None:
 register_pipeline_cli(app)
 # Forwarding: destinations, deliveries, events replay.
 register_forwarding(app)
+register_dashboard_cli(app)
 
 for _provider in providers():
     _provider.register_cli(app)

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="The https URL providers reach this hookline at (used to recognise own webhooks)"
     )
+    # Dashboard sessions (docs/dashboard.md).
+    dashboard_session_cache_seconds: float = Field(
+        1.0, ge=0, le=60, description="How long a process trusts a session lookup (sign-out elsewhere lags by this)"
+    )
+    dashboard_session_idle_seconds: float = Field(
+        0.0, ge=0, description="Sign a dashboard session out after this long unused (0: only the 12 h expiry)"
+    )
     # The pipeline worker (docs/pipeline.md).
     worker: bool = Field(True, description="Run a pipeline worker inside `serve` (`serve --no-worker` overrides)")
     worker_batch: int = Field(200, gt=0, le=5000, description="Most jobs a worker claims and processes at once")

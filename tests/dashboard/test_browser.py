@@ -189,3 +189,20 @@ def test_the_retry_button_sends_a_dead_delivery_again(
         assert page.locator("#deliveries button.retry").count() == 0
     finally:
         sink.close()
+
+
+def test_sign_out_everywhere_signs_the_other_browser_out(page: Any, browser: Any, dash: Server) -> None:
+    other = browser.new_context().new_page()
+    other.set_default_timeout(5000)
+    try:
+        sign_in(other, dash, "/aircall/calls")
+        sign_in(page, dash, "/operations")
+        assert page.locator("#sessions-active").inner_text() == "2"
+        page.click("text=Sign out everywhere")
+        page.wait_for_url(dash.url + "/login")
+        page.goto(dash.url + "/operations")
+        assert "/login" in page.url  # this browser is signed out...
+        other.reload()
+        assert other.url.startswith(dash.url + "/login")  # ...and so is the other one
+    finally:
+        other.context.close()

@@ -32,7 +32,8 @@ class Built:
 
 def build(runtime: Runtime, verifier: AdminTokenVerifier) -> Built:
     ui = Dashboard(runtime)
-    sessions = Sessions(runtime.db, verifier)
+    cfg = runtime.settings
+    sessions = Sessions(runtime.db, verifier, cfg.dashboard_session_cache_seconds, cfg.dashboard_session_idle_seconds)
     core_pages.register(ui, sessions, verifier)
     for provider in runtime.providers:
         provider.register_dashboard(ui)

@@ -46,7 +46,7 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
         ok = await run_in_threadpool(verifier.verify, fields.get("token", "").strip() or None)
         if not ok:
             return ui.render(request, "login.html", status=401, next=target, failed=True)
-        cookie = await run_in_threadpool(sessions.issue)
+        cookie = await run_in_threadpool(sessions.issue, request.headers.get("user-agent"))
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             COOKIE, cookie, max_age=MAX_AGE, path="/", httponly=True, samesite="strict",
@@ -54,14 +54,28 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
         )
         return response
 
+    def signed_out() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
     async def logout(request: Request) -> Response:
         try:
             await checked_form(request)
         except FormRefused as exc:
             return exc.response
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
-        return response
+        session = session_of(request)
+        if session is not None:  # always so: checked_form refuses a request without one
+            await run_in_threadpool(sessions.revoke, session)
+        return signed_out()
+
+    async def logout_everywhere(request: Request) -> Response:
+        try:
+            await checked_form(request)
+        except FormRefused as exc:
+            return exc.response
+        await run_in_threadpool(sessions.revoke_all)
+        return signed_out()
 
     async def home(request: Request) -> Response:
         return RedirectResponse(ui.home or "/operations", status_code=303)
@@ -73,7 +87,7 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
             counts = deliveries.counts_by_state(db)
             dests = [{**d.public(), "deliveries": counts.get(d.name, {})} for d in DestinationStore(db).list()]
             failed = deliveries.list_deliveries(db, deliveries.FILTERS["failed"], None, 10)
-            return {"stats": stats, "destinations": dests, "failed": failed}
+            return {"stats": stats, "destinations": dests, "failed": failed, "sessions": len(sessions.active())}
 
         data = await run_in_threadpool(query)
         sections = [(title, await section(request)) for title, section in ui.sections]
@@ -171,6 +185,7 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
         ]
     )
     ui.page("/logout", logout, ["POST"])
+    ui.page("/logout/everywhere", logout_everywhere, ["POST"])
     ui.page("/", home)
     ui.page("/operations", operations)
     ui.page("/events", event_list)
