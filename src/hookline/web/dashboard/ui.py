@@ -9,11 +9,11 @@ layout, passes the CSRF token and sets the security headers.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from markupsafe import Markup
@@ -67,12 +67,17 @@ def session_of(request: Request) -> Session | None:
     return session
 
 
-def when(ts: float | None) -> str:
-    """Unix seconds as a short UTC time for tables."""
-    if ts is None:
+def when(ts: float | str | None) -> str:
+    """Unix seconds (or an ISO 8601 UTC text, as the JSON serialisers give) as a short UTC time for tables."""
+    if ts is None or ts == "":
         return ""
-    text = iso(ts) or ""
+    text = ts if isinstance(ts, str) else iso(ts) or ""
     return text[:19].replace("T", " ")
+
+
+def next_page(q: Mapping[str, str], cursor: int | str) -> str:
+    """The query string of the next page: the same filters, the next cursor."""
+    return urlencode({**{k: v for k, v in q.items() if k != "cursor"}, "cursor": cursor})
 
 
 def ago(ts: float | None, now: float | None = None) -> str:
