@@ -65,10 +65,19 @@ def test_the_pages_need_a_session_and_are_in_the_nav(pages: Server) -> None:
         assert '<a href="/monday/items" class="current">Board items</a>' in items.text
 
 
-def test_without_accounts_the_pages_say_how_to_add_one(dash: Server) -> None:
+def test_without_accounts_the_nav_hides_the_pages_and_they_say_how_to_add_one(dash: Server, db: Database) -> None:
     with signed_in(dash) as c:
-        assert "No Calendly account: hookline calendly account add." in c.get("/calendly/bookings").text
+        ops = c.get("/operations").text
+        assert 'href="/aircall/calls"' in ops  # the rest of the nav is there
+        assert 'href="/calendly/bookings"' not in ops and 'href="/monday/items"' not in ops
+        bookings = c.get("/calendly/bookings")  # still reachable by its address
+        assert bookings.status_code == 200
+        assert "No Calendly account: hookline calendly account add." in bookings.text
         assert "No monday.com account: hookline monday account add." in c.get("/monday/items").text
+        add_accounts(db)
+        ops = c.get("/operations").text  # asked on each page view: no restart needed
+        assert '<a href="/calendly/bookings">Bookings</a>' in ops and '<a href="/monday/items">Board items</a>' in ops
+        assert "No Calendly account" not in c.get("/calendly/bookings").text
 
 
 def test_bookings_filters_answers_reschedule_chain_and_escaping(pages: Server) -> None:

@@ -19,7 +19,7 @@ from hookline.providers.calendly.bookings_api import (
     page_of_bookings,
     reschedule_chain,
 )
-from hookline.store.engine import Database
+from hookline.store.engine import Connection, Database
 from hookline.store.events import last_received
 from hookline.web.dashboard.ui import AccountRow, Dashboard, next_page
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param
@@ -44,6 +44,11 @@ def account_rows(db: Database) -> list[AccountRow]:
                 last_received(conn, "calendly", name), ", ".join(sorted(set(subs))),
             ))
     return rows
+
+
+def has_accounts(conn: Connection) -> bool:
+    """Whether Calendly is in use here: the nav shows Bookings only then (the page says how to add one)."""
+    return conn.scalar("SELECT 1 FROM calendly_accounts LIMIT 1") is not None
 
 
 def uuid_of(uri: str | None) -> str:
@@ -74,10 +79,6 @@ def register(ui: Dashboard) -> None:
     db = ui.runtime.db
     ui.add_templates(TEMPLATES)
 
-    def has_accounts() -> bool:
-        with db.connection() as conn:
-            return conn.scalar("SELECT 1 FROM calendly_accounts LIMIT 1") is not None
-
     async def bookings_page(request: Request) -> Response:
         q = request.query_params
         try:
@@ -90,7 +91,7 @@ def register(ui: Dashboard) -> None:
         def run() -> tuple[list[dict[str, Any]], bool, bool]:
             with db.connection() as conn:
                 rows, more = page_of_bookings(conn, where, params, PAGE, offset)
-            return rows, more, has_accounts()
+                return rows, more, has_accounts(conn)
 
         rows, more, accounts = await run_in_threadpool(run)
         return ui.render(request, "calendly/bookings.html", bookings=[_decorate(b) for b in rows],
@@ -113,6 +114,6 @@ def register(ui: Dashboard) -> None:
 
     ui.page("/calendly/bookings", bookings_page)
     ui.page("/calendly/bookings/{id}", booking_page)
-    ui.add_nav("Bookings", "/calendly/bookings", 60)
+    ui.add_nav("Bookings", "/calendly/bookings", 60, shown=has_accounts)
     ui.add_accounts_section("Calendly accounts", lambda: account_rows(db), "Subscriptions",
                             "No Calendly account: hookline calendly account add.")

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.providers.monday.board_items_api import item_by_id, item_filters, page_of_items
-from hookline.store.engine import Database
+from hookline.store.engine import Connection, Database
 from hookline.store.events import last_received
 from hookline.web.dashboard.ui import AccountRow, Dashboard, next_page
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param
@@ -37,6 +37,11 @@ def account_rows(db: Database) -> list[AccountRow]:
                 "active" if count else "no webhook", last_received(conn, "monday", name),
             ))
     return rows
+
+
+def has_accounts(conn: Connection) -> bool:
+    """Whether monday.com is in use here: the nav shows Board items only then (the page says how to add one)."""
+    return conn.scalar("SELECT 1 FROM monday_accounts LIMIT 1") is not None
 
 
 def shown(value: Any) -> str:
@@ -71,7 +76,7 @@ def register(ui: Dashboard) -> None:
         def run() -> tuple[list[dict[str, Any]], bool, bool]:
             with db.connection() as conn:
                 rows, more = page_of_items(conn, where, params, PAGE, offset)
-                return rows, more, conn.scalar("SELECT 1 FROM monday_accounts LIMIT 1") is not None
+                return rows, more, has_accounts(conn)
 
         rows, more, accounts = await run_in_threadpool(run)
         return ui.render(request, "monday/items.html", items=rows, more=next_page(q, offset + PAGE) if more else None,
@@ -92,6 +97,6 @@ def register(ui: Dashboard) -> None:
 
     ui.page("/monday/items", items_page)
     ui.page("/monday/items/{id}", item_page)
-    ui.add_nav("Board items", "/monday/items", 70)
+    ui.add_nav("Board items", "/monday/items", 70, shown=has_accounts)
     ui.add_accounts_section("monday.com accounts", lambda: account_rows(db), "Webhooks",
                             "No monday.com account: hookline monday account add.")
