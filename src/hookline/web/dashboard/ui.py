@@ -26,6 +26,7 @@ from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 from hookline.timeparse import iso
 from hookline.web.dashboard.session import Session
+from hookline.web.refuse_nul import has_nul
 from hookline.web.responses import error
 
 HERE = Path(__file__).parent
@@ -169,6 +170,8 @@ class Dashboard:
                 if fragment or request.method != "GET":
                     return error(401, "unauthorized", "sign in first")
                 return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+            if has_nul(request.scope):  # pages build queries from the path and query too (see refuse_nul)
+                return error(400, "invalid_query", "the path and query may not contain NUL characters (%00)")
             if not fragment and any(n.shown for n in self.nav):
                 request.scope["hookline.nav"] = await run_in_threadpool(self._visible_nav)
             response = await endpoint(request)
