@@ -1,14 +1,16 @@
-"""Dashboard fixtures: the Aircall token registered, a server, one Chromium per module."""
+"""Dashboard fixtures: the Aircall token registered, a server, one Chromium per module and a page of it
+(any alert() recorded, a screenshot kept)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
-from tests.dashboard.helpers import TOKEN
+from tests.dashboard.helpers import TOKEN, artifact
 from tests.support import Server
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -30,3 +32,17 @@ def browser() -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    pg = context.new_page()
+    pg.dialogs = []  # any alert() would be an injected script running
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.set_default_timeout(5000)
+    try:
+        yield pg
+    finally:
+        pg.screenshot(path=str(artifact(f"{request.node.name}.png")), full_page=True)
+        context.close()

@@ -30,6 +30,17 @@ def signed_in(server: Server) -> Iterator[httpx.Client]:
         yield client
 
 
+def sign_in(page: Any, server: Server, path: str = "/aircall/live") -> None:
+    page.goto(server.url + path)
+    assert "/login" in page.url
+    page.fill("input[name=token]", "wrong-token")
+    page.click("button[type=submit]")
+    assert page.locator("[role=alert]").inner_text() == "That token is not the admin token."
+    page.fill("input[name=token]", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + path)
+
+
 def csrf_of(html: str) -> str:
     marker = 'name="csrf" value="'
     start = html.index(marker) + len(marker)

@@ -5,49 +5,22 @@ retry button, and a hostile contact name rendered as text. Screenshots go to tes
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
-from tests.dashboard.helpers import XSS, CallCenter, artifact, eventually, post, processed
+from tests.dashboard.helpers import XSS, CallCenter, artifact, eventually, post, processed, sign_in
 from tests.sink import Answer, Sink
-from tests.support import ADMIN_TOKEN, Server, archived_recording
+from tests.support import Server, archived_recording
 
 FAST_DELIVERY = {
     "HOOKLINE_DELIVERY_MAX_ATTEMPTS": "1",
     "HOOKLINE_DELIVERY_POLL_SECONDS": "0.2",
     "HOOKLINE_DELIVERY_TIMEOUT_SECONDS": "2",
 }
-
-
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    pg = context.new_page()
-    pg.dialogs = []  # any alert() would be an injected script running
-    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-    pg.set_default_timeout(5000)
-    try:
-        yield pg
-    finally:
-        pg.screenshot(path=str(artifact(f"{request.node.name}.png")), full_page=True)
-        context.close()
-
-
-def sign_in(page: Any, server: Server, path: str = "/aircall/live") -> None:
-    page.goto(server.url + path)
-    assert "/login" in page.url
-    page.fill("input[name=token]", "wrong-token")
-    page.click("button[type=submit]")
-    assert page.locator("[role=alert]").inner_text() == "That token is not the admin token."
-    page.fill("input[name=token]", ADMIN_TOKEN)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + path)
 
 
 def test_live_call_and_agent_states_follow_posted_events(page: Any, dash: Server, engine: str) -> None:

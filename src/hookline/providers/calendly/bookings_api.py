@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
 
 MAX_LIMIT = 500
 _COLUMNS = (
@@ -49,53 +51,108 @@ def _booking(row: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
+def booking_filters(q: Mapping[str, str]) -> tuple[str, list[Any]]:
+    """The WHERE clause (or "") and its parameters for account, status, email and since/until on the
+    start time; BadQuery names a parameter that cannot be used. Shared by the API and the dashboard."""
+    since = time_param(q, "since")
+    until = time_param(q, "until")
+    where: list[str] = []
+    params: list[Any] = []
+    for column in ("account", "status", "email"):
+        if q.get(column):
+            where.append(f"{column} = ?")
+            params.append(q[column])
+    if since is not None:
+        where.append("start_time >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("start_time < ?")
+        params.append(until)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def page_of_bookings(
+    conn: Connection, where: str, params: list[Any], limit: int, offset: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of bookings, latest start first, and whether more follow."""
+    sql = _SELECT + where + " ORDER BY start_time DESC, invitee_uri LIMIT ? OFFSET ?"
+    rows = conn.fetchall(sql, [*params, limit + 1, offset])
+    return [_booking(tuple(r)) for r in rows[:limit]], len(rows) > limit
+
+
+def booking_by_id(conn: Connection, booking_id: str, account: str | None = None) -> dict[str, Any] | None:
+    """A booking by its uuid (the first account's when several hold it and none is named)."""
+    if account:
+        row = conn.fetchone(_SELECT + " WHERE id = ? AND account = ?", (booking_id, account))
+    else:
+        row = conn.fetchone(_SELECT + " WHERE id = ? ORDER BY account LIMIT 1", (booking_id,))
+    return None if row is None else _booking(tuple(row))
+
+
+MAX_CHAIN = 50  # links come from payloads: a cycle or a forged long chain stops here
+
+
+def reschedule_chain(conn: Connection, booking: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bookings a reschedule chain links, oldest first, this one included (links read both ways
+    through the same expressions as the API, within the booking's account)."""
+    account = booking["account"]
+
+    def by_uri(uri: str) -> dict[str, Any] | None:
+        row = conn.fetchone(_SELECT + " WHERE account = ? AND invitee_uri = ?", (account, uri))
+        return None if row is None else _booking(tuple(row))
+
+    seen = {booking["invitee_uri"]}
+    before: list[dict[str, Any]] = []
+    step = booking
+    while step.get("old_invitee") and step["old_invitee"] not in seen and len(seen) < MAX_CHAIN:
+        seen.add(step["old_invitee"])
+        found = by_uri(step["old_invitee"])
+        if found is None:
+            before.append({"invitee_uri": step["old_invitee"], "known": False})
+            break
+        before.append({**found, "known": True})
+        step = found
+    after: list[dict[str, Any]] = []
+    step = booking
+    while step.get("new_invitee") and step["new_invitee"] not in seen and len(seen) < MAX_CHAIN:
+        seen.add(step["new_invitee"])
+        found = by_uri(step["new_invitee"])
+        if found is None:
+            after.append({"invitee_uri": step["new_invitee"], "known": False})
+            break
+        after.append({**found, "known": True})
+        step = found
+    return [*reversed(before), {**booking, "known": True, "current": True}, *after]
+
+
 def routes(runtime: Runtime) -> list[BaseRoute]:
     async def list_bookings(request: Request) -> JSON:
         q = request.query_params
         try:
             limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
             offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
-            since = time_param(q, "since")
-            until = time_param(q, "until")
+            where, params = booking_filters(q)
         except BadQuery as exc:
             return error(400, "invalid_query", str(exc))
-        where: list[str] = []
-        params: list[Any] = []
-        for column in ("account", "status", "email"):
-            if q.get(column):
-                where.append(f"{column} = ?")
-                params.append(q[column])
-        if since is not None:
-            where.append("start_time >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("start_time < ?")
-            params.append(until)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY start_time DESC, invitee_uri LIMIT ? OFFSET ?"
 
-        def query() -> list[tuple[Any, ...]]:
+        def query() -> tuple[list[dict[str, Any]], bool]:
             with runtime.db.connection() as conn:
-                return conn.fetchall(sql, [*params, limit + 1, offset])
+                return page_of_bookings(conn, where, params, limit, offset)
 
-        rows = await run_in_threadpool(query)
-        more = len(rows) > limit
-        return JSON(
-            {"bookings": [_booking(r) for r in rows[:limit]], "next_cursor": str(offset + limit) if more else None}
-        )
+        bookings, more = await run_in_threadpool(query)
+        return JSON({"bookings": bookings, "next_cursor": str(offset + limit) if more else None})
 
     async def get_booking(request: Request) -> JSON:
         booking_id = request.path_params["id"]
 
-        def query() -> tuple[Any, ...] | None:
+        def query() -> dict[str, Any] | None:
             with runtime.db.connection() as conn:
-                row = conn.fetchone(_SELECT + " WHERE id = ? ORDER BY account LIMIT 1", (booking_id,))
-            return None if row is None else tuple(row)
+                return booking_by_id(conn, booking_id)
 
-        row = await run_in_threadpool(query)
-        if row is None:
+        booking = await run_in_threadpool(query)
+        if booking is None:
             return error(404, "not_found", f"no booking {booking_id}")
-        return JSON(_booking(row))
+        return JSON(booking)
 
     return [Route("/api/bookings", list_bookings), Route("/api/bookings/{id}", get_booking)]
 

@@ -1,13 +1,32 @@
-"""Calendly on the dashboard's operations page: per account, its webhook subscriptions' state and the
-last event received."""
+"""Calendly on the dashboard: the Bookings page (the `bookings` projection, filtered, 50 a page), a
+booking's page (its questions and answers, its reschedule chain), and the operations rows (per
+account, its webhook subscriptions' state and the last event received). Queries and serialisation
+are bookings_api's, the same as GET /api/bookings."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
+from typing import Any
 
-from hookline.store.engine import Database
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hookline.providers.calendly.bookings_api import (
+    booking_by_id,
+    booking_filters,
+    page_of_bookings,
+    reschedule_chain,
+)
+from hookline.store.engine import Connection, Database
 from hookline.store.events import last_received
-from hookline.web.dashboard.ui import AccountRow, Dashboard
+from hookline.web.dashboard.ui import AccountRow, Dashboard, next_page
+from hookline.web.params import MAX_OFFSET, BadQuery, int_param
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE = 50
+UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
 def account_rows(db: Database) -> list[AccountRow]:
@@ -27,7 +46,74 @@ def account_rows(db: Database) -> list[AccountRow]:
     return rows
 
 
+def has_accounts(conn: Connection) -> bool:
+    """Whether Calendly is in use here: the nav shows Bookings only then (the page says how to add one)."""
+    return conn.scalar("SELECT 1 FROM calendly_accounts LIMIT 1") is not None
+
+
+def uuid_of(uri: str | None) -> str:
+    """The booking id a link names (the last segment of the invitee URI, as the projection keys it)."""
+    return (uri or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def utm(tracking: Any) -> list[tuple[str, str]]:
+    """The UTM fields a booking carries, as (name, value) pairs (tracking is payload JSON: any shape)."""
+    if not isinstance(tracking, dict):
+        return []
+    return [(k[4:], str(tracking[k])) for k in UTM if isinstance(tracking.get(k), str | int) and tracking[k] != ""]
+
+
+def answers(booking: dict[str, Any]) -> list[tuple[str, str]]:
+    found = booking.get("questions_and_answers")
+    rows = [qa for qa in found if isinstance(qa, dict)] if isinstance(found, list) else []
+    rows.sort(key=lambda qa: qa["position"] if isinstance(qa.get("position"), int) else 0)
+    return [(str(qa.get("question") or ""), str(qa.get("answer") or "")) for qa in rows]
+
+
+def _decorate(booking: dict[str, Any]) -> dict[str, Any]:
+    return {**booking, "utm": utm(booking.get("tracking")), "old_id": uuid_of(booking.get("old_invitee")),
+            "new_id": uuid_of(booking.get("new_invitee"))}  # fmt: skip
+
+
 def register(ui: Dashboard) -> None:
     db = ui.runtime.db
+    ui.add_templates(TEMPLATES)
+
+    async def bookings_page(request: Request) -> Response:
+        q = request.query_params
+        try:
+            where, params = booking_filters(q)
+            offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
+        except BadQuery as exc:
+            return ui.render(request, "calendly/bookings.html", status=400, bookings=[], more=None,
+                             problem=str(exc), q=q, accounts=True)
+
+        def run() -> tuple[list[dict[str, Any]], bool, bool]:
+            with db.connection() as conn:
+                rows, more = page_of_bookings(conn, where, params, PAGE, offset)
+                return rows, more, has_accounts(conn)
+
+        rows, more, accounts = await run_in_threadpool(run)
+        return ui.render(request, "calendly/bookings.html", bookings=[_decorate(b) for b in rows],
+                         more=next_page(q, offset + PAGE) if more else None, problem=None, q=q, accounts=accounts)
+
+    async def booking_page(request: Request) -> Response:
+        booking_id = request.path_params["id"]
+        account = request.query_params.get("account") or None
+
+        def run() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+            with db.connection() as conn:
+                found = booking_by_id(conn, booking_id, account)
+                return found, reschedule_chain(conn, found) if found else []
+
+        booking, chain = await run_in_threadpool(run)
+        if booking is None:
+            return ui.render(request, "missing.html", status=404, what=f"booking {booking_id!r}")
+        return ui.render(request, "calendly/booking.html", b=_decorate(booking), answers=answers(booking),
+                         chain=[_decorate(c) if c["known"] else c for c in chain], uuid_of=uuid_of)
+
+    ui.page("/calendly/bookings", bookings_page)
+    ui.page("/calendly/bookings/{id}", booking_page)
+    ui.add_nav("Bookings", "/calendly/bookings", 60, shown=has_accounts)
     ui.add_accounts_section("Calendly accounts", lambda: account_rows(db), "Subscriptions",
                             "No Calendly account: hookline calendly account add.")

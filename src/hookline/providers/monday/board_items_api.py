@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
 
 MAX_LIMIT = 500
 _COLUMNS = ("account", "item_id", "board_id", "parent_item_id", "name", "group_id", "state", "column_values",
@@ -38,6 +40,29 @@ def _item(row: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
+def item_filters(q: Mapping[str, str]) -> tuple[str, list[Any]]:
+    """The WHERE clause (or "") and its parameters for the filters in `q` (shared with the dashboard)."""
+    where = [f"{column} = ?" for column in _FILTERS if q.get(column)]
+    params: list[Any] = [q[column] for column in _FILTERS if q.get(column)]
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def page_of_items(
+    conn: Connection, where: str, params: list[Any], limit: int, offset: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of items, latest update first, and whether more follow."""
+    sql = f"SELECT {', '.join(_COLUMNS)} FROM board_items{where} ORDER BY updated_at DESC, account, item_id"
+    rows = conn.fetchall(sql + " LIMIT ? OFFSET ?", [*params, limit + 1, offset])
+    return [_item(tuple(r)) for r in rows[:limit]], len(rows) > limit
+
+
+def item_by_id(conn: Connection, item_id: str, account: str | None = None) -> dict[str, Any] | None:
+    """An item by its id (the first account's when several hold it and none is named)."""
+    where, params = item_filters({"item_id": item_id, "account": account or ""})
+    row = conn.fetchone(f"SELECT {', '.join(_COLUMNS)} FROM board_items{where} ORDER BY account LIMIT 1", params)
+    return None if row is None else _item(tuple(row))
+
+
 def routes(runtime: Runtime) -> list[BaseRoute]:
     async def list_items(request: Request) -> JSON:
         q = request.query_params
@@ -46,22 +71,14 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
         except BadQuery as exc:
             return error(400, "invalid_query", str(exc))
-        where: list[str] = []
-        params: list[Any] = []
-        for column in _FILTERS:
-            if q.get(column):
-                where.append(f"{column} = ?")
-                params.append(q[column])
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM board_items" + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY updated_at DESC, account, item_id LIMIT ? OFFSET ?"
+        where, params = item_filters(q)
 
-        def query() -> list[tuple[Any, ...]]:
+        def query() -> tuple[list[dict[str, Any]], bool]:
             with runtime.db.connection() as conn:
-                return conn.fetchall(sql, [*params, limit + 1, offset])
+                return page_of_items(conn, where, params, limit, offset)
 
-        rows = await run_in_threadpool(query)
-        more = len(rows) > limit
-        return JSON({"items": [_item(r) for r in rows[:limit]], "next_cursor": str(offset + limit) if more else None})
+        items, more = await run_in_threadpool(query)
+        return JSON({"items": items, "next_cursor": str(offset + limit) if more else None})
 
     return [Route("/api/board_items", list_items)]
 

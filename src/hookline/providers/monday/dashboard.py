@@ -1,11 +1,27 @@
-"""monday.com on the dashboard's operations page: per account, its board webhooks and the last event
-received."""
+"""monday.com on the dashboard: the Board items page (the `board_items` projection, filtered, 50 a
+page), an item's page with its column values, and the operations rows (per account, its board
+webhooks and the last event received). Queries and serialisation are board_items_api's, the same as
+GET /api/board_items."""
 
 from __future__ import annotations
 
-from hookline.store.engine import Database
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hookline.providers.monday.board_items_api import item_by_id, item_filters, page_of_items
+from hookline.store.engine import Connection, Database
 from hookline.store.events import last_received
-from hookline.web.dashboard.ui import AccountRow, Dashboard
+from hookline.web.dashboard.ui import AccountRow, Dashboard, next_page
+from hookline.web.params import MAX_OFFSET, BadQuery, int_param
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE = 50
+STATES = ("active", "archived", "deleted")
 
 
 def account_rows(db: Database) -> list[AccountRow]:
@@ -23,7 +39,64 @@ def account_rows(db: Database) -> list[AccountRow]:
     return rows
 
 
+def has_accounts(conn: Connection) -> bool:
+    """Whether monday.com is in use here: the nav shows Board items only then (the page says how to add one)."""
+    return conn.scalar("SELECT 1 FROM monday_accounts LIMIT 1") is not None
+
+
+def shown(value: Any) -> str:
+    """A column value as text: monday's JSON as it came (a string as itself), compact."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+def columns(item: dict[str, Any]) -> list[dict[str, Any]]:
+    cells = item.get("column_values") or {}
+    return [{"id": cid, **cell, "text": shown(cell.get("value"))} for cid, cell in sorted(cells.items())]
+
+
 def register(ui: Dashboard) -> None:
     db = ui.runtime.db
+    ui.add_templates(TEMPLATES)
+
+    async def items_page(request: Request) -> Response:
+        q = request.query_params
+        try:
+            offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
+        except BadQuery as exc:
+            return ui.render(request, "monday/items.html", status=400, items=[], more=None, problem=str(exc), q=q,
+                             accounts=True, states=STATES)
+        # The form's fields are named for people; the API's filters for columns.
+        where, params = item_filters({"account": q.get("account", ""), "board_id": q.get("board", ""),
+                                      "group_id": q.get("group", ""), "state": q.get("state", "")})
+
+        def run() -> tuple[list[dict[str, Any]], bool, bool]:
+            with db.connection() as conn:
+                rows, more = page_of_items(conn, where, params, PAGE, offset)
+                return rows, more, has_accounts(conn)
+
+        rows, more, accounts = await run_in_threadpool(run)
+        return ui.render(request, "monday/items.html", items=rows, more=next_page(q, offset + PAGE) if more else None,
+                         problem=None, q=q, accounts=accounts, states=STATES)
+
+    async def item_page(request: Request) -> Response:
+        item_id = request.path_params["id"]
+        account = request.query_params.get("account") or None
+
+        def run() -> dict[str, Any] | None:
+            with db.connection() as conn:
+                return item_by_id(conn, item_id, account)
+
+        item = await run_in_threadpool(run)
+        if item is None:
+            return ui.render(request, "missing.html", status=404, what=f"board item {item_id!r}")
+        return ui.render(request, "monday/item.html", item=item, columns=columns(item))
+
+    ui.page("/monday/items", items_page)
+    ui.page("/monday/items/{id}", item_page)
+    ui.add_nav("Board items", "/monday/items", 70, shown=has_accounts)
     ui.add_accounts_section("monday.com accounts", lambda: account_rows(db), "Webhooks",
                             "No monday.com account: hookline monday account add.")

@@ -9,21 +9,24 @@ layout, passes the CSRF token and sets the security headers.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hookline.runtime import Runtime
+from hookline.store.engine import Connection
 from hookline.timeparse import iso
 from hookline.web.dashboard.session import Session
+from hookline.web.refuse_nul import has_nul
 from hookline.web.responses import error
 
 HERE = Path(__file__).parent
@@ -49,6 +52,8 @@ class NavEntry:
     label: str
     path: str
     order: int = 50
+    # Asked on each page view (in a thread): False hides the entry, e.g. a provider with no account.
+    shown: Callable[[Connection], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,12 +72,17 @@ def session_of(request: Request) -> Session | None:
     return session
 
 
-def when(ts: float | None) -> str:
-    """Unix seconds as a short UTC time for tables."""
-    if ts is None:
+def when(ts: float | str | None) -> str:
+    """Unix seconds (or an ISO 8601 UTC text, as the JSON serialisers give) as a short UTC time for tables."""
+    if ts is None or ts == "":
         return ""
-    text = iso(ts) or ""
+    text = ts if isinstance(ts, str) else iso(ts) or ""
     return text[:19].replace("T", " ")
+
+
+def next_page(q: Mapping[str, str], cursor: int | str) -> str:
+    """The query string of the next page: the same filters, the next cursor."""
+    return urlencode({**{k: v for k, v in q.items() if k != "cursor"}, "cursor": cursor})
 
 
 def ago(ts: float | None, now: float | None = None) -> str:
@@ -120,9 +130,16 @@ class Dashboard:
         """A provider's templates (name them under a folder of its own: 'aircall/live.html')."""
         self._loaders.append(jinja2.FileSystemLoader(folder))
 
-    def add_nav(self, label: str, path: str, order: int = 50) -> None:
-        self.nav.append(NavEntry(label, path, order))
+    def add_nav(
+        self, label: str, path: str, order: int = 50, shown: Callable[[Connection], bool] | None = None
+    ) -> None:
+        """A navigation entry; with `shown`, only while it answers True (the page stays reachable)."""
+        self.nav.append(NavEntry(label, path, order, shown))
         self.nav.sort(key=lambda n: n.order)
+
+    def _visible_nav(self) -> list[NavEntry]:
+        with self.runtime.db.connection() as conn:
+            return [n for n in self.nav if n.shown is None or n.shown(conn)]
 
     def add_section(self, title: str, section: Section) -> None:
         """A block of the operations page (e.g. a provider's webhook state per account)."""
@@ -132,8 +149,6 @@ class Dashboard:
         self, title: str, rows: Callable[[], list[AccountRow]], hooks_label: str, empty: str
     ) -> None:
         """The usual operations block: one row per account of a provider (read in a thread)."""
-        from starlette.concurrency import run_in_threadpool
-
         table_id = "accounts-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())
 
         async def section(request: Request) -> Markup:
@@ -155,6 +170,10 @@ class Dashboard:
                 if fragment or request.method != "GET":
                     return error(401, "unauthorized", "sign in first")
                 return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+            if has_nul(request.scope):  # pages build queries from the path and query too (see refuse_nul)
+                return error(400, "invalid_query", "the path and query may not contain NUL characters (%00)")
+            if not fragment and any(n.shown for n in self.nav):
+                request.scope["hookline.nav"] = await run_in_threadpool(self._visible_nav)
             response = await endpoint(request)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
@@ -169,7 +188,7 @@ class Dashboard:
         html = self.env.get_template(template).render(
             request=request,
             path=request.url.path,
-            nav=self.nav,
+            nav=request.scope.get("hookline.nav", self.nav),
             csrf=session.csrf if session else "",
             signed_in=session is not None,
             **context,

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from hookline.providers.aircall.dashboard import analytics, boards
 from hookline.providers.aircall.dashboard.operations import account_states
 from hookline.providers.aircall.projections_api import _CALL_COLUMNS, _call_filters, call_record, is_missed, query
-from hookline.web.dashboard.ui import SECURITY_HEADERS, Dashboard
+from hookline.web.dashboard.ui import SECURITY_HEADERS, Dashboard, next_page
 from hookline.web.params import BadQuery, int_param
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,7 +85,7 @@ def register(ui: Dashboard) -> None:
         more = None
         if len(rows) > PAGE:
             rows = rows[:PAGE]
-            more = urlencode({**{k: v for k, v in q.items() if k != "cursor"}, "cursor": rows[-1]["id"]})
+            more = next_page(q, rows[-1]["id"])
         for r in rows:
             r["agent"] = boards.person(r["user"])
             r["contact_name"] = boards.person(r["contact"])
