@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 import structlog
 
+from hookline.pipeline.wakeup import listen, sleep_until
 from hookline.store.engine import Connection
 
 log = structlog.get_logger(__name__)
@@ -108,27 +109,12 @@ def decode(payload: str) -> dict[str, Any]:
 
 
 async def listen_postgres(url: str, feed: ChangeFeed, stop: asyncio.Event, retry_seconds: float = 1.0) -> None:
-    """LISTEN on the changes channel and publish each notification locally, reconnecting as needed."""
-    import psycopg
+    """Publish each notification of the changes channel locally (a reconnect says "re-read everything")."""
 
-    while not stop.is_set():
-        try:
-            conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            log.warning("cannot listen for changes", error=type(exc).__name__)
-            await _sleep(stop, retry_seconds)
-            continue
-        try:
-            await conn.execute(f"LISTEN {CHANNEL}")
-            feed.publish({"providers": []})  # whatever changed while we were not listening
-            async for note in conn.notifies():
-                feed.publish(decode(note.payload))
-        except psycopg.Error as exc:
-            log.warning("change listener lost its connection", error=type(exc).__name__)
-            await _sleep(stop, retry_seconds)
-        finally:
-            with contextlib.suppress(Exception):
-                await conn.close()
+    def publish(payload: str | None) -> None:
+        feed.publish({"providers": []} if payload is None else decode(payload))
+
+    await listen(url, CHANNEL, publish, stop, retry_seconds)
 
 
 async def poll_sqlite(db_path: str, feed: ChangeFeed, stop: asyncio.Event, interval: float = 0.5) -> None:
@@ -146,11 +132,7 @@ async def poll_sqlite(db_path: str, feed: ChangeFeed, stop: asyncio.Event, inter
             if last is not None and version != last:
                 feed.publish({"providers": []})
             last = version
-            await _sleep(stop, interval)
+            await sleep_until(stop, interval)
     finally:
         await asyncio.to_thread(conn.close)
 
-
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import structlog
 
@@ -52,30 +53,40 @@ class Doorbell:
         event.clear()
 
 
-async def listen_postgres(url: str, bell: Doorbell, stop: asyncio.Event, retry_seconds: float = 1.0) -> None:
-    """LISTEN on the jobs channel and ring `bell` on every notification, reconnecting as needed."""
+async def listen(
+    url: str, channel: str, on_notify: Callable[[str | None], None], stop: asyncio.Event, retry_seconds: float = 1.0
+) -> None:
+    """LISTEN on a PostgreSQL channel until `stop`, reconnecting as needed: `on_notify(payload)` for
+    each notification, and `on_notify(None)` after each (re)connect, for whatever was notified while
+    nobody listened."""
     import psycopg
 
     while not stop.is_set():
         try:
             conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
         except psycopg.Error as exc:
-            log.warning("cannot listen for jobs", error=type(exc).__name__)
-            await _sleep(stop, retry_seconds)
+            log.warning("cannot listen", channel=channel, error=type(exc).__name__)
+            await sleep_until(stop, retry_seconds)
             continue
         try:
-            await conn.execute(f"LISTEN {CHANNEL}")
-            bell.ring()  # whatever was notified while we were not listening
-            async for _ in conn.notifies():
-                bell.ring()
+            await conn.execute(f"LISTEN {channel}")
+            on_notify(None)
+            async for note in conn.notifies():
+                on_notify(note.payload)
         except psycopg.Error as exc:
-            log.warning("job listener lost its connection", error=type(exc).__name__)
-            await _sleep(stop, retry_seconds)
+            log.warning("listener lost its connection", channel=channel, error=type(exc).__name__)
+            await sleep_until(stop, retry_seconds)
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()
 
 
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+async def listen_postgres(url: str, bell: Doorbell, stop: asyncio.Event, retry_seconds: float = 1.0) -> None:
+    """Ring `bell` on every notification of the jobs channel (and on every reconnect)."""
+    await listen(url, CHANNEL, lambda _payload: bell.ring(), stop, retry_seconds)
+
+
+async def sleep_until(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when `stop` is set."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
