@@ -102,26 +102,23 @@ def reschedule_chain(conn: Connection, booking: dict[str, Any]) -> list[dict[str
         return None if row is None else _booking(tuple(row))
 
     seen = {booking["invitee_uri"]}
-    before: list[dict[str, Any]] = []
-    step = booking
-    while step.get("old_invitee") and step["old_invitee"] not in seen and len(seen) < MAX_CHAIN:
-        seen.add(step["old_invitee"])
-        found = by_uri(step["old_invitee"])
-        if found is None:
-            before.append({"invitee_uri": step["old_invitee"], "known": False})
-            break
-        before.append({**found, "known": True})
-        step = found
-    after: list[dict[str, Any]] = []
-    step = booking
-    while step.get("new_invitee") and step["new_invitee"] not in seen and len(seen) < MAX_CHAIN:
-        seen.add(step["new_invitee"])
-        found = by_uri(step["new_invitee"])
-        if found is None:
-            after.append({"invitee_uri": step["new_invitee"], "known": False})
-            break
-        after.append({**found, "known": True})
-        step = found
+
+    def walk(link: str) -> list[dict[str, Any]]:
+        """Follow `link` (old_invitee or new_invitee) from this booking; stops on a loop or the bound."""
+        found: list[dict[str, Any]] = []
+        step = booking
+        while step.get(link) and step[link] not in seen and len(seen) < MAX_CHAIN:
+            seen.add(step[link])
+            nxt = by_uri(step[link])
+            if nxt is None:
+                found.append({"invitee_uri": step[link], "known": False})
+                break
+            found.append({**nxt, "known": True})
+            step = nxt
+        return found
+
+    before = walk("old_invitee")
+    after = walk("new_invitee")
     return [*reversed(before), {**booking, "known": True, "current": True}, *after]
 
 
