@@ -22,6 +22,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def time_option(value: str, option: str) -> float:
+    """A time given on the command line (ISO 8601 or unix seconds) as unix seconds; a clear message
+    and exit 2 (bad input) for what is not a plausible time: 'yesterday', 'nan', 1e20."""
+    from hookline.timeparse import parse_time
+
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        fail(f"{option}: {exc}", 2)
+
+
 def settings(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)

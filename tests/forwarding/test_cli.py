@@ -82,7 +82,9 @@ INPUT_ERRORS = [
     (("deliveries", "retry", "1", "--destination", "crm"), "goes with --all-failed"),
     (("deliveries", "list", "--state", "weird"), "--state must be one of"),
     (("deliveries", "list", "--failed", "--state", "dead"), "go separately"),
-    (("events", "replay", "--since", "yesterday"), "not a time"),
+    (("events", "replay", "--since", "yesterday"), "--since: not a time"),
+    (("events", "replay", "--since", "nan"), "--since: time out of range"),
+    (("events", "replay", "--since", "0", "--until", "inf"), "--until: time out of range"),
     (("events", "replay", "--since", "100", "--until", "50"), "--until must be after --since"),
     (("events", "replay", "--since", "0", "--event", "a:"), "empty event pattern"),
 ]
@@ -99,7 +101,8 @@ def test_bad_input_fails_before_any_database(
 
     monkeypatch.setenv("HOOKLINE_DATABASE_URL", "postgresql://nobody:pw@127.0.0.1:1/none")
     result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 1 and message in result.stderr, (result.stdout, result.stderr)
+    code = 2 if "time" in message else 1  # a time that is not one is bad input (exit 2)
+    assert result.exit_code == code and message in result.stderr, (result.stdout, result.stderr)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "hunter2" not in result.stderr and "cannot connect" not in result.stderr
 

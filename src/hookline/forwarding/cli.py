@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database
+from hookline.clitools import console, fail, open_database, time_option
 
 destinations_app = typer.Typer(
     help="Destinations: your HTTP endpoints that events are forwarded to.", no_args_is_help=True
@@ -227,13 +227,8 @@ def events_replay(
     from hookline.forwarding import replay
     from hookline.forwarding.destinations import DestinationError
     from hookline.forwarding.patterns import validate as validate_pattern
-    from hookline.timeparse import parse_time
-
-    try:
-        start = parse_time(since)
-        end = parse_time(until) if until is not None else None
-    except ValueError as exc:
-        fail(str(exc))
+    start = time_option(since, "--since")
+    end = time_option(until, "--until") if until is not None else None
     if end is not None and end <= start:
         fail("--until must be after --since")
     if event is not None:

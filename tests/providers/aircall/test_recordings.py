@@ -312,7 +312,7 @@ def test_without_a_directory_nothing_is_recorded_and_sync_archives_past_calls(
     refused = cli("aircall", "recordings", "sync", "--since", "2025-11-01", env=off)
     assert refused.returncode == 1 and "HOOKLINE_RECORDINGS_DIR" in refused.stderr + refused.stdout
     on = recordings_env(fake_aircall, root)
-    assert cli("aircall", "recordings", "sync", "--since", "nonsense", env=on).returncode == 1
+    assert cli("aircall", "recordings", "sync", "--since", "nonsense", env=on).returncode == 2
     later = cli("aircall", "recordings", "sync", "--since", "2025-11-06", env=on)
     assert later.returncode == 0 and later.stdout.startswith("0 recordings queued")
     synced = cli("aircall", "recordings", "sync", "--since", "2025-11-01", "--until", "2025-11-06", env=on)

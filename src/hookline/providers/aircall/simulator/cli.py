@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hookline.clitools import fail
+from hookline.clitools import fail, time_option
 
 if TYPE_CHECKING:
     from hookline.providers.aircall.simulator.simulation import Simulator
@@ -43,12 +43,7 @@ def simulate_aircall(
     quiet: bool = typer.Option(False, "--quiet", help="No status line every 10 s"),
 ) -> None:
     """Run a fake Aircall: its Public API, a call center's traffic, and webhook delivery to your URLs."""
-    from hookline.timeparse import parse_time
-
-    try:
-        start_at = parse_time(start) if start else None
-    except ValueError as exc:
-        fail(str(exc))
+    start_at = time_option(start, "--start") if start else None
     if webhook_token is not None and (not webhook or not webhook_token.strip()):
         fail("--webhook-token needs --webhook, and a non-empty token")
     with contextlib.suppress(KeyboardInterrupt):
