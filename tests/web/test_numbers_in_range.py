@@ -165,7 +165,8 @@ def older_versions_values(db: Database) -> None:
         conn.execute(f"UPDATE aircall_calls SET v_ts = {inf}, started_at = 1.7e15, answered_at = {inf},"
                      " ended_at = -1e308, duration = 2147483647")  # fmt: skip
         conn.execute("UPDATE aircall_users SET v_ts = 1e20, last_seen = -1e308")
-        conn.execute(f"UPDATE bookings SET start_time = {inf}, end_time = 1e20, snapshot_at = {inf}")
+        nan = "'NaN'" if db.dialect == "postgresql" else inf  # SQLite keeps a NaN as NULL
+        conn.execute(f"UPDATE bookings SET start_time = {inf}, end_time = 1e20, snapshot_at = {nan}")
         versions = '{"board_id":[Infinity,0,"x"],"group_id":[Infinity,0,"x"],"name":[Infinity,1,"x"]}'
         conn.execute(f"UPDATE board_items SET updated_at = {inf}, versions = ?", (versions,))
 
@@ -190,11 +191,17 @@ def test_values_stored_by_older_versions_neither_fail_pages_nor_freeze_projectio
         assert c.post("/aircall/webhook", json=calls.call_event("call.answered", 9200, agent_id=1,
                                                                 status="answered")).status_code == 200  # fmt: skip
         assert monday(c, rename(5002, "After", "2026-11-23T10:05:00.000Z", "r2")).status_code == 200
+        canceled = invitee("I2", "2026-12-01T09:00:00Z", "2026-12-01T09:30:00Z")
+        canceled.update(status="canceled", updated_at="2026-11-23T11:00:00.000000Z")
+        body = {"event": "invitee.canceled", "created_at": "2026-11-23T11:00:00.000000Z", "payload": canceled}
+        assert calendly(c, body).status_code == 200
     processed(live)
     with live.admin() as api:
         assert eventually(lambda: api.get("/api/calls/9200").json()["status"] == "answered")
         item = board_item(api, "5002")
         assert item["name"] == "After" and item["updated_at"] == "2026-11-23T10:05:00Z", item
+        booking = api.get("/api/bookings/I2").json()
+        assert booking["status"] == "canceled" and booking["start_time"] == "2026-12-01T09:00:00Z", booking
     all_pages_answer(live, call_id=9200, item_id="5002", booking_id="I2")
 
 
@@ -224,6 +231,15 @@ def test_since_and_until_out_of_range_are_400(live: Server, value: str) -> None:
         r = page.get("/aircall/analytics", params={"from": "9999-12-25", "to": "9999-12-31"})
         assert r.status_code == 400, r.text[:300]
     assert "Traceback" not in live.log()
+
+
+def test_a_version_time_out_of_range_is_refused_before_any_sql() -> None:
+    from hookline.pipeline.handlers import Unprocessable
+    from hookline.providers.aircall.projections import TAGS
+
+    for bad in (math.nan, math.inf, 1e20, -1.0):
+        with pytest.raises(Unprocessable, match="version time"):
+            TAGS.write(None, [("acme", 1, "vip", "red", None, "{}", bad, 0, "k")])  # type: ignore[arg-type]
 
 
 def test_parse_time_refuses_non_finite_and_out_of_range() -> None:
