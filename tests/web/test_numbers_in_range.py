@@ -230,6 +230,8 @@ def test_since_and_until_out_of_range_are_400(live: Server, value: str) -> None:
     with signed_in(live) as page:
         r = page.get("/aircall/analytics", params={"from": "9999-12-25", "to": "9999-12-31"})
         assert r.status_code == 400, r.text[:300]
+        r = page.get("/calendly/bookings", params={"since": value})
+        assert r.status_code == 400 and "since" in r.text, r.text[:300]
     assert "Traceback" not in live.log()
 
 
