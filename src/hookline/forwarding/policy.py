@@ -24,6 +24,7 @@ class Attempt:
     status: int | None
     error: str | None = None
     retry_after: float | None = None  # seconds, from the Retry-After header
+    permanent: bool = False  # no retry can succeed (the outbound policy refused the address)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class RetryPolicy:
         error = attempt.error or f"HTTP {attempt.status}"
         if attempt.status == 410:
             return Decision("gone", error="410 Gone: the destination asked not to be sent anything more")
+        if attempt.permanent:
+            return Decision("dead", error=error)
         if attempts >= self.max_attempts:
             return Decision("dead", error=f"{error} (gave up after {attempts} attempts)")
         delay = self.backoff(attempts)

@@ -8,6 +8,7 @@ import time
 import aiohttp
 
 from hookline.forwarding.policy import Attempt, parse_retry_after
+from hookline.outbound import refusal
 
 _ERROR_BODY_MAX = 200
 
@@ -32,6 +33,9 @@ async def post(
     except TimeoutError:
         return Attempt(None, f"timed out after {timeout:g} s")
     except aiohttp.ClientConnectorError as exc:
+        refused = refusal(exc)
+        if refused is not None:  # nothing was sent: the address is one hookline never sends to
+            return Attempt(None, f"not sent: {refused}", permanent=True)
         return Attempt(None, f"cannot connect: {exc.os_error.strerror or exc.os_error}")
     except (aiohttp.ClientError, asyncio.IncompleteReadError, OSError, ValueError) as exc:
         return Attempt(None, f"{type(exc).__name__}: {exc}"[:300])
