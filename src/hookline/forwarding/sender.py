@@ -7,8 +7,9 @@ import time
 
 import aiohttp
 
-from hookline.forwarding.policy import Attempt, parse_retry_after
+from hookline.forwarding.policy import Attempt
 from hookline.outbound import refusal
+from hookline.retry_after import parse_retry_after
 
 _ERROR_BODY_MAX = 200
 
