@@ -142,3 +142,18 @@ def test_monday_mutation_is_not_repeated_after_a_503_or_a_drop(failure: tuple[in
 def test_monday_gives_up_after_the_attempts() -> None:
     result, fake = serve([(502, {})] * 9, DATA, monday(lambda c: c.me()))
     assert isinstance(result, MondayAPIError) and result.status == 502 and len(fake.requests) == FAST.attempts
+
+
+def test_aircall_waits_for_a_date_retry_after() -> None:
+    """Aircall's client keeps its own loop (its rate limiter is shared by every caller of an account)
+    but reads Retry-After with the same parser: an HTTP date is a wait, not a fallback guess."""
+    from hookline.providers.aircall.api import AircallClient, Credentials
+
+    async def use(url: str) -> Any:
+        async with AircallClient(url, Credentials.basic("api-id", "tok-secret", account="acme")) as client:
+            return await client.request("GET", "/users")
+
+    later = {"retry-after": formatdate(time.time() + 2.5, usegmt=True)}
+    result, fake = serve([(429, later)], {"users": []}, use)
+    assert result == {"users": []} and len(fake.requests) == 2
+    assert fake.requests[1][1] - fake.requests[0][1] >= 1.4  # the date, not the 0.5 s guess made without it
