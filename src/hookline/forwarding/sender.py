@@ -33,10 +33,10 @@ async def post(
             return Attempt(status, error, parse_retry_after(resp.headers.get("retry-after"), time.time()))
     except TimeoutError:
         return Attempt(None, f"timed out after {timeout:g} s")
-    except aiohttp.ClientConnectorError as exc:
+    except (aiohttp.ClientError, asyncio.IncompleteReadError, OSError, ValueError) as exc:
         refused = refusal(exc)
         if refused is not None:  # nothing was sent: the address is one hookline never sends to
             return Attempt(None, f"not sent: {refused}", permanent=True)
-        return Attempt(None, f"cannot connect: {exc.os_error.strerror or exc.os_error}")
-    except (aiohttp.ClientError, asyncio.IncompleteReadError, OSError, ValueError) as exc:
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return Attempt(None, f"cannot connect: {exc.os_error.strerror or exc.os_error}")
         return Attempt(None, f"{type(exc).__name__}: {exc}"[:300])
