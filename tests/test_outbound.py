@@ -71,6 +71,8 @@ def test_credentials_are_masked() -> None:
     assert without_credentials("https://user:s3cret@h.example:8443/p?q=1") == "https://user:***@h.example:8443/p?q=1"
     assert without_credentials("http://:tok@[::1]/x") == "http://:***@[::1]/x"
     assert without_credentials("https://h.example/p") == "https://h.example/p"
+    assert without_credentials("https://tok-123@h.example/p") == "https://***@h.example/p"  # the name may be the token
+    assert without_credentials("http://u:p@h.example:99999/x") == "http://u:***@h.example:99999/x"  # no port parsing
 
 
 class Listener:

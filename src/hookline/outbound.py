@@ -63,15 +63,18 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def without_credentials(url: str) -> str:
-    """The URL with any user:password@ replaced by user:***@ (for listings, messages and logs)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
+    """The URL with user:password@ shown as user:***@ and a lone user@ as ***@ (listings, messages). Works
+    on the text (no port or host parsing), so a URL stored before validation got stricter still lists."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***@" + url.rsplit("@", 1)[1] if "@" in url else url
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
         return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port is not None else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    # user:password shows the user; a lone user name may itself be the token (https://TOKEN@host).
+    shown = userinfo.split(":", 1)[0] + ":***" if ":" in userinfo else "***"
+    return urlunsplit((parts.scheme, f"{shown}@{hostport}", parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
