@@ -157,3 +157,19 @@ def test_aircall_waits_for_a_date_retry_after() -> None:
     result, fake = serve([(429, later)], {"users": []}, use)
     assert result == {"users": []} and len(fake.requests) == 2
     assert fake.requests[1][1] - fake.requests[0][1] >= 1.4  # the date, not the 0.5 s guess made without it
+
+
+def test_what_is_worth_another_attempt() -> None:
+    import aiohttp
+
+    from hookline.providers.api_retry import RetryableAnswer
+
+    rules = RetryRules(max_wait=30)
+    assert rules._retryable(aiohttp.ServerDisconnectedError(), idempotent=True)
+    assert not rules._retryable(aiohttp.ServerDisconnectedError(), idempotent=False)  # a POST may have been done
+    assert not rules._retryable(TimeoutError(), idempotent=True)  # it already waited the whole timeout
+    assert not rules._retryable(aiohttp.ServerTimeoutError(), idempotent=True)
+    assert rules._retryable(RetryableAnswer(429, 5.0), idempotent=False)  # nothing was done
+    assert not rules._retryable(RetryableAnswer(429, 31.0), idempotent=True)  # longer than max_wait
+    assert not rules._retryable(RetryableAnswer(503, None), idempotent=False)
+    assert not rules._retryable(ValueError("a bug"), idempotent=True)

@@ -4,8 +4,9 @@ A client wraps one attempt of a request in `with_retries`. An attempt that gets 
 `RetryableAnswer` (with the answer's Retry-After); a dropped or refused connection and a timeout are
 aiohttp's own errors. What is retried:
 - 429: always (the server did nothing), after Retry-After (seconds or an HTTP date) when it is given;
-- 5xx, a dropped connection, a timeout: only an idempotent request (a POST that creates something may
-  have done so), except a refused connection, which never reached the server;
+- 5xx, a dropped connection: only an idempotent request (a POST that creates something may have done
+  so), except a refused connection, which never reached the server, retried always;
+- a timeout: never (it already waited the client's whole timeout);
 with exponential backoff and full jitter otherwise. A Retry-After longer than `max_wait` is not
 waited for: the last error goes back to the caller, which turns it into its own message.
 """
@@ -57,7 +58,8 @@ class RetryRules:
             return exc.status == 429 or idempotent
         if isinstance(exc, aiohttp.ClientConnectorError):
             return True  # never reached the server
-        return idempotent and isinstance(exc, aiohttp.ClientError | TimeoutError)
+        # A timeout already waited the whole client timeout (30 s): not multiplied by the attempts.
+        return idempotent and isinstance(exc, aiohttp.ClientError) and not isinstance(exc, TimeoutError)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
