@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 _LEGACY_INFO = b"hookline secret box v1"
-# About 0.1 s and 32 MiB per derivation on one core: a guessed passphrase costs an attacker the same.
+# 32 MiB and a few tenths of a second per derivation: a guessed passphrase costs an attacker the same.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 
 
