@@ -102,19 +102,16 @@ class OutboundPolicy:
             net = self.denied_by(address)
             if net is not None:
                 shown = host if host == address else f"{host} (resolves to {address})"
-                raise OutboundRefused(
-                    f"{shown} is in {net}, which the outbound policy refuses ({SETTING}):"
-                    " link-local and cloud metadata addresses are never sent to"
-                )
+                raise OutboundRefused(f"{shown} is in {net}, which the outbound policy refuses ({SETTING})")
 
-    def check_url(self, url: str, *, resolve: bool = True) -> None:
+    def check_url(self, url: str) -> None:
         """Refuse a URL whose host is, or now resolves to, a denied address. A name that does not resolve
         here is let through: the connect-time check refuses it should it later resolve to one."""
         host = urlsplit(url).hostname
         if not host:
             return
         self.refuse_addresses(host, [host])
-        if resolve and _address(host) is None and self.deny:
+        if _address(host) is None and self.deny:
             try:
                 infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
             except (OSError, UnicodeError):
