@@ -7,6 +7,7 @@ from typing import Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hookline.config import Settings, load_settings
 from hookline.store import migrations
@@ -17,8 +18,9 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a clear error (never a traceback) and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print a clear error (never a traceback) and exit non-zero. The message is text, not markup: a
+    '[fe80::1]' in it is shown as it is."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -77,6 +77,10 @@ INPUT_ERRORS = [
     (("destinations", "add", "new", "--url", "http://x", "--secret", "whsec_c2hvcnQ="), "24 to 64 bytes"),
     (("destinations", "add", "new", "--url", "http://x", "--events", "call.*,a b"), "invalid event pattern"),
     (("destinations", "add", "new", "--url", "http://x.example", "--account", " "), "account filter is empty"),
+    (("destinations", "add", "new", "--url", "http://169.254.169.254/latest/meta-data/"), "refused URL"),
+    (("destinations", "add", "new", "--url", "http://user:hunter2@[fe80::1]/x"), "user:***@[fe80::1]"),
+    (("destinations", "add", "new", "--url", "http://[fd00:ec2::254]/"), "fd00:ec2::254/128"),
+    (("destinations", "add", "new", "--url", "http://h.example:99999/"), "invalid URL"),
     (("deliveries", "retry"), "one of the two"),
     (("deliveries", "retry", "1", "--all-failed"), "one of the two"),
     (("deliveries", "retry", "1", "--destination", "crm"), "goes with --all-failed"),
@@ -101,7 +105,8 @@ def test_bad_input_fails_before_any_database(
 
     monkeypatch.setenv("HOOKLINE_DATABASE_URL", "postgresql://nobody:pw@127.0.0.1:1/none")
     result = CliRunner().invoke(app, list(args))
-    code = 2 if "time" in message else 1  # a time that is not one is bad input (exit 2)
+    # a time that is not one, or a refused destination, is bad input (exit 2)
+    code = 2 if "time" in message or args[:2] == ("destinations", "add") else 1
     assert result.exit_code == code and message in result.stderr, (result.stdout, result.stderr)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "hunter2" not in result.stderr and "cannot connect" not in result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hookline.providers.base import Provider, WebhookReceiver
+from hookline.sealed import SealedColumn
 from hookline.store.migrations import MigrationSource
 
 if TYPE_CHECKING:
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 class AircallProvider(Provider):
     name = "aircall"
+
+    def sealed_columns(self) -> list[SealedColumn]:
+        return [SealedColumn("aircall_accounts", "name", "secret")]
 
     def migrations(self) -> MigrationSource:
         return MigrationSource("aircall", Path(__file__).parent / "migrations")
