@@ -23,6 +23,7 @@ from hookline.providers.aircall.fake_api import FakeAircallState
 from hookline.providers.aircall.samples import sample_event
 from hookline.providers.aircall.simulator import calls
 from hookline.providers.aircall.simulator.company import Agent, Company, brief_number, iso
+from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE
 from hookline.providers.aircall.simulator.events import Emitted
 
 Json = dict[str, Any]
@@ -43,8 +44,8 @@ class Traffic:
         account: str,
         rng: random.Random,
         start: float,
-        agents: int = 20,
-        calls_per_minute: float = 120.0,
+        agents: int = DEFAULT_AGENTS,
+        calls_per_minute: float = DEFAULT_CALLS_PER_MINUTE,
         messages_per_minute: float | None = None,
         pace: float = 1.0,
     ) -> None:
