@@ -72,7 +72,7 @@ def test_try_it_on_localhost_runs_as_written(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/" in out and f"admin token: {token}" in out
     assert "calls made" in out and "missing 0, wrong 0" in out
 
-    drill = substitute(substitute(drill_block, DRILL_TIMES), places)
+    drill = substitute(drill_block, DRILL_TIMES)  # ports and directory: the HOOKLINE_DEMO_* variables
     done = subprocess.run(["bash", "-c", drill], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads(done.stdout)

@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hookline.providers.aircall.fake_api import FakeAircallState
+from hookline.providers.aircall.simulator.calls import ENDED_AFTER_HUNGUP
 from hookline.providers.aircall.simulator.server import serve_simulator
 from hookline.providers.aircall.simulator.simulation import Simulator
 from hookline.providers.aircall.simulator.truth import Comparison, compare
 from hookline.store.engine import Database
 
 ACCOUNT = "sim"
+FINISH_SECONDS = 120.0  # at the end, how long the calls under way may take to end
 SETTLE_SECONDS = 60.0  # after the traffic stops, how long hookline may take to match the truth
 STABLE_POLLS = 5  # ...or how many identical comparisons with nothing left to do end the wait
 
@@ -176,6 +178,7 @@ class Demo:
         self.started = time.monotonic()
         self.tty = err.isatty() and not opts.as_json
         self.backfilled_before = 0
+        self.interrupts = 0  # Ctrl-C: the first stops the traffic, a second skips the wait for calls
 
     def say(self, text: str) -> None:
         """Messages for people: stdout, or stderr when stdout carries the JSON summary."""
@@ -216,6 +219,7 @@ class Demo:
             self.started = time.monotonic()  # the drill's times count from the first event
             await self._drive(sim, hookline, db, stop)
             sim.traffic.wind_down()
+            await self._finish_calls(sim)
             await sim.stop()  # the truth is frozen from here on
             if not hookline.up:
                 await hookline.start()
@@ -281,6 +285,22 @@ class Demo:
         else:
             print(line, file=stream, flush=True)
 
+    async def _finish_calls(self, sim: Simulator) -> None:
+        """No new calls; let those under way end (their final snapshot is what is compared: a call
+        stopped mid-ring may hold two snapshots of one second that only its end orders)."""
+        deadline = time.monotonic() + FINISH_SECONDS
+        said = False
+        while self.interrupts < 2 and time.monotonic() < deadline:
+            under_way = sum(1 for i in sim.call_ids if (c := sim.state.get_call(i)) and c["status"] != "done")
+            if not under_way:
+                await asyncio.sleep(ENDED_AFTER_HUNGUP[1] / sim.speed + 0.5)  # their call.ended
+                return
+            if not said:
+                said = True
+                more = " (Ctrl-C again to stop at once)" if self.interrupts else ""
+                self.say(f"no new calls; waiting for the {under_way} under way to end{more}")
+            await asyncio.sleep(0.5)
+
     async def _settle(self, sim: Simulator, db: Database) -> Comparison:
         """Compare until hookline matches the truth, or nothing changes any more."""
         deadline = time.monotonic() + SETTLE_SECONDS
@@ -308,6 +328,7 @@ class Demo:
             "calls_stored": result.stored,
             "calls_missing": len(result.missing),
             "calls_wrong": len(result.wrong),
+            "calls_under_way": sum(1 for i in sim.call_ids if (c := sim.state.get_call(i)) and c["status"] != "done"),
             "webhook_disabled": self.drill.webhook_disabled,
             "webhook_reenabled": self.drill.webhook_reenabled,
             "backfilled_events": _backfilled(db) - self.backfilled_before,
@@ -354,10 +375,15 @@ def _backfilled(db: Database) -> int:
 
 async def run_demo(opts: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> dict[str, Any]:
     stop = asyncio.Event()
+    demo = Demo(opts, out, err)
+
+    def interrupted() -> None:
+        demo.interrupts += 1
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    demo = Demo(opts, out, err)
+        loop.add_signal_handler(sig, interrupted)
     summary = await demo.run(stop)
     if demo.tty:
         err.write("\n")
@@ -374,3 +400,7 @@ def print_summary(summary: dict[str, Any], as_json: bool, out: TextIO = sys.stdo
         f" re-enabled: {summary['webhook_reenabled']}; backfilled events: {summary['backfilled_events']}",
         file=out, flush=True,
     )
+    for call in summary["wrong"]:
+        print(f"  wrong: {json.dumps(call)}", file=out, flush=True)
+    if summary["missing_ids"]:
+        print(f"  missing: {summary['missing_ids']}", file=out, flush=True)
