@@ -454,3 +454,14 @@ def test_cli_serves_the_api_with_the_printed_credentials(tmp_path: Path) -> None
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
+
+
+def test_cli_refuses_a_start_in_the_future(tmp_path: Path) -> None:
+    """The simulator never sends times ahead of the wall clock; a start in the past shifts them back."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hookline", "simulate", "aircall", "--port", str(free_port()),
+         "--start", str(int(time.time()) + 3600)],
+        env=base_env(f"sqlite:///{tmp_path / 'unused.sqlite3'}"), capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+    )
+    assert done.returncode != 0 and "--start is in the future" in done.stderr, done.stderr

@@ -158,7 +158,7 @@ def _banner(sim: Simulator, base_url: str, api_id: str, api_token: str, webhook:
         f"{sim.traffic.calls_per_minute:g} calls/min, x{sim.speed:g} speed, seed {sim.seed}, "
         f"from {started}",
         "",
-        "Point hookline's Aircall client at it:",
+        "Point hookline's Aircall client at it, in every hookline process (serve's watchdog included):",
         f"  export HOOKLINE_AIRCALL_API_URL={base_url}",
         f"  API ID:    {api_id}",
         f"  API token: {api_token}",
