@@ -138,6 +138,9 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.cli import app as aircall_app
 
         app.add_typer(aircall_app, name="aircall")
+        from hookline.providers.aircall.simulator.demo_cli import demo
+
+        app.command("demo")(demo)
 
     def register_simulator(self, simulate: typer.Typer) -> None:
         from hookline.providers.aircall.simulator.cli import simulate_aircall

@@ -189,7 +189,8 @@ def _call(ctx: Ctx, call: Any, rows: Rows) -> None:
     assert isinstance(call, m.Call)
     if call.id is None:
         raise Unprocessable(f"{ctx.event} event {ctx.event_id}: call without id")
-    rank = ranks.rank(ranks.CALL, ctx.event, default=50)
+    synced = ctx.event.endswith(".synced")
+    rank = ranks.synced_call_rank(call.status) if synced else ranks.rank(ranks.CALL, ctx.event, default=50)
     user = call.user
     rows.add(CALLS, (
         ctx.account, call.id, call.call_uuid or call.sid, call.direction, call.status, epoch(call.started_at),
@@ -201,7 +202,7 @@ def _call(ctx: Ctx, call: Any, rows: Rows) -> None:
         bool(call.voicemail or call.voicemail_short_url), ctx.event, ctx.data.decode(),
         ctx.ts, rank, ctx.digest,
     ))
-    if not ctx.event.endswith(".synced"):
+    if not synced:
         rows.timeline.append((ctx.account, call.id, ctx.event, ctx.ts, ctx.event_id))
     if user is not None and user.id is not None:
         rows.add(USER_SEEN, (ctx.account, user.id, user.name, user.email, ctx.ts, rank, ctx.digest))
