@@ -1,0 +1,81 @@
+"""What the event log can hold, checked at the edge before an event reaches the committer.
+
+One bad value must never reach the group commit, where it would fail the whole batch (the committer
+isolates it anyway, at the cost of a retry: see committer.py). So every receiver checks the fields
+it copies into text columns (event name, ids that make the dedup key, URIs) with `text()`, and the
+endpoint checks the finished event with `event_columns()`, a guard for anything a receiver missed.
+
+- NUL (U+0000): PostgreSQL text cannot hold it. A lone surrogate cannot be encoded to UTF-8 at all.
+- Lengths are in UTF-8 bytes: PostgreSQL's B-tree index entries are capped near 2.7 KB, and the
+  event name and dedup key are indexed.
+- Nesting deeper than MAX_DEPTH is refused before any decoding (JSON decoders recurse).
+
+The raw body itself is stored as bytes (BYTEA / BLOB), so a NUL escaped inside `data` (`\\u0000`,
+six ASCII bytes in the body) is stored safely and never refused: the log keeps what the provider
+sent, and a projection that cannot hold the value fails alone in the worker.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+import msgspec
+
+from hookline.types import IncomingEvent, Rejection
+
+MAX_DEPTH = 64  # real provider payloads nest 5 or 6 deep
+MAX_NAME_BYTES = 200  # event names, resource names
+MAX_ID_BYTES = 512  # ids, URIs and times that become part of a dedup key or a resource id
+MAX_KEY_BYTES = 2000  # the whole dedup key (its parts are capped above)
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# "[" and "{" become 1, "]" and "}" become -1 (255 read as a signed byte), everything else is deleted.
+_STEPS = bytes(1 if b in b"[{" else 255 if b in b"]}" else 0 for b in range(256))
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when the JSON body nests arrays/objects deeper than `limit`. Invalid JSON answers False
+    (the receiver refuses it with its own error, after authentication where it authenticates first)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # the common case: too few brackets to be that deep, no scan at all
+    try:
+        msgspec.json.decode(body)
+    except RecursionError:
+        return True
+    except msgspec.DecodeError:
+        return False
+    # Valid JSON, so every string is well formed: drop them (brackets inside do not nest), then the
+    # running sum of +1/-1 over the brackets left is the depth at each point.
+    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS).translate(_STEPS)
+    return max(accumulate(memoryview(brackets).cast("b")), default=0) > limit
+
+
+def text(field: str, value: str | None, max_bytes: int = MAX_ID_BYTES) -> None:
+    """Refuse (400 invalid_envelope, naming `field`) a string no text column can hold."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise Rejection(400, "invalid_envelope", f"{field} contains a NUL character")
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError as exc:
+        raise Rejection(400, "invalid_envelope", f"{field} is not valid Unicode (a lone surrogate)") from exc
+    if size > max_bytes:
+        raise Rejection(400, "invalid_envelope", f"{field} is longer than {max_bytes} bytes")
+
+
+def ident(field: str, value: object) -> None:
+    """An id that may be a number or a string: only a string can be refused."""
+    if isinstance(value, str):
+        text(field, value)
+
+
+def event_columns(ev: IncomingEvent) -> None:
+    """The finished event's text columns, whatever receiver made it."""
+    text("event", ev.event, MAX_NAME_BYTES)
+    text("resource", ev.resource, MAX_NAME_BYTES)
+    text("resource id", ev.resource_id)
+    text("account", ev.account, MAX_ID_BYTES)
+    text("dedup key", ev.dedup_key, MAX_KEY_BYTES)
