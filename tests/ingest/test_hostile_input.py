@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -261,6 +262,13 @@ def wait_processed(db: Database, seconds: float = 30) -> None:
     raise AssertionError(f"{waiting} jobs never tried")
 
 
+DETAIL_PAGES = (
+    ("/api/calls", "calls", "/aircall/calls/{id}"),
+    ("/api/bookings", "bookings", "/calendly/bookings/{id}"),
+    ("/api/board_items", "items", "/monday/items/{item_id}?account={account}"),
+)
+
+
 def assert_pages_answer(server: Server) -> None:
     """/healthz, the event API and the dashboard's pages (each event's, call's, booking's, item's) answer 200."""
     with server.client() as c:
@@ -275,17 +283,15 @@ def assert_pages_answer(server: Server) -> None:
             cursor = r.json()["next_cursor"]
             url = f"/api/events?limit=200&cursor={cursor}" if cursor else None
         details = [f"/events/{e['id']}" for e in events]
-        for listing, key, page in (("/api/calls", "calls", "/aircall/calls/{}"),
-                                   ("/api/bookings", "bookings", "/calendly/bookings/{}"),
-                                   ("/api/board_items", "items", "/monday/items/{}")):  # fmt: skip
+        for listing, key, page in DETAIL_PAGES:
             r = api.get(listing, params={"limit": 200})
             assert r.status_code == 200, (listing, r.text)
-            details += [page.format(row["id"]) for row in r.json()[key]]
+            details += [page.format(**row) for row in r.json()[key]]
         for e in events[:200]:
             assert api.get(f"/api/events/{e['id']}").status_code == 200, e
     with signed_in(server) as dash:
         for path in (*PAGES, *details):
-            r = dash.get(path)
+            r = dash.get(path, follow_redirects=True)
             assert r.status_code == 200, (path, r.status_code, r.text[-500:])
 
 
@@ -418,6 +424,11 @@ def test_hostile_numbers_never_get_a_5xx_and_valid_events_are_unaffected(db: Dat
     assert_valid_stored_once(db, load)
 
 
+@pytest.mark.xfail(
+    strict=True,  # passes once item 2 is merged: then this marker must go
+    raises=AssertionError,
+    reason="issue 11 item 2 (numbers in range, another branch): /api/events answers 500 (OverflowError)",
+)
 def test_pages_answer_200_after_hostile_numbers(db: Database, server: Server) -> None:
     """Stored hostile numbers must not break a page. Depends on issue 11 item 2 (numbers in range)."""
     register(db)
