@@ -1,8 +1,8 @@
 """One webhook endpoint: read -> authenticate (the provider's receiver) -> append -> answer.
 
-Answers: 200 only after the event is committed; 4xx for what the client sent (nesting deeper than
-validate.MAX_DEPTH is refused before the receiver decodes anything; text the log's columns cannot
-hold is refused after authentication); 503 when the log cannot be written (the provider retries).
+Answers: 200 only after the event is committed; 4xx for what the client sent (nesting too deep for
+a decoder is refused before the receiver decodes anything, deeper than validate.MAX_DEPTH and text
+the log's columns cannot hold after authentication); 503 when the log cannot be written (the provider retries).
 Never 2xx for something not stored.
 """
 
@@ -61,11 +61,13 @@ class WebhookEndpoint:
         # from the webhook URL read it here. Never stored (not in any receiver's stored_headers).
         headers[":query"] = scope.get("query_string", b"").decode("latin-1")
         try:
-            if validate.too_deep(body):
+            if validate.too_deep_to_decode(body):
                 raise RecursionError
             outcome = await self.receiver.parse(headers, body, received_at)
             if not isinstance(outcome, Reply):
                 validate.event_columns(outcome)
+                if validate.too_deep(body):
+                    raise RecursionError
         except RecursionError:  # from the check above, or a decoder that recursed too far anyway
             log.warning("webhook refused", provider=self.provider, reason="too_deep", bytes=len(body))
             message = f"JSON nested deeper than {validate.MAX_DEPTH} levels"

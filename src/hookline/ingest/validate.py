@@ -8,7 +8,9 @@ endpoint checks the finished event with `event_columns()`, a guard for anything 
 - NUL (U+0000): PostgreSQL text cannot hold it. A lone surrogate cannot be encoded to UTF-8 at all.
 - Lengths are in UTF-8 bytes: PostgreSQL's B-tree index entries are capped near 2.7 KB, and the
   event name and dedup key are indexed.
-- Nesting deeper than MAX_DEPTH is refused before any decoding (JSON decoders recurse).
+- Nesting deeper than MAX_DEPTH is refused: past what a decoder can take (JSON decoders recurse)
+  before authentication and before the receiver decodes anything, the rest after authentication
+  (the exact check costs more: an unauthenticated sender should not make hookline pay it).
 
 The raw body itself is stored as bytes (BYTEA / BLOB), so a NUL escaped inside `data` (`\\u0000`,
 six ASCII bytes in the body) is stored safely and never refused: the log keeps what the provider
@@ -29,25 +31,41 @@ MAX_NAME_BYTES = 200  # event names, resource names
 MAX_ID_BYTES = 512  # ids, URIs and times that become part of a dedup key or a resource id
 MAX_KEY_BYTES = 2000  # the whole dedup key (its parts are capped above)
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 # "[" and "{" become 1, "]" and "}" become -1 (255 read as a signed byte), everything else is deleted.
 _STEPS = bytes(1 if b in b"[{" else 255 if b in b"]}" else 0 for b in range(256))
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
-def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
-    """True when the JSON body nests arrays/objects deeper than `limit`. Invalid JSON answers False
-    (the receiver refuses it with its own error, after authentication where it authenticates first)."""
+class _AnyObject(msgspec.Struct):
+    """No fields: decoding into it validates a JSON object and skips its content, allocating nothing."""
+
+
+_skip = msgspec.json.Decoder(_AnyObject).decode
+
+
+def too_deep_to_decode(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when decoding the body would recurse past what the JSON decoders can take (about 1,000
+    levels). Cheap enough to run before authentication: a scan without allocations, and only for
+    bodies with more than `limit` brackets."""
     if body.count(b"[") + body.count(b"{") <= limit:
         return False  # the common case: too few brackets to be that deep, no scan at all
     try:
-        msgspec.json.decode(body)
+        _skip(body)
     except RecursionError:
         return True
-    except msgspec.DecodeError:
+    except msgspec.DecodeError:  # not JSON, or not an object: the receiver refuses it
         return False
-    # Valid JSON, so every string is well formed: drop them (brackets inside do not nest), then the
-    # running sum of +1/-1 over the brackets left is the depth at each point.
+    return False
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when a body that is valid JSON nests arrays/objects deeper than `limit`. Run after
+    authentication, on what a receiver accepted: linear, but it costs more than the check above."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    # Every string is well formed (the receiver decoded the body): drop them, as brackets inside
+    # do not nest; then the running sum of +1/-1 over the brackets left is the depth at each point.
     brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS).translate(_STEPS)
     return max(accumulate(memoryview(brackets).cast("b")), default=0) > limit
 
