@@ -7,13 +7,20 @@ committer directly), so the committer's own isolation is what is tested.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+from collections.abc import Mapping
 
+import httpx
 import psycopg
 import pytest
 
+from hookline.config import load_settings
 from hookline.ingest.committer import CommitFailed, Committer, EventRefused
 from hookline.ingest.direct import pipeline_hooks
+from hookline.ingest.endpoint import WebhookEndpoint
+from hookline.providers.base import Reply, WebhookReceiver
+from hookline.runtime import Runtime
 from hookline.store.engine import Connection, Database
 from hookline.types import AppendResult, IncomingEvent
 
@@ -140,3 +147,47 @@ def test_a_terminated_postgresql_connection_fails_the_batch_then_heals(db: Datab
     with db.connection() as conn:
         stored = sorted(r[0] for r in conn.fetchall("SELECT dedup_key FROM events"))
     assert stored == sorted(["first", "healed", *committed])
+
+
+class _TestReceiver(WebhookReceiver):
+    """A receiver for tests only: `{"event": ..., "key": ...}`, no authentication."""
+
+    provider = "test"
+    path = "/test/webhook"
+
+    async def parse(self, headers: Mapping[str, str], body: bytes, received_at: float) -> IncomingEvent | Reply:
+        doc = json.loads(body)
+        return IncomingEvent("test", "acme", doc["event"], doc["key"], body, received_at)
+
+
+def test_the_endpoint_answers_the_guilty_request_400_and_the_others_200(database_url: str, db: Database) -> None:
+    """Through the real endpoint: a request whose event an in-transaction hook cannot take (past the
+    edge checks) gets 400 unstorable, counted; every request committed with it gets its 200."""
+    runtime = Runtime.create(load_settings(database_url=database_url))
+    runtime.committer.in_transaction.append(_poison_hook)
+    app = WebhookEndpoint(_TestReceiver(), runtime)
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            bodies = [{"event": "thing.happened", "key": f"ok-{i}"} for i in range(20)]
+            bodies.insert(7, {"event": "poison.hook", "key": "guilty"})
+            tasks = [asyncio.ensure_future(c.post("/test/webhook", json=b)) for b in bodies]
+            await asyncio.sleep(0.2)  # all waiting in the committer's queue: one batch
+            runtime.committer.start()
+            return list(await asyncio.gather(*tasks))
+
+    try:
+        answers = asyncio.run(run())
+    finally:
+        runtime.committer.stop()
+        runtime.db.close()
+    guilty = answers.pop(7)
+    assert guilty.status_code == 400 and guilty.json()["error"] == "unstorable", guilty.text
+    assert "ValueError" in guilty.json()["message"]
+    assert [r.status_code for r in answers] == [200] * 20
+    refused = runtime.metrics.rejected.labels(provider="test", reason="unstorable")._value.get()
+    assert refused == 1
+    with db.connection() as conn:
+        assert conn.scalar("SELECT count(*) FROM events") == 20
+        assert conn.scalar("SELECT count(*) FROM jobs") == 20
