@@ -61,12 +61,13 @@ class WebhookEndpoint:
         # from the webhook URL read it here. Never stored (not in any receiver's stored_headers).
         headers[":query"] = scope.get("query_string", b"").decode("latin-1")
         try:
-            if validate.too_deep_to_decode(body):
+            nested = validate.may_be_too_deep(body)
+            if nested and validate.too_deep_to_decode(body):
                 raise RecursionError
             outcome = await self.receiver.parse(headers, body, received_at)
             if not isinstance(outcome, Reply):
                 validate.event_columns(outcome)
-                if validate.too_deep(body):
+                if nested and validate.too_deep(body):
                     raise RecursionError
         except RecursionError:  # from the check above, or a decoder that recursed too far anyway
             log.warning("webhook refused", provider=self.provider, reason="too_deep", bytes=len(body))

@@ -44,12 +44,15 @@ class _AnyObject(msgspec.Struct):
 _skip = msgspec.json.Decoder(_AnyObject).decode
 
 
-def too_deep_to_decode(body: bytes, limit: int = MAX_DEPTH) -> bool:
+def may_be_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """False when the body has too few brackets to nest past `limit`: the common case, which then
+    needs neither check below. One pass over the bytes, run once per request."""
+    return body.count(b"[") + body.count(b"{") > limit
+
+
+def too_deep_to_decode(body: bytes) -> bool:
     """True when decoding the body would recurse past what the JSON decoders can take (about 1,000
-    levels). Cheap enough to run before authentication: a scan without allocations, and only for
-    bodies with more than `limit` brackets."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False  # the common case: too few brackets to be that deep, no scan at all
+    levels). Cheap enough to run before authentication: a scan without allocations."""
     try:
         _skip(body)
     except RecursionError:
@@ -62,8 +65,6 @@ def too_deep_to_decode(body: bytes, limit: int = MAX_DEPTH) -> bool:
 def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     """True when a body that is valid JSON nests arrays/objects deeper than `limit`. Run after
     authentication, on what a receiver accepted: linear, but it costs more than the check above."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
     # Every string is well formed (the receiver decoded the body): drop them, as brackets inside
     # do not nest; then the running sum of +1/-1 over the brackets left is the depth at each point.
     brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS).translate(_STEPS)
