@@ -5,6 +5,12 @@ moment (up to `batch_max`), appends them in a single transaction, and only after
 resolves the waiting futures, one event-loop wake-up per batch. So an answer always means "committed"
 and throughput grows with load instead of being capped by one fsync per request.
 
+When a batch's transaction fails while the database is still there, the failure may belong to one
+event (a value a column cannot hold, a hook that cannot handle it): the batch is split in halves and
+each half retried, down to the single event at fault, which alone is refused (EventRefused); every
+other event is committed and answered. A lost database (connection errors, lock timeouts, a full
+disk, a missing table, anything else) fails the whole batch with CommitFailed, answered 503.
+
 Other writers in the process (the forwarding dispatcher on SQLite) hand their writes to `submit()`:
 they run in the same transaction as the next batch, each under a savepoint, so SQLite keeps exactly
 one writer and one fsync serves both.
@@ -14,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -36,6 +43,29 @@ T = TypeVar("T")
 
 class CommitFailed(Exception):
     """The batch holding this event was not committed: the client must not get a 2xx."""
+
+
+class EventRefused(CommitFailed):
+    """The log cannot hold this event (the batch without it committed): the client gets a 4xx."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(f"the event log cannot store this event ({type(error).__name__})")
+        self.error = type(error).__name__
+
+
+def _event_at_fault(exc: BaseException) -> bool:
+    """Did the transaction fail because of one event's values (retry without it), rather than because
+    of the database (lost connection, lock timeout, full disk, missing table: 503 for all)?"""
+    import psycopg  # imported here: only a failed batch needs it
+
+    return isinstance(
+        exc,
+        # a value a column or index cannot hold (NUL in text, too long, out of range, a constraint)
+        psycopg.DataError | psycopg.IntegrityError | psycopg.errors.ProgramLimitExceeded
+        | sqlite3.DataError | sqlite3.IntegrityError
+        # a value the driver or a hook cannot even convert (a lone surrogate, an integer too big)
+        | ValueError | TypeError | OverflowError,
+    )
 
 
 class Committer:
@@ -110,10 +140,16 @@ class Committer:
                 n = min(len(self._queue), self._batch_max)
                 batch = [self._queue.popleft() for _ in range(n)]
                 work, self._work = self._work, []
-            if batch:
-                self._commit(batch, work)
-            else:
-                self._commit_work(work)
+            try:
+                if batch:
+                    self._commit(batch, work)
+                else:
+                    self._commit_work(work)
+            except Exception as exc:  # a bug here must not kill the writer and leave requests waiting
+                log.exception("committer failed", error=type(exc).__name__)
+                self._drop_connection()
+                _resolve(batch, None, CommitFailed("the event log is unavailable"))  # no-op where answered
+                _settle([w for w in work if not w[1].done()], [], exc)
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -131,20 +167,67 @@ class Committer:
             conn = self._connection()
             results = event_log.append_batch(conn, events, hooks)
         except Exception as exc:
-            log.error("commit failed", error=type(exc).__name__, batch=len(batch))
-            self._drop_connection()
-            _resolve(batch, None, CommitFailed("the event log is unavailable"))
-            _settle(work, [], exc)
+            if not _event_at_fault(exc) or not self._alive():
+                log.error("commit failed", error=type(exc).__name__, batch=len(batch))
+                self._drop_connection()
+                _resolve(batch, None, CommitFailed("the event log is unavailable"))
+                _settle(work, [], exc)
+                return
+            log.warning("commit failed, isolating the event at fault", error=type(exc).__name__, batch=len(batch))
+            self._isolate(batch, started)
+            if work:
+                self._commit_work(work)  # their own savepoints already isolate them
             return
         _settle(work, outputs, None)
+        self._committed(batch, events, results, started)
+
+    def _committed(
+        self, batch: list[Waiter], events: list[IncomingEvent], results: list[AppendResult], started: float
+    ) -> None:
         if self._on_batch is not None:
             self._on_batch(len(batch), time.perf_counter() - started)
-        _resolve(batch, results, None)
+        _resolve(batch, results)
         for hook in self.after_commit:
             try:
                 hook(events, results)
             except Exception as exc:  # committed and answered already: a hook cannot undo that
                 log.error("after-commit hook failed", error=type(exc).__name__)
+
+    def _isolate(self, batch: list[Waiter], started: float) -> None:
+        """Commit the batch in halves, down to the single events that fail alone (refused); the rest
+        commits. A lost database on the way fails what is not committed yet."""
+        pending = _halves(batch)  # a stack: the first half is on top
+        while pending:
+            part = pending.pop()
+            if not part:
+                continue
+            events = [w[0] for w in part]
+            try:
+                results = event_log.append_batch(self._connection(), events, self.in_transaction)
+            except Exception as exc:
+                if not _event_at_fault(exc) or not self._alive():
+                    log.error("commit failed", error=type(exc).__name__, batch=len(part))
+                    self._drop_connection()
+                    unavailable = CommitFailed("the event log is unavailable")
+                    _resolve([w for p in (part, *pending) for w in p], None, unavailable)
+                    return
+                if len(part) == 1:
+                    log.warning("event refused by the log", error=type(exc).__name__, event_type=part[0][0].event[:100])
+                    _resolve(part, [EventRefused(exc)])
+                else:
+                    pending += _halves(part)
+                continue
+            self._committed(part, events, results, started)
+
+    def _alive(self) -> bool:
+        """Does the writer's connection still answer? (after a failed transaction, rolled back)"""
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute("SELECT 1")
+        except Exception:
+            return False
+        return True
 
     def _commit_work(self, work: list[Work]) -> None:
         try:
@@ -163,6 +246,12 @@ class Committer:
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
+
+
+def _halves(part: list[Waiter]) -> list[list[Waiter]]:
+    """[second half, first half]: popped from the end, the first half is tried first."""
+    mid = len(part) // 2
+    return [part[mid:], part[:mid]]
 
 
 def _run_work(conn: Connection, work: list[Work]) -> list[tuple[bool, Any]]:
@@ -190,8 +279,10 @@ def _settle(work: list[Work], outputs: list[tuple[bool, Any]], error: Exception 
             fut.set_exception(outputs[i][1])
 
 
-def _resolve(batch: list[Waiter], results: list[AppendResult] | None, error: Exception | None) -> None:
-    """Wake each event loop once for the whole batch."""
+def _resolve(
+    batch: list[Waiter], results: Sequence[AppendResult | Exception] | None, error: Exception | None = None
+) -> None:
+    """Wake each event loop once for the whole batch: each waiter gets its result, or `error`."""
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
     for i, (_, fut, loop) in enumerate(batch):
         by_loop.setdefault(loop, []).append((fut, error if results is None else results[i]))

@@ -1,7 +1,9 @@
 """One webhook endpoint: read -> authenticate (the provider's receiver) -> append -> answer.
 
-Answers: 200 only after the event is committed; 4xx for what the client sent; 503 when the log
-cannot be written (the provider retries). Never 2xx for something not stored.
+Answers: 200 only after the event is committed; 4xx for what the client sent (nesting too deep for
+a decoder is refused before the receiver decodes anything, deeper than validate.MAX_DEPTH and text
+the log's columns cannot hold after authentication); 503 when the log cannot be written (the provider retries).
+Never 2xx for something not stored.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import time
 
 import structlog
 
-from hookline.ingest.committer import CommitFailed
+from hookline.ingest import validate
+from hookline.ingest.committer import CommitFailed, EventRefused
 from hookline.ingest.http import (
     BodyTooLarge,
     ClientGone,
@@ -58,7 +61,19 @@ class WebhookEndpoint:
         # from the webhook URL read it here. Never stored (not in any receiver's stored_headers).
         headers[":query"] = scope.get("query_string", b"").decode("latin-1")
         try:
+            nested = validate.may_be_too_deep(body)
+            if nested and validate.too_deep_to_decode(body):
+                raise RecursionError
             outcome = await self.receiver.parse(headers, body, received_at)
+            if not isinstance(outcome, Reply):
+                validate.event_columns(outcome)
+                if nested and validate.too_deep(body):
+                    raise RecursionError
+        except RecursionError:  # from the check above, or a decoder that recursed too far anyway
+            log.warning("webhook refused", provider=self.provider, reason="too_deep", bytes=len(body))
+            message = f"JSON nested deeper than {validate.MAX_DEPTH} levels"
+            await self._reject(send, Rejection(400, "too_deep", message))
+            return
         except Rejection as rej:
             await self._reject(send, rej)
             return
@@ -72,6 +87,10 @@ class WebhookEndpoint:
         outcome.headers = kept
         try:
             result = await self.runtime.committer.append(outcome)
+        except EventRefused as refused:  # the log refused this event alone; the rest of its batch committed
+            log.warning("webhook refused", provider=self.provider, reason="unstorable", error=refused.error)
+            await self._reject(send, Rejection(400, "unstorable", str(refused)))
+            return
         except CommitFailed:
             self.runtime.metrics.rejected.labels(provider=self.provider, reason="unavailable").inc()
             await send_json(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from hookline.ingest import validate
 from hookline.providers.aircall import catalog
 from hookline.providers.aircall.tokens import TokenCache
 from hookline.providers.base import Reply, WebhookReceiver
@@ -104,6 +105,8 @@ class AircallReceiver(WebhookReceiver):
             raise Rejection(401, "unknown_token", "unknown token")
         if not env.event:
             raise Rejection(400, "missing_event", "no event in the body")
+        validate.text("event", env.event, validate.MAX_NAME_BYTES)
+        validate.text("resource", env.resource, validate.MAX_NAME_BYTES)
         data_id: int | str | None = None
         data = bytes(env.data)
         if data:
@@ -111,6 +114,7 @@ class AircallReceiver(WebhookReceiver):
                 data_id = _decode_id(data).id
             except msgspec.ValidationError:
                 data_id = None  # data is not an object with a scalar id: fall back to the body digest
+        validate.ident("data.id", data_id)
         timestamp = checked_timestamp(env.timestamp)
         return IncomingEvent(
             provider=PROVIDER,

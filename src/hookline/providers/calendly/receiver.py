@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from hookline.ingest import validate
 from hookline.providers.base import Reply, WebhookReceiver
 from hookline.providers.calendly import catalog, signature
 from hookline.providers.calendly.keys import KeyCache
@@ -107,8 +108,11 @@ class CalendlyReceiver(WebhookReceiver):
             raise Rejection(400, "invalid_json", "body is not JSON") from exc
         if not env.event:
             raise Rejection(400, "missing_event", "no event in the body")
+        validate.text("event", env.event, validate.MAX_NAME_BYTES)
+        validate.text("created_at", env.created_at)
         at = checked_created_at(env.created_at)
         uri = payload_uri(bytes(env.payload))
+        validate.text("payload.uri", uri)
         return IncomingEvent(
             provider=PROVIDER,
             account=account,

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import jwt
 import msgspec
 
+from hookline.ingest import validate
 from hookline.providers.base import Reply, WebhookReceiver
 from hookline.providers.monday import catalog
 from hookline.providers.monday.accounts import AccountCache, Receiving
@@ -154,6 +155,9 @@ class MondayReceiver(WebhookReceiver):
             raise Rejection(400, "invalid_envelope", f"not a monday.com event: {exc}") from exc
         if not ev.type:
             raise Rejection(400, "missing_event", "no event.type in the body")
+        validate.text("event.type", ev.type, validate.MAX_NAME_BYTES)
+        for name in ("pulseId", "itemId", "updateId", "columnId", "triggerTime", "triggerUuid"):
+            validate.ident(f"event.{name}", getattr(ev, name))
         at = checked_trigger_time(ev.triggerTime)
         resource = catalog.resource_of(ev.type)
         ids = {"item": item_of(ev), "update": ev.updateId,
