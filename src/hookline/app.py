@@ -21,9 +21,12 @@ from hookline.runtime import Runtime
 from hookline.web import dashboard, events_api, forwarding_api, health, jobs_api, openapi
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
+from hookline.web.body_deadline import BodyDeadline
 from hookline.web.dashboard.session import SessionLayer
 from hookline.web.refuse_nul import RefuseNul
 from hookline.web.responses import JSON, error
+from hookline.web.security_headers import with_security_headers
+from hookline.web.throttle import SignInThrottle
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +44,7 @@ class HooklineApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            send = with_security_headers(scope, send)
             endpoint = self.webhooks.get(scope["path"].rstrip("/") or "/")
             if endpoint is not None:
                 await endpoint(scope, receive, send)
@@ -74,7 +78,8 @@ def create_app(settings: Settings) -> HooklineApp:
 
     forwarding = ForwardingService(runtime)
     verifier = AdminTokenVerifier(runtime.db, settings)
-    ui = dashboard.build(runtime, verifier)
+    throttle = SignInThrottle(settings.auth_failures_per_minute, runtime.metrics)
+    ui = dashboard.build(runtime, verifier, throttle)
     routes: list[Any] = [*health.routes(runtime)]
     for module in API_MODULES:
         routes.extend(module.routes(runtime))
@@ -114,8 +119,9 @@ def create_app(settings: Settings) -> HooklineApp:
         routes=routes,
         # The session layer runs first: a signed-in browser may read the admin API (GET) too.
         middleware=[
+            Middleware(BodyDeadline, seconds=settings.body_timeout_seconds),
             Middleware(SessionLayer, sessions=ui.sessions),
-            Middleware(RequireAdmin, verifier=verifier),
+            Middleware(RequireAdmin, verifier=verifier, throttle=throttle),
             Middleware(RefuseNul),
         ],
         lifespan=lifespan,
