@@ -10,7 +10,8 @@ from typing import Any
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.config import Settings
@@ -21,7 +22,6 @@ from hookline.runtime import Runtime
 from hookline.web import dashboard, events_api, forwarding_api, health, jobs_api, openapi
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.auth import RequireAdmin
-from hookline.web.body_deadline import BodyDeadline
 from hookline.web.dashboard.session import SessionLayer
 from hookline.web.refuse_nul import RefuseNul
 from hookline.web.responses import JSON, error
@@ -62,6 +62,12 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSON:
     return error(
         405, "method_not_allowed", f"{request.method} not allowed on {request.url.path}", dict(headers or {}) or None
     )
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client left while its body was read (http_protocol.py closes a body too slow to arrive):
+    # nobody to answer, nothing to log as an error.
+    return Response(status_code=400)
 
 
 async def _server_error(request: Request, exc: Exception) -> JSON:
@@ -119,13 +125,14 @@ def create_app(settings: Settings) -> HooklineApp:
         routes=routes,
         # The session layer runs first: a signed-in browser may read the admin API (GET) too.
         middleware=[
-            Middleware(BodyDeadline, seconds=settings.body_timeout_seconds),
             Middleware(SessionLayer, sessions=ui.sessions),
             Middleware(RequireAdmin, verifier=verifier, throttle=throttle),
             Middleware(RefuseNul),
         ],
         lifespan=lifespan,
-        exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
+        exception_handlers={
+            404: _not_found, 405: _method_not_allowed, 500: _server_error, ClientDisconnect: _client_gone
+        },
     )
     rest.state.runtime = runtime
     return HooklineApp(webhooks, rest, runtime)

@@ -83,7 +83,7 @@ def serve(
         host=cfg.host,
         port=cfg.port,
         loop="uvloop",
-        # httptools, with a deadline on the request head (the body's is the app's: web/body_deadline.py).
+        # httptools, with a deadline on each request's head and body (408, the connection closed).
         http=http_protocol.protocol(cfg.body_timeout_seconds),
         lifespan="on",
         access_log=False,

@@ -100,7 +100,7 @@ class Settings(BaseSettings):
 
     # Hardening at the edge (docs/operations.md, "Security").
     body_timeout_seconds: float = Field(
-        10.0, gt=0, description="A request whose body has not fully arrived in this time gets 408 and is closed"
+        10.0, gt=0, description="A request whose head and body have not fully arrived in this time gets 408 (closed)"
     )
     auth_failures_per_minute: int = Field(
         10, gt=0, description="Wrong admin tokens (sign-in or Bearer) one client address may send a minute; then 429"

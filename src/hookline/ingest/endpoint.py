@@ -6,7 +6,6 @@ cannot be written (the provider retries). Never 2xx for something not stored.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import structlog
@@ -40,21 +39,13 @@ class WebhookEndpoint:
         self._ack = m.ack_latency.labels(provider=self.provider)
         self._dupes = m.duplicates.labels(provider=self.provider)
         self._limit = runtime.settings.body_limit
-        self._body_timeout = runtime.settings.body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             await self._reject(send, Rejection(405, "method", "use POST"), {"allow": "POST"})
             return
         try:
-            # A client that never finishes its body (a short Content-Length, an unfinished chunked
-            # body) would hold the connection for good: 408, and the connection closes.
-            async with asyncio.timeout(self._body_timeout):
-                body = await read_body(scope, receive, self._limit)
-        except TimeoutError:
-            message = f"the request body did not arrive within {self._body_timeout:g} s"
-            await self._reject(send, Rejection(408, "body_timeout", message), {"connection": "close"})
-            return
+            body = await read_body(scope, receive, self._limit)
         except BodyTooLarge:
             await self._reject(send, Rejection(413, "too_large", f"body over {self._limit} bytes"))
             return

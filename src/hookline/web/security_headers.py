@@ -21,6 +21,7 @@ BASE = (
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 )
 _WITH_HSTS = (*BASE, HSTS)
+_NAMES = frozenset(name for name, _ in _WITH_HSTS)
 
 
 def with_security_headers(scope: Scope, send: Send) -> Send:
@@ -28,10 +29,12 @@ def with_security_headers(scope: Scope, send: Send) -> Send:
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = list(message.get("headers", ()))
+            headers = message.get("headers") or []
             present = {name.lower() for name, _ in headers}
-            headers.extend(h for h in extra if h[0] not in present)
-            message["headers"] = headers
+            if present.isdisjoint(_NAMES):  # the usual case (JSON answers): all of them
+                message["headers"] = [*headers, *extra]
+            else:
+                message["headers"] = [*headers, *(h for h in extra if h[0] not in present)]
         await send(message)
 
     return wrapped
