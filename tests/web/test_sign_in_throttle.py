@@ -111,3 +111,21 @@ def test_serve_warns_about_a_weak_admin_token(start_server: Callable[..., Server
     server.stop()  # one serve per SQLite file
     strong = start_server()  # the tests' token has 27 characters
     assert "HOOKLINE_ADMIN_TOKEN is weak" not in strong.log()
+
+
+def test_the_window_slides_and_the_wait_is_exact() -> None:
+    """The minute slides: an address may try again when its oldest failure is a minute old."""
+    from hookline.metrics import Metrics
+    from hookline.web.throttle import SignInThrottle
+
+    throttle = SignInThrottle(10, Metrics())
+    for t in range(10):
+        assert throttle.retry_after("203.0.113.7", now=100.0 + t) is None
+        throttle.failed("203.0.113.7", "/login", "login", now=100.0 + t)
+    assert throttle.retry_after("203.0.113.7", now=110.0) == 50  # the first failure (t=100) leaves at 160
+    assert throttle.retry_after("203.0.113.7", now=159.5) == 1
+    assert throttle.retry_after("203.0.113.7", now=160.0) is None  # one slot free again...
+    throttle.failed("203.0.113.7", "/login", "login", now=160.0)
+    assert throttle.retry_after("203.0.113.7", now=160.5) == 1  # ...and taken: the next leaves at 161
+    assert throttle.retry_after("198.51.100.9", now=160.5) is None
+    assert throttle.retry_after("203.0.113.7", now=230.0) is None  # all old: forgotten
