@@ -33,3 +33,36 @@ def test_admin_token_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_settings()
     assert "very-secret-admin" not in repr(s) and s.admin_token is not None
     assert s.admin_token.get_secret_value() == "very-secret-admin"
+
+
+def test_edge_settings_from_toml_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("HOOKLINE_CONFIG", "HOOKLINE_BODY_TIMEOUT_SECONDS", "HOOKLINE_AUTH_FAILURES_PER_MINUTE",
+                "HOOKLINE_FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(var, raising=False)
+    s = load_settings()
+    assert (s.body_timeout_seconds, s.auth_failures_per_minute, s.forwarded_allow_ips) == (10.0, 10, "127.0.0.1")
+    (tmp_path / "hookline.toml").write_text(
+        'body_timeout_seconds = 2.5\nauth_failures_per_minute = 5\nforwarded_allow_ips = "10.0.0.0/8"\n'
+    )
+    s = load_settings()
+    assert (s.body_timeout_seconds, s.auth_failures_per_minute, s.forwarded_allow_ips) == (2.5, 5, "10.0.0.0/8")
+    monkeypatch.setenv("HOOKLINE_BODY_TIMEOUT_SECONDS", "4")
+    assert load_settings().body_timeout_seconds == 4.0
+    for bad in ("0", "-1"):
+        monkeypatch.setenv("HOOKLINE_BODY_TIMEOUT_SECONDS", bad)
+        with pytest.raises(ValidationError):
+            load_settings()
+
+
+def test_an_admin_token_under_24_characters_is_weak(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hookline.web.admin_token import is_weak
+
+    monkeypatch.setenv("HOOKLINE_ADMIN_TOKEN", "x" * 23)
+    assert is_weak(load_settings())
+    monkeypatch.setenv("HOOKLINE_ADMIN_TOKEN", "x" * 24)
+    assert not is_weak(load_settings())
+    monkeypatch.delenv("HOOKLINE_ADMIN_TOKEN")
+    assert not is_weak(load_settings(admin_token=None))  # generated tokens are long

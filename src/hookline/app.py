@@ -10,7 +10,8 @@ from typing import Any
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.config import Settings
@@ -24,6 +25,8 @@ from hookline.web.auth import RequireAdmin
 from hookline.web.dashboard.session import SessionLayer
 from hookline.web.refuse_nul import RefuseNul
 from hookline.web.responses import JSON, error
+from hookline.web.security_headers import with_security_headers
+from hookline.web.throttle import SignInThrottle
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +44,7 @@ class HooklineApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            send = with_security_headers(scope, send)
             endpoint = self.webhooks.get(scope["path"].rstrip("/") or "/")
             if endpoint is not None:
                 await endpoint(scope, receive, send)
@@ -60,6 +64,12 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSON:
     )
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client left while its body was read (http_protocol.py closes a body too slow to arrive):
+    # nobody to answer, nothing to log as an error.
+    return Response(status_code=400)
+
+
 async def _server_error(request: Request, exc: Exception) -> JSON:
     log.error("unhandled error", path=request.url.path, error=type(exc).__name__)
     return error(500, "internal", "internal error")
@@ -74,7 +84,8 @@ def create_app(settings: Settings) -> HooklineApp:
 
     forwarding = ForwardingService(runtime)
     verifier = AdminTokenVerifier(runtime.db, settings)
-    ui = dashboard.build(runtime, verifier)
+    throttle = SignInThrottle(settings.auth_failures_per_minute, runtime.metrics)
+    ui = dashboard.build(runtime, verifier, throttle)
     routes: list[Any] = [*health.routes(runtime)]
     for module in API_MODULES:
         routes.extend(module.routes(runtime))
@@ -115,11 +126,13 @@ def create_app(settings: Settings) -> HooklineApp:
         # The session layer runs first: a signed-in browser may read the admin API (GET) too.
         middleware=[
             Middleware(SessionLayer, sessions=ui.sessions),
-            Middleware(RequireAdmin, verifier=verifier),
+            Middleware(RequireAdmin, verifier=verifier, throttle=throttle),
             Middleware(RefuseNul),
         ],
         lifespan=lifespan,
-        exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
+        exception_handlers={
+            404: _not_found, 405: _method_not_allowed, 500: _server_error, ClientDisconnect: _client_gone
+        },
     )
     rest.state.runtime = runtime
     return HooklineApp(webhooks, rest, runtime)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from hookline.store.engine import Database
     from hookline.store.migrations import Migration
 
+KEEP_ALIVE_SECONDS = 5
+
 app = typer.Typer(
     help="hookline: webhooks from SaaS tools as a dependable data source.",
     no_args_is_help=True,
@@ -44,8 +46,10 @@ def serve(
     ),
 ) -> None:
     """Serve the webhook receivers, the admin API, the dashboard and health endpoints."""
+    import structlog
     import uvicorn
 
+    from hookline import http_protocol
     from hookline import log as logconf
     from hookline.app import create_app
     from hookline.store.engine import AlreadyServing, hold_sqlite_lock
@@ -58,6 +62,11 @@ def serve(
             fail(f"no such file: {path}")
     cfg = settings(host=host, port=port, worker=False if no_worker else None)
     logconf.configure(cfg.log_format, cfg.log_level)
+    if admin_token.is_weak(cfg):
+        structlog.get_logger("hookline.serve").warning(
+            f"HOOKLINE_ADMIN_TOKEN is weak: shorter than {admin_token.MIN_LENGTH} characters;"
+            " use a long random one (e.g. `openssl rand -base64 32`)"
+        )
     db = open_database(cfg)
     if db.url.path is not None:
         try:
@@ -75,13 +84,20 @@ def serve(
         host=cfg.host,
         port=cfg.port,
         loop="uvloop",
-        http="httptools",
+        # httptools, with a deadline on each request's head and body (408, the connection closed).
+        http=http_protocol.protocol(cfg.body_timeout_seconds),
         lifespan="on",
         access_log=False,
         log_level="warning",
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         timeout_graceful_shutdown=10,
+        # An idle keep-alive connection closes after this (providers open new ones anyway).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # The client address and scheme come from X-Forwarded-For/-Proto only when the peer is one
+        # of these proxies: sign-in throttling counts per address, HSTS follows the scheme.
+        proxy_headers=True,
+        forwarded_allow_ips=cfg.forwarded_allow_ips,
     )
     # Bind here rather than in uvicorn so that a taken port is a clear message and exit 1.
     family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET

@@ -102,6 +102,18 @@ class Settings(BaseSettings):
         description="Networks hookline never sends to (comma-separated CIDRs; link-local and cloud metadata)",
     )
 
+    # Hardening at the edge (docs/operations.md, "Security").
+    body_timeout_seconds: float = Field(
+        10.0, gt=0, description="A request whose head and body have not fully arrived in this time gets 408 (closed)"
+    )
+    auth_failures_per_minute: int = Field(
+        10, gt=0, description="Wrong admin tokens (sign-in or Bearer) one client address may send a minute; then 429"
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated addresses or CIDRs, or *)",
+    )
+
     @field_validator("admin_token", "secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

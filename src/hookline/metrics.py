@@ -43,6 +43,19 @@ class Metrics:
             registry=r,
         )
 
+        self.auth_failures = Counter(
+            "hookline_auth_failures",
+            "Wrong admin tokens presented, by where (login: the dashboard's sign-in, api: Bearer)",
+            ["surface"],
+            registry=r,
+        )
+        self.auth_throttled = Counter(
+            "hookline_auth_throttled",
+            "Requests refused with 429 after too many wrong admin tokens from their address",
+            ["surface"],
+            registry=r,
+        )
+
     def observe_batch(self, size: int, seconds: float) -> None:
         self.batch_size.observe(size)
         self.commit_seconds.observe(seconds)

@@ -179,3 +179,20 @@ def test_sign_out_everywhere_signs_the_other_browser_out(page: Any, browser: Any
         assert other.url.startswith(dash.url + "/login")  # ...and so is the other one
     finally:
         other.context.close()
+
+
+def test_a_live_page_goes_to_sign_in_when_its_session_is_signed_out(page: Any, browser: Any, dash: Server) -> None:
+    """The live stream ends with `signed_out` once the session is revoked; the page then leaves for
+    the sign-in page by itself, instead of showing stale data."""
+    other = browser.new_context().new_page()
+    other.set_default_timeout(5000)
+    try:
+        sign_in(other, dash, "/aircall/live")
+        other.wait_for_function("document.body.dataset.liveConnected === '1'")
+        sign_in(page, dash, "/operations")
+        page.click("text=Sign out everywhere")
+        page.wait_for_url(dash.url + "/login")
+        other.wait_for_url(dash.url + "/login?next=%2Faircall%2Flive")
+        assert other.locator("input[name=token]").is_visible()
+    finally:
+        other.context.close()

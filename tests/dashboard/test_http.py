@@ -210,3 +210,29 @@ def test_retry_of_an_unknown_delivery_says_so_without_echoing_text(dash: Server)
         r = c.post("/deliveries/999/retry", data={"csrf": token, "back": "https://evil.example/"})
         assert r.headers["location"] == "/deliveries?refused=999"  # back only ever leads to a page of ours
         assert c.get("/deliveries", params={"notice": "<b>forged</b>"}).text.count("forged") == 0
+
+
+def test_csv_cells_with_cr_or_lf_are_quoted_and_formula_guarded(dash: Server) -> None:
+    """Python's csv module leaves a bare CR unquoted with "\\n" line ends, and a spreadsheet starts a
+    new row there: the CSV has CRLF line ends, quotes such cells, and still guards formulas."""
+    cc = CallCenter(seed=11)
+    reasons = ["=1+2\rSUM(A1)", "plain\nline", "cr\rinside", "@cmd"]
+    bodies = []
+    for i, reason in enumerate(reasons):
+        call_id = 8100 + i
+        bodies.append(cc.call_event("call.created", call_id))
+        bodies.append(cc.call_event("call.ended", call_id, status="done", answered=False,
+                                    missed_call_reason=reason))
+    post(dash, *bodies)
+    processed(dash)
+    today = datetime.now(UTC).date().isoformat()
+    with signed_in(dash) as c:
+        r = c.get("/aircall/analytics/missed_reasons.csv", params={"from": today, "to": today})
+    assert r.status_code == 200
+    text = r.text
+    assert text.endswith("\r\n") and text.count("\r\n") == 1 + len(reasons)  # one record a line, nothing split
+    assert '"\'=1+2\rSUM(A1)",1\r\n' in text and '"plain\nline",1\r\n' in text and '"cr\rinside",1\r\n' in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == ["reason", "calls"]
+    assert sorted(rows[1:]) == sorted([["'=1+2\rSUM(A1)", "1"], ["plain\nline", "1"], ["cr\rinside", "1"],
+                                       ["'@cmd", "1"]])

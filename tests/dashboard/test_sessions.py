@@ -1,6 +1,7 @@
 """Dashboard sessions stored server-side, on real servers and both engines: sign-out revokes a copied
 cookie, "sign out everywhere" (button and CLI), expiry and idle timeout, forged ids, and on
-PostgreSQL a sign-out on one `serve` process reaching another within the cache time."""
+PostgreSQL a sign-out on one `serve` process reaching another within the cache time; a foreign
+cookie next to ours; a live stream ending with its session."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 import httpx
 
 from hookline.store.engine import Database
-from tests.dashboard.helpers import csrf_of, eventually, signed_in
+from tests.dashboard.helpers import EventStream, csrf_of, eventually, signed_in
 from tests.support import ADMIN_TOKEN, Server, on_engine, run_cli
 
 NO_CACHE = {"HOOKLINE_DASHBOARD_SESSION_CACHE_SECONDS": "0"}
@@ -231,3 +232,70 @@ def test_sign_out_on_one_server_is_refused_by_another(
     assert refused(b, first) and refused(b, second)
     assert eventually(lambda: refused(a, first) and refused(a, second), timeout=5, step=0.1)
     assert rows(db) == []
+
+
+def test_a_cookie_the_dashboard_does_not_own_does_not_sign_it_out(dash: Server) -> None:
+    """Another app on the same host may set a cookie SimpleCookie cannot parse (`other={"a":1}`): the
+    session cookie next to it still counts, wherever it stands in the header."""
+    cookie = sign_in(dash)
+    for header in (
+        f'other={{"a":1}}; hookline_session={cookie}; theme=dark',
+        f'hookline_session={cookie}; other={{"a":1}}',
+        f'a b=c; ="x"; hookline_session={cookie}; broken',
+    ):
+        with dash.client(headers={"cookie": header}) as c:
+            page = c.get("/operations")
+            assert page.status_code == 200, (header, page.status_code)
+            assert c.get("/api/stats").status_code == 200
+    with dash.client(headers={"cookie": 'other={"a":1}; hookline_session=forged.1.2'}) as c:
+        assert c.get("/operations").status_code == 303  # a bad one among them is still no session
+
+
+def _stream_of(server: Server, cookie: str) -> EventStream:
+    return EventStream(server, httpx.Cookies({"hookline_session": cookie}))
+
+
+def _signed_out_message(stream: EventStream) -> bool:
+    while not stream.messages.empty():
+        if stream.messages.get_nowait()[0] == "signed_out":
+            return True
+    return False
+
+
+def test_a_live_stream_ends_when_its_session_is_signed_out(
+    dash: Server, db: Database, database_url: str
+) -> None:
+    mine, other = sign_in(dash, "mine"), sign_in(dash, "other")
+    first, second = _stream_of(dash, mine), _stream_of(dash, other)
+    try:
+        with dash.client(cookies={"hookline_session": mine}) as c:
+            out = c.post("/logout", data={"csrf": csrf_of(c.get("/operations").text)})
+            assert out.status_code == 303
+        signed_out = time.monotonic()
+        assert first.ended.wait(3), "the stream of a signed-out session stayed open"
+        assert time.monotonic() - signed_out < 1.0 + 1.5  # the session cache time (1 s) and some slack
+        assert _signed_out_message(first)
+        assert not second.ended.is_set()  # the other session's stream goes on
+        # Signed out elsewhere (the CLI, another process): noticed within the cache time too.
+        assert run_cli("dashboard", "sessions", "revoke-all", database_url=database_url).returncode == 0
+        revoked = time.monotonic()
+        assert second.ended.wait(4), "the stream outlived `dashboard sessions revoke-all`"
+        assert time.monotonic() - revoked < 1.0 + 2.5
+        assert _signed_out_message(second)
+    finally:
+        first.close()
+        second.close()
+    with dash.client(cookies={"hookline_session": mine}) as c:
+        assert c.get("/live/stream").status_code == 401  # and the browser's reconnection is refused
+
+
+def test_an_open_stream_does_not_keep_an_idle_session_alive(start_server: Callable[..., Server]) -> None:
+    server = start_server(env={**NO_CACHE, "HOOKLINE_DASHBOARD_SESSION_IDLE_SECONDS": "2"})
+    cookie = sign_in(server)
+    stream = _stream_of(server, cookie)
+    try:
+        assert stream.ended.wait(6), "an idle session's stream stayed open"
+        assert _signed_out_message(stream)
+    finally:
+        stream.close()
+    assert refused(server, cookie)

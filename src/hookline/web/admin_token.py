@@ -10,10 +10,17 @@ from hookline.config import Settings
 from hookline.store.engine import Database
 
 _KEY = "admin_token_sha256"
+MIN_LENGTH = 24  # `serve` warns about a shorter HOOKLINE_ADMIN_TOKEN (generated ones are 46)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_weak(settings: Settings) -> bool:
+    """HOOKLINE_ADMIN_TOKEN set and short enough to guess (sign-in is throttled, not impossible)."""
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    return token is not None and len(token.strip()) < MIN_LENGTH
 
 
 def ensure(db: Database, settings: Settings) -> str | None:

@@ -80,7 +80,7 @@ def time_query(name: str, description: str) -> dict[str, Any]:
     )
 
 
-_ERRORS = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 409: "Conflict"}
+_ERRORS = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 409: "Conflict", 429: "TooManyAttempts"}
 ERROR: Schema = obj(
     {
         "error": {"type": "string", "description": "a stable code, e.g. invalid_query, not_found"},
@@ -97,9 +97,9 @@ def operation(
     errors: tuple[int, ...] = (),
     description: str | None = None,
 ) -> dict[str, Any]:
-    """One operation answering 200 with `ok`, or the error shape with one of `errors` (401 always)."""
+    """One operation answering 200 with `ok`, or the error shape with one of `errors` (401 and 429 always)."""
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": ok}}}}
-    for status in sorted({*errors, 401}):
+    for status in sorted({*errors, 401, 429}):
         responses[str(status)] = {"$ref": f"#/components/responses/{_ERRORS[status]}"}
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "parameters": list(parameters), "responses": responses}
     if description:
@@ -109,7 +109,13 @@ def operation(
 
 def components() -> dict[str, Any]:
     """The shared part: the Bearer scheme, the error shape and its responses."""
-    descriptions = {400: "bad request", 401: "admin token missing or wrong", 404: "not found", 409: "conflict"}
+    descriptions = {
+        400: "bad request",
+        401: "admin token missing or wrong",
+        404: "not found",
+        409: "conflict",
+        429: "too many wrong admin tokens from this address in the last minute (see Retry-After)",
+    }
     return {
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "description": "the admin token (HOOKLINE_ADMIN_TOKEN)"}

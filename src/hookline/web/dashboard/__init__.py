@@ -21,6 +21,7 @@ from hookline.web.dashboard import core_pages
 from hookline.web.dashboard.session import Sessions
 from hookline.web.dashboard.stream import stream_endpoint
 from hookline.web.dashboard.ui import HERE, Dashboard
+from hookline.web.throttle import SignInThrottle
 
 
 @dataclass
@@ -30,14 +31,14 @@ class Built:
     routes: list[BaseRoute]
 
 
-def build(runtime: Runtime, verifier: AdminTokenVerifier) -> Built:
+def build(runtime: Runtime, verifier: AdminTokenVerifier, throttle: SignInThrottle) -> Built:
     ui = Dashboard(runtime)
     cfg = runtime.settings
     sessions = Sessions(runtime.db, verifier, cfg.dashboard_session_cache_seconds, cfg.dashboard_session_idle_seconds)
-    core_pages.register(ui, sessions, verifier)
+    core_pages.register(ui, sessions, verifier, throttle)
     for provider in runtime.providers:
         provider.register_dashboard(ui)
-    ui.page("/live/stream", stream_endpoint(runtime.changes), fragment=True)
+    ui.page("/live/stream", stream_endpoint(runtime.changes, sessions), fragment=True)
     routes: list[BaseRoute] = [
         *ui.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -25,12 +26,9 @@ class Chart:
     unit: str = ""
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([self.category, *(_cell(name) for name, _ in self.series)])
-        for i, cat in enumerate(self.categories):
-            writer.writerow([_cell(cat), *(_number(values[i]) for _, values in self.series)])
-        return out.getvalue()
+        rows: list[list[str | float]] = [[self.category, *(name for name, _ in self.series)]]
+        rows += [[cat, *(values[i] for _, values in self.series)] for i, cat in enumerate(self.categories)]
+        return csv_text(rows)
 
     def svg(self, width: int = 560, height: int = 220) -> Markup:
         left, right, top, bottom = 44, 8, 10, 42
@@ -78,6 +76,17 @@ def _short(label: str, size: int = 14) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
+def csv_text(rows: Iterable[Sequence[str | float]]) -> str:
+    """CSV for spreadsheets, the one writer of the dashboard's CSV: every cell formula-guarded, and
+    CRLF line ends (RFC 4180), with which the csv module quotes a cell holding a CR or an LF (with
+    "\n" line ends it leaves a bare CR unquoted, and a spreadsheet starts a new row there).
+    Numbers are written as numbers (a negative one is no formula)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([_cell(c) if isinstance(c, str) else _number(c) for c in row] for row in rows)
+    return out.getvalue()
+
+
 def _cell(text: str) -> str:
     """A spreadsheet must not run a payload's text as a formula (=, +, -, @ lead a formula)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n") else text

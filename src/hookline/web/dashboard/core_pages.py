@@ -20,11 +20,12 @@ from hookline.web.dashboard.session import COOKIE, MAX_AGE, Sessions
 from hookline.web.dashboard.ui import Dashboard, session_of
 from hookline.web.params import BadQuery, int_param, str_param
 from hookline.web.responses import error
+from hookline.web.throttle import SignInThrottle, client_address
 
 PAGE = 50
 
 
-def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) -> None:
+def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier, throttle: SignInThrottle) -> None:
     runtime = ui.runtime
     db = runtime.db
     providers = {p.name: p for p in runtime.providers}
@@ -43,8 +44,16 @@ def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier) ->
         except FormRefused as exc:
             return exc.response
         target = safe_next(fields.get("next"))
+        address = client_address(request.scope)
+        wait = throttle.retry_after(address)
+        if wait is not None:  # refused without looking at the token: a guesser learns nothing
+            throttle.refused("login")
+            page = ui.render(request, "login.html", status=429, next=target, failed=False, wait=wait)
+            page.headers["retry-after"] = str(wait)
+            return page
         ok = await run_in_threadpool(verifier.verify, fields.get("token", "").strip() or None)
         if not ok:
+            throttle.failed(address, "/login", "login")
             return ui.render(request, "login.html", status=401, next=target, failed=True)
         cookie = await run_in_threadpool(sessions.issue, request.headers.get("user-agent"))
         response = RedirectResponse(target, status_code=303)

@@ -19,8 +19,8 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, replace
-from http.cookies import SimpleCookie
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.store.engine import Database
@@ -87,7 +87,9 @@ class Sessions:
         session_store.create(self._db, session_store.digest(sid), now, expires, user_agent)
         return f"{sid}.{expires}.{self._mac('session', sid, str(expires), self._verifier.fingerprint() or '')}"
 
-    def check(self, cookie: str | None, now: float | None = None) -> Session | None:
+    def check(self, cookie: str | None, now: float | None = None, touch: bool = True) -> Session | None:
+        """The session a cookie names, or None. `touch=False` looks without counting it as use (an open
+        live stream re-checks its session without keeping an idle one alive)."""
         if not cookie or cookie.count(".") != 2:
             return None
         now = now if now is not None else time.time()
@@ -106,7 +108,7 @@ class Sessions:
             row = self._row(key, fresh=True)  # another process may have seen it used since we cached it
         if row is None or row.expires_at <= now or self._idle(row, now):
             return None
-        if now - row.last_seen_at >= self._touch_every:
+        if touch and now - row.last_seen_at >= self._touch_every:
             session_store.touch(self._db, key, now)
             with self._lock:
                 self._cache[key] = (time.monotonic(), replace(row, last_seen_at=now))
@@ -151,16 +153,13 @@ class Sessions:
 
 
 def cookie_value(scope: Scope) -> str | None:
+    """Our cookie from the Cookie header(s). Starlette's parser, not SimpleCookie: SimpleCookie drops
+    the whole header when another app on the host set a cookie it cannot parse (`other={"a":1}`)."""
     for name, value in scope.get("headers", []):
         if name == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed Cookie header is no session, not an error
-                return None
-            morsel = jar.get(COOKIE)
-            if morsel is not None:
-                return morsel.value
+            found = cookie_parser(value.decode("latin-1")).get(COOKIE)
+            if found:
+                return found
     return None
 
 

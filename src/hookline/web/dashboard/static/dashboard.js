@@ -66,6 +66,12 @@
       try { providers = JSON.parse(ev.data).providers || []; } catch (e) { providers = []; }
       changed(providers);
     });
+    source.addEventListener("signed_out", function () {
+      // The session was signed out (here or elsewhere): stop listening, offer the sign-in page.
+      source.close();
+      delete document.body.dataset.liveConnected;
+      window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+    });
   }
 
   // The call page: an audio player for each archived recording or voicemail (served by the admin API).
