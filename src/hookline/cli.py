@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from hookline import __version__
+from hookline.automations.cli import register as register_automations
 from hookline.clitools import console, fail, open_database, settings
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
@@ -168,6 +169,7 @@ def version() -> None:
 register_pipeline_cli(app)
 # Forwarding: destinations, deliveries, events replay.
 register_forwarding(app)
+register_automations(app)
 register_dashboard_cli(app)
 
 for _provider in providers():
