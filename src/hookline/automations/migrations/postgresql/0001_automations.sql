@@ -18,7 +18,7 @@ CREATE TABLE automation_runs (
     window_key  TEXT    NOT NULL DEFAULT '',      -- the rule's window `by` value ('' without a window)
     state       TEXT    NOT NULL DEFAULT 'pending', -- pending | running | succeeded | failed | parked | dry-run
     attempts    INTEGER NOT NULL DEFAULT 0,
-    run_at      DOUBLE PRECISION NOT NULL,        -- due time; while running, the lease's end
+    run_at      DOUBLE PRECISION NOT NULL,        -- due time, or while running the end of the lease
     claim       TEXT,
     steps       TEXT    NOT NULL DEFAULT '[]',    -- JSON: each finished step's request and outcome
     last_error  TEXT,
