@@ -19,7 +19,7 @@ from hookline.runtime import Runtime
 from hookline.store import events as event_log
 from hookline.store.engine import Database
 from hookline.types import IncomingEvent
-from tests.providers.aircall.conftest import acme, fake_aircall  # noqa: F401 - fixtures
+from tests.providers.aircall.conftest import acme, fake_aircall  # fixtures
 
 __all__ = ["acme", "fake_aircall"]
 

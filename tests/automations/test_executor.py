@@ -49,7 +49,10 @@ action = "http"
 method = "POST"
 url = "{url}?step=2"
 headers = {{ X-Company = "{{{{ steps.crm.json.company }}}}" }}
-json = {{ company = "{{{{ steps.crm.json.company }}}}", status = "{{{{ steps.crm.status }}}}", call = "{{{{ data.id }}}}" }}
+[rules.steps.json]
+company = "{{{{ steps.crm.json.company }}}}"
+status = "{{{{ steps.crm.status }}}}"
+call = "{{{{ data.id }}}}"
 """
 
 

@@ -59,11 +59,11 @@ def rules_apply(
     with db.connection() as conn, conn.transaction():
         result = rules.apply(conn, specs, prune=prune, write=not dry_run)
     prefix = "would be " if dry_run else ""
-    for label, names in result.as_json().items():
-        if names:
-            console.print(f"{prefix}{label}: {', '.join(names)}", highlight=False)
-    if not any(result.as_json().values()):
-        console.print("no rules in the file" if not specs else "nothing to change")
+    changes = {k: v for k, v in result.as_json().items() if k != "unchanged" and v}
+    for label, names in changes.items():
+        console.print(f"{prefix}{label}: {', '.join(names)}", highlight=False)
+    if not changes:
+        console.print("no rules in the file" if not specs else f"nothing to change ({len(specs)} rules)")
 
 
 @rules_app.command("list")
