@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hookline.automations import api as automations_api
 from hookline.config import Settings
 from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
@@ -28,7 +29,7 @@ from hookline.web.responses import JSON, error
 log = structlog.get_logger(__name__)
 
 # The core's /api modules: each has routes(runtime) and openapi_paths() (providers: Provider hooks).
-API_MODULES = (events_api, jobs_api, forwarding_api)
+API_MODULES = (events_api, jobs_api, forwarding_api, automations_api)
 
 
 class HooklineApp:
