@@ -198,3 +198,38 @@ json = {{ name = "{{{{ data.raw_digits }}}}" }}
     [run] = execute(runtime_for(database_url), db, all_done)
     assert run["state"] == "succeeded"
     assert json.loads(sink.snapshot()[0].body) == {"name": hostile}
+
+
+def test_a_run_whose_executor_died_is_resumed_after_its_last_recorded_step(
+    db: Database, database_url: str, sink: Sink
+) -> None:
+    sink.default = Answer(200, {"Content-Type": "application/json"}, '{"company": "B"}')
+    apply_rules(db, crm_rules(sink.url))
+    append(db, [call_event(direction="inbound")])
+    runtime = runtime_for(database_url)
+    execute(runtime, db, lambda f: bool(f), timeout=0)  # matched only: the executor stopped at once
+    # A process claimed it, did the lookup, recorded it, and died (kill -9) before the second step.
+    with db.connection() as conn:
+        [claimed] = runs.claim(conn, "dead-process:1", 10, lease=0.2)
+        done = {"index": 1, "id": "crm", "action": "http", "state": "succeeded", "status": 200,
+                "result": {"status": 200, "json": {"company": "from the dead"}, "text": ""}}
+        assert runs.record_steps(conn, claimed.id, "dead-process:1", [done])
+    time.sleep(0.3)  # its lease lapses
+    [run] = execute(runtime, db, all_done)
+    assert run["state"] == "succeeded" and run["attempts"] == 2
+    [post] = sink.snapshot()  # only the second step was requested
+    assert post.path == "/hook?step=2" and post.json["company"] == "from the dead"
+    assert run["steps"][0]["result"]["json"] == {"company": "from the dead"}
+
+
+def test_rebuild_does_not_replay_the_log_into_rules(db: Database, database_url: str) -> None:
+    from hookline.pipeline.handlers import registry
+    from hookline.pipeline.rebuild import rebuild
+
+    append(db, [call_event(direction="inbound")])
+    runtime = runtime_for(database_url)
+    execute(runtime, db, lambda f: True, timeout=0)
+    apply_rules(db, crm_rules("http://127.0.0.1:9/hook"))  # a rule added after the event
+    result = rebuild(db, registry(runtime))
+    assert result.events == 1 and result.failed == []
+    assert run_rows(db) == []
