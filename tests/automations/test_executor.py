@@ -233,3 +233,31 @@ def test_rebuild_does_not_replay_the_log_into_rules(db: Database, database_url: 
     result = rebuild(db, registry(runtime))
     assert result.events == 1 and result.failed == []
     assert run_rows(db) == []
+
+
+def test_a_backtest_equals_what_live_rules_did_and_sends_nothing(
+    db: Database, database_url: str, sink: Sink
+) -> None:
+    from hookline.automations import rules as rule_store
+    from hookline.automations.actions import registry
+    from hookline.automations.backtest import backtest
+    from hookline.automations.spec import CompiledRule
+    from hookline.providers.registry import providers
+
+    apply_rules(db, crm_rules(sink.url).replace("[[rules.steps]]\nid", 'window = { count = 2, seconds = 30, by = '
+                                                '"data.raw_digits" }\n\n[[rules.steps]]\nid', 1))
+    t = int(time.time()) - 3600
+    digits = ["+1", "+2", "+1", "+1", "+2", "+3"]
+    append(db, [call_event(direction="inbound" if i != 3 else "outbound", raw_digits=d, timestamp=t + i)
+                for i, d in enumerate(digits)])
+    live = execute(runtime_for(database_url), db, all_done)
+    sent = len(sink.snapshot())
+    with db.connection() as conn:
+        rule = rule_store.get(conn, "crm-card")
+        assert rule is not None
+        result = backtest(conn, CompiledRule.build(rule.id, rule.updated_at, rule.spec),
+                          {p.name: p for p in providers()}, registry(providers()), t, None)
+    assert result["events"] == 6 and result["matched"] == 5
+    assert result["would_run"] == len(live) == 2
+    assert [s["event_id"] for s in result["samples"]] == sorted(r["event_id"] for r in live)
+    assert len(sink.snapshot()) == sent and len(run_rows(db)) == 2  # nothing sent, nothing written

@@ -118,6 +118,11 @@ def test_rules_cli_refuses_a_bad_file_whole_and_manages_rules(
     assert run_cli("rules", "apply", str(good), database_url=database_url).returncode == 0
     assert "nothing to change" in run_cli("rules", "apply", str(good), database_url=database_url).stdout
 
+    tested = run_cli("rules", "test", "crm-card", "--since", "0", "--json", database_url=database_url)
+    tested = json.loads(tested.stdout)
+    assert (tested["matched"], tested["would_run"], tested["samples"]) == (0, 0, [])
+    bad_time = run_cli("rules", "test", "crm-card", "--since", "yesterday-ish", database_url=database_url)
+    assert bad_time.returncode == 2 and "Traceback" not in bad_time.stderr
     assert run_cli("rules", "disable", "crm-card", database_url=database_url).returncode == 0
     shown = json.loads(run_cli("rules", "show", "crm-card", "--json", database_url=database_url).stdout)
     assert shown["enabled"] is False and shown["spec"]["steps"][0]["action"] == "aircall.insight_card"

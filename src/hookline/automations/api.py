@@ -14,7 +14,7 @@ from hookline.automations.spec import NAME
 from hookline.runtime import Runtime
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
-from hookline.web.params import MAX_ID, BadQuery, bool_param, id_param, int_param
+from hookline.web.params import MAX_ID, BadQuery, bool_param, id_param, int_param, time_param
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
@@ -52,6 +52,36 @@ def routes(runtime: Runtime) -> list[Route]:
                 counts = runs.counts_by_rule(conn, time.time() - 86400)
                 recent = [_with_iso(r, _RUN_TIMES) for r in runs.list_runs(conn, rule=name, limit=20)]
             return {**rule.as_json(), "runs_24h": counts.get(name, {}), "recent_runs": recent}
+
+        found = await run_in_threadpool(query)
+        if found is None:
+            return error(404, "not_found", f"no rule named {name!r}")
+        return JSON(found)
+
+    async def test_rule(request: Request) -> JSON:
+        from hookline.automations.actions import registry
+        from hookline.automations.backtest import backtest
+        from hookline.automations.spec import CompiledRule
+
+        name = request.path_params["name"]
+        try:
+            since = time_param(request.query_params, "since")
+            until = time_param(request.query_params, "until")
+        except BadQuery as exc:
+            return error(400, "invalid_query", str(exc))
+        if since is None:
+            return error(400, "invalid_query", "since is required (ISO 8601 or unix seconds)")
+
+        def query() -> dict[str, Any] | None:
+            if not NAME.match(name):
+                return None
+            with db.connection() as conn:
+                rule = rules.get(conn, name)
+                if rule is None:
+                    return None
+                compiled = CompiledRule.build(rule.id, rule.updated_at, rule.spec)
+                provs = runtime.providers
+                return backtest(conn, compiled, {p.name: p for p in provs}, registry(provs), since, until)
 
         found = await run_in_threadpool(query)
         if found is None:
@@ -111,12 +141,15 @@ def routes(runtime: Runtime) -> list[Route]:
     return [
         Route("/api/rules", list_rules),
         Route("/api/rules/{name}", get_rule),
+        Route("/api/rules/{name}/test", test_rule),
         Route("/api/runs", list_runs),
         Route("/api/alerts", list_alerts),
         Route("/api/alerts/{id}/ack", ack_alert, methods=["POST"]),
     ]
 
 
+_TIME = {"type": "string", "pattern": r"^([0-9]{1,10}|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?)$"}
+_TIME_TEXT = "ISO 8601 date-time or date (UTC unless an offset is given), or unix seconds"
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
            "description": "runs created in the last 24 hours, by state"}
 _RULE = p.obj({
@@ -169,6 +202,22 @@ def openapi_paths() -> p.Paths:
                 "One rule, its runs over 24 hours and its 20 most recent runs", "automations",
                 p.obj({**_RULE["properties"], "recent_runs": p.array(_RUN)}),
                 (p.path("name", p.STR, "the rule's name"),), errors=(404,),
+            )
+        },
+        "/api/rules/{name}/test": {
+            "get": p.operation(
+                "Backtest a rule over stored events (no side effects)", "automations",
+                p.obj({"rule": p.STR, "since": p.UNIX, "until": p.nullable(p.UNIX),
+                       "events": {"type": "integer", "minimum": 0},
+                       "matched": {"type": "integer", "minimum": 0, "description": "patterns, hours and if held"},
+                       "would_run": {"type": "integer", "minimum": 0, "description": "matched, and the window fired"},
+                       "samples": p.array(p.obj({"event_id": p.INT, "event": p.STR, "timestamp": p.UNIX,
+                                                 "window_key": p.STR, "steps": p.array(p.OBJ)}))}),
+                (p.path("name", p.STR, "the rule's name"),
+                 {**p.query("since", _TIME, "from this time, on the events' timestamps: " + _TIME_TEXT),
+                  "required": True},
+                 p.query("until", _TIME, "up to this time (default: everything after since): " + _TIME_TEXT)),
+                errors=(400, 404),
             )
         },
         "/api/runs": {

@@ -155,6 +155,43 @@ def rules_remove(name: str) -> None:
     console.print(f"rule {name} removed")
 
 
+@rules_app.command("test")
+def rules_test(
+    name: str,
+    since: str = typer.Option(..., "--since", help="ISO 8601 or unix seconds, on the events' timestamps"),
+    until: str | None = typer.Option(None, "--until", help="ISO 8601 or unix seconds (default: now)"),
+    as_json: bool = typer.Option(False, "--json", help="JSON output"),
+) -> None:
+    """Backtest a rule over stored events: matched, would_run, samples. Nothing is written or sent."""
+    from hookline.automations import rules
+    from hookline.automations.actions import registry
+    from hookline.automations.backtest import backtest
+    from hookline.automations.spec import CompiledRule
+    from hookline.providers.registry import providers
+    from hookline.timeparse import parse_time
+
+    try:
+        start = parse_time(since)
+        end = None if until is None else parse_time(until)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    db = open_database()
+    with db.connection() as conn:
+        rule = rules.get(conn, name)
+        if rule is None:
+            fail(f"no rule named {name!r}", 2)
+        compiled = CompiledRule.build(rule.id, rule.updated_at, rule.spec)
+        provs = providers()
+        result = backtest(conn, compiled, {p.name: p for p in provs}, registry(provs), start, end)
+    if as_json:
+        _print_json(result)
+        return
+    console.print(f"{result['events']} events, matched {result['matched']}, would run {result['would_run']}")
+    for sample in result["samples"]:
+        console.print(f"  event {sample['event_id']} {sample['event']} at {_when(sample['timestamp'])}",
+                      highlight=False)
+
+
 # -- runs --------------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from hookline.automations.actions import Action
 from hookline.automations.actions import registry as action_registry
 from hookline.automations.conditions import EvalContext
 from hookline.automations.context import event_context
+from hookline.automations.errors import ExpressionError
 from hookline.automations.spec import CompiledRule
 from hookline.automations.templates import render_value
 from hookline.pipeline.handlers import EventHandler, StoredEvent
@@ -141,8 +142,8 @@ class RuleMatcher(EventHandler):
         if rule.window_by is not None:
             try:
                 value = rule.window_by.evaluate(context)
-            except Exception:
-                return None  # no key (the field is absent): nothing to count under
+            except ExpressionError:  # no key (the field is absent): nothing to count under
+                return None
             key = value if isinstance(value, str) else msgspec.json.encode(value).decode()
         conn.execute(
             "INSERT INTO automation_matches (rule_id, event_id, window_key, at) VALUES (?, ?, ?, ?)"
