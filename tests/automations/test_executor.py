@@ -43,6 +43,7 @@ id = "crm"
 action = "http"
 method = "GET"
 url = "{url}?phone={{{{ data.raw_digits | urlencode }}}}"
+headers = {{ Authorization = "Bearer crm-s3cret", Accept = "application/json" }}
 
 [[rules.steps]]
 action = "http"
@@ -92,6 +93,9 @@ def test_steps_run_in_order_and_read_earlier_results(db: Database, database_url:
     assert lookup.path == "/hook?phone=%2B33+1+23" or lookup.path == "/hook?phone=%2B33%201%2023"
     assert post.json == {"company": "ACME <Ltd>", "status": "200", "call": "4242"}
     assert post.headers["x-company"] == "ACME <Ltd>"
+    assert lookup.headers["authorization"] == "Bearer crm-s3cret"  # sent, but never recorded
+    assert run["steps"][0]["request"]["headers"] == {"Authorization": "***", "Accept": "application/json"}
+    assert "crm-s3cret" not in json.dumps(run)
     assert [s["state"] for s in run["steps"]] == ["succeeded", "succeeded"]
     assert run["steps"][0]["result"]["json"] == {"company": "ACME <Ltd>"} and run["event_id"] == event_id
 
@@ -261,3 +265,13 @@ def test_a_backtest_equals_what_live_rules_did_and_sends_nothing(
     assert result["would_run"] == len(live) == 2
     assert [s["event_id"] for s in result["samples"]] == sorted(r["event_id"] for r in live)
     assert len(sink.snapshot()) == sent and len(run_rows(db)) == 2  # nothing sent, nothing written
+
+
+def test_an_alert_asked_again_by_the_same_event_is_the_one_it_opened(db: Database) -> None:
+    with db.connection() as conn, conn.transaction():
+        first = alerts.open_or_count(conn, "r", "k", "warning", "t", 1)
+        again = alerts.open_or_count(conn, "r", "k", "warning", "t", 1)  # a resumed run
+        other = alerts.open_or_count(conn, "r", "k", "warning", "t", 2)
+    assert first == again == (first[0], True) and other == (first[0], False)
+    with db.connection() as conn:
+        assert alerts.get(conn, first[0])["count"] == 2

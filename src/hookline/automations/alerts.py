@@ -22,8 +22,18 @@ def _row(row: Sequence[Any]) -> dict[str, Any]:
 def open_or_count(
     conn: Connection, rule: str, key: str, severity: str, title: str, event_id: int
 ) -> tuple[int, bool]:
-    """(alert id, True when this call opened it); an open one only counts one more hit."""
+    """(alert id, True when this call opened it); an open one only counts one more hit.
+
+    The same event asking again (its run resumed after a crash between this write and the step's
+    record) gets the alert it opened, not one more hit, so the steps after it still run once.
+    """
     now = time.time()
+    mine = conn.scalar(
+        "SELECT id FROM alerts WHERE rule_name = ? AND window_key = ? AND acked_at IS NULL AND event_id = ?",
+        (rule, key, event_id),
+    )
+    if mine is not None:
+        return int(mine), True
     row = conn.fetchone(
         "INSERT INTO alerts (rule_name, window_key, severity, title, event_id, count, opened_at, last_at)"
         " VALUES (?, ?, ?, ?, ?, 1, ?, ?)"

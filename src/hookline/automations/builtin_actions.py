@@ -8,6 +8,7 @@ with the response kept.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from hookline.forwarding.policy import parse_retry_after
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 SEVERITIES = ("info", "warning", "critical")
 _MAX_BODY = 1024 * 1024
+_SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.IGNORECASE)
 
 
 def _http_url(field: str, value: Any) -> str:
@@ -55,14 +57,22 @@ class HttpAction(Action):
             raise ValueError("body: must be a string (use json for a structure)")
 
     def preview(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": str(params.get("method", "GET")).upper(), "url": params["url"]}
-        for key in ("headers", "json", "body"):
+        """The request as runs record it: credentials in headers and in the URL's userinfo masked."""
+        url = str(params["url"])
+        parts = urlsplit(url)
+        if parts.password:
+            url = url.replace(f":{parts.password}@", ":***@", 1)
+        out: dict[str, Any] = {"method": str(params.get("method", "GET")).upper(), "url": url}
+        if "headers" in params:
+            out["headers"] = {k: ("***" if _SECRET_HEADER.search(k) else v) for k, v in params["headers"].items()}
+        for key in ("json", "body"):
             if key in params:
                 out[key] = params[key]
         return out
 
     async def run(self, params: Mapping[str, Any], ctx: ActionContext) -> StepResult:
         request = self.preview(params)
+        method = request["method"]
         try:
             url = _http_url("url", params["url"])
         except ValueError as exc:
@@ -75,12 +85,12 @@ class HttpAction(Action):
             kwargs["data"] = str(params["body"]).encode()
         try:
             async with ctx.session.request(
-                request["method"], url, timeout=aiohttp.ClientTimeout(total=ctx.timeout), **kwargs
+                method, url, timeout=aiohttp.ClientTimeout(total=ctx.timeout), **kwargs
             ) as resp:
                 raw = await resp.content.read(_MAX_BODY)
                 status, retry_after = resp.status, resp.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ActionFailed(f"{request['method']} {urlsplit(url).netloc}: {type(exc).__name__}",
+            raise ActionFailed(f"{method} {urlsplit(url).hostname}: {type(exc).__name__}",
                                retryable=True, request=request) from None
         text = raw.decode("utf-8", "replace")
         if not 200 <= status < 300:
