@@ -140,3 +140,49 @@ title = "after hours"
                       call_event(timestamp=monday_10 + 5 * 86400)])  # Saturday 10:00
     asyncio.run(drain(Worker(runtime_for(database_url))))
     assert sorted(r["event_id"] for r in run_rows(db)) == [ids[1], ids[2]]
+
+
+def test_a_window_counts_across_concurrent_workers(db: Database, database_url: str) -> None:
+    """Two workers (two connections, as two processes have) count the same key at once: the second
+    waits for the first's commit and counts its match, so the 3rd match fires even when its
+    transaction started while the 2nd was not yet committed."""
+    import threading
+
+    from hookline.automations.matcher import RuleMatcher
+    from hookline.pipeline.handlers import load_events
+
+    apply_rules(db, """
+[[rules]]
+name = "burst"
+on = ["aircall:call.created"]
+window = { count = 3, seconds = 60, by = "data.user.id" }
+
+[[rules.steps]]
+action = "alert"
+title = "burst"
+""")
+    t = int(time.time())
+    ids = append(db, [call_event(user={"id": 7}, timestamp=t + i) for i in range(3)])
+    runtime = runtime_for(database_url)
+    a, b = db.connect(), db.connect()
+    try:
+        with a.transaction():
+            RuleMatcher(runtime).apply(a, load_events(a, ids[:1]))
+        second_done = threading.Event()
+
+        def third() -> None:
+            with b.transaction():
+                RuleMatcher(runtime).apply(b, load_events(b, ids[2:]))
+            second_done.set()
+
+        with a.transaction():
+            RuleMatcher(runtime).apply(a, load_events(a, ids[1:2]))
+            worker_b = threading.Thread(target=third)
+            worker_b.start()
+            time.sleep(0.5)  # the other worker is counting now
+        worker_b.join(30)
+        assert second_done.is_set()
+    finally:
+        a.close()
+        b.close()
+    assert [r["event_id"] for r in run_rows(db, "burst")] == [ids[2]]

@@ -35,6 +35,7 @@ WAKE_KEY = "automations.wake"
 CHANNEL = "hookline_automations"
 # Events that come from the provider as they happen; backfilled and synced records describe the past.
 LIVE_ORIGINS = frozenset({"webhook"})
+_WINDOW_LOCK = 728_115_013  # the advisory-lock namespace of window counts
 
 
 class RuleSet:
@@ -145,6 +146,10 @@ class RuleMatcher(EventHandler):
             except ExpressionError:  # no key (the field is absent): nothing to count under
                 return None
             key = value if isinstance(value, str) else msgspec.json.encode(value).decode()
+        if conn.dialect == "postgresql":
+            # Workers in other processes count the same key: one at a time, each seeing the other's
+            # committed match (SQLite has one writer, which is as serial).
+            conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_WINDOW_LOCK, f"{rule.id}:{key[:500]}"))
         conn.execute(
             "INSERT INTO automation_matches (rule_id, event_id, window_key, at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (rule_id, event_id) DO NOTHING",
