@@ -98,3 +98,21 @@ def test_values_from_the_event_are_data_not_templates() -> None:
     }
     # An absent step result renders empty instead of failing the run.
     assert render("{{ steps.crm.json.company }}", {"steps": {}}) == ""
+
+
+def test_a_shared_context_holds_what_every_candidate_rule_reads() -> None:
+    from hookline.automations.conditions import merge_needs
+
+    rules = [Condition.compile(e) for e in (
+        'data.direction == "inbound"', "has(data.user) && data.user.id == 3", "data.missed_call_reason != null",
+        'body.event == "call.created"', "size(data) == 4",
+    )]
+    values = {"data": {"direction": "inbound", "user": {"id": 3}, "missed_call_reason": None, "other": 1},
+              "body": {"event": "call.created", "token": "***"}}
+    needs = merge_needs([c.needs for c in rules[:4]])
+    assert needs == {"data": frozenset({"direction", "user", "missed_call_reason"}), "body": frozenset({"event"})}
+    shared = EvalContext(values, needs)
+    assert [c.matches(shared) for c in rules[:4]] == [True, True, False, True]
+    # A condition that uses `data` whole gets it whole.
+    assert Condition.compile("size(data) == 4").needs == {"data": None}
+    assert rules[4].matches(EvalContext(values, merge_needs([c.needs for c in rules])))

@@ -53,7 +53,7 @@ def backtest(
             if ev.origin not in LIVE_ORIGINS or not rule.patterns.matches(ev.provider, ev.event):
                 continue
             context = event_context(ev, providers.get(ev.provider))
-            cel = EvalContext(context)
+            cel = EvalContext(context, rule.needs)
             ts = float(context["timestamp"])
             if not rule.in_hours(ts) or (rule.condition is not None and not rule.condition.matches(cel)):
                 continue

@@ -23,12 +23,14 @@ def _json(raw: bytes) -> Any:
         return raw.decode("utf-8", "replace")
 
 
-def event_context(ev: StoredEvent, provider: Provider | None) -> dict[str, Any]:
+def event_context(ev: StoredEvent, provider: Provider | None, *, with_body: bool = True) -> dict[str, Any]:
+    """The context of one event; `with_body=False` leaves `body` out (the matcher, when no candidate
+    rule reads it: decoding the envelope a second time is most of the cost of a context)."""
     if provider is None:
         body = _json(ev.body)
         data = body.get("data") if isinstance(body, dict) else body
     else:
-        body = _json(provider.displayed_body(ev.body))
+        body = _json(provider.displayed_body(ev.body)) if with_body else None
         data = _json(provider.forwarded_data(ev.body))
     return {
         "event": ev.event,

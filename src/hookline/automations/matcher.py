@@ -20,7 +20,7 @@ import structlog
 from hookline.automations import runs
 from hookline.automations.actions import Action
 from hookline.automations.actions import registry as action_registry
-from hookline.automations.conditions import EvalContext
+from hookline.automations.conditions import EvalContext, Needs, merge_needs
 from hookline.automations.context import event_context
 from hookline.automations.errors import ExpressionError
 from hookline.automations.spec import CompiledRule
@@ -44,6 +44,15 @@ class RuleSet:
     def __init__(self) -> None:
         self.rules: list[CompiledRule] = []
         self._by_id: dict[int, CompiledRule] = {}
+        # Per (provider, event type): the rules whose patterns match it and what their conditions read.
+        self._candidates: dict[tuple[str, str], tuple[list[CompiledRule], Needs]] = {}
+
+    def candidates(self, provider: str, event: str) -> tuple[list[CompiledRule], Needs]:
+        found = self._candidates.get((provider, event))
+        if found is None:
+            rules = [r for r in self.rules if r.patterns.matches(provider, event)]
+            found = self._candidates[(provider, event)] = (rules, merge_needs([r.needs for r in rules]))
+        return found
 
     def refresh(self, conn: Connection) -> list[CompiledRule]:
         current = {int(i): float(u) for i, u in conn.fetchall("SELECT id, updated_at FROM rules WHERE enabled = TRUE")}
@@ -58,7 +67,10 @@ class RuleSet:
             except Exception as exc:  # checked at apply time; a library upgrade could still refuse it
                 log.error("rule does not compile; skipped", rule=name, error=str(exc))
                 current.pop(int(rule_id))
-        self._by_id = {i: r for i, r in self._by_id.items() if i in current}
+        kept = {i: r for i, r in self._by_id.items() if i in current}
+        if stale or len(kept) != len(self._by_id):
+            self._candidates.clear()
+        self._by_id = kept
         self.rules = sorted(self._by_id.values(), key=lambda r: r.name)
         return self.rules
 
@@ -106,11 +118,12 @@ class RuleMatcher(EventHandler):
         for ev in events:
             if ev.origin not in LIVE_ORIGINS:
                 continue
-            candidates = [r for r in rules if r.patterns.matches(ev.provider, ev.event)]
+            candidates, needs = self.rules.candidates(ev.provider, ev.event)
             if not candidates:
                 continue
-            context = event_context(ev, self.providers.get(ev.provider))
-            cel_context = EvalContext(context)
+            with_body = "body" in needs or any(r.mode == "dry-run" for r in candidates)
+            context = event_context(ev, self.providers.get(ev.provider), with_body=with_body)
+            cel_context = EvalContext(context, needs)
             ts = float(context["timestamp"])
             for rule in candidates:
                 fired = self._fires(conn, rule, ev, ts, cel_context)

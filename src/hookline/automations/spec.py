@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hookline.automations.actions import Action
-from hookline.automations.conditions import Condition
+from hookline.automations.conditions import Condition, Needs, merge_needs
 from hookline.automations.errors import ExpressionError, RuleError, TemplateError
 from hookline.automations.templates import check_value
 from hookline.forwarding import patterns
@@ -198,6 +198,11 @@ class CompiledRule:
             Condition.compile(spec["if"]) if spec.get("if") else None,
             Condition.compile(window["by"]) if window.get("by") else None,
         )
+
+    @property
+    def needs(self) -> Needs:
+        """What its conditions read of the context (conditions.needed_fields)."""
+        return merge_needs([c.needs for c in (self.condition, self.window_by) if c is not None])
 
     @property
     def mode(self) -> str:
