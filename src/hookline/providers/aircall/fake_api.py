@@ -231,6 +231,7 @@ class FakeAircallState:
         # What rules' actions posted on calls, by call id, in arrival order.
         self.insight_cards: dict[int, list[Json]] = {}
         self.comments: dict[int, list[Json]] = {}
+        self.action_log: deque[tuple[float, str, int]] = deque(maxlen=100_000)  # (arrival, kind, call id)
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -732,6 +733,7 @@ async def _insight_card(request: web.Request) -> web.StreamResponse:
     ):
         raise FakeApiError(400, "Bad Request", "contents must be a list of title/shortText/user blocks")
     request.app[STATE].insight_cards.setdefault(call_id, []).append(body)
+    request.app[STATE].action_log.append((time.time(), "insight_card", call_id))
     return web.Response(status=201)
 
 
@@ -742,6 +744,7 @@ async def _comment(request: web.Request) -> web.StreamResponse:
     if not isinstance(body.get("content"), str) or not body["content"]:
         raise FakeApiError(400, "Bad Request", "content is required")
     request.app[STATE].comments.setdefault(call_id, []).append(body)
+    request.app[STATE].action_log.append((time.time(), "comment", call_id))
     return web.Response(status=201)
 
 
