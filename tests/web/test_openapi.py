@@ -197,6 +197,7 @@ def seed(db: Database, server: Server) -> dict[str, list[Any]]:
         alert_id = admin.get("/api/alerts").json()["alerts"][0]["id"]
     return {
         "/api/rules/{name}": [{"name": "seeded-alert"}],
+        "/api/rules/{name}/test": [{"name": "seeded-alert"}],
         "/api/alerts/{id}/ack": [alert_id],
         "/api/events/{id}": [event_id],
         "/api/calls/{id}": [listed["calls"][0]["id"], analysed],  # a call; AI results (maybe before their call)
