@@ -143,3 +143,48 @@ def test_rules_cli_refuses_a_bad_file_whole_and_manages_rules(
     assert run_cli("runs", "retry", "99", database_url=database_url).returncode == 2
     assert run_cli("alerts", "ack", "99", database_url=database_url).returncode == 2
     assert json.loads(run_cli("alerts", "list", "--open", "--json", database_url=database_url).stdout) == []
+
+
+def test_kill_9_during_a_run_resumes_it_and_requests_that_step_again(
+    db: Database, database_url: str, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """The documented exactly-once limit: the process dies between the request and its outcome, so
+    after the lease lapses another serve resumes the run and the request is made again, once."""
+    from tests.sink import Answer, Sink
+
+    TokenStore(db).add(TOKEN, "acme")
+    sink = Sink().start()
+    try:
+        sink.script.append(Answer(200))
+        sink.delay = 3.0  # the first request is in flight when the server dies
+        rules_file = tmp_path / "rules.toml"
+        rules_file.write_text(f"""
+[[rules]]
+name = "slow"
+on = ["aircall:call.created"]
+
+[[rules.steps]]
+action = "http"
+method = "POST"
+url = "{sink.url}"
+json = {{ call = "{{{{ data.id }}}}" }}
+""")
+        assert run_cli("rules", "apply", str(rules_file), database_url=database_url).returncode == 0
+        env = {"HOOKLINE_AUTOMATIONS_LEASE_SECONDS": "2"}
+        first = start_server(env=env)
+        with first.client() as c:
+            assert c.post("/aircall/webhook", json=call_event(token=TOKEN, id=555)).status_code == 200
+        assert wait_for(lambda: sink.in_flight >= 1, 15)
+        first.kill()
+        sink.delay = 0.0
+        second = start_server(env=env)
+        with second.admin() as admin:
+            done = wait_for(lambda: [r for r in admin.get("/api/runs").json()["runs"] if r["state"] == "succeeded"], 30)
+        assert done and done[0]["attempts"] == 2
+        # The first request is recorded when its (abandoned) handler ends.
+        assert sink.wait_for(lambda s: len(s.snapshot()) >= 2, 10)
+        time.sleep(0.5)
+        bodies = [r.json for r in sink.snapshot()]
+        assert bodies == [{"call": "555"}, {"call": "555"}]  # requested again, once, and no more
+    finally:
+        sink.close()
