@@ -188,3 +188,49 @@ json = {{ call = "{{{{ data.id }}}}" }}
         assert bodies == [{"call": "555"}, {"call": "555"}]  # requested again, once, and no more
     finally:
         sink.close()
+
+
+def test_forward_sends_the_event_to_a_named_destination_signed_and_once(
+    db: Database, database_url: str, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    from hookline.forwarding.destinations import DestinationStore
+    from tests.sink import Sink
+
+    TokenStore(db).add(TOKEN, "acme")
+    sink = Sink().start()
+    try:
+        # Its own filters do not take Aircall events: only the rule sends it one.
+        DestinationStore(db).add("crm", sink.url, events=["calendly:*"])
+        rules_file = tmp_path / "rules.toml"
+        rules_file.write_text("""
+[[rules]]
+name = "to-crm"
+on = ["aircall:call.created"]
+if = 'data.direction == "inbound"'
+
+[[rules.steps]]
+action = "forward"
+destination = "crm"
+
+[[rules]]
+name = "to-crm-again"
+on = ["aircall:call.*"]
+
+[[rules.steps]]
+action = "forward"
+destination = "crm"
+""")
+        assert run_cli("rules", "apply", str(rules_file), database_url=database_url).returncode == 0
+        server = start_server()
+        with server.client() as c:
+            body = call_event(token=TOKEN, id=777, direction="inbound")
+            assert c.post("/aircall/webhook", json=body).status_code == 200
+        assert sink.wait_for(lambda s: len(s.succeeded()) >= 1, 20)
+        with server.admin() as admin:
+            assert wait_for(lambda: len([r for r in admin.get("/api/runs").json()["runs"]
+                                         if r["state"] == "succeeded"]) == 2, 20)
+        time.sleep(0.5)
+        [got] = sink.snapshot()  # two rules forwarded the same event: one delivery
+        assert got.json["data"]["id"] == 777 and got.headers["webhook-signature"].startswith("v1,")
+    finally:
+        sink.close()

@@ -1,4 +1,5 @@
-"""The core's actions: `http` (a request whose answer later steps read), `alert`, `notify` (Apprise).
+"""The core's actions: `http` (a request whose answer later steps read), `alert`, `notify` (Apprise),
+`forward` (to a named destination, through forwarding's queue).
 
 They register exactly like a provider's (actions.registry), and follow one rule for failures: a
 network error, a 5xx or a 429 is retried (Retry-After honoured), any other 4xx fails the run at once
@@ -24,6 +25,7 @@ from hookline.forwarding.policy import parse_retry_after
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 SEVERITIES = ("info", "warning", "critical")
 _MAX_BODY = 1024 * 1024
+_FORWARD_LOCK = 728_115_014  # the advisory-lock namespace of `forward`
 _SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.IGNORECASE)
 
 
@@ -172,4 +174,50 @@ class NotifyAction(Action):
         return StepResult(status=None, text="sent", request=request)
 
 
-BUILTIN: tuple[Action, ...] = (HttpAction(), AlertAction(), NotifyAction())
+class ForwardAction(Action):
+    """The event to a named forwarding destination, signed as forwarding signs everything: a delivery
+    row the dispatcher sends with its own retries and breaker (docs/forwarding.md). Idempotent: when
+    the destination already has a delivery of this event (its filters took it, or a resumed run), no
+    second one is made."""
+
+    name = "forward"
+    required = ("destination",)
+
+    async def run(self, params: Mapping[str, Any], ctx: ActionContext) -> StepResult:
+        from hookline.forwarding import deliveries
+        from hookline.forwarding.destinations import notify
+        from hookline.forwarding.dispatcher import WAKE_KEY
+
+        name = str(params["destination"])
+        request = {"destination": name}
+
+        def queue() -> tuple[int | None, bool]:
+            with ctx.runtime.db.connection() as conn, conn.transaction():
+                dest = conn.scalar("SELECT id FROM destinations WHERE name = ?", (name,))
+                if dest is None:
+                    return None, False
+                if conn.dialect == "postgresql":  # two runs forwarding the same event: one at a time
+                    conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))",
+                                 (_FORWARD_LOCK, f"{dest}:{ctx.run.event_id}"))
+                if conn.scalar("SELECT 1 FROM deliveries WHERE destination_id = ? AND event_id = ?",
+                               (dest, ctx.run.event_id)) is not None:
+                    return int(dest), False
+                when = conn.scalar("SELECT coalesce(occurred_at, received_at) FROM events WHERE id = ?",
+                                   (ctx.run.event_id,))
+                now = time.time()
+                deliveries.insert(conn, [deliveries.NewDelivery(int(dest), ctx.run.event_id, "live", None,
+                                                                float(when or now), now)])
+                notify(conn)
+                return int(dest), True
+
+        dest_id, queued = await asyncio.to_thread(queue)
+        if dest_id is None:
+            raise ActionFailed(f"no destination named {name!r}", retryable=False, request=request)
+        wake = ctx.runtime.state.get(WAKE_KEY)
+        if queued and wake is not None:
+            wake()
+        return StepResult(json={"destination": name, "queued": queued}, text="queued" if queued else "already queued",
+                          request=request)
+
+
+BUILTIN: tuple[Action, ...] = (HttpAction(), AlertAction(), NotifyAction(), ForwardAction())
