@@ -43,6 +43,7 @@ class Received:
 class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    body: str = "sink says hello"
 
 
 class Sink:
@@ -90,11 +91,11 @@ class Sink:
                 got.status = answer.status
                 got.finished_at = time.time()
                 self.requests.append(got)
-        return web.Response(status=answer.status, headers=answer.headers, text="sink says hello")
+        return web.Response(status=answer.status, headers=answer.headers, text=answer.body)
 
     async def _start(self) -> None:
         app = web.Application()
-        app.router.add_post("/hook", self._handle)
+        app.router.add_route("*", "/hook", self._handle)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()

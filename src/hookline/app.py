@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hookline.automations import api as automations_api
 from hookline.config import Settings
 from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
@@ -31,7 +32,7 @@ from hookline.web.throttle import SignInThrottle
 log = structlog.get_logger(__name__)
 
 # The core's /api modules: each has routes(runtime) and openapi_paths() (providers: Provider hooks).
-API_MODULES = (events_api, jobs_api, forwarding_api)
+API_MODULES = (events_api, jobs_api, forwarding_api, automations_api)
 
 
 class HooklineApp:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from hookline import __version__
+from hookline.automations.cli import register as register_automations
 from hookline.clitools import console, fail, open_database, settings
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
@@ -185,6 +186,7 @@ def version() -> None:
 register_pipeline_cli(app)
 # Forwarding: destinations, deliveries, events replay.
 register_forwarding(app)
+register_automations(app)
 register_dashboard_cli(app)
 register_secrets_cli(app)
 

@@ -113,6 +113,14 @@ class Settings(BaseSettings):
         "127.0.0.1",
         description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated addresses or CIDRs, or *)",
     )
+    automations_concurrency: int = Field(16, gt=0, description="Most automation runs executing at once per process")
+    automations_max_attempts: int = Field(8, gt=0, description="Attempts before a run that keeps failing is parked")
+    automations_backoff_seconds: float = Field(1.0, gt=0, description="First delay before a failed run is retried")
+    automations_backoff_max_seconds: float = Field(600.0, gt=0, description="Longest delay between a run's retries")
+    automations_timeout_seconds: float = Field(10.0, gt=0, description="Time limit of one step's request")
+    automations_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a claimed run stays with its executor without a renewal"
+    )
 
     @field_validator("admin_token", "secret_key", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookline.automations import migration_source as automations_source
 from hookline.config import Settings
 from hookline.forwarding import migration_source as forwarding_source
 from hookline.ingest.committer import Committer
@@ -24,8 +25,8 @@ from hookline.store.migrations import MigrationSource, core_source
 
 
 def migration_sources(provs: tuple[Provider, ...] | None = None) -> list[MigrationSource]:
-    """Core first (the event log, the pipeline's jobs, forwarding), then each provider's own migrations."""
-    sources = [core_source(), pipeline_migrations(), forwarding_source()]
+    """Core first (the event log, the pipeline's jobs, forwarding, automations), then each provider's own migrations."""
+    sources = [core_source(), pipeline_migrations(), forwarding_source(), automations_source()]
     for p in provs if provs is not None else registered_providers():
         src = p.migrations()
         if src is not None:

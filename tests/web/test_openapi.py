@@ -23,6 +23,9 @@ from schemathesis.specs.openapi.checks import (
 from starlette.routing import BaseRoute, Mount, Route
 
 from hookline.app import API_MODULES, create_app
+from hookline.automations import rules
+from hookline.automations.actions import registry as action_registry
+from hookline.automations.rulefile import parse as parse_rules
 from hookline.config import Settings
 from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.catalog import CATALOG
@@ -134,6 +137,17 @@ def seed_recordings(db: Database, archive: Path) -> tuple[int, int]:
     return call_id, int(parked)
 
 
+SEEDED_RULE = """
+[[rules]]
+name = "seeded-alert"
+on = ["aircall:call.created"]
+
+[[rules.steps]]
+action = "alert"
+title = "call {{ data.id }}"
+"""
+
+
 def seed(db: Database, server: Server) -> dict[str, list[Any]]:
     """Rows behind every operation; returns existing ids for each path with an {id}.
 
@@ -141,6 +155,8 @@ def seed(db: Database, server: Server) -> dict[str, list[Any]]:
     results), forwarded to a destination that refuses connections (so deliveries are retrying); a
     Calendly booking; a monday.com item; a parked job."""
     TokenStore(db).add(TOKEN, "acme")
+    with db.connection() as conn, conn.transaction():
+        rules.apply(conn, parse_rules(SEEDED_RULE, action_registry(providers())), prune=False, write=True)
     DestinationStore(db).add("sink", f"http://127.0.0.1:{free_port()}/hook", events=["call.*"])
     CalendlyAccounts(db, BOX).add("acme", "acme-token-0123456789", None, None)
     KeyStore(db, BOX).add("acme", CALENDLY_KEY)
@@ -174,7 +190,15 @@ def seed(db: Database, server: Server) -> dict[str, list[Any]]:
             for e in (event_id, other_event_id)
         ]
     assert analysed is not None
+    with server.admin() as admin:
+        deadline = time.monotonic() + 30
+        while not admin.get("/api/alerts").json()["alerts"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        alert_id = admin.get("/api/alerts").json()["alerts"][0]["id"]
     return {
+        "/api/rules/{name}": [{"name": "seeded-alert"}],
+        "/api/rules/{name}/test": [{"name": "seeded-alert"}],
+        "/api/alerts/{id}/ack": [alert_id],
         "/api/events/{id}": [event_id],
         "/api/calls/{id}": [listed["calls"][0]["id"], analysed],  # a call; AI results (maybe before their call)
         "/api/jobs/{id}": [job_ids[0]],
@@ -246,8 +270,9 @@ def test_the_api_answers_as_documented(db: Database, start_server: Callable[...,
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         ]
         for row_id in known.get(operation.path, ()):
+            params = row_id if isinstance(row_id, dict) else {"id": row_id}
             runs.append(
-                (f"id {row_id}", operation.as_strategy(auth_storage=schema.auth, path_parameters={"id": row_id}))
+                (f"id {row_id}", operation.as_strategy(auth_storage=schema.auth, path_parameters=params))
             )
         for name, strategy in runs:
 

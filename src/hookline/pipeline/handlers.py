@@ -59,10 +59,15 @@ class EventHandler(ABC):
     name: str
     # Tables this handler owns; `hookline rebuild` empties them before replaying the log.
     tables: tuple[str, ...] = ()
+    # False: acts on events as they arrive (rules), so `hookline rebuild` does not replay the log into it.
+    replayable: bool = True
 
     @abstractmethod
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Apply a batch inside the caller's transaction. Raise Unprocessable for a hopeless event."""
+
+    def after_commit(self) -> None:
+        """Called by the worker after a batch it applied committed (e.g. to wake a loop that reads the result)."""
 
     def reset(self, conn: Connection) -> None:
         """Empty this handler's tables (inside the caller's transaction)."""
@@ -77,9 +82,26 @@ def registry(runtime: Runtime) -> Registry:
     """Handlers by provider name, built once per runtime."""
     found: Registry | None = runtime.state.get("pipeline.handlers")
     if found is None:
-        found = {p.name: list(p.handlers(runtime)) for p in runtime.providers}
+        core = core_handlers(runtime)
+        found = {p.name: [*p.handlers(runtime), *core] for p in runtime.providers}
         runtime.state["pipeline.handlers"] = found
     return found
+
+
+def core_handlers(runtime: Runtime) -> list[EventHandler]:
+    """The core's own handlers, run after each provider's on that provider's events: the rule matcher."""
+    from hookline.automations.matcher import RuleMatcher
+
+    return [RuleMatcher(runtime)]
+
+
+def unique_handlers(handlers: Registry) -> list[EventHandler]:
+    """Each handler once (the core's are shared by every provider)."""
+    seen: dict[int, EventHandler] = {}
+    for hs in handlers.values():
+        for h in hs:
+            seen.setdefault(id(h), h)
+    return list(seen.values())
 
 
 _EVENT_COLUMNS = "id, provider, account, event, origin, occurred_at, received_at, body"

@@ -86,7 +86,14 @@ def worker_loop(runtime: Runtime) -> Loop:
     return run
 
 
-LOOPS: list[LoopFactory] = [worker_loop]
+def automations_loop(runtime: Runtime) -> Loop:
+    """The executor of the rules' runs (automations/executor.py)."""
+    from hookline.automations.executor import executor_loop
+
+    return executor_loop(runtime)
+
+
+LOOPS: list[LoopFactory] = [worker_loop, automations_loop]
 
 
 class LoopGroup:

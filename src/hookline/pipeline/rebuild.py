@@ -23,7 +23,13 @@ class RebuildResult:
     failed: list[tuple[int, str]] = field(default_factory=list)  # (event id, error)
 
 
+def replayable(handlers: Registry) -> Registry:
+    """Without the handlers that act on events as they arrive (rules): a replay must not run them again."""
+    return {p: [h for h in hs if h.replayable] for p, hs in handlers.items()}
+
+
 def count_events(db: Database, handlers: Registry) -> int:
+    handlers = replayable(handlers)
     names = [p for p, hs in handlers.items() if hs]
     if not names:
         return 0
@@ -39,6 +45,7 @@ def rebuild(
     page: int = PAGE,
     progress: Callable[[int], None] | None = None,
 ) -> RebuildResult:
+    handlers = replayable(handlers)
     names = [p for p, hs in handlers.items() if hs]
     result = RebuildResult()
     conn = db.connect()

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 import structlog
 
 from hookline.pipeline import jobs
-from hookline.pipeline.handlers import Registry, Unprocessable, apply_all, is_permanent, load_events, registry
+from hookline.pipeline.handlers import (
+    Registry,
+    Unprocessable,
+    apply_all,
+    is_permanent,
+    load_events,
+    registry,
+    unique_handlers,
+)
 from hookline.pipeline.metrics import pipeline_metrics
 from hookline.pipeline.wakeup import Doorbell, listen_postgres
 from hookline.runtime import Runtime
@@ -63,6 +71,7 @@ class Worker:
         self.runtime = runtime
         self.name = name or worker_name()
         self.handlers = registry(runtime) if handlers is None else handlers
+        self._unique = unique_handlers(self.handlers)
         self.batch = s.worker_batch
         self.lease = s.worker_lease_seconds
         self.job_timeout = s.worker_job_timeout
@@ -238,6 +247,11 @@ class Worker:
     def _done(self, claimed: list[jobs.Claimed]) -> None:
         if not claimed:
             return
+        for handler in self._unique:
+            try:
+                handler.after_commit()
+            except Exception as exc:
+                log.warning("after-commit hook failed", handler=handler.name, error=type(exc).__name__)
         try:  # after COMMIT: live views re-read now and find the new state
             self.runtime.changes.committed(self._connection(), (job.provider for job in claimed))
         except Exception as exc:  # a lost announcement costs a view its freshness, never the work

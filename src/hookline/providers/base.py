@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import typer
     from starlette.routing import BaseRoute
 
+    from hookline.automations.actions import Action
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
@@ -85,6 +86,13 @@ class Provider(ABC):
 
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         """What pipeline workers run on this provider's events (projections, ...), in this order."""
+        return []
+
+    def actions(self) -> list[Action]:
+        """Actions this provider adds to rules' steps (named '<provider>.<verb>', e.g. 'aircall.comment').
+
+        See hookline/automations/actions.py; the core's own actions register the same way.
+        """
         return []
 
     def forwarded_data(self, body: bytes) -> bytes:

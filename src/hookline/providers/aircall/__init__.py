@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import typer
     from starlette.routing import BaseRoute
 
+    from hookline.automations.actions import Action
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
@@ -65,6 +66,11 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.dashboard import pages
 
         pages.register(ui)
+
+    def actions(self) -> list[Action]:
+        from hookline.providers.aircall.actions import ACTIONS
+
+        return list(ACTIONS)
 
     def displayed_body(self, body: bytes) -> bytes:
         """The body with its webhook token masked (the token authenticates Aircall's requests)."""

@@ -228,6 +228,10 @@ class FakeAircallState:
         self._failures: deque[int] = deque()
         self._media_faults: deque[MediaFault] = deque()
         self.media_log: deque[tuple[str, int, int]] = deque(maxlen=2000)  # (kind, call id, status) served
+        # What rules' actions posted on calls, by call id, in arrival order.
+        self.insight_cards: dict[int, list[Json]] = {}
+        self.comments: dict[int, list[Json]] = {}
+        self.action_log: deque[tuple[float, str, int]] = deque(maxlen=100_000)  # (arrival, kind, call id)
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -709,6 +713,41 @@ async def _delete_webhook(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
+def _owned_call(request: web.Request) -> int:
+    try:
+        call_id = int(request.match_info["id"])
+    except ValueError:
+        raise FakeApiError(404, "Not found", "No such call") from None
+    if call_id not in _account(request).data["calls"].records:
+        raise FakeApiError(404, "Not found", f"Call {call_id} does not exist")
+    return call_id
+
+
+async def _insight_card(request: web.Request) -> web.StreamResponse:
+    """POST /v1/calls/{id}/insight_cards: `contents`, a list of blocks each with a `type`."""
+    call_id = _owned_call(request)
+    body = await _body(request)
+    contents = body.get("contents")
+    if not isinstance(contents, list) or not contents or not all(
+        isinstance(b, dict) and b.get("type") in ("title", "shortText", "user") for b in contents
+    ):
+        raise FakeApiError(400, "Bad Request", "contents must be a list of title/shortText/user blocks")
+    request.app[STATE].insight_cards.setdefault(call_id, []).append(body)
+    request.app[STATE].action_log.append((time.time(), "insight_card", call_id))
+    return web.Response(status=201)
+
+
+async def _comment(request: web.Request) -> web.StreamResponse:
+    """POST /v1/calls/{id}/comments: `content`."""
+    call_id = _owned_call(request)
+    body = await _body(request)
+    if not isinstance(body.get("content"), str) or not body["content"]:
+        raise FakeApiError(400, "Bad Request", "content is required")
+    request.app[STATE].comments.setdefault(call_id, []).append(body)
+    request.app[STATE].action_log.append((time.time(), "comment", call_id))
+    return web.Response(status=201)
+
+
 async def _media(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     kind = MEDIA_KINDS[request.match_info["kind"]]
@@ -741,6 +780,8 @@ def make_app(state: FakeAircallState) -> web.Application:
         web.put("/v1/webhooks/{id}", _update_webhook),
         web.delete("/v1/webhooks/{id}", _delete_webhook),
         web.get("/v1/calls/search", _list_handler("calls")),
+        web.post("/v1/calls/{id}/insight_cards", _insight_card),
+        web.post("/v1/calls/{id}/comments", _comment),
         web.get(r"/{kind:recordings|voicemails}/{call_id:\d+}.mp3", _media),
     ]
     for resource in ("calls", "users", "contacts", "numbers", "teams", "tags"):

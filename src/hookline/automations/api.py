@@ -1,0 +1,246 @@
+"""Automations in the admin API: rules (read), runs (list), alerts (list, acknowledge)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.routing import Route
+
+from hookline.automations import alerts, rules, runs
+from hookline.automations.spec import NAME
+from hookline.runtime import Runtime
+from hookline.timeparse import iso
+from hookline.web import openapi_parts as p
+from hookline.web.params import MAX_ID, BadQuery, bool_param, id_param, int_param, time_param
+from hookline.web.responses import JSON, error
+
+MAX_LIMIT = 500
+_RUN_TIMES = ("run_at", "created_at", "updated_at", "finished_at")
+_ALERT_TIMES = ("opened_at", "last_at", "acked_at")
+
+
+def _with_iso(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    for key in keys:
+        row[f"{key}_iso"] = iso(row[key])
+    return row
+
+
+def routes(runtime: Runtime) -> list[Route]:
+    db = runtime.db
+
+    async def list_rules(request: Request) -> JSON:
+        def query() -> list[dict[str, Any]]:
+            with db.connection() as conn:
+                counts = runs.counts_by_rule(conn, time.time() - 86400)
+                return [{**r.as_json(), "runs_24h": counts.get(r.name, {})} for r in rules.list_rules(conn)]
+
+        return JSON({"rules": await run_in_threadpool(query)})
+
+    async def get_rule(request: Request) -> JSON:
+        name = request.path_params["name"]
+
+        def query() -> dict[str, Any] | None:
+            if not NAME.match(name):
+                return None
+            with db.connection() as conn:
+                rule = rules.get(conn, name)
+                if rule is None:
+                    return None
+                counts = runs.counts_by_rule(conn, time.time() - 86400)
+                recent = [_with_iso(r, _RUN_TIMES) for r in runs.list_runs(conn, rule=name, limit=20)]
+            return {**rule.as_json(), "runs_24h": counts.get(name, {}), "recent_runs": recent}
+
+        found = await run_in_threadpool(query)
+        if found is None:
+            return error(404, "not_found", f"no rule named {name!r}")
+        return JSON(found)
+
+    async def test_rule(request: Request) -> JSON:
+        from hookline.automations.actions import registry
+        from hookline.automations.backtest import backtest
+        from hookline.automations.spec import CompiledRule
+
+        name = request.path_params["name"]
+        try:
+            since = time_param(request.query_params, "since")
+            until = time_param(request.query_params, "until")
+        except BadQuery as exc:
+            return error(400, "invalid_query", str(exc))
+        if since is None:
+            return error(400, "invalid_query", "since is required (ISO 8601 or unix seconds)")
+
+        def query() -> dict[str, Any] | None:
+            if not NAME.match(name):
+                return None
+            with db.connection() as conn:
+                rule = rules.get(conn, name)
+                if rule is None:
+                    return None
+                compiled = CompiledRule.build(rule.id, rule.updated_at, rule.spec)
+                provs = runtime.providers
+                return backtest(conn, compiled, {p.name: p for p in provs}, registry(provs), since, until)
+
+        found = await run_in_threadpool(query)
+        if found is None:
+            return error(404, "not_found", f"no rule named {name!r}")
+        return JSON(found)
+
+    async def list_runs(request: Request) -> JSON:
+        q = request.query_params
+        state = q.get("state") or None
+        if state is not None and state not in runs.STATES:
+            return error(400, "invalid_query", f"state must be one of: {', '.join(runs.STATES)}")
+        try:
+            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+            cursor = int_param(q, "cursor", None, 1, MAX_ID)
+        except BadQuery as exc:
+            return error(400, "invalid_query", str(exc))
+        rule = q.get("rule") or None
+
+        def query() -> list[dict[str, Any]]:
+            with db.connection() as conn:
+                return runs.list_runs(conn, rule=rule, state=state, limit=limit + 1, before_id=cursor)
+
+        rows = await run_in_threadpool(query)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return JSON({"runs": [_with_iso(r, _RUN_TIMES) for r in rows],
+                     "next_cursor": str(rows[-1]["id"]) if more and rows else None})
+
+    async def list_alerts(request: Request) -> JSON:
+        try:
+            open_only = bool_param(request.query_params, "open") or False
+            limit = int_param(request.query_params, "limit", 100, 1, MAX_LIMIT) or 100
+        except BadQuery as exc:
+            return error(400, "invalid_query", str(exc))
+
+        def query() -> list[dict[str, Any]]:
+            with db.connection() as conn:
+                return alerts.list_alerts(conn, open_only=open_only, limit=limit)
+
+        return JSON({"alerts": [_with_iso(a, _ALERT_TIMES) for a in await run_in_threadpool(query)]})
+
+    async def ack_alert(request: Request) -> JSON:
+        try:
+            alert_id = id_param(request.path_params["id"], "alert")
+        except BadQuery as exc:
+            return error(400, "invalid_id", str(exc))
+
+        def do() -> dict[str, Any] | None:
+            with db.connection() as conn, conn.transaction():
+                return alerts.ack(conn, alert_id)
+
+        found = await run_in_threadpool(do)
+        if found is None:
+            return error(404, "not_found", f"no alert {alert_id}")
+        return JSON(_with_iso(found, _ALERT_TIMES))
+
+    return [
+        Route("/api/rules", list_rules),
+        Route("/api/rules/{name}", get_rule),
+        Route("/api/rules/{name}/test", test_rule),
+        Route("/api/runs", list_runs),
+        Route("/api/alerts", list_alerts),
+        Route("/api/alerts/{id}/ack", ack_alert, methods=["POST"]),
+    ]
+
+
+_TIME = {"type": "string", "pattern": r"^([0-9]{1,10}|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?)$"}
+_TIME_TEXT = "ISO 8601 date-time or date (UTC unless an offset is given), or unix seconds"
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+           "description": "runs created in the last 24 hours, by state"}
+_RULE = p.obj({
+    "id": p.INT,
+    "name": p.STR,
+    "enabled": p.BOOL,
+    "mode": {"type": "string", "enum": ["live", "dry-run"]},
+    "on": {**p.array(p.STR), "description": "event patterns, e.g. aircall:call.created"},
+    "created_at": p.UNIX,
+    "updated_at": p.UNIX,
+    "spec": {**p.OBJ, "description": "the rule as applied from its file (on, if, window, hours, mode, steps)"},
+    "runs_24h": _COUNTS,
+})
+_RUN = p.obj({
+    "id": p.INT,
+    "rule_id": p.INT,
+    "rule_name": p.STR,
+    "event_id": p.INT,
+    "mode": {"type": "string", "enum": ["live", "dry-run"]},
+    "window_key": p.STR,
+    "state": {"type": "string", "enum": list(runs.STATES)},
+    "attempts": {"type": "integer", "minimum": 0},
+    "steps": {**p.array(p.OBJ), "description": "each finished step: action, state, request, status, response"},
+    "last_error": p.nullable(p.STR),
+    **{key: (p.nullable(p.UNIX) if key == "finished_at" else p.UNIX) for key in _RUN_TIMES},
+    **{f"{key}_iso": (p.nullable(p.ISO) if key == "finished_at" else p.ISO) for key in _RUN_TIMES},
+})
+_ALERT = p.obj({
+    "id": p.INT,
+    "rule_name": p.STR,
+    "window_key": p.STR,
+    "severity": {"type": "string", "enum": ["info", "warning", "critical"]},
+    "title": p.STR,
+    "event_id": p.nullable(p.INT),
+    "count": {"type": "integer", "minimum": 1, "description": "runs that hit it while it was open"},
+    "open": p.BOOL,
+    **{key: (p.nullable(p.UNIX) if key == "acked_at" else p.UNIX) for key in _ALERT_TIMES},
+    **{f"{key}_iso": (p.nullable(p.ISO) if key == "acked_at" else p.ISO) for key in _ALERT_TIMES},
+})
+
+
+def openapi_paths() -> p.Paths:
+    return {
+        "/api/rules": {
+            "get": p.operation("Rules with their runs over 24 hours", "automations",
+                               p.obj({"rules": p.array(_RULE)}))
+        },
+        "/api/rules/{name}": {
+            "get": p.operation(
+                "One rule, its runs over 24 hours and its 20 most recent runs", "automations",
+                p.obj({**_RULE["properties"], "recent_runs": p.array(_RUN)}),
+                (p.path("name", p.STR, "the rule's name"),), errors=(404,),
+            )
+        },
+        "/api/rules/{name}/test": {
+            "get": p.operation(
+                "Backtest a rule over stored events (no side effects)", "automations",
+                p.obj({"rule": p.STR, "since": p.UNIX, "until": p.nullable(p.UNIX),
+                       "events": {"type": "integer", "minimum": 0},
+                       "matched": {"type": "integer", "minimum": 0, "description": "patterns, hours and if held"},
+                       "would_run": {"type": "integer", "minimum": 0, "description": "matched, and the window fired"},
+                       "samples": p.array(p.obj({"event_id": p.INT, "event": p.STR, "timestamp": p.UNIX,
+                                                 "window_key": p.STR, "steps": p.array(p.OBJ)}))}),
+                (p.path("name", p.STR, "the rule's name"),
+                 {**p.query("since", _TIME, "from this time, on the events' timestamps: " + _TIME_TEXT),
+                  "required": True},
+                 p.query("until", _TIME, "up to this time (default: everything after since): " + _TIME_TEXT)),
+                errors=(400, 404),
+            )
+        },
+        "/api/runs": {
+            "get": p.operation(
+                "Runs, newest first", "automations", p.page("runs", _RUN),
+                (p.query("rule", p.STR, "only this rule's runs"),
+                 p.query("state", {"type": "string", "enum": list(runs.STATES)}, "only runs in this state"),
+                 p.limit(MAX_LIMIT), p.ID_CURSOR),
+                errors=(400,),
+            )
+        },
+        "/api/alerts": {
+            "get": p.operation(
+                "Alerts opened by rules, newest first", "automations", p.obj({"alerts": p.array(_ALERT)}),
+                (p.query("open", p.BOOL, "only alerts not acknowledged"), p.limit(MAX_LIMIT)),
+                errors=(400,),
+            )
+        },
+        "/api/alerts/{id}/ack": {
+            "post": p.operation(
+                "Acknowledge an alert: the rule's next match opens a new one", "automations", _ALERT,
+                (p.path("id", p.ID, "the alert's id"),), errors=(400, 404),
+                description="Idempotent: acknowledging an acknowledged alert returns it unchanged.",
+            )
+        },
+    }
