@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 from hookline.runtime import migration_sources
 from hookline.store import events as event_log
@@ -37,6 +38,50 @@ def test_append_batch_dedups_within_and_across_batches(db: Database) -> None:
         assert meta["duplicate_count"] == 1 and body == b"{}"
     finally:
         conn.close()
+
+
+def test_event_counts_follow_appends_and_roll_back_with_them(db: Database) -> None:
+    """/api/stats reads event_counts (issue 16): what the log took in, without counting the log."""
+    conn = db.connect(writer=True)
+
+    def failing_hook(c, events, results) -> None:
+        raise RuntimeError("boom")
+
+    try:
+        event_log.append_batch(conn, [make("a"), make("b"), make("a")])
+        event_log.append_batch(conn, [make("b"), make("c")])
+        with contextlib.suppress(RuntimeError):
+            event_log.append_batch(conn, [make("d"), make("a")], [failing_hook])
+        assert event_log.counts(conn) == (3, 2)
+        received, duplicates = conn.fetchone("SELECT count(*), sum(duplicate_count) FROM events")
+        assert (received, duplicates) == (3, 2)
+    finally:
+        conn.close()
+
+
+def test_event_counts_start_from_the_events_already_stored(database_url: str, tmp_path: Path) -> None:
+    """The migration that adds event_counts counts the log once, so an upgrade keeps /api/stats true."""
+    db = Database(database_url)
+    core = migrations.core_source()
+    for dialect in ("sqlite", "postgresql"):  # the core's migrations up to the one before event_counts
+        (tmp_path / "core" / dialect).mkdir(parents=True)
+        for path in sorted((core.directory / dialect).glob("*.sql")):
+            if int(path.name[:4]) < 3:
+                (tmp_path / "core" / dialect / path.name).write_text(path.read_text())
+    try:
+        migrations.upgrade(db, [migrations.MigrationSource("core", tmp_path / "core")])
+        conn = db.connect(writer=True)
+        try:
+            with conn.transaction():
+                for key in ("x", "y", "x"):
+                    conn.execute(event_log._APPEND, event_log._row(make(key)))
+        finally:
+            conn.close()
+        migrations.upgrade(db, migration_sources())
+        with db.connection() as conn:
+            assert event_log.counts(conn) == (2, 1)
+    finally:
+        db.close()
 
 
 def test_hooks_run_in_the_same_transaction(db: Database) -> None:

@@ -3,18 +3,18 @@ rate, missed-call reasons, handle time and wrap-up per agent, sentiment shares.
 
 Read from the projections (calls, users, intelligence) and, for wrap-up durations, from the event
 log's user.wut_start / user.wut_end pairs (the projection keeps only an agent's current state).
-Aggregation is done here rather than in SQL so one code path serves both engines.
+Aggregated in SQL (one range scan of a covering index per question), the same SQL on both engines
+but for the hour arithmetic.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from hookline.providers.aircall.projections_api import is_missed, query
+from hookline.providers.aircall.projections_api import MISSED
 from hookline.store.engine import Connection
 from hookline.web.dashboard.charts import Chart
 
@@ -76,52 +76,70 @@ class Report:
         return next((c for c in self.charts if c.name == name), None)
 
 
-def _day(ts: float) -> date:
-    return datetime.fromtimestamp(ts, UTC).date()
+def _hours_since(conn: Connection, since: float) -> str:
+    """SQL: whole hours from the period's first midnight to the call's start (never negative here;
+    PostgreSQL's cast rounds, SQLite's truncates, so each gets its own)."""
+    if conn.dialect == "postgresql":
+        return f"CAST(floor((started_at - {since!r}) / 3600) AS integer)"
+    return f"CAST((started_at - {since!r}) / 3600 AS INTEGER)"
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
 def report(conn: Connection, p: Period, account: str | None = None) -> Report:
+    """Aggregated in SQL over the aircall_calls_report index (started_at and every column read here):
+    a year of a busy center is a million calls, too many to read into Python."""
     where = "started_at >= ? AND started_at < ?"
     params: list[Any] = [p.since, p.until]
     if account:
         where += " AND account = ?"
         params.append(account)
-    calls = query(
-        conn,
-        "SELECT account, id, direction, status, started_at, answered_at, duration, missed_call_reason, user_id"
-        f" FROM aircall_calls WHERE {where}",
-        params,
-    )
     days = p.days()
-    day_index = {d: i for i, d in enumerate(days)}
     per_day = {k: [0.0] * len(days) for k in ("inbound", "outbound", "missed")}
     per_hour = {k: [0.0] * 24 for k in ("inbound", "outbound", "missed")}
     inbound_day, answered_day = [0] * len(days), [0] * len(days)
     reasons: Counter[str] = Counter()
-    handle: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for c in calls:
-        d = day_index.get(_day(c["started_at"]))
-        if d is None:
+    total = 0
+    outbound, missed = _flag("direction = 'outbound'"), _flag(MISSED)
+    rows = conn.fetchall(
+        f"SELECT {_hours_since(conn, p.since)}, {outbound}, {missed},"
+        f" {_flag('answered_at IS NOT NULL')}, CASE WHEN {MISSED} THEN COALESCE(missed_call_reason, 'no_answer') END,"
+        f" count(*) FROM aircall_calls WHERE {where} GROUP BY 1, 2, 3, 4, 5",
+        params,
+    )
+    for hours, is_outbound, is_missed, answered, reason, n in rows:
+        d, hour = divmod(int(hours), 24)
+        if not 0 <= d < len(days):
             continue
-        hour = datetime.fromtimestamp(c["started_at"], UTC).hour
-        direction = "outbound" if c["direction"] == "outbound" else "inbound"
-        per_day[direction][d] += 1
-        per_hour[direction][hour] += 1
+        total += n
+        direction = "outbound" if is_outbound else "inbound"
+        per_day[direction][d] += n
+        per_hour[direction][hour] += n
         if direction == "inbound":
-            inbound_day[d] += 1
-            answered_day[d] += c["answered_at"] is not None
-        if is_missed(c):
-            per_day["missed"][d] += 1
-            per_hour["missed"][hour] += 1
-            reasons[c["missed_call_reason"] or "no_answer"] += 1
-        if c["status"] == "done" and c["answered_at"] is not None and c["user_id"] is not None:
-            handle[(c["account"], c["user_id"])].append(float(c["duration"] or 0))
+            inbound_day[d] += n
+            answered_day[d] += n if answered else 0
+        if is_missed:
+            per_day["missed"][d] += n
+            per_hour["missed"][hour] += n
+            reasons[reason] += n
+    handle = {
+        (acct, int(user)): (float(seconds), int(n))
+        for acct, user, seconds, n in conn.fetchall(
+            "SELECT account, user_id, sum(COALESCE(duration, 0)), count(*) FROM aircall_calls"
+            f" WHERE {where} AND status = 'done' AND answered_at IS NOT NULL AND user_id IS NOT NULL"
+            " GROUP BY account, user_id",
+            params,
+        )
+    }
 
     wrap = _wrap_ups(conn, p, account)
     names = _agent_names(conn, set(handle) | set(wrap))
     agents = sorted(set(handle) | set(wrap), key=lambda k: (names.get(k, ""), k))
     sentiment = _sentiments(conn, p, account)
     total_sentiment = sum(sentiment.values())
+    by_count = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
     series3 = ("inbound", "outbound", "missed")
     charts = [
         Chart("calls_per_day", "Calls per day", "day", [d.isoformat() for d in days],
@@ -131,43 +149,51 @@ def report(conn: Connection, p: Period, account: str | None = None) -> Report:
         Chart("answer_rate", "Answer rate of inbound calls", "day", [d.isoformat() for d in days],
               [("answered %", [100.0 * a / i if i else 0.0 for a, i in zip(answered_day, inbound_day, strict=True)])],
               unit="%"),
-        Chart("missed_reasons", "Missed-call reasons", "reason", [r for r, _ in reasons.most_common()],
-              [("calls", [float(n) for _, n in reasons.most_common()])]),
+        Chart("missed_reasons", "Missed-call reasons", "reason", [r for r, _ in by_count],
+              [("calls", [float(n) for _, n in by_count])]),
         Chart("agents", "Average handle time and wrap-up per agent", "agent",
               [names.get(k) or f"agent {k[1]}" for k in agents],
-              [("handle time (s)", [_mean(handle.get(k, [])) for k in agents]),
-               ("wrap-up (s)", [_mean(wrap.get(k, [])) for k in agents])], unit=" s"),
+              [("handle time (s)", [_mean(*handle.get(k, (0.0, 0))) for k in agents]),
+               ("wrap-up (s)", [_mean(*wrap.get(k, (0.0, 0))) for k in agents])], unit=" s"),
         Chart("sentiment", "Sentiment of callers", "sentiment", [s.lower() for s in SENTIMENTS],
               [("share %", [100.0 * sentiment[s] / total_sentiment if total_sentiment else 0.0 for s in SENTIMENTS])],
               unit="%"),
     ]
-    inbound = sum(inbound_day)
-    return Report(p, len(calls), inbound, sum(answered_day), charts)
+    return Report(p, total, sum(inbound_day), sum(answered_day), charts)
 
 
-def _mean(values: list[float]) -> float:
-    return round(sum(values) / len(values), 1) if values else 0.0
+def _mean(total: float, n: int) -> float:
+    return round(total / n, 1) if n else 0.0
 
 
-def _wrap_ups(conn: Connection, p: Period, account: str | None) -> dict[tuple[str, int], list[float]]:
-    """Wrap-up durations per agent: each user.wut_start paired with the next user.wut_end."""
-    marks = ", ".join("?" for _ in _WRAP_EVENTS)
-    sql = (f"SELECT account, resource_id, event, occurred_at FROM events WHERE provider = ? AND event IN ({marks})"
+# The partial index aircall_events_wrap_up holds exactly these events: the query repeats its condition.
+_WRAP_CONDITION = (
+    "provider = 'aircall' AND event IN ('user.wut_start', 'user.wut_end', 'user.wut_start.v2', 'user.wut_end.v2')"
+)
+
+
+def _wrap_ups(conn: Connection, p: Period, account: str | None) -> dict[tuple[str, int], tuple[float, int]]:
+    """Wrap-up time per agent (total seconds, count): each user.wut_start paired with the event that
+    follows it for the same agent, when that is a user.wut_end (a window over the partial index)."""
+    sql = (f"SELECT id, account, resource_id, event, occurred_at FROM events WHERE {_WRAP_CONDITION}"
            " AND occurred_at >= ? AND occurred_at < ?")
-    params: list[Any] = ["aircall", *_WRAP_EVENTS, p.since, p.until]
+    params: list[Any] = [p.since, p.until]
     if account:
         sql += " AND account = ?"
         params.append(account)
-    out: dict[tuple[str, int], list[float]] = defaultdict(list)
-    started: dict[tuple[str, int], float] = {}
-    for acct, rid, event, at in conn.fetchall(sql + " ORDER BY occurred_at, id", params):
-        if rid is None or not str(rid).isdigit() or at is None:
-            continue
-        key = (acct, int(rid))
-        if event.startswith("user.wut_start"):
-            started[key] = float(at)
-        elif key in started:
-            out[key].append(float(at) - started.pop(key))
+    paired = (
+        "SELECT account, resource_id, sum(next_at - occurred_at), count(*) FROM ("
+        " SELECT account, resource_id, event, occurred_at,"
+        "  lead(event) OVER w AS next_event, lead(occurred_at) OVER w AS next_at"
+        f" FROM ({sql}) AS wraps WINDOW w AS (PARTITION BY account, resource_id ORDER BY occurred_at, id)"
+        ") AS pairs WHERE event IN ('user.wut_start', 'user.wut_start.v2')"
+        " AND next_event IN ('user.wut_end', 'user.wut_end.v2') GROUP BY account, resource_id"
+    )
+    out: dict[tuple[str, int], tuple[float, int]] = {}
+    for acct, rid, seconds, n in conn.fetchall(paired, params):
+        if rid is not None and str(rid).isdigit():
+            held = out.get((acct, int(rid)), (0.0, 0))
+            out[(acct, int(rid))] = (held[0] + float(seconds), held[1] + int(n))
     return out
 
 
@@ -179,16 +205,25 @@ def _agent_names(conn: Connection, keys: set[tuple[str, int]]) -> dict[tuple[str
 
 
 def _sentiments(conn: Connection, p: Period, account: str | None) -> Counter[str]:
-    sql = "SELECT data FROM aircall_call_intelligence WHERE kind = ? AND \"timestamp\" >= ? AND \"timestamp\" < ?"
-    params: list[Any] = ["sentiment", p.since, p.until]
+    """Callers' moods of a period: each participant's `value` of the sentiment results, counted in SQL
+    (the JSON functions differ: json_each on SQLite, jsonb_array_elements on PostgreSQL)."""
+    where = "i.kind = 'sentiment' AND i.\"timestamp\" >= ? AND i.\"timestamp\" < ?"
+    params: list[Any] = [p.since, p.until]
     if account:
-        sql += " AND account = ?"
+        where += " AND i.account = ?"
         params.append(account)
+    if conn.dialect == "postgresql":
+        sql = ("SELECT upper(x.v ->> 'value'), count(*) FROM aircall_call_intelligence i"
+               " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(i.data -> 'participants') = 'array'"
+               " THEN i.data -> 'participants' ELSE '[]'::jsonb END) AS x(v)"
+               f" WHERE {where} AND jsonb_typeof(x.v) = 'object' GROUP BY 1")
+    else:
+        sql = ("SELECT upper(json_extract(x.value, '$.value')), count(*) FROM aircall_call_intelligence i,"
+               " json_each(CASE WHEN json_type(i.data, '$.participants') = 'array' THEN i.data ELSE '{}' END,"
+               " '$.participants') AS x"
+               f" WHERE {where} AND x.type = 'object' GROUP BY 1")
     out: Counter[str] = Counter()
-    for (data,) in conn.fetchall(sql, params):
-        value = json.loads(data) if isinstance(data, str) else data
-        for participant in (value or {}).get("participants") or ():
-            mood = str(participant.get("value") or "").upper()
-            if mood in SENTIMENTS:
-                out[mood] += 1
+    for mood, n in conn.fetchall(sql, params):
+        if mood in SENTIMENTS:
+            out[mood] += int(n)
     return out
