@@ -101,6 +101,17 @@ def upgrade(db: Database, sources: list[MigrationSource]) -> list[Migration]:
 
 
 def _split(script: str) -> list[str]:
-    """Statements of a migration script (our SQLite migrations hold no ';' inside literals or triggers)."""
+    """Statements of a migration script: split at ';', except inside a CREATE TRIGGER ... END (our
+    SQLite migrations hold no ';' inside literals)."""
     lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    out: list[str] = []
+    held = ""
+    for part in "\n".join(lines).split(";"):
+        held = f"{held};{part}" if held else part
+        statement = held.strip()
+        if statement.upper().startswith("CREATE TRIGGER") and not statement.upper().endswith("END"):
+            continue  # inside the trigger's body
+        if statement:
+            out.append(statement)
+        held = ""
+    return out

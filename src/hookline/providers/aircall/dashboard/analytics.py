@@ -3,8 +3,8 @@ rate, missed-call reasons, handle time and wrap-up per agent, sentiment shares.
 
 Read from the projections (calls, users, intelligence) and, for wrap-up durations, from the event
 log's user.wut_start / user.wut_end pairs (the projection keeps only an agent's current state).
-Aggregated in SQL (one range scan of a covering index per question), the same SQL on both engines
-but for the hour arithmetic.
+Calls are counted from rollups per hour and per agent and day that triggers keep on aircall_calls
+(migration 0006), wrap-ups by a window over a partial index of the log, sentiment in SQL.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from hookline.providers.aircall.projections_api import MISSED
 from hookline.store.engine import Connection
 from hookline.web.dashboard.charts import Chart
 
 MAX_DAYS = 366
+DAY = 86_400
 SENTIMENTS = ("POSITIVE", "NEUTRAL", "NEGATIVE")
 _WRAP_EVENTS = ("user.wut_start", "user.wut_end", "user.wut_start.v2", "user.wut_end.v2")
 
@@ -76,23 +76,12 @@ class Report:
         return next((c for c in self.charts if c.name == name), None)
 
 
-def _hours_since(conn: Connection, since: float) -> str:
-    """SQL: whole hours from the period's first midnight to the call's start (never negative here;
-    PostgreSQL's cast rounds, SQLite's truncates, so each gets its own)."""
-    if conn.dialect == "postgresql":
-        return f"CAST(floor((started_at - {since!r}) / 3600) AS integer)"
-    return f"CAST((started_at - {since!r}) / 3600 AS INTEGER)"
-
-
-def _flag(condition: str) -> str:
-    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
-
-
 def report(conn: Connection, p: Period, account: str | None = None) -> Report:
-    """Aggregated in SQL over the aircall_calls_report index (started_at and every column read here):
-    a year of a busy center is a million calls, too many to read into Python."""
-    where = "started_at >= ? AND started_at < ?"
-    params: list[Any] = [p.since, p.until]
+    """Read from the rollups that triggers keep on aircall_calls (migration 0006): a year of a busy
+    center is a million calls, a few rows per hour here."""
+    first_hour, first_day = int(p.since) // 3600, int(p.since) // DAY
+    where = "hour >= ? AND hour < ?"
+    params: list[Any] = [first_hour, int(p.until) // 3600]
     if account:
         where += " AND account = ?"
         params.append(account)
@@ -102,37 +91,37 @@ def report(conn: Connection, p: Period, account: str | None = None) -> Report:
     inbound_day, answered_day = [0] * len(days), [0] * len(days)
     reasons: Counter[str] = Counter()
     total = 0
-    outbound, missed = _flag("direction = 'outbound'"), _flag(MISSED)
     rows = conn.fetchall(
-        f"SELECT {_hours_since(conn, p.since)}, {outbound}, {missed},"
-        f" {_flag('answered_at IS NOT NULL')}, CASE WHEN {MISSED} THEN COALESCE(missed_call_reason, 'no_answer') END,"
-        f" count(*) FROM aircall_calls WHERE {where} GROUP BY 1, 2, 3, 4, 5",
+        "SELECT hour, outbound, missed, answered, reason, sum(calls) FROM aircall_call_hours"
+        f" WHERE {where} GROUP BY hour, outbound, missed, answered, reason",
         params,
     )
-    for hours, is_outbound, is_missed, answered, reason, n in rows:
-        d, hour = divmod(int(hours), 24)
-        if not 0 <= d < len(days):
+    for hour_, outbound, missed, answered, reason, calls in rows:
+        n = int(calls)
+        if not n:
             continue
+        d, hour = divmod(int(hour_) - first_hour, 24)
         total += n
-        direction = "outbound" if is_outbound else "inbound"
+        direction = "outbound" if outbound else "inbound"
         per_day[direction][d] += n
         per_hour[direction][hour] += n
         if direction == "inbound":
             inbound_day[d] += n
             answered_day[d] += n if answered else 0
-        if is_missed:
+        if missed:
             per_day["missed"][d] += n
             per_hour["missed"][hour] += n
             reasons[reason] += n
-    handle = {
-        (acct, int(user)): (float(seconds), int(n))
-        for acct, user, seconds, n in conn.fetchall(
-            "SELECT account, user_id, sum(COALESCE(duration, 0)), count(*) FROM aircall_calls"
-            f" WHERE {where} AND status = 'done' AND answered_at IS NOT NULL AND user_id IS NOT NULL"
-            " GROUP BY account, user_id",
-            params,
-        )
-    }
+    day_where = "day >= ? AND day < ?" + (" AND account = ?" if account else "")
+    day_params: list[Any] = [first_day, first_day + len(days), *([account] if account else [])]
+    handle: dict[tuple[str, int], tuple[float, int]] = {}
+    for acct, user, seconds, n in conn.fetchall(
+        f"SELECT account, user_id, sum(seconds), sum(calls) FROM aircall_call_agent_days WHERE {day_where}"
+        " GROUP BY account, user_id",
+        day_params,
+    ):
+        if int(n):
+            handle[(acct, int(user))] = (float(seconds), int(n))
 
     wrap = _wrap_ups(conn, p, account)
     names = _agent_names(conn, set(handle) | set(wrap))

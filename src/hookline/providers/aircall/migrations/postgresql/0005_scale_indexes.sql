@@ -4,11 +4,6 @@
 -- (an ordinary index cannot serve `status <> 'done'`).
 CREATE INDEX aircall_calls_live ON aircall_calls (account, user_id, started_at, id) WHERE status <> 'done';
 
--- Analytics: every column the report reads, so a period is a range scan of the index alone.
-CREATE INDEX aircall_calls_report ON aircall_calls
-    (started_at, account, direction, status, answered_at, duration, missed_call_reason, user_id);
-DROP INDEX aircall_calls_started;
-
 -- One agent's, number's or contact's calls newest first: the lists' order, no sort.
 CREATE INDEX aircall_calls_user_id ON aircall_calls (user_id, id);
 DROP INDEX aircall_calls_user;
