@@ -247,13 +247,13 @@ def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
     with db.connection() as conn:
         # PostgreSQL reads tables this small whole: ask it what it would do with a year of them.
         conn.execute("ANALYZE")
-        raw = conn.fetchall
+        raw = conn.execute
 
-        def explained(sql: str, params: Any = None) -> list[Any]:
-            seen.append("\n".join(str(r[-1]) for r in raw("EXPLAIN QUERY PLAN " + sql, params)))
+        def explained(sql: str, params: Any = None) -> Any:
+            seen.append("\n".join(str(r[-1]) for r in raw("EXPLAIN QUERY PLAN " + sql, params).fetchall()))
             return raw(sql, params)
 
-        conn.fetchall = explained  # type: ignore[method-assign]
+        conn.execute = explained  # type: ignore[method-assign]
         analytics.report(conn, p)
     plans = "\n".join(seen)
     assert "SEARCH aircall_call_hours" in plans and "SEARCH aircall_call_agent_days" in plans, plans
