@@ -11,6 +11,7 @@ from hookline.store import events as event_log
 from hookline.store import migrations
 from hookline.store.engine import Database
 from hookline.types import IncomingEvent
+from tests.support import on_engine
 
 
 def make(key: str, account: str = "acme", body: bytes = b"{}") -> IncomingEvent:
@@ -124,3 +125,12 @@ def test_list_filters_and_cursor(db: Database) -> None:
         assert [e["id"] for e in page] == [e["id"] for e in everything[4:7]]
     finally:
         conn.close()
+
+
+@on_engine("sqlite")
+def test_sqlite_gets_statistics_after_migrations(db: Database) -> None:
+    """Without ANALYZE, SQLite's planner guesses (the call page's AI-results query scanned 232k rows
+    through the primary key): migrations end with one, connections run PRAGMA optimize."""
+    with db.connection() as conn:
+        assert conn.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'") == 1
+        assert conn.scalar("PRAGMA analysis_limit") == 400
