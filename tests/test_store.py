@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 from hookline.runtime import migration_sources
 from hookline.store import events as event_log
 from hookline.store import migrations
 from hookline.store.engine import Database
 from hookline.types import IncomingEvent
+from tests.support import on_engine
 
 
 def make(key: str, account: str = "acme", body: bytes = b"{}") -> IncomingEvent:
@@ -37,6 +39,50 @@ def test_append_batch_dedups_within_and_across_batches(db: Database) -> None:
         assert meta["duplicate_count"] == 1 and body == b"{}"
     finally:
         conn.close()
+
+
+def test_event_counts_follow_appends_and_roll_back_with_them(db: Database) -> None:
+    """/api/stats reads event_counts (issue 16): what the log took in, without counting the log."""
+    conn = db.connect(writer=True)
+
+    def failing_hook(c, events, results) -> None:
+        raise RuntimeError("boom")
+
+    try:
+        event_log.append_batch(conn, [make("a"), make("b"), make("a")])
+        event_log.append_batch(conn, [make("b"), make("c")])
+        with contextlib.suppress(RuntimeError):
+            event_log.append_batch(conn, [make("d"), make("a")], [failing_hook])
+        assert event_log.counts(conn) == (3, 2)
+        received, duplicates = conn.fetchone("SELECT count(*), sum(duplicate_count) FROM events")
+        assert (received, duplicates) == (3, 2)
+    finally:
+        conn.close()
+
+
+def test_event_counts_start_from_the_events_already_stored(database_url: str, tmp_path: Path) -> None:
+    """The migration that adds event_counts counts the log once, so an upgrade keeps /api/stats true."""
+    db = Database(database_url)
+    core = migrations.core_source()
+    for dialect in ("sqlite", "postgresql"):  # the core's migrations up to the one before event_counts
+        (tmp_path / "core" / dialect).mkdir(parents=True)
+        for path in sorted((core.directory / dialect).glob("*.sql")):
+            if int(path.name[:4]) < 3:
+                (tmp_path / "core" / dialect / path.name).write_text(path.read_text())
+    try:
+        migrations.upgrade(db, [migrations.MigrationSource("core", tmp_path / "core")])
+        conn = db.connect(writer=True)
+        try:
+            with conn.transaction():
+                for key in ("x", "y", "x"):
+                    conn.execute(event_log._APPEND, event_log._row(make(key)))
+        finally:
+            conn.close()
+        migrations.upgrade(db, migration_sources())
+        with db.connection() as conn:
+            assert event_log.counts(conn) == (2, 1)
+    finally:
+        db.close()
 
 
 def test_hooks_run_in_the_same_transaction(db: Database) -> None:
@@ -79,3 +125,12 @@ def test_list_filters_and_cursor(db: Database) -> None:
         assert [e["id"] for e in page] == [e["id"] for e in everything[4:7]]
     finally:
         conn.close()
+
+
+@on_engine("sqlite")
+def test_sqlite_gets_statistics_after_migrations(db: Database) -> None:
+    """Without ANALYZE, SQLite's planner guesses (the call page's AI-results query scanned 232k rows
+    through the primary key): migrations end with one, connections run PRAGMA optimize."""
+    with db.connection() as conn:
+        assert conn.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'") == 1
+        assert conn.scalar("PRAGMA analysis_limit") == 400

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.store.engine import Connection
+from hookline.store.events import counts as event_counts
 from hookline.types import AppendResult, IncomingEvent
 
 CHANNEL = "hookline_jobs"
@@ -215,7 +216,7 @@ class Stats:
 
 
 def stats(conn: Connection) -> Stats:
-    received, duplicates = conn.fetchone("SELECT count(*), coalesce(sum(duplicate_count), 0) FROM events")
+    received, duplicates = event_counts(conn)
     rows = dict(conn.fetchall("SELECT state, count(*) FROM jobs GROUP BY state"))
     oldest = conn.scalar("SELECT min(received_at) FROM jobs WHERE state <> 'parked'")
     queued, running, parked = (int(rows.get(s, 0)) for s in STATES)

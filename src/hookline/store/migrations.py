@@ -94,6 +94,8 @@ def upgrade(db: Database, sources: list[MigrationSource]) -> list[Migration]:
                         (m.component, m.version, m.name, time.time()),
                     )
                 ran.append(m)
+        if ran and db.dialect == "sqlite":
+            conn.execute("ANALYZE")  # fresh statistics for new indexes (bounded by analysis_limit)
         return ran
     finally:
         if db.dialect == "postgresql":

@@ -71,7 +71,7 @@ def register(ui: Dashboard) -> None:
         where = " AND ".join(c for c, _ in conds)
         params = [v for c, v in conds if "?" in c]
 
-        def run() -> tuple[list[dict[str, Any]], list[boards.Agent]]:
+        def run() -> tuple[list[dict[str, Any]], list[boards.AgentName]]:
             with db.connection() as conn:
                 rows = query(
                     conn,
@@ -79,7 +79,7 @@ def register(ui: Dashboard) -> None:
                     + " ORDER BY id DESC LIMIT ?",
                     [*params, PAGE + 1],
                 )
-                return rows, boards.agents(conn, [])
+                return rows, boards.agent_names(conn)
 
         rows, agents = await run_in_threadpool(run)
         more = None
