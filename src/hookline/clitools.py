@@ -8,7 +8,7 @@ from typing import Any, NoReturn, Protocol
 import typer
 from rich.console import Console
 
-from hookline.config import Settings, load_settings
+from hookline.config import Settings, SettingsError, load_settings
 from hookline.store import migrations
 from hookline.store.engine import Database, DatabaseError
 
@@ -17,16 +17,30 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a clear error (never a traceback) and exit non-zero."""
+    """Print a clear error (never a traceback) and exit non-zero: 1 for a failure at run time (the
+    network, a provider, the database), 2 for usage and bad input (see bad_input)."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def bad_input(message: str) -> NoReturn:
+    """The command was given something it cannot use (a flag, a value, a setting): exit 2, as for a
+    usage error."""
+    fail(message, code=2)
+
+
+def settings_failed(exc: SettingsError) -> NoReturn:
+    """One line per bad setting, in plain words; exit 2."""
+    for line in exc.lines:
+        err_console.print(f"hookline: {line}", highlight=False, soft_wrap=True, markup=False)
+    raise typer.Exit(2)
 
 
 def settings(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
-    except Exception as exc:  # pydantic's ValidationError and TOML errors
-        fail(f"invalid settings: {exc}")
+    except SettingsError as exc:
+        settings_failed(exc)
 
 
 def open_database(cfg: Settings | None = None) -> Database:
@@ -41,7 +55,7 @@ def open_database(cfg: Settings | None = None) -> Database:
     try:
         db = Database(cfg.database_url)
     except ValueError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     try:
         if db.dialect == "sqlite":
             migrations.upgrade(db, migration_sources())
@@ -69,14 +83,14 @@ def pick_account(store: AccountLookup, name: str | None, *, label: str, command:
     if name is not None:
         account = store.get(name)
         if account is None:
-            fail(f"no {label} account named {name!r} (see `hookline {command} account list`)")
+            bad_input(f"no {label} account named {name!r} (see `hookline {command} account list`)")
         return _openable(account)
     accounts = store.all()
     if len(accounts) == 1:
         return _openable(accounts[0])
     if not accounts:
-        fail(f"no {label} account yet: `hookline {command} account add NAME --token T`")
-    fail(f"several {label} accounts: choose one with --account NAME")
+        bad_input(f"no {label} account yet: `hookline {command} account add NAME --token T`")
+    bad_input(f"several {label} accounts: choose one with --account NAME")
 
 
 def _openable(account: Any) -> Any:
@@ -85,5 +99,5 @@ def _openable(account: Any) -> Any:
     try:
         account.token  # noqa: B018 - opened only to check
     except SecretBoxError as exc:
-        fail(f"account {account.name}: {exc}")
+        bad_input(f"account {account.name}: {exc}")
     return account

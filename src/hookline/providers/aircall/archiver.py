@@ -37,6 +37,7 @@ from hookline.providers.aircall.accounts import AccountError, AccountStore
 from hookline.providers.aircall.api import AircallClient, AircallError, NotFound, RateLimiter
 from hookline.providers.aircall.projections import epoch
 from hookline.providers.aircall.settings import RecordingsSettings
+from hookline.providers.api_urls import chosen
 from hookline.runtime import Runtime
 from hookline.store.engine import Database
 
@@ -98,7 +99,7 @@ class Archiver:
         accounts: AccountStore,
         settings: RecordingsSettings,
         *,
-        api_url: str,
+        api_url: str,  # for accounts without their own (added before URLs were stored)
         name: str | None = None,
         on_archived: Callable[[str], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
@@ -236,9 +237,10 @@ class Archiver:
     async def archive(self, row: recordings.Claimed) -> Archived:
         """Fetch a fresh link, download, check and store the file; raises ArchiveError on failure."""
         credentials = await asyncio.to_thread(self.accounts.credentials, row.account)
+        base = chosen(await asyncio.to_thread(self.accounts.api_url, row.account), self.api_url)
         assert self._session is not None
         client = AircallClient(
-            self.api_url, credentials, session=self._session, max_retries=2,
+            base, credentials, session=self._session, max_retries=2,
             limiter=self._limiters.setdefault(row.account, RateLimiter()),
         )
         # A link the media host refuses right after a fresh read is retried once with another one.
