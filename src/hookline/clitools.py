@@ -7,6 +7,7 @@ from typing import Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hookline.config import Settings, SettingsError, load_settings
 from hookline.store import migrations
@@ -19,7 +20,8 @@ err_console = Console(stderr=True)
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error (never a traceback) and exit non-zero: 1 for a failure at run time (the
     network, a provider, the database), 2 for usage and bad input (see bad_input)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message is text, not markup: it may quote what the user typed ("[/path]", "[bold]").
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

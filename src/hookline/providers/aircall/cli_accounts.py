@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from hookline.clitools import bad_input, console, fail
 from hookline.providers.aircall.accounts import AccountError
@@ -85,7 +85,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         ]
         print(json.dumps(rows, indent=2))
         return
-    table = Table("account", "auth", "api id", "secret", "api url", "added")
+    table = Table("account", "auth", "api id", "secret", Column("api url", overflow="fold"), "added")
     for a in accounts:
         added = datetime.fromtimestamp(a.created_at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         url = a.api_url or f"{default} (setting)"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
@@ -146,7 +146,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         ]
         print(json.dumps(rows, indent=2))
         return
-    table = Table("name", "token", "organization", "api url", "added")
+    table = Table("name", "token", "organization", Column("api url", overflow="fold"), "added")
     for a in accounts:
         url = a.api_url or f"{default} (setting)"
         table.add_row(a.name, a.token_hint, a.organization_uri or "", url, _when(a.created_at))

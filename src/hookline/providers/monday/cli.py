@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
@@ -151,7 +151,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("name", "token", "signing secret", "monday account", "api url", "added")
+    table = Table("name", "token", "signing secret", "monday account", Column("api url", overflow="fold"), "added")
     for r in rows:
         added = datetime.fromtimestamp(r["created_at"], UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         url = r["api_url"] if r["api_url_from"] == "account" else f"{r['api_url']} (setting)"
