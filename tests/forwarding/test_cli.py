@@ -64,7 +64,7 @@ def test_errors_that_need_the_database(db: Database, database_url: str) -> None:
     ]
     for args, message in cases:
         r = run_cli(*args, database_url=database_url)
-        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
     assert [d.name for d in DestinationStore(db).list()] == ["crm"]
 
 
@@ -145,4 +145,4 @@ def test_deliveries_list_and_retry(db: Database, database_url: str) -> None:
     ]
     for args, message in cases:
         r = run_cli("deliveries", *args, database_url=database_url)
-        assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

@@ -136,8 +136,8 @@ def test_interrupted_run_resumes(
 
 def test_bad_input_is_a_message(cli: Callable[..., Any], acme: FakeAccount) -> None:
     bad_time = cli("aircall", "backfill", "--since", "yesterday-ish")
-    assert bad_time.returncode == 1 and "not a time" in bad_time.stderr
+    assert bad_time.returncode == 2 and "not a time" in bad_time.stderr
     bad_resource = cli("aircall", "backfill", "--since", str(T0), "--resources", "calls,faxes")
-    assert bad_resource.returncode == 1 and "unknown resource(s): faxes" in bad_resource.stderr
+    assert bad_resource.returncode == 2 and "unknown resource(s): faxes" in bad_resource.stderr
     backwards = cli("aircall", "backfill", "--since", str(T0), "--until", str(T0 - 1))
-    assert backwards.returncode == 1 and "--until must be after --since" in backwards.stderr
+    assert backwards.returncode == 2 and "--until must be after --since" in backwards.stderr
