@@ -99,7 +99,7 @@ def test_bad_input_fails_before_any_database(
 
     monkeypatch.setenv("HOOKLINE_DATABASE_URL", "postgresql://nobody:pw@127.0.0.1:1/none")
     result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 1 and message in result.stderr, (result.stdout, result.stderr)
+    assert result.exit_code == 2 and message in result.stderr, (result.stdout, result.stderr)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "hunter2" not in result.stderr and "cannot connect" not in result.stderr
 
