@@ -12,7 +12,7 @@ import typer.main
 
 from hookline import __version__
 from hookline.cli_help import plain_metavars
-from hookline.clitools import bad_input, console, fail, open_database, settings
+from hookline.clitools import bad_input, check_provider_settings, console, fail, open_database, settings
 from hookline.config import SettingsError
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
@@ -59,6 +59,7 @@ def serve(
         if path and not os.path.isfile(path):
             bad_input(f"no such file: {path}")
     cfg = settings(host=host, port=port, worker=False if no_worker else None)
+    check_provider_settings()
     logconf.configure(cfg.log_format, cfg.log_level)
     db = open_database(cfg)
     if db.url.path is not None:

@@ -45,6 +45,18 @@ def settings(**overrides: object) -> Settings:
         settings_failed(exc)
 
 
+def check_provider_settings() -> None:
+    """Every provider's own settings, read before a long-running command starts: a bad one is a
+    message and exit 2, not a failed startup later."""
+    from hookline.providers.registry import providers
+
+    for provider in providers():
+        try:
+            provider.check_settings()
+        except SettingsError as exc:
+            settings_failed(exc)
+
+
 def open_database(cfg: Settings | None = None) -> Database:
     """The configured database with its schema current.
 
@@ -62,6 +74,9 @@ def open_database(cfg: Settings | None = None) -> Database:
         if db.dialect == "sqlite":
             migrations.upgrade(db, migration_sources())
         else:
+            # One plain connection first: an unreachable server is a message at once, where the
+            # pool would retry for 30 s and log each attempt.
+            db.connect().close()
             waiting = migrations.pending(db, migration_sources())
             if waiting:
                 fail(f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`")

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hookline.clitools import bad_input, console, fail, open_database, settings
+from hookline.clitools import bad_input, check_provider_settings, console, fail, open_database, settings
 
 if TYPE_CHECKING:
     from hookline.config import Settings
@@ -45,6 +45,7 @@ def worker() -> None:
     from hookline.pipeline.loops import LoopGroup, LoopUnavailable
 
     cfg = settings()
+    check_provider_settings()
     logconf.configure(cfg.log_format, cfg.log_level)
     runtime = _runtime(cfg)
 

@@ -108,6 +108,10 @@ class Provider(ABC):
         """Long-running coroutines started with `serve` (e.g. a watchdog) and cancelled at shutdown."""
         return []
 
+    def check_settings(self) -> None:
+        """Read the provider's own settings, so that a bad one stops `serve` and `hookline worker`
+        with a message before they start (raise hookline.config.SettingsError)."""
+
     def loops(self, runtime: Runtime) -> list[LoopFactory]:
         """Loop factories run next to the job worker: in `serve` (unless --no-worker) and `hookline worker`.
 
