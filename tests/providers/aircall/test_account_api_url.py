@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from hookline.providers.aircall.accounts import AccountStore
 from hookline.providers.aircall.fake_api import FakeAccount
+from hookline.providers.aircall.tokens import TokenStore
+from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server, free_port
@@ -124,3 +128,18 @@ def test_ping_of_a_closed_port_fails_fast_naming_the_url(
     assert pinged.returncode == 1, pinged.stderr
     assert closed in pinged.stderr and acme.api_token not in pinged.stderr and "Traceback" not in pinged.stderr
     assert took < 10, took
+
+
+def test_the_archiver_reads_calls_at_the_accounts_url(
+    start_server: Callable[..., Server], fake_aircall: FakeAircall, acme: FakeAccount, db: Database, tmp_path: Path
+) -> None:
+    from tests.providers.aircall.test_recordings import TOKEN, add_call, ended, post, recordings_env, wait_state
+
+    AccountStore(db, SecretBox(None)).set_api_url("acme", fake_aircall.url)
+    TokenStore(db).add(TOKEN, "acme")
+    add_call(fake_aircall, 5301)
+    server = start_server(env=recordings_env(fake_aircall, tmp_path / "archive", **ELSEWHERE))
+    post(server, ended(fake_aircall, 5301))
+    with server.admin() as admin:
+        wait_state(admin, 5301, "recording", "archived")
+    assert [r.path for r in fake_aircall.requests("GET")] == ["/v1/calls/5301"]  # the fresh link, read there

@@ -34,10 +34,10 @@ from hookline.pipeline.loops import Loop, LoopFactory, LoopUnavailable
 from hookline.pipeline.worker import worker_name
 from hookline.providers.aircall import recordings
 from hookline.providers.aircall.accounts import AccountError, AccountStore
-from hookline.providers.aircall.api import AircallClient, AircallError, NotFound, RateLimiter
+from hookline.providers.aircall.api import AircallClient, AircallError, NotFound, RateLimiter, Unavailable
 from hookline.providers.aircall.projections import epoch
 from hookline.providers.aircall.settings import RecordingsSettings
-from hookline.providers.api_urls import chosen
+from hookline.providers.api_urls import chosen, with_url
 from hookline.runtime import Runtime
 from hookline.store.engine import Database
 
@@ -249,6 +249,8 @@ class Archiver:
                 call = await client.get_call(row.call_id)
             except NotFound:
                 raise Hopeless(f"Aircall has no call {row.call_id} on account {row.account} (deleted?)") from None
+            except Unavailable as exc:  # the row's last error says where hookline tried
+                raise ArchiveError(with_url(exc.message, base)) from None
             link = call.get(row.kind) or call.get(f"{row.kind}_short_url")
             if not isinstance(link, str) or not link:
                 raise Hopeless(f"Aircall's call {row.call_id} has no {row.kind} any more")
