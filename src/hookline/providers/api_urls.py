@@ -13,14 +13,14 @@ from urllib.parse import urlsplit
 def check_api_url(url: str) -> str:
     """The URL, stripped; ValueError (a message for people) when it is not a plain http(s) URL."""
     url = url.strip()
+    wrong = ValueError(f"invalid API URL {url!r}: give http(s)://host[:port][/path]")
     try:
         parts = urlsplit(url)
-        port = parts.port  # raises on a port that is not a number or out of range
+        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
     except ValueError:
-        parts, port = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"invalid API URL {url!r}: give http(s)://host[:port][/path]")
-    del port
+        raise wrong from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise wrong
     if parts.username is not None or parts.password is not None:
         # A URL is shown in listings and messages: credentials belong in the account's token.
         raise ValueError("the API URL must not carry credentials (user:password@)")
