@@ -85,3 +85,20 @@ def test_second_serve_on_one_sqlite_file_is_refused(engine: str, server, databas
         assert result.returncode == 1 and "another hookline process is serving" in result.stderr
     else:  # PostgreSQL: many processes may share one database; here the port is what is taken
         assert result.returncode == 1 and "cannot listen" in result.stderr
+
+
+def test_token_add_of_another_accounts_token_needs_replace(db: Database, database_url: str) -> None:
+    token = "another-accounts-webhook-token-0987"
+    assert run_cli("aircall", "token", "add", token, "--account", "acme", database_url=database_url).returncode == 0
+    again = run_cli("aircall", "token", "add", token, "--account", "acme", database_url=database_url)
+    assert again.returncode == 0 and "updated" in again.stdout  # the same account: harmless
+    taken = run_cli("aircall", "token", "add", token, "--account", "globex", database_url=database_url)
+    assert taken.returncode == 2, taken.stderr
+    assert "'acme'" in taken.stderr and "--replace" in taken.stderr
+    assert token not in taken.stderr + taken.stdout and "Traceback" not in taken.stderr
+    rows = json.loads(run_cli("aircall", "token", "list", "--json", database_url=database_url).stdout)
+    assert [r["account"] for r in rows] == ["acme"]  # nothing moved
+    moved = run_cli("aircall", "token", "add", token, "--account", "globex", "--replace", database_url=database_url)
+    assert moved.returncode == 0, moved.stderr
+    rows = json.loads(run_cli("aircall", "token", "list", "--json", database_url=database_url).stdout)
+    assert [r["account"] for r in rows] == ["globex"]

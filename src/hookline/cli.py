@@ -17,6 +17,7 @@ from hookline.config import SettingsError
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
 from hookline.providers.registry import providers
+from hookline.secrets_cli import register as register_secrets_cli
 from hookline.web.dashboard_cli import register as register_dashboard_cli
 
 if TYPE_CHECKING:
@@ -175,6 +176,7 @@ register_pipeline_cli(app)
 # Forwarding: destinations, deliveries, events replay.
 register_forwarding(app)
 register_dashboard_cli(app)
+register_secrets_cli(app)
 
 for _provider in providers():
     _provider.register_cli(app)

@@ -19,8 +19,8 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error (never a traceback) and exit non-zero: 1 for a failure at run time (the
-    network, a provider, the database), 2 for usage and bad input (see bad_input)."""
-    # The message is text, not markup: it may quote what the user typed ("[/path]", "[bold]").
+    network, a provider, the database), 2 for usage and bad input (see bad_input). The message is
+    text, not markup: a '[fe80::1]' or a "[/path]" in it is shown as it is."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -36,6 +36,17 @@ def settings_failed(exc: SettingsError) -> NoReturn:
     for line in exc.lines:
         err_console.print(f"hookline: {line}", highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(2)
+
+
+def time_option(value: str, option: str) -> float:
+    """A time given on the command line (ISO 8601 or unix seconds) as unix seconds; a clear message
+    and exit 2 (bad input) for what is not a plausible time: 'yesterday', 'nan', 1e20."""
+    from hookline.timeparse import parse_time
+
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        bad_input(f"{option}: {exc}")
 
 
 def settings(**overrides: object) -> Settings:

@@ -97,11 +97,23 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(
         1.0, gt=0, description="How often the dispatcher looks for due deliveries when nothing woke it"
     )
+    outbound_deny_cidrs: str = Field(
+        "169.254.0.0/16,fe80::/10,fd00:ec2::254/128",
+        description="Networks hookline never sends to (comma-separated CIDRs; link-local and cloud metadata)",
+    )
 
     @field_validator("admin_token", "secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("outbound_deny_cidrs")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        from hookline.outbound import parse_cidrs
+
+        parse_cidrs(value)  # a ValueError names the bad entry
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from hookline.forwarding import patterns, signing
-from hookline.forwarding.policy import Attempt, RetryPolicy, parse_retry_after
+from hookline.forwarding.policy import Attempt, RetryPolicy
+from hookline.retry_after import parse_retry_after
 
 POLICY = RetryPolicy(max_attempts=5, max_age=100.0, backoff_base=1.0, backoff_max=8.0)
 

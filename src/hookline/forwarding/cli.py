@@ -6,10 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hookline.clitools import bad_input, console, open_database
+from hookline.clitools import bad_input, console, open_database, settings, time_option
 
 destinations_app = typer.Typer(
     help="Destinations: your HTTP endpoints that events are forwarded to.", no_args_is_help=True
@@ -47,15 +48,22 @@ def destinations_add(
 ) -> None:
     """Forward matching events to URL, signed per Standard Webhooks."""
     from hookline.forwarding.destinations import DestinationError, DestinationStore, NewDestination
+    from hookline.outbound import OutboundPolicy
 
     wanted = [p for item in events or [] for p in item.split(",") if p.strip()] or None
+    cfg = settings()
+    policy = OutboundPolicy.from_settings(cfg)
     try:
-        NewDestination.checked(name, url, wanted, account, secret)  # bad input fails before the database
-        dest, generated = DestinationStore(open_database()).add(name, url, wanted, account, secret, ordered)
+        # Bad input (a refused address too) fails before the database is opened.
+        NewDestination.checked(name, url, wanted, account, secret, policy)
+    except DestinationError as exc:
+        bad_input(str(exc))
+    try:
+        dest, generated = DestinationStore(open_database(cfg), policy).add(name, url, wanted, account, secret, ordered)
     except DestinationError as exc:
         bad_input(str(exc))
     console.print(
-        f"destination [bold]{dest.name}[/] added: {dest.url} events {', '.join(dest.events)}"
+        f"destination [bold]{dest.name}[/] added: {escape(dest.public()['url'])} events {', '.join(dest.events)}"
         + (f" account {dest.account}" if dest.account else "")
         + (" (ordered)" if dest.ordered else ""),
         highlight=False,
@@ -90,7 +98,7 @@ def destinations_list(as_json: bool = typer.Option(False, "--json", help="Machin
         state = d.public()["state"] + (f": {d.disabled_reason}" if d.disabled_reason else "")
         table.add_row(
             d.name,
-            d.url,
+            d.public()["url"],
             ", ".join(d.events) + (f" ({', '.join(scope)})" if scope else ""),
             state,
             str(c.get("pending", 0) + c.get("retrying", 0)),
@@ -227,13 +235,9 @@ def events_replay(
     from hookline.forwarding import replay
     from hookline.forwarding.destinations import DestinationError
     from hookline.forwarding.patterns import validate as validate_pattern
-    from hookline.timeparse import parse_time
 
-    try:
-        start = parse_time(since)
-        end = parse_time(until) if until is not None else None
-    except ValueError as exc:
-        bad_input(str(exc))
+    start = time_option(since, "--since")
+    end = time_option(until, "--until") if until is not None else None
     if end is not None and end <= start:
         bad_input("--until must be after --since")
     if event is not None:

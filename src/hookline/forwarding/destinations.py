@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookline.forwarding import patterns, signing
+from hookline.outbound import OutboundPolicy, OutboundRefused, without_credentials
 from hookline.store.engine import Connection, Database
 from hookline.timeparse import iso
 
@@ -72,7 +73,7 @@ class Destination:
         return {
             "id": self.id,
             "name": self.name,
-            "url": self.url,
+            "url": without_credentials(self.url),
             "events": list(self.events),
             "account": self.account,
             "secret": signing.mask(self.secret),
@@ -97,11 +98,21 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_url(url: str) -> str:
+def validate_url(url: str, policy: OutboundPolicy) -> str:
+    """An http(s) URL the outbound policy allows. user:password@ is kept (some endpoints want Basic
+    auth) and masked wherever the URL is shown."""
     text = url.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DestinationError(f"invalid URL {url!r}: use http://host/path or https://host/path")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DestinationError(f"invalid URL {without_credentials(url)!r}: use http://host/path or https://host/path")
+    try:
+        policy.check_url(text)
+    except OutboundRefused as exc:
+        raise DestinationError(f"refused URL {without_credentials(text)!r}: {exc}") from None
     return text
 
 
@@ -133,7 +144,13 @@ class NewDestination:
 
     @classmethod
     def checked(
-        cls, name: str, url: str, events: list[str] | None, account: str | None, secret: str | None
+        cls,
+        name: str,
+        url: str,
+        events: list[str] | None,
+        account: str | None,
+        secret: str | None,
+        policy: OutboundPolicy,
     ) -> NewDestination:
         validate_name(name)
         try:
@@ -143,14 +160,15 @@ class NewDestination:
             raise DestinationError(str(exc)) from exc
         if account is not None and not account.strip():
             raise DestinationError("the account filter is empty")
-        return cls(name, validate_url(url), wanted, account.strip() if account else None, key)
+        return cls(name, validate_url(url, policy), wanted, account.strip() if account else None, key)
 
 
 class DestinationStore:
     """Add, list, pause, resume and remove destinations (the CLI and admin API use this)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, policy: OutboundPolicy | None = None) -> None:
         self.db = db
+        self.policy = policy or OutboundPolicy.default()  # the CLI passes the configured one
 
     def add(
         self,
@@ -162,7 +180,7 @@ class DestinationStore:
         ordered: bool = False,
     ) -> tuple[Destination, str | None]:
         """Returns the destination and the secret when one was generated (to show once)."""
-        spec = NewDestination.checked(name, url, events, account, secret)
+        spec = NewDestination.checked(name, url, events, account, secret, self.policy)
         key, generated = spec.secret, None
         if key is None:
             key = generated = signing.generate_secret()

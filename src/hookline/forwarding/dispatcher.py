@@ -33,6 +33,7 @@ from hookline.forwarding.destinations import CHANNEL, Destination
 from hookline.forwarding.metrics import ForwardingMetrics
 from hookline.forwarding.policy import Attempt, Decision, RetryPolicy
 from hookline.forwarding.signing import Signer
+from hookline.outbound import OutboundPolicy
 from hookline.providers.base import Provider
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
@@ -56,6 +57,7 @@ class Dispatcher:
         self.db = runtime.db
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.policy = RetryPolicy.from_settings(s)
+        self.outbound = OutboundPolicy.from_settings(s)
         self.timeout = s.delivery_timeout_seconds
         self.concurrency = s.delivery_concurrency
         self.threshold = s.delivery_breaker_threshold
@@ -134,8 +136,9 @@ class Dispatcher:
         helpers = [asyncio.create_task(self._wake_on(stop))]
         if self.db.dialect == "postgresql":
             helpers.append(asyncio.create_task(self._listen()))
+        # The outbound policy's connector: a destination resolving to a denied address gets no connection.
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, limit_per_host=self.concurrency, enable_cleanup_closed=True)
+            connector=self.outbound.connector(limit=0, limit_per_host=self.concurrency, enable_cleanup_closed=True)
         )
         log.info("dispatcher started", owner=self.owner)
         try:

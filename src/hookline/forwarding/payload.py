@@ -8,6 +8,7 @@ import msgspec
 
 from hookline import __version__
 from hookline.forwarding.claims import Job
+from hookline.timeparse import plausible
 
 USER_AGENT = f"hookline/{__version__}"
 _encode = msgspec.json.Encoder().encode
@@ -15,7 +16,9 @@ _encode = msgspec.json.Encoder().encode
 
 def body(job: Job, data_json: Callable[[str, bytes], bytes]) -> bytes:
     """`data_json(provider, raw body)` gives the JSON of `data` (the provider's choice); spliced in raw."""
-    when = job.occurred_at if job.occurred_at is not None else job.received_at
+    when = plausible(job.occurred_at)  # an infinite time stored by an older version: the time of receipt
+    if when is None:
+        when = job.received_at
     timestamp: float | int = int(when) if float(when).is_integer() else when
     return _encode(
         {

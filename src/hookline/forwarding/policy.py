@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from hookline.config import Settings
@@ -24,6 +23,7 @@ class Attempt:
     status: int | None
     error: str | None = None
     retry_after: float | None = None  # seconds, from the Retry-After header
+    permanent: bool = False  # no retry can succeed (the outbound policy refused the address)
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class RetryPolicy:
         error = attempt.error or f"HTTP {attempt.status}"
         if attempt.status == 410:
             return Decision("gone", error="410 Gone: the destination asked not to be sent anything more")
+        if attempt.permanent:
+            return Decision("dead", error=error)
         if attempts >= self.max_attempts:
             return Decision("dead", error=f"{error} (gave up after {attempts} attempts)")
         delay = self.backoff(attempts)
@@ -69,19 +71,3 @@ class RetryPolicy:
         if now + delay - started_at > self.max_age:
             return Decision("dead", error=f"{error} (gave up after {int(now - started_at)} s)")
         return Decision("retrying", next_attempt_at=now + delay, error=error)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now)

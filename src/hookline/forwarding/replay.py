@@ -11,6 +11,7 @@ from hookline.forwarding.destinations import DestinationError, load_all, notify
 from hookline.forwarding.fanout import Matcher, Target, delivery_rows
 from hookline.forwarding.patterns import EventPatterns, validate
 from hookline.store.engine import Database
+from hookline.timeparse import plausible
 
 CHUNK = 1000
 
@@ -79,7 +80,9 @@ def run(db: Database, plan: ReplayPlan, advance: Callable[[int], None] = lambda 
             for event_id, provider, account, event, resource, resource_id, occurred_at, received_at in rows:
                 if wanted is not None and not wanted.matches(provider, event):
                     continue
-                when = occurred_at if occurred_at is not None else received_at
+                when = plausible(occurred_at)  # an infinite time stored by an older version orders nothing
+                if when is None:
+                    when = received_at
                 new.extend(
                     delivery_rows(
                         matcher, event_id, provider, account, event, resource, resource_id, when, "replay", now

@@ -7,7 +7,9 @@ import time
 
 import aiohttp
 
-from hookline.forwarding.policy import Attempt, parse_retry_after
+from hookline.forwarding.policy import Attempt
+from hookline.outbound import refusal
+from hookline.retry_after import parse_retry_after
 
 _ERROR_BODY_MAX = 200
 
@@ -31,7 +33,10 @@ async def post(
             return Attempt(status, error, parse_retry_after(resp.headers.get("retry-after"), time.time()))
     except TimeoutError:
         return Attempt(None, f"timed out after {timeout:g} s")
-    except aiohttp.ClientConnectorError as exc:
-        return Attempt(None, f"cannot connect: {exc.os_error.strerror or exc.os_error}")
     except (aiohttp.ClientError, asyncio.IncompleteReadError, OSError, ValueError) as exc:
+        refused = refusal(exc)
+        if refused is not None:  # nothing was sent: the address is one hookline never sends to
+            return Attempt(None, f"not sent: {refused}", permanent=True)
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return Attempt(None, f"cannot connect: {exc.os_error.strerror or exc.os_error}")
         return Attempt(None, f"{type(exc).__name__}: {exc}"[:300])

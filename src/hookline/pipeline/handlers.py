@@ -8,6 +8,7 @@ and `hookline rebuild` replays the whole log.
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,21 @@ class StoredEvent:
 
 class Unprocessable(Exception):
     """This event can never be processed (e.g. a payload of the wrong shape): park it without retrying."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether a handler's error comes from the event's values, so that retrying cannot help and its
+    job is parked at once: Unprocessable; a data error from the database (PostgreSQL: NUL in text, a
+    number out of range, a character the encoding cannot hold; SQLite: an integer beyond 64 bits);
+    a ValueError or OverflowError raised by converting a value. A lost connection, a lock timeout or
+    a serialization failure is not one: those are retried."""
+    if isinstance(exc, Unprocessable | OverflowError | ValueError | sqlite3.DataError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only installs may drop it
+        return False
+    return isinstance(exc, psycopg.DataError)
 
 
 class EventHandler(ABC):

@@ -5,7 +5,8 @@ guard them: (timestamp, rank, key). A row is written only when its version is gr
 stored one, so applying any set of snapshots in any order, any number of times, leaves the greatest
 one: the result of a `max`, which is order-independent by nature. Within a batch the rows are first
 reduced to the greatest per key (fewer writes) and sorted by key (a stable lock order, so two
-workers on PostgreSQL cannot deadlock on the same rows).
+workers on PostgreSQL cannot deadlock on the same rows). A version time must be plausible
+(timeparse.plausible): projections fall back to the time of receipt rather than write another.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from hookline.pipeline.handlers import Unprocessable
 from hookline.store.engine import Connection
+from hookline.timeparse import EARLIEST, LATEST, plausible
 
 Version = tuple[float, int, str]
 
@@ -42,13 +45,25 @@ class VersionedColumns:
         updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in (*self.columns, *self.version))
         new = ", ".join(f"excluded.{q(c)}" for c in self.version)
         old = ", ".join(f"{self.table}.{q(c)}" for c in self.version)
-        return f"ON CONFLICT ({', '.join(map(q, self.keys))}) DO UPDATE SET {updates} WHERE ({new}) > ({old})"
+        # A stored version time that no plausible one can beat (Infinity, NaN, which SQLite keeps as
+        # NULL, 1e20: written by an older version) is overwritten rather than kept forever.
+        ts = f"{self.table}.{q(self.version[0])}"
+        stale = f"{ts} IS NULL OR {ts} < {EARLIEST!r} OR {ts} >= {LATEST!r}"
+        return (f"ON CONFLICT ({', '.join(map(q, self.keys))}) DO UPDATE SET {updates}"
+                f" WHERE ({new}) > ({old}) OR {stale}")
+
+    def check(self, row: Sequence[Any]) -> None:
+        """Refuse a row whose version time is not plausible: a NaN compares neither way (the result
+        would depend on the order of events) and an infinity would win every comparison for good."""
+        if plausible(row[-3]) is None:
+            raise Unprocessable(f"{self.table}: version time {row[-3]!r} is not a plausible unix time")
 
     def write(self, conn: Connection, rows: Iterable[Sequence[Any]]) -> int:
         """Upsert rows laid out as keys + columns + version; returns how many were sent."""
         nk = len(self.keys)
         best: dict[tuple[Any, ...], Sequence[Any]] = {}
         for row in rows:
+            self.check(row)
             key = tuple(row[:nk])
             held = best.get(key)
             if held is None or tuple(row[-3:]) > tuple(held[-3:]):

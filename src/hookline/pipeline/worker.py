@@ -3,7 +3,9 @@
 A batch is applied in ONE transaction together with the deletion of its jobs, so an effect is
 committed exactly when its job disappears. If the batch fails, its events are retried one by one (a
 transaction each) so that one bad event never holds back the others: the bad one goes back to the
-queue with exponential backoff, and is parked with its error after `worker_max_attempts`.
+queue with exponential backoff, and is parked with its error after `worker_max_attempts`; an error
+that comes from the event's values (handlers.is_permanent: Unprocessable, a database data error,
+an overflow) parks it at once.
 
 Database work runs in a thread (both drivers are synchronous here) on a connection of the worker's
 own; the event loop keeps renewing the claim's lease while the batch runs.
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import structlog
 
 from hookline.pipeline import jobs
-from hookline.pipeline.handlers import Registry, Unprocessable, apply_all, load_events, registry
+from hookline.pipeline.handlers import Registry, Unprocessable, apply_all, is_permanent, load_events, registry
 from hookline.pipeline.metrics import pipeline_metrics
 from hookline.pipeline.wakeup import Doorbell, listen_postgres
 from hookline.runtime import Runtime
@@ -215,9 +217,12 @@ class Worker:
                 error, retry_at = f"unprocessable: {exc}", None
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                retry_at = None if job.attempts >= self.max_attempts else time.time() + jobs.backoff_delay(
-                    job.attempts, *self.backoff
-                )
+                if is_permanent(exc):  # the event's values, not the moment: ten retries would fail alike
+                    error, retry_at = f"unprocessable: {error}", None
+                else:
+                    retry_at = None if job.attempts >= self.max_attempts else time.time() + jobs.backoff_delay(
+                        job.attempts, *self.backoff
+                    )
             with conn.transaction():
                 jobs.fail_job(conn, job.id, token, error, retry_at=retry_at)
             if retry_at is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from hookline.sealed import SealedColumn
 from hookline.store.migrations import MigrationSource
 from hookline.types import IncomingEvent
 
@@ -106,6 +107,10 @@ class Provider(ABC):
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Long-running coroutines started with `serve` (e.g. a watchdog) and cancelled at shutdown."""
+        return []
+
+    def sealed_columns(self) -> list[SealedColumn]:
+        """Columns of this provider's tables that hold SecretBox values: `hookline secrets rotate` re-seals them."""
         return []
 
     def check_settings(self) -> None:

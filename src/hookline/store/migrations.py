@@ -8,6 +8,7 @@ component in `schema_migrations`, so components never have to agree on numbering
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,9 @@ def upgrade(db: Database, sources: list[MigrationSource]) -> list[Migration]:
                     continue
                 with conn.transaction():
                     if db.dialect == "postgresql":
-                        conn.execute(m.sql)
+                        # The whole file, untouched: the server's own parser knows quotes, comments and
+                        # dollar-quoted bodies (and no '?' -> '%s' rewriting of a literal or a jsonb operator).
+                        conn.raw.execute(m.sql)
                     else:
                         # executescript would COMMIT our transaction; run statement by statement.
                         for statement in _split(m.sql):
@@ -99,6 +102,27 @@ def upgrade(db: Database, sources: list[MigrationSource]) -> list[Migration]:
 
 
 def _split(script: str) -> list[str]:
-    """Statements of a migration script (our SQLite migrations hold no ';' inside literals or triggers)."""
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """The statements of an SQLite script, cut only where SQLite itself says a statement ends.
+
+    sqlite3.complete_statement knows string literals, quoted names, comments and the BEGIN ... END
+    body of a trigger, so a ';' inside any of them does not cut. Pieces holding only comments go.
+    """
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    rest = pending[:-1].strip()  # the split added a ';' after the last piece
+    if rest and not _only_comments(rest):
+        raise ValueError(f"unfinished SQL statement at the end of the migration: {rest[:80]!r}")
+    return [s for s in statements if not _only_comments(s[:-1])]
+
+
+def _only_comments(text: str) -> bool:
+    """Nothing but whitespace and comments (e.g. a file's closing remark): nothing to execute."""
+    return not _COMMENTS.sub("", text).strip()
+
+
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hookline.timeparse import RANGE_TEXT
 from hookline.web.params import MAX_ID, MAX_OFFSET
 
 Schema = dict[str, Any]
@@ -74,7 +75,8 @@ def time_query(name: str, description: str) -> dict[str, Any]:
     return query(
         name,
         {"type": "string", "examples": ["2026-11-23T10:00:00Z", "2026-11-23", "1763892000"]},
-        f"{description}: ISO 8601 date-time or date (UTC unless an offset is given), or unix seconds",
+        f"{description}: ISO 8601 date-time or date (UTC unless an offset is given), or unix seconds;"
+        f" within {RANGE_TEXT} (anything else, e.g. nan or 1e20, is a 400)",
     )
 
 

@@ -136,7 +136,10 @@ def test_interrupted_run_resumes(
 
 def test_bad_input_is_a_message(cli: Callable[..., Any], acme: FakeAccount) -> None:
     bad_time = cli("aircall", "backfill", "--since", "yesterday-ish")
-    assert bad_time.returncode == 2 and "not a time" in bad_time.stderr
+    assert bad_time.returncode == 2 and "--since: not a time" in bad_time.stderr
+    for value in ("nan", "inf", "1e20"):  # parse_time took these (NaN reached SQL): out of range now
+        refused = cli("aircall", "backfill", "--since", value)
+        assert refused.returncode == 2 and "out of range" in refused.stderr and "Traceback" not in refused.stderr
     bad_resource = cli("aircall", "backfill", "--since", str(T0), "--resources", "calls,faxes")
     assert bad_resource.returncode == 2 and "unknown resource(s): faxes" in bad_resource.stderr
     backwards = cli("aircall", "backfill", "--since", str(T0), "--until", str(T0 - 1))

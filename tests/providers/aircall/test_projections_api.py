@@ -169,7 +169,7 @@ def test_simulated_call_center_through_webhooks_matches_the_simulators_calls(
     server = start_server(port=port)
 
     async def scenario() -> list[int]:
-        async with Simulator(state, seed=5, agents=5, calls_per_minute=20, start_at=float(BASE_TIMESTAMP),
+        async with Simulator(state, speed=1, seed=5, agents=5, calls_per_minute=20, start_at=float(BASE_TIMESTAMP),
                              duplicate_rate=0.3, reorder_rate=0.3, concurrency=4) as sim:
             await sim.run_for(600, step=5)
             await sim.drain()

@@ -184,7 +184,7 @@ def test_every_delivered_event_is_stored(db: Database, start_server: Callable[..
             delivered.append(item.body)
 
     async def scenario() -> Simulator:
-        async with Simulator(state, seed=7, agents=5, calls_per_minute=20, start_at=START,
+        async with Simulator(state, speed=1, seed=7, agents=5, calls_per_minute=20, start_at=START,
                              on_result=collect) as sim:
             await sim.run_for(300, step=5)
             await sim.drain()
@@ -205,7 +205,7 @@ def test_duplicates_and_reordering_are_absorbed(db: Database, start_server: Call
     delivered: list[bytes] = []
 
     async def scenario() -> Simulator:
-        async with Simulator(state, seed=8, agents=5, calls_per_minute=20, start_at=START, duplicate_rate=0.3,
+        async with Simulator(state, speed=1, seed=8, agents=5, calls_per_minute=20, start_at=START, duplicate_rate=0.3,
                              reorder_rate=0.3, concurrency=1,
                              on_result=lambda item, ok: delivered.append(item.body) if ok else None) as sim:
             await sim.run_for(240)
@@ -229,7 +229,7 @@ def test_receiver_down_disables_the_webhook(db: Database, start_server: Callable
     hook_id = webhook["webhook_id"]
 
     async def scenario() -> tuple[dict[str, Any], dict[str, Any], Simulator]:
-        async with Simulator(state, seed=9, agents=5, calls_per_minute=20, start_at=START, disable_after=10,
+        async with Simulator(state, speed=1, seed=9, agents=5, calls_per_minute=20, start_at=START, disable_after=10,
                              concurrency=2) as sim:
             await sim.run_for(120, step=5)
             before = sim.stats()
@@ -284,7 +284,7 @@ def test_watchdog_repairs_what_a_disabled_webhook_missed(
     async def scenario() -> tuple[Simulator, subprocess.CompletedProcess[str], set[int]]:
         runner, api_url = await serve_fake_api(state)
         try:
-            async with Simulator(state, seed=11, agents=5, calls_per_minute=20, start_at=start_at,
+            async with Simulator(state, speed=1, seed=11, agents=5, calls_per_minute=20, start_at=start_at,
                                  disable_after=10, concurrency=2) as sim:
                 await sim.run_for(120, step=5)
                 server.stop()
@@ -365,8 +365,8 @@ def test_failed_deliveries_are_retried_with_backoff() -> None:
     state = FakeAircallState()
     state.add_account("sim")
     emitted: list[Emitted] = []
-    sim = Simulator(state, seed=4, agents=5, calls_per_minute=10, start_at=START, timeout=0.2, disable_after=10,
-                    on_emit=emitted.append)
+    sim = Simulator(state, speed=1, seed=4, agents=5, calls_per_minute=10, start_at=START, timeout=0.2,
+                    disable_after=10, on_emit=emitted.append)
     run(scenario())
     stats = sim.stats()
     assert stats["failed"] == 8 and stats["retried"] >= 8 and stats["disabled"] == 0 and stats["pending"] == 0
@@ -383,7 +383,7 @@ def test_the_api_lists_every_call_the_simulator_made() -> None:
     async def scenario() -> None:
         state = FakeAircallState()
         account = state.add_account("sim", rate_limit=100_000)
-        sim = Simulator(state, seed=12, agents=8, calls_per_minute=15, start_at=START)
+        sim = Simulator(state, speed=1, seed=12, agents=8, calls_per_minute=15, start_at=START)
         runner, base_url = await serve_simulator(sim)
         try:
             await sim.run_for(900)
@@ -454,3 +454,14 @@ def test_cli_serves_the_api_with_the_printed_credentials(tmp_path: Path) -> None
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
+
+
+def test_cli_refuses_a_start_in_the_future(tmp_path: Path) -> None:
+    """The simulator never sends times ahead of the wall clock; a start in the past shifts them back."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hookline", "simulate", "aircall", "--port", str(free_port()),
+         "--start", str(int(time.time()) + 3600)],
+        env=base_env(f"sqlite:///{tmp_path / 'unused.sqlite3'}"), capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+    )
+    assert done.returncode != 0 and "--start is in the future" in done.stderr, done.stderr

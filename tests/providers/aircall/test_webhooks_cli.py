@@ -142,6 +142,20 @@ def test_import_tokens_of_dashboard_webhooks(
     assert {t.webhook_id for t in _tokens(db)} == {here["webhook_id"], there["webhook_id"]}
 
 
+def test_import_leaves_a_token_of_another_account_where_it_is(
+    cli: Callable[..., Any], fake_aircall: FakeAircall, acme: FakeAccount, db: Database
+) -> None:
+    state = fake_aircall.state
+    hook = fake_aircall.call(lambda: state.create_webhook(HERE, ["call.created"], account="acme"))
+    TokenStore(db).add(hook["token"], "globex")  # registered by hand for another account
+    imported = cli("aircall", "webhooks", "import", "--all")
+    assert imported.returncode == 0, imported.stderr
+    assert "belongs to account 'globex'" in imported.stdout + imported.stderr
+    assert "0 token(s) imported" in imported.stdout
+    _clean(imported, hook["token"])
+    assert [t.account for t in _tokens(db)] == ["globex"]  # moved only by `token add --replace`
+
+
 def test_api_errors_are_clear_messages(
     cli: Callable[..., Any], fake_aircall: FakeAircall, acme: FakeAccount, db: Database
 ) -> None:

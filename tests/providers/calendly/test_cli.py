@@ -124,8 +124,8 @@ def test_tokens_and_keys_sealed_with_the_secret_key(
         (token,) = conn.fetchone("SELECT token FROM calendly_accounts")
         (signing,) = conn.fetchone("SELECT signing_key FROM calendly_signing_keys")
     (sub,) = fake.subscriptions.values()
-    assert token.startswith("fernet:") and DEFAULT_TOKEN not in token
-    assert signing.startswith("fernet:") and sub.signing_key and sub.signing_key not in signing
+    assert token.startswith("scrypt:") and DEFAULT_TOKEN not in token
+    assert signing.startswith("scrypt:") and sub.signing_key and sub.signing_key not in signing
     # serve opens the key to verify what Calendly signs with it
     assert running.call(fake.deliver("invitee.created", fake.add_booking())) == [200]
     other = {"HOOKLINE_SECRET_KEY": "another-key-entirely-0123456789"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from hookline.providers.api_retry import DEFAULT_RULES
 from hookline.providers.calendly.accounts import AccountStore
 from hookline.providers.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
@@ -123,7 +124,8 @@ def test_a_failed_backfill_is_tried_again_next_round(
     old_uuid = manage(db, fake, running, "https://hooks.example/calendly/webhook")
     missed = fake.add_booking("Missed")
     fake.disable(old_uuid)
-    fake.failures["/scheduled_events"] = 1  # Calendly fails while hookline reads the gap
+    # Calendly fails while hookline reads the gap, longer than the client's own retries ride out.
+    fake.failures["/scheduled_events"] = DEFAULT_RULES.attempts
     first = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
     assert first.returncode == 1 and "Calendly answered 500" in first.stdout
     (managed,) = SubscriptionStore(db).all()

@@ -93,7 +93,8 @@ def streams(draw: st.DrawFn) -> list[dict]:
     for _ in range(draw(st.integers(1, 12))):
         item, at = draw(st.sampled_from([111, 222])), draw(st.sampled_from(TIMES))
         kind = draw(st.sampled_from(["create_pulse", "update_column_value", "update_name", "archive_pulse",
-                                     "delete_pulse", "restore_pulse", "move_pulse_into_group"]))  # fmt: skip
+                                     "delete_pulse", "restore_pulse", "move_pulse_into_group",
+                                     "move_subitem"]))  # fmt: skip
         word = draw(st.sampled_from(["a", "b", "c"]))
         if kind == "update_column_value":
             out.append(ev(kind, item, at, columnId=draw(st.sampled_from(["status", "text"])), value={"v": word}))
@@ -101,6 +102,11 @@ def streams(draw: st.DrawFn) -> list[dict]:
             out.append(ev(kind, item, at, value={"name": word}))
         elif kind == "move_pulse_into_group":
             out.append(ev(kind, item, at, destGroupId=word))
+        elif kind == "move_subitem":  # monday's shape: the item is `subitem`, no pulseId
+            moved = ev(kind, item, at, subitem=item, sourcePulseId=1, destPulseId=ord(word), destBoardId=9)
+            event = json.loads(moved["body"])["event"]
+            del event["pulseId"], event["boardId"]
+            out.append({**moved, "body": json.dumps({"event": event}).encode()})
         else:
             out.append(ev(kind, item, at, pulseName=word, groupId="topics"))
     return out

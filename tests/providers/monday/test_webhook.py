@@ -145,7 +145,7 @@ def test_a_sealed_signing_secret_is_opened_by_serve_and_never_bypassed(db: Datab
     AccountStore(db, SecretBox(key)).add("acme", "acme-monday-token-0123456789", SECRET, None)
     with db.connection() as conn:
         (sealed,) = conn.fetchone("SELECT signing_secret FROM monday_accounts")
-    assert sealed.startswith("fernet:") and SECRET not in sealed
+    assert sealed.startswith("scrypt:") and SECRET not in sealed
     good = start_server(env={"HOOKLINE_SECRET_KEY": key})
     with good.client() as c:
         assert c.post("/monday/webhook", json=event(), headers={"authorization": token()}).status_code == 200

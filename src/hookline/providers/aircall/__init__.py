@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hookline.providers.base import Provider, WebhookReceiver
+from hookline.sealed import SealedColumn
 from hookline.store.migrations import MigrationSource
 
 if TYPE_CHECKING:
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 class AircallProvider(Provider):
     name = "aircall"
+
+    def sealed_columns(self) -> list[SealedColumn]:
+        return [SealedColumn("aircall_accounts", "name", "secret")]
 
     def migrations(self) -> MigrationSource:
         return MigrationSource("aircall", Path(__file__).parent / "migrations")
@@ -140,6 +144,9 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.cli import app as aircall_app
 
         app.add_typer(aircall_app, name="aircall")
+        from hookline.providers.aircall.simulator.demo_cli import demo
+
+        app.command("demo")(demo)
 
     def register_simulator(self, simulate: typer.Typer) -> None:
         from hookline.providers.aircall.simulator.cli import simulate_aircall

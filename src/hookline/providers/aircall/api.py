@@ -22,6 +22,8 @@ import aiohttp
 import msgspec
 import structlog
 
+from hookline.retry_after import parse_retry_after
+
 log = structlog.get_logger(__name__)
 
 # Aircall serves at most this many records for one list query, however it is paginated.
@@ -252,7 +254,7 @@ class RateLimiter:
             self.capacity = int(limit)
             self._tokens = min(self._tokens, float(self.capacity))
         if status == 429:
-            retry_after = _header_float(headers, "Retry-After")
+            retry_after = parse_retry_after(headers.get("Retry-After"), now)  # seconds or an HTTP date
             until = now + (retry_after if retry_after is not None else self.window / self.capacity)
             if reset is not None and retry_after is None:
                 until = max(reset, now + 0.05)

@@ -70,7 +70,10 @@ def relative_path(account: str, call_id: int, kind: str, started_at: float) -> s
     """<account>/<yyyy>/<mm>/<call id>-<kind>.mp3, the month of the call's start in UTC."""
     if not _SAFE_ACCOUNT.match(account):
         raise Hopeless(f"account name {account!r} cannot be a directory name")
-    day = datetime.fromtimestamp(started_at, UTC)
+    try:
+        day = datetime.fromtimestamp(started_at, UTC)
+    except (OverflowError, ValueError, OSError) as exc:  # a start time stored by an older version
+        raise Hopeless(f"call {call_id} has no usable start time ({started_at!r})") from exc
     return f"{account}/{day:%Y}/{day:%m}/{call_id}-{kind}.mp3"
 
 

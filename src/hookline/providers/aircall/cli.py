@@ -21,13 +21,16 @@ def token_add(
     token: str = typer.Argument(..., help="The webhook token Aircall returned when the webhook was created"),
     account: str = typer.Option(..., "--account", help="Account name events with this token belong to"),
     webhook_id: str | None = typer.Option(None, "--webhook-id", help="Aircall webhook id, if known"),
+    replace: bool = typer.Option(False, "--replace", help="Move the token from the account it belongs to now"),
 ) -> None:
     """Accept events carrying TOKEN, as events of ACCOUNT."""
-    from hookline.providers.aircall.tokens import TokenStore, mask
+    from hookline.providers.aircall.tokens import TokenStore, TokenTaken, mask
 
     store = TokenStore(open_database())
     try:
-        created = store.add(token, account.strip(), webhook_id)
+        created = store.add(token, account.strip(), webhook_id, replace=replace)
+    except TokenTaken as exc:
+        bad_input(str(exc))
     except ValueError as exc:
         bad_input(str(exc))
     verb = "added" if created else "updated"

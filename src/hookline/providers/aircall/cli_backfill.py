@@ -10,9 +10,9 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hookline.clitools import bad_input, console, err_console
+from hookline.clitools import bad_input, console, err_console, time_option
 from hookline.providers.aircall.cli_common import context, run, say, warn
-from hookline.timeparse import iso, parse_time
+from hookline.timeparse import iso
 
 
 def backfill(
@@ -29,9 +29,9 @@ def backfill(
     from hookline.providers.aircall.backfill import Backfill, BackfillResult, DatabaseSink, parse_resources
     from hookline.providers.aircall.checkpoints import CheckpointStore
 
+    start = time_option(since, "--since")
+    end = time_option(until, "--until") if until is not None else None
     try:
-        start = parse_time(since)
-        end = parse_time(until) if until is not None else None
         chosen = parse_resources(resources)
     except ValueError as exc:
         bad_input(str(exc))

@@ -8,8 +8,8 @@ import time
 import typer
 from rich.table import Table
 
-from hookline.clitools import bad_input, console, fail, open_database
-from hookline.timeparse import iso, parse_time
+from hookline.clitools import bad_input, console, fail, open_database, time_option
+from hookline.timeparse import iso
 
 recordings_app = typer.Typer(
     help="The recordings archive (HOOKLINE_RECORDINGS_DIR): list, retry parked downloads, sync past calls,"
@@ -96,11 +96,8 @@ def recordings_sync(
     from hookline.providers.aircall import recordings
     from hookline.providers.aircall.settings import load_recordings_settings
 
-    try:
-        start = parse_time(since)
-        end = parse_time(until) if until is not None else None
-    except ValueError as exc:
-        bad_input(str(exc))
+    start = time_option(since, "--since")
+    end = time_option(until, "--until") if until is not None else None
     if end is not None and end <= start:
         bad_input("--until must be after --since")
     if load_recordings_settings().dir is None:

@@ -9,7 +9,7 @@ import typer
 
 from hookline.clitools import bad_input, fail
 from hookline.providers.aircall.cli_common import Context, context, run, say, warn
-from hookline.providers.aircall.tokens import TokenStore, mask
+from hookline.providers.aircall.tokens import TokenStore, TokenTaken, mask
 from hookline.providers.aircall.webhooks import (
     WebhookInputError,
     WebhookView,
@@ -88,7 +88,7 @@ def create(
     token = hook.get("token")
     if not isinstance(token, str) or not token:
         fail(f"Aircall created webhook {webhook_id} without returning its token: run `webhooks import --account {acc}`")
-    TokenStore(ctx.db).add(token, acc, webhook_id)
+    TokenStore(ctx.db).add(token, acc, webhook_id, replace=True)  # Aircall just made it for this account
     say(f"created webhook [bold]{webhook_id}[/] for account {acc}: {len(hook.get('events') or [])} events -> {target}")
     say(f"token {mask(token)} registered: events carrying it are accepted as account {acc}")
 
@@ -232,7 +232,12 @@ def import_(
         if not isinstance(token, str) or not token:
             warn(f"webhook {v.webhook_id}: Aircall did not return its token")
             continue
-        if store.add(token, acc, v.webhook_id):
+        try:
+            fresh = store.add(token, acc, v.webhook_id)
+        except TokenTaken as exc:
+            warn(f"webhook {v.webhook_id}: {exc}")  # moved only by `token add --replace`
+            continue
+        if fresh:
             added += 1
             say(f"imported webhook {v.webhook_id} ({v.url}) token {v.token_hint}")
         else:

@@ -55,7 +55,9 @@ __all__ = [
 ]
 
 Id = int | str
-Timestamp = int | str  # epoch seconds on call events, ISO 8601 strings on contacts, users, messages
+Timestamp = int | float | str  # epoch seconds on call events, ISO 8601 strings on contacts, users, messages;
+# a float is taken too, so that 1e20 is decoded and then treated as absent (projections.epoch) instead of
+# parking the whole snapshot
 
 
 class AircallObject(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -21,7 +21,7 @@ from hookline.pipeline.versioned import VersionedColumns, digest, insert_many
 from hookline.providers.aircall import catalog, ranks
 from hookline.providers.aircall import models as m
 from hookline.store.engine import Connection
-from hookline.timeparse import parse_time
+from hookline.timeparse import optional_time, plausible
 
 KEY = ("account", "id")
 
@@ -90,15 +90,18 @@ def js(value: Any) -> str | None:
 
 
 def epoch(value: int | float | str | None) -> float | None:
-    """Aircall times (epoch seconds on calls, ISO strings elsewhere) as unix seconds."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+    """Aircall times (epoch seconds on calls, ISO strings elsewhere) as unix seconds; None when
+    absent or not a plausible time (1e20, a NaN, milliseconds sent as seconds: timeparse.plausible)."""
+    return optional_time(value)
+
+
+MAX_COUNT = 2**31 - 1  # durations, priorities, wrap-up times: beyond this a value is hostile, not data
+
+
+def count(value: int | None) -> int | None:
+    """A non-negative integer field (seconds, a priority) or None: 2**200 would overflow the column
+    and park the whole event; a negative duration is no duration."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT else None
 
 
 def as_id(value: int | str | None) -> int | None:
@@ -166,7 +169,13 @@ def project(ev: StoredEvent, rows: Rows) -> None:
         raise Unprocessable(f"{ev.event} event {ev.id}: {exc}") from exc
     if obj is None:
         return
-    ts = float(env.timestamp) if env.timestamp is not None else (ev.occurred_at or ev.received_at)
+    # The snapshot's version: the envelope's timestamp, else when it was received (an implausible one,
+    # stored before the receiver refused them, must never outrank every later snapshot).
+    ts = plausible(env.timestamp)
+    if ts is None:
+        ts = plausible(ev.occurred_at)
+    if ts is None:
+        ts = ev.received_at
     ctx = Ctx(ev.account, ev.event, ts, data, digest(data), ev.id)
     project_one = _BY_FAMILY.get(spec.family)
     if project_one is not None:
@@ -180,11 +189,12 @@ def _call(ctx: Ctx, call: Any, rows: Rows) -> None:
     assert isinstance(call, m.Call)
     if call.id is None:
         raise Unprocessable(f"{ctx.event} event {ctx.event_id}: call without id")
-    rank = ranks.rank(ranks.CALL, ctx.event, default=50)
+    synced = ctx.event.endswith(".synced")
+    rank = ranks.synced_call_rank(call.status) if synced else ranks.rank(ranks.CALL, ctx.event, default=50)
     user = call.user
     rows.add(CALLS, (
         ctx.account, call.id, call.call_uuid or call.sid, call.direction, call.status, epoch(call.started_at),
-        epoch(call.answered_at), epoch(call.ended_at), call.duration, call.missed_call_reason,
+        epoch(call.answered_at), epoch(call.ended_at), count(call.duration), call.missed_call_reason,
         call.raw_digits, call.archived, user.id if user else None, call.number.id if call.number else None,
         call.contact.id if call.contact else None, js(user), js(call.number), js(call.contact),
         js(call.assigned_to), js(call.teams), js(call.tags), js(call.comments), js(call.transferred_by),
@@ -192,7 +202,7 @@ def _call(ctx: Ctx, call: Any, rows: Rows) -> None:
         bool(call.voicemail or call.voicemail_short_url), ctx.event, ctx.data.decode(),
         ctx.ts, rank, ctx.digest,
     ))
-    if not ctx.event.endswith(".synced"):
+    if not synced:
         rows.timeline.append((ctx.account, call.id, ctx.event, ctx.ts, ctx.event_id))
     if user is not None and user.id is not None:
         rows.add(USER_SEEN, (ctx.account, user.id, user.name, user.email, ctx.ts, rank, ctx.digest))
@@ -216,7 +226,7 @@ def _user(ctx: Ctx, user: Any, rows: Rows) -> None:
     key = (ctx.account, user.id)
     rows.add(USER_PROFILE, (
         *key, user.name, user.email, user.available, user.availability_status, user.substatus,
-        user.time_zone, user.language, user.wrap_up_time, epoch(user.created_at),
+        user.time_zone, user.language, count(user.wrap_up_time), epoch(user.created_at),
         base == "user.deleted", ctx.data.decode(), ctx.ts, rank, ctx.digest,
     ))
     if base in _PRESENCE:
@@ -245,7 +255,7 @@ def _number(ctx: Ctx, n: Any, rows: Rows) -> None:
         raise Unprocessable(f"{ctx.event} event {ctx.event_id}: number without id")
     rows.add(NUMBERS, (
         ctx.account, n.id, n.name, n.digits, n.e164_digits, n.country, n.time_zone, n.open,
-        n.availability_status, n.is_ivr, n.live_recording_activated, n.priority, js(n.users),
+        n.availability_status, n.is_ivr, n.live_recording_activated, count(n.priority), js(n.users),
         epoch(n.created_at), ctx.event == "number.deleted", ctx.data.decode(), ctx.ts,
         ranks.rank(ranks.NUMBER, ctx.event), ctx.digest,
     ))

@@ -3,7 +3,9 @@
 Aircall's timestamps are whole seconds, so several events of one resource often share one. Within
 a second the lifecycle decides (a call is created, rings, is answered, hung up, ended, then tagged or
 commented); `*.synced` snapshots (read by the backfill from the REST API) rank below every webhook,
-so they fill gaps but never override a webhook snapshot of the same second, let alone a newer one.
+so they fill gaps but never override a webhook snapshot of the same second, let alone a newer one;
+except a finished call: its status says it is final, so it ranks as `call.ended` (and synced.py stamps
+it no earlier than its ended_at), above every snapshot taken while the call was under way.
 Deletions rank above everything: nothing of the same second resurrects a deleted resource.
 """
 
@@ -74,6 +76,11 @@ def rank(table: dict[str, int], event: str, default: int = 20) -> int:
     if event.endswith(".synced"):
         return SYNCED
     return table.get(event.removesuffix(".v2"), default)
+
+
+def synced_call_rank(status: str | None) -> int:
+    """A call read from the API: final when done (as call.ended), else below every webhook."""
+    return CALL["call.ended"] if status == "done" else SYNCED
 
 
 def message_rank(event: str, status: str | None) -> int:

@@ -14,6 +14,7 @@ import msgspec
 from hookline.providers.aircall import catalog
 from hookline.providers.aircall.tokens import TokenCache
 from hookline.providers.base import Reply, WebhookReceiver
+from hookline.timeparse import RANGE_TEXT, plausible
 from hookline.types import IncomingEvent, Rejection
 
 PROVIDER = "aircall"
@@ -70,6 +71,18 @@ def dedup_key(event: str, data_id: int | str | None, timestamp: float | None, da
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+def checked_timestamp(value: int | float | None) -> float | None:
+    """The envelope's `timestamp` as unix seconds; a 400 naming the field when it is present but not a
+    plausible time (1e20, 2**200, -1e308: it would become the event's time, its dedup key and the
+    version of every row it projects)."""
+    if value is None:
+        return None
+    seconds = plausible(value)
+    if seconds is None:
+        raise Rejection(400, "invalid_envelope", f"timestamp must be unix seconds within {RANGE_TEXT}")
+    return seconds
+
+
 class AircallReceiver(WebhookReceiver):
     provider = PROVIDER
     path = "/aircall/webhook"
@@ -98,7 +111,7 @@ class AircallReceiver(WebhookReceiver):
                 data_id = _decode_id(data).id
             except msgspec.ValidationError:
                 data_id = None  # data is not an object with a scalar id: fall back to the body digest
-        timestamp = float(env.timestamp) if env.timestamp is not None else None
+        timestamp = checked_timestamp(env.timestamp)
         return IncomingEvent(
             provider=PROVIDER,
             account=account,

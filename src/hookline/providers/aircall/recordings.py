@@ -22,8 +22,9 @@ from hookline.store.engine import Connection
 
 KINDS = ("recording", "voicemail")
 STATES = ("pending", "running", "archived", "parked")
-# The events whose call data is complete enough to archive its media (call.hungup comes too early).
-TRIGGERS = frozenset({"call.ended", "call.comm_assets_generated"})
+# The events whose call data is complete enough to archive its media (call.hungup comes too early);
+# a call read by a backfill (the watchdog's, or `aircall backfill`) once it is done.
+TRIGGERS = frozenset({"call.ended", "call.comm_assets_generated", "call.synced"})
 
 _envelope = msgspec.json.Decoder(m.Envelope).decode
 
@@ -71,6 +72,8 @@ class RecordingRequests(EventHandler):
                 continue  # the projections park this event with the error
             if not isinstance(call, m.Call) or call.id is None:
                 continue
+            if ev.event == "call.synced" and call.status != "done":
+                continue  # read while under way: its call.ended (or a later read) will carry the media
             rows.extend((ev.account, call.id, kind, epoch(call.started_at)) for kind in wanted_kinds(call))
         want(conn, rows)
 

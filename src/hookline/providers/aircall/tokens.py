@@ -33,20 +33,31 @@ class TokenEntry:
     token_sha256: str
 
 
+class TokenTaken(ValueError):
+    """The token is registered for another account; the message names the accounts, never the token."""
+
+
 class TokenStore:
     """Database access for tokens (used by the CLI, the webhook lifecycle and the cache)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, token: str, account: str, webhook_id: str | None = None) -> bool:
-        """Register a token; returns False when it was already registered (its account is updated)."""
+    def add(self, token: str, account: str, webhook_id: str | None = None, *, replace: bool = False) -> bool:
+        """Register a token; returns False when it was already registered.
+
+        A token registered for another account is refused (TokenTaken) unless `replace`: moving it
+        silently would file that account's events under this one.
+        """
         if not token or not token.strip():
             raise ValueError("the token is empty")
         if not account or not account.strip():
             raise ValueError("the account name is empty")
-        with self.db.connection() as conn:
-            existed = conn.scalar("SELECT 1 FROM aircall_tokens WHERE token_sha256 = ?", (digest(token),))
+        with self.db.connection() as conn, conn.transaction():
+            owner = conn.scalar("SELECT account FROM aircall_tokens WHERE token_sha256 = ?", (digest(token),))
+            existed = owner is not None
+            if existed and owner != account and not replace:
+                raise TokenTaken(f"this token belongs to account {owner!r}, not {account!r}: add --replace to move it")
             conn.execute(
                 "INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_sha256) DO UPDATE"
@@ -54,7 +65,7 @@ class TokenStore:
                 " webhook_id = COALESCE(excluded.webhook_id, aircall_tokens.webhook_id)",
                 (digest(token), mask(token), account, webhook_id, time.time()),
             )
-        return existed is None
+        return not existed
 
     def remove(self, token: str) -> bool:
         with self.db.connection() as conn:

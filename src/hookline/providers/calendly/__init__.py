@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hookline.providers.base import Provider, WebhookReceiver
+from hookline.sealed import SealedColumn
 from hookline.store.migrations import MigrationSource
 
 if TYPE_CHECKING:
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 
 class CalendlyProvider(Provider):
     name = "calendly"
+
+    def sealed_columns(self) -> list[SealedColumn]:
+        return [
+            SealedColumn("calendly_accounts", "name", "token"),
+            SealedColumn("calendly_signing_keys", "id", "signing_key"),
+        ]
 
     def migrations(self) -> MigrationSource:
         return MigrationSource("calendly", Path(__file__).parent / "migrations")

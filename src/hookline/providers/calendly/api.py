@@ -6,17 +6,16 @@ and message, never the token.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 
+from hookline.providers.api_retry import DEFAULT_RULES, RetryableAnswer, RetryRules, with_retries
 from hookline.providers.api_session import SessionOwner
 
 PAGE_SIZE = 100
-MAX_RETRIES = 3
 
 
 class CalendlyAPIError(Exception):
@@ -40,6 +39,8 @@ def _message(status: int, body: Any) -> str:
 
 
 class CalendlyClient(SessionOwner):
+    retry_rules: RetryRules = DEFAULT_RULES  # 429, 5xx and dropped connections (tests shorten the waits)
+
     def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(session)
         self.base_url = base_url.rstrip("/")
@@ -52,27 +53,32 @@ class CalendlyClient(SessionOwner):
             raise RuntimeError("use `async with CalendlyClient(...)`")
         url = self.base_url + path
         headers = {"authorization": f"Bearer {self._token}", "accept": "application/json"}
-        for attempt in range(MAX_RETRIES + 1):
-            try:
-                async with self._session.request(method, url, params=params, json=json, headers=headers) as resp:
-                    if resp.status == 429 and attempt < MAX_RETRIES:
-                        # Rate limited: wait as told (bounded), then try again.
-                        await asyncio.sleep(min(float(resp.headers.get("retry-after", "1") or 1), 30))
-                        continue
-                    if resp.status == 204:
-                        return None
-                    try:
-                        body = await resp.json(content_type=None)
-                    except ValueError:
-                        body = None
-                    if resp.status >= 400:
-                        raise CalendlyAPIError(resp.status, _message(resp.status, body))
-                    return body
-            except aiohttp.ClientError as exc:
-                raise CalendlyAPIError(0, f"cannot reach Calendly at {self.base_url}: {type(exc).__name__}") from exc
-            except TimeoutError as exc:
-                raise CalendlyAPIError(0, f"Calendly at {self.base_url} did not answer in time") from exc
-        raise CalendlyAPIError(429, "Calendly kept answering 429 (rate limited)")
+        session = self._session
+
+        async def attempt() -> Any:
+            async with session.request(method, url, params=params, json=json, headers=headers) as resp:
+                if resp.status == 204:
+                    return None
+                try:
+                    body = await resp.json(content_type=None)
+                except ValueError:
+                    body = None
+                RetryableAnswer.check(resp, body)
+                if resp.status >= 400:
+                    raise CalendlyAPIError(resp.status, _message(resp.status, body))
+                return body
+
+        try:
+            return await with_retries(attempt, idempotent=method.upper() != "POST", rules=self.retry_rules)
+        except RetryableAnswer as exc:
+            if exc.status == 429:
+                wait = f" (retry in {exc.retry_after:.0f} s)" if exc.retry_after is not None else ""
+                raise CalendlyAPIError(429, f"Calendly kept answering 429 (rate limited){wait}") from None
+            raise CalendlyAPIError(exc.status, _message(exc.status, exc.body)) from None
+        except aiohttp.ClientError as exc:
+            raise CalendlyAPIError(0, f"cannot reach Calendly at {self.base_url}: {type(exc).__name__}") from exc
+        except TimeoutError as exc:
+            raise CalendlyAPIError(0, f"Calendly at {self.base_url} did not answer in time") from exc
 
     async def paginate(self, path: str, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         params = {**params, "count": PAGE_SIZE}

@@ -21,6 +21,7 @@ from typing import Any
 from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.providers.calendly.receiver import occurred_at
 from hookline.store.engine import Connection
+from hookline.timeparse import EARLIEST, LATEST, plausible
 
 PROVIDER = "calendly"
 RANK = {
@@ -114,6 +115,8 @@ _UPSERT = (
     ", rescheduled = (excluded.rescheduled OR bookings.new_invitee IS NOT NULL)"
     " WHERE (bookings.snapshot_at, bookings.snapshot_rank, bookings.snapshot_digest)"
     " < (excluded.snapshot_at, excluded.snapshot_rank, excluded.snapshot_digest)"
+    # A stored time no snapshot can beat (Infinity, NaN kept as NULL by SQLite: an older version's) is replaced.
+    f" OR bookings.snapshot_at IS NULL OR bookings.snapshot_at < {EARLIEST!r} OR bookings.snapshot_at >= {LATEST!r}"
 )
 
 
@@ -138,7 +141,7 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
         (account, uri),
     )
     version = (new["snapshot_at"], new["snapshot_rank"], new["snapshot_digest"])
-    if old is not None and (old[0], old[1], old[2]) >= version:
+    if old is not None and plausible(old[0]) is not None and (old[0], old[1], old[2]) >= version:
         # An older snapshot changes nothing but may still know a reschedule link.
         _merge_links(conn, account, uri, new["old_invitee"], new["new_invitee"])
     else:

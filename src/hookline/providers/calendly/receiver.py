@@ -15,7 +15,7 @@ import msgspec
 from hookline.providers.base import Reply, WebhookReceiver
 from hookline.providers.calendly import catalog, signature
 from hookline.providers.calendly.keys import KeyCache
-from hookline.timeparse import parse_time
+from hookline.timeparse import RANGE_TEXT, parse_time
 from hookline.types import IncomingEvent, Rejection
 
 PROVIDER = "calendly"
@@ -54,12 +54,24 @@ def payload_uri(payload: bytes) -> str | None:
 
 
 def occurred_at(created_at: str | None) -> float | None:
+    """A Calendly time as unix seconds; None when absent or not a plausible time (timeparse)."""
     if not created_at:
         return None
     try:
         return parse_time(created_at)
     except ValueError:
         return None
+
+
+def checked_created_at(created_at: str | None) -> float | None:
+    """The envelope's `created_at` as unix seconds; a 400 naming the field when it is present but not
+    a plausible ISO 8601 time ("nan", year 58900): it versions every booking row the event writes."""
+    if created_at is None:
+        return None
+    seconds = occurred_at(created_at)
+    if seconds is None:
+        raise Rejection(400, "invalid_envelope", f"created_at must be an ISO 8601 time within {RANGE_TEXT}")
+    return seconds
 
 
 class CalendlyReceiver(WebhookReceiver):
@@ -95,6 +107,7 @@ class CalendlyReceiver(WebhookReceiver):
             raise Rejection(400, "invalid_json", "body is not JSON") from exc
         if not env.event:
             raise Rejection(400, "missing_event", "no event in the body")
+        at = checked_created_at(env.created_at)
         uri = payload_uri(bytes(env.payload))
         return IncomingEvent(
             provider=PROVIDER,
@@ -106,7 +119,7 @@ class CalendlyReceiver(WebhookReceiver):
             known=catalog.is_known(env.event),
             resource=catalog.resource_of(env.event),
             resource_id=uri,
-            occurred_at=occurred_at(env.created_at),
+            occurred_at=at,
         )
 
     def event_label(self, event: str) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hookline.providers.base import Provider, WebhookReceiver
+from hookline.sealed import SealedColumn
 from hookline.store.migrations import MigrationSource
 
 if TYPE_CHECKING:
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
 
 class MondayProvider(Provider):
     name = "monday"
+
+    def sealed_columns(self) -> list[SealedColumn]:
+        return [
+            SealedColumn("monday_accounts", "name", "token"),
+            SealedColumn("monday_accounts", "name", "signing_secret"),
+        ]
 
     def migrations(self) -> MigrationSource:
         return MigrationSource("monday", Path(__file__).parent / "migrations")

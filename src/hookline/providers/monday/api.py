@@ -5,14 +5,12 @@ Errors become MondayAPIError with monday's own messages, never the token.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
 
+from hookline.providers.api_retry import DEFAULT_RULES, RetryableAnswer, RetryRules, with_retries
 from hookline.providers.api_session import SessionOwner
-
-MAX_RETRIES = 3
 
 ME = "query { me { id name email account { id name } } }"
 CREATE_WEBHOOK = (
@@ -40,6 +38,8 @@ def _errors(body: Any) -> list[str]:
 
 
 class MondayClient(SessionOwner):
+    retry_rules: RetryRules = DEFAULT_RULES  # 429, 5xx and dropped connections (tests shorten the waits)
+
     def __init__(self, api_url: str, token: str, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(session)
         self.api_url = api_url
@@ -50,30 +50,39 @@ class MondayClient(SessionOwner):
             raise RuntimeError("use `async with MondayClient(...)`")
         headers = {"authorization": self._token, "content-type": "application/json"}
         payload = {"query": query, "variables": variables or {}}
-        for attempt in range(MAX_RETRIES + 1):
-            try:
-                async with self._session.post(self.api_url, json=payload, headers=headers) as resp:
-                    if resp.status == 429 and attempt < MAX_RETRIES:
-                        await asyncio.sleep(min(float(resp.headers.get("retry-after", "1") or 1), 30))
-                        continue
-                    try:
-                        body = await resp.json(content_type=None)
-                    except ValueError:
-                        body = None
-            except aiohttp.ClientError as exc:
-                raise MondayAPIError(0, f"cannot reach monday.com at {self.api_url}: {type(exc).__name__}") from exc
-            except TimeoutError as exc:
-                raise MondayAPIError(0, f"monday.com at {self.api_url} did not answer in time") from exc
-            messages = _errors(body)
-            if resp.status == 401:
-                raise MondayAPIError(401, "monday.com refused the API token (401)")
-            if resp.status >= 400 or messages:
-                detail = "; ".join(messages) if messages else "no details"
-                raise MondayAPIError(resp.status, f"monday.com answered {resp.status}: {detail}")
-            if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-                raise MondayAPIError(resp.status, "monday.com answered without data")
-            return dict(body["data"])
-        raise MondayAPIError(429, "monday.com kept answering 429 (rate limited)")
+        session = self._session
+
+        async def attempt() -> tuple[int, Any]:
+            async with session.post(self.api_url, json=payload, headers=headers) as resp:
+                try:
+                    body = await resp.json(content_type=None)
+                except ValueError:
+                    body = None
+                RetryableAnswer.check(resp, body)
+                return resp.status, body
+
+        # Reads are safe to repeat; a mutation after a 5xx or a dropped connection may have been done.
+        idempotent = not query.lstrip().startswith("mutation")
+        try:
+            status, body = await with_retries(attempt, idempotent=idempotent, rules=self.retry_rules)
+        except RetryableAnswer as exc:
+            if exc.status == 429:
+                wait = f" (retry in {exc.retry_after:.0f} s)" if exc.retry_after is not None else ""
+                raise MondayAPIError(429, f"monday.com kept answering 429 (rate limited){wait}") from None
+            status, body = exc.status, exc.body
+        except aiohttp.ClientError as exc:
+            raise MondayAPIError(0, f"cannot reach monday.com at {self.api_url}: {type(exc).__name__}") from exc
+        except TimeoutError as exc:
+            raise MondayAPIError(0, f"monday.com at {self.api_url} did not answer in time") from exc
+        messages = _errors(body)
+        if status == 401:
+            raise MondayAPIError(401, "monday.com refused the API token (401)")
+        if status >= 400 or messages:
+            detail = "; ".join(messages) if messages else "no details"
+            raise MondayAPIError(status, f"monday.com answered {status}: {detail}")
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise MondayAPIError(status, "monday.com answered without data")
+        return dict(body["data"])
 
     async def me(self) -> dict[str, Any]:
         return dict((await self.graphql(ME))["me"])

@@ -21,6 +21,7 @@ from typing import Any
 from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.providers.monday.receiver import trigger_time
 from hookline.store.engine import Connection
+from hookline.timeparse import plausible
 
 PROVIDER = "monday"
 STATES = {"create_pulse": ("active", 0), "restore_pulse": ("active", 1), "archive_pulse": ("archived", 2),
@@ -42,7 +43,7 @@ def _id(value: Any) -> str | None:
 
 def observations(event: Mapping[str, Any]) -> tuple[str, dict[str, tuple[Any, Version]], dict[str, Any]] | None:
     """(item id, {register: (value, version)}, {column id: (cell, version)}) told by one event."""
-    item = _id(event.get("pulseId")) or _id(event.get("itemId"))
+    item = _id(event.get("pulseId")) or _id(event.get("itemId")) or _id(event.get("subitem"))
     kind = event.get("type")
     if item is None or not isinstance(kind, str):
         return None
@@ -57,15 +58,21 @@ def observations(event: Mapping[str, Any]) -> tuple[str, dict[str, tuple[Any, Ve
     # Every event tells the item's board, group and name as they were; the event that changes one of
     # them (a move, a rename) outranks an incidental mention at the same instant.
     moved: Version = [at, 1, digest]
-    board = _id(event.get("destBoardId")) or _id(event.get("boardId"))
+    # move_subitem's boards are the parents' (the subitem stays on its subitems board): not the item's.
+    board = None if kind == "move_subitem" else _id(event.get("destBoardId")) or _id(event.get("boardId"))
     if board:
         registers["board_id"] = (board, moved if kind == "move_pulse_into_board" else version)
     group = _id(event.get("destGroupId")) or _id(event.get("groupId"))
     if group:
         registers["group_id"] = (group, moved if kind.startswith("move_pulse_into") else version)
-    parent = _id(event.get("parentItemId"))
-    if parent:
-        registers["parent_item_id"] = (parent, version)
+    if kind == "move_subitem":
+        parent = _id(event.get("destPulseId"))
+        if parent:
+            registers["parent_item_id"] = (parent, moved)
+    else:
+        parent = _id(event.get("parentItemId"))
+        if parent:
+            registers["parent_item_id"] = (parent, version)
     if kind == "update_name" and isinstance(event.get("value"), dict) and isinstance(event["value"].get("name"), str):
         registers["name"] = (event["value"]["name"], moved)
     elif isinstance(event.get("pulseName"), str):
@@ -74,8 +81,8 @@ def observations(event: Mapping[str, Any]) -> tuple[str, dict[str, tuple[Any, Ve
         state, rank = STATES[kind]
         registers["state"] = (state, [at, rank, digest])
     if kind == "update_column_value" and _id(event.get("columnId")):
-        changed = event.get("changedAt")
-        col_at = float(changed) if isinstance(changed, int | float) and not isinstance(changed, bool) else at
+        changed = plausible(event.get("changedAt"))  # absent, or 1e308 / a NaN: the trigger's time
+        col_at = at if changed is None else changed
         cell = {"value": event.get("value"), "type": event.get("columnType"), "title": event.get("columnTitle")}
         columns[str(event["columnId"])] = (cell, [col_at, 0, digest])
     if kind == "create_pulse" and isinstance(event.get("columnValues"), dict):
@@ -84,7 +91,16 @@ def observations(event: Mapping[str, Any]) -> tuple[str, dict[str, tuple[Any, Ve
     return item, registers, columns
 
 
+def _held(version: Any) -> Version | None:
+    """A stored version, or None when it is not one a valid event can beat: an "inf" or 1e20 trigger
+    time stored by an older version must not freeze the register for good."""
+    if not isinstance(version, list) or not version or plausible(version[0]) is None:
+        return None
+    return version
+
+
 def _newer(candidate: Version, current: Version | None) -> bool:
+    current = _held(current)
     return current is None or tuple(candidate) > tuple(current)
 
 
@@ -125,7 +141,8 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
         current = cells.get(column)
         if _newer(version, current["version"] if current else None):
             cells[column] = {**cell, "version": version}
-    updated_at = max([v[0] for v in versions.values()] + [c["version"][0] for c in cells.values()])
+    times = [v[0] for v in versions.values()] + [c["version"][0] for c in cells.values()]
+    updated_at = max((t for t in times if plausible(t) is not None), default=None)
     state = fields["state"] if "state" in versions else "active"
     conn.execute(
         "UPDATE board_items SET board_id = ?, parent_item_id = ?, name = ?, group_id = ?, state = ?,"

@@ -29,7 +29,7 @@ SUBSCRIPTIONS: dict[str, str] = {
     "subitem_deleted": "delete_pulse",
     "item_moved_to_any_group": "move_pulse_into_group",
     "item_moved_to_specific_group": "move_pulse_into_group",
-    "move_subitem": "move_pulse_into_group",
+    "move_subitem": "move_subitem",
     "move_item_to_board": "move_pulse_into_board",
     "create_column": "create_column",
 }
@@ -44,6 +44,8 @@ PAYLOAD_TYPES: dict[str, tuple[str, str]] = {
     "restore_pulse": ("item", "an archived or deleted item was restored"),
     "move_pulse_into_group": ("item", "an item was moved to another group"),
     "move_pulse_into_board": ("item", "an item was moved to another board"),
+    # {sourcePulseId, destPulseId, sourceBoardId, destBoardId, subitem}: the subitem has a new parent item
+    "move_subitem": ("item", "a subitem was moved to another parent item"),
     "create_update": ("update", "an update (comment) was posted on an item"),
     "edit_update": ("update", "an update was edited"),
     "delete_update": ("update", "an update was deleted"),

@@ -19,7 +19,7 @@ import msgspec
 from hookline.providers.base import Reply, WebhookReceiver
 from hookline.providers.monday import catalog
 from hookline.providers.monday.accounts import AccountCache, Receiving
-from hookline.timeparse import parse_time
+from hookline.timeparse import RANGE_TEXT, optional_time
 from hookline.types import IncomingEvent, Rejection
 
 PROVIDER = "monday"
@@ -39,6 +39,7 @@ class _Event(msgspec.Struct):
     itemId: Id = None
     updateId: Id = None
     columnId: Id = None
+    subitem: Id = None  # move_subitem names the moved subitem here (no pulseId)
     triggerTime: str | int | float | None = None
     triggerUuid: str | None = None
 
@@ -47,10 +48,18 @@ _decode_body = msgspec.json.Decoder(_Body).decode
 _decode_event = msgspec.json.Decoder(_Event).decode
 
 
+def item_of(ev: _Event) -> Id:
+    """The item an event is about: pulseId, itemId, or the `subitem` of a move_subitem."""
+    for value in (ev.pulseId, ev.itemId, ev.subitem):
+        if value is not None:
+            return value
+    return None
+
+
 def dedup_key(ev: _Event, raw_event: bytes, body: bytes) -> str:
     """monday's triggerUuid names one trigger; with only a triggerTime, a digest of the event is added
     so that two changes in the same instant are not merged; with neither, the body's digest."""
-    item = ev.pulseId if ev.pulseId is not None else ev.itemId
+    item = item_of(ev)
     if ev.triggerUuid:
         return f"{ev.type}:{item}:{ev.triggerUuid}"
     if ev.triggerTime is not None:
@@ -58,15 +67,23 @@ def dedup_key(ev: _Event, raw_event: bytes, body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def trigger_time(value: str | int | float | None) -> float | None:
+def trigger_time(value: object) -> float | None:
+    """monday's triggerTime (ISO 8601, or unix seconds or milliseconds) as unix seconds; None when
+    absent or not a plausible time ("inf", 1e20: timeparse.plausible)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 10**11 < value < 10**15:
+        value = value / 1000  # milliseconds (bounded: 2**2000 / 1000 would overflow a float)
+    return optional_time(value)
+
+
+def checked_trigger_time(value: str | int | float | None) -> float | None:
+    """`triggerTime` as unix seconds; a 400 naming the field when it is present but not a plausible
+    time: it versions every register of the item, so "inf" would freeze the item for good."""
     if value is None:
         return None
-    if isinstance(value, int | float):
-        return float(value) / 1000 if value > 10**11 else float(value)  # milliseconds or seconds
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+    seconds = trigger_time(value)
+    if seconds is None:
+        raise Rejection(400, "invalid_envelope", f"event.triggerTime must be a time within {RANGE_TEXT}")
+    return seconds
 
 
 class MondayReceiver(WebhookReceiver):
@@ -137,8 +154,9 @@ class MondayReceiver(WebhookReceiver):
             raise Rejection(400, "invalid_envelope", f"not a monday.com event: {exc}") from exc
         if not ev.type:
             raise Rejection(400, "missing_event", "no event.type in the body")
+        at = checked_trigger_time(ev.triggerTime)
         resource = catalog.resource_of(ev.type)
-        ids = {"item": ev.pulseId if ev.pulseId is not None else ev.itemId, "update": ev.updateId,
+        ids = {"item": item_of(ev), "update": ev.updateId,
                "column": ev.columnId}
         resource_id = ids.get(resource or "")
         return IncomingEvent(
@@ -151,7 +169,7 @@ class MondayReceiver(WebhookReceiver):
             known=catalog.is_known(ev.type),
             resource=resource,
             resource_id=None if resource_id is None else str(resource_id),
-            occurred_at=trigger_time(ev.triggerTime),
+            occurred_at=at,
         )
 
     def event_label(self, event: str) -> str:

@@ -8,6 +8,7 @@ layout, passes the CSRF token and sets the security headers.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -72,6 +73,13 @@ def session_of(request: Request) -> Session | None:
     return session
 
 
+def _finite(value: object) -> bool:
+    """A number a filter can format: not None, not a bool, not NaN or an infinity."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def when(ts: float | str | None) -> str:
     """Unix seconds (or an ISO 8601 UTC text, as the JSON serialisers give) as a short UTC time for tables."""
     if ts is None or ts == "":
@@ -86,7 +94,7 @@ def next_page(q: Mapping[str, str], cursor: int | str) -> str:
 
 
 def ago(ts: float | None, now: float | None = None) -> str:
-    if ts is None:
+    if ts is None or not _finite(ts):  # a NaN/infinity stored by an older version: nothing to show
         return ""
     seconds = int((now if now is not None else time.time()) - ts)
     if seconds < 0:
@@ -99,7 +107,7 @@ def ago(ts: float | None, now: float | None = None) -> str:
 
 def clock(seconds: float | int | None) -> str:
     """A duration as h:mm:ss or m:ss."""
-    if seconds is None:
+    if seconds is None or not _finite(seconds):
         return ""
     s = int(seconds)
     h, rest = divmod(s, 3600)

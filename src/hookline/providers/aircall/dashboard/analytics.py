@@ -16,6 +16,7 @@ from typing import Any
 
 from hookline.providers.aircall.projections_api import is_missed, query
 from hookline.store.engine import Connection
+from hookline.timeparse import EARLIEST, LATEST, RANGE_TEXT
 from hookline.web.dashboard.charts import Chart
 
 MAX_DAYS = 366
@@ -45,6 +46,10 @@ class Period:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
 
+FIRST_DAY = datetime.fromtimestamp(EARLIEST, UTC).date()
+LAST_DAY = datetime.fromtimestamp(LATEST, UTC).date() - timedelta(days=1)
+
+
 def period(raw_from: str | None, raw_to: str | None, today: date | None = None) -> Period:
     """From `from` and `to` (YYYY-MM-DD, UTC); default the last seven days."""
     today = today or datetime.now(UTC).date()
@@ -53,6 +58,8 @@ def period(raw_from: str | None, raw_to: str | None, today: date | None = None) 
         first = date.fromisoformat(raw_from) if raw_from else last - timedelta(days=6)
     except ValueError:
         raise BadPeriod("from and to are dates: YYYY-MM-DD") from None
+    if first < FIRST_DAY or last > LAST_DAY:  # 9999-12-31 would overflow the day after; see timeparse
+        raise BadPeriod(f"from and to are dates within {RANGE_TEXT}")
     if first > last:
         raise BadPeriod("from must not be after to")
     if (last - first).days >= MAX_DAYS:

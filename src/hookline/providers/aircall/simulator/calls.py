@@ -96,7 +96,7 @@ def _release(sim: Traffic, agent: Agent, call_id: int) -> None:
     agent.busy = False
     seconds = float(agent.user.get("wrap_up_time") or 0)
     if seconds > 0:
-        agent.wrap_up_until = sim.now + seconds
+        agent.wrap_up_until = sim.now + seconds / sim.pace
         sim.spawn(sim.wrap_up(agent, call_id, seconds))
 
 
@@ -123,7 +123,7 @@ def inbound(sim: Traffic) -> Process:
         now = iso(sim.now)
         call["ivr_options"] = [{
             "id": f"{call['id']}-{key}", "title": rng.choice(("Sales", "Support", "Billing")), "key": key,
-            "branch": f"option_{key}", "created_at": now, "transition_started_at": iso(sim.now - 8),
+            "branch": f"option_{key}", "created_at": now, "transition_started_at": iso(sim.now - 8 / sim.pace),
             "transition_ended_at": now,
         }]
         sim.emit_call("call.ivr_option_selected", call)

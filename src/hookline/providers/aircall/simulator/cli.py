@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hookline.clitools import fail
+from hookline.clitools import fail, time_option
+from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
 
 if TYPE_CHECKING:
     from hookline.providers.aircall.simulator.simulation import Simulator
@@ -22,11 +23,18 @@ STATUS_EVERY = 10.0  # wall-clock seconds between two status lines
 def simulate_aircall(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(9000, min=0, max=65535, help="Port of the fake Public API and /simulator pages"),
-    agents: int = typer.Option(20, min=1, max=5000, help="Agents (users) in the call center"),
-    calls_per_minute: float = typer.Option(120.0, min=0, help="Calls per simulated minute"),
-    speed: float = typer.Option(10.0, min=0.01, help="Simulated time runs this many times faster than real time"),
+    agents: int = typer.Option(DEFAULT_AGENTS, min=1, max=5000, help="Agents (users) in the call center"),
+    calls_per_minute: float = typer.Option(
+        DEFAULT_CALLS_PER_MINUTE, min=0, help="Calls per minute of the company's day (before --speed)"
+    ),
+    speed: float = typer.Option(
+        DEFAULT_SPEED, min=0.01,
+        help="Compress the company's day this many times (more calls per minute, shorter calls); timestamps stay real",
+    ),
     seed: int | None = typer.Option(None, help="Seed of the traffic (same seed, same calls); random if unset"),
-    start: str | None = typer.Option(None, help="Simulated start time, ISO 8601 or unix seconds [default: now]"),
+    start: str | None = typer.Option(
+        None, help="Start time, ISO 8601 or unix seconds, not in the future; all times shift by it [default: now]"
+    ),
     duplicate_rate: float = typer.Option(0.0, min=0, max=1, help="Share of events delivered twice"),
     reorder_rate: float = typer.Option(0.0, min=0, max=1, help="Share of events held back and sent after the next"),
     disable_after: int = typer.Option(10, min=1, help="Consecutive failures after which a webhook is disabled"),
@@ -43,12 +51,9 @@ def simulate_aircall(
     quiet: bool = typer.Option(False, "--quiet", help="No status line every 10 s"),
 ) -> None:
     """Run a fake Aircall: its Public API, a call center's traffic, and webhook delivery to your URLs."""
-    from hookline.timeparse import parse_time
-
-    try:
-        start_at = parse_time(start) if start else None
-    except ValueError as exc:
-        fail(str(exc))
+    start_at = time_option(start, "--start") if start else None
+    if start_at is not None and start_at > time.time() + 1:
+        fail("--start is in the future: the simulator never sends times ahead of the wall clock", 2)
     if webhook_token is not None and (not webhook or not webhook_token.strip()):
         fail("--webhook-token needs --webhook, and a non-empty token")
     with contextlib.suppress(KeyboardInterrupt):
@@ -145,10 +150,10 @@ def _banner(sim: Simulator, base_url: str, api_id: str, api_token: str, webhook:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sim.clock.start))
     lines = [
         f"Fake Aircall on {base_url}: {len(sim.traffic.company.agents)} agents, "
-        f"{sim.traffic.calls_per_minute:g} calls/min, x{sim.clock.speed:g} speed, seed {sim.seed}, "
-        f"simulated time from {started}",
+        f"{sim.traffic.calls_per_minute:g} calls/min, x{sim.speed:g} speed, seed {sim.seed}, "
+        f"from {started}",
         "",
-        "Point hookline's Aircall client at it:",
+        "Point hookline's Aircall client at it, in every hookline process (serve's watchdog included):",
         f"  export HOOKLINE_AIRCALL_API_URL={base_url}",
         f"  API ID:    {api_id}",
         f"  API token: {api_token}",

@@ -1,7 +1,8 @@
-"""Simulated time: unix seconds that run `speed` times faster than the wall clock, or are stepped by hand.
+"""The simulator's clock: unix seconds that run with the wall clock, or are stepped by hand (tests).
 
-Everything the simulator schedules (call durations, the ~30 s between call.hungup and call.ended,
-delivery retries) is in simulated seconds, so one setting speeds the whole call center up.
+The Simulator runs it at speed 1 so that what it sends is never ahead of the wall clock (its own
+`speed` compresses the company's day instead, see Traffic.pace); `speed` here stays for a fast clock
+in tests that deliver to no live server.
 """
 
 from __future__ import annotations

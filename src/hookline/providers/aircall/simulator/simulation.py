@@ -1,8 +1,14 @@
 """Simulator: the traffic generator and the delivery over one simulated clock.
 
-Two ways to drive it. `start()`/`stop()` run it on the wall clock, `speed` times faster (the CLI).
-`run_for(simulated_seconds)` steps a paused clock as fast as the deliveries allow, waiting for each
-step's POSTs before the next: the same seed gives the same events in the same order (tests).
+Its clock never runs ahead of the wall clock: `speed` compresses the company's day (arrivals come
+`speed` times as often, calls ring and talk `speed` times shorter, see Traffic.pace), not time itself,
+so every timestamp it sends and every record its API returns is real time, and a hookline receiving
+it sees calls that started seconds ago, not minutes in its future.
+
+Two ways to drive it. `start()`/`stop()` run it on the wall clock (the CLI, `hookline demo`).
+`run_for(seconds)` steps a paused clock as fast as the deliveries allow, waiting for each step's
+POSTs before the next: the same seed gives the same events in the same order (tests that do not
+deliver to a live hookline, or whose start time lies in the past).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from hookline.providers.aircall.fake_api import FakeAircallState
 from hookline.providers.aircall.simulator.clock import SimClock
+from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
 from hookline.providers.aircall.simulator.delivery import Delivery, Outgoing
 from hookline.providers.aircall.simulator.events import Emitted
 from hookline.providers.aircall.simulator.traffic import Traffic
@@ -30,10 +37,10 @@ class Simulator:
         *,
         account: str | None = None,
         seed: int | None = None,
-        agents: int = 20,
-        calls_per_minute: float = 120.0,
+        agents: int = DEFAULT_AGENTS,
+        calls_per_minute: float = DEFAULT_CALLS_PER_MINUTE,
         messages_per_minute: float | None = None,
-        speed: float = 10.0,
+        speed: float = DEFAULT_SPEED,
         start_at: float | None = None,
         duplicate_rate: float = 0.0,
         reorder_rate: float = 0.0,
@@ -53,7 +60,11 @@ class Simulator:
         self.account = account
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         start = float(int(start_at if start_at is not None else time.time()))
-        self.clock = SimClock(start, speed)
+        self._wall_clock = start_at is None  # live, its times are the wall clock's (not shifted by start_at)
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self.clock = SimClock(start)  # real seconds: only the company's day is compressed
         self.traffic = Traffic(
             state,
             account=account,
@@ -62,6 +73,7 @@ class Simulator:
             agents=agents,
             calls_per_minute=calls_per_minute,
             messages_per_minute=messages_per_minute,
+            pace=speed,
         )
         # Delivery draws from its own stream: duplicates and reordering never change the traffic.
         self.delivery = Delivery(
@@ -105,7 +117,8 @@ class Simulator:
     # -- stepped (tests) ------------------------------------------------------------------------
 
     async def run_for(self, simulated_seconds: float, *, step: float = 1.0) -> None:
-        """Advance simulated time by `simulated_seconds`, `step` at a time, delivering as it goes."""
+        """Advance the clock by `simulated_seconds` (`speed` times as much of the company's day), `step`
+        at a time, delivering as it goes."""
         if self._task is not None:
             raise RuntimeError("the simulator is running live: stop() it before stepping it")
         await self.delivery.open()
@@ -139,6 +152,10 @@ class Simulator:
         if self._task is not None:
             return
         await self.delivery.open()
+        if self._wall_clock:
+            # Made a while ago (an API server, webhooks...), or paused: catch up with the wall clock
+            # first, or every timestamp would lag it by that long.
+            self.clock.set(time.time())
         self.clock.resume()
         self._task = asyncio.get_running_loop().create_task(self._live())
 
@@ -169,7 +186,7 @@ class Simulator:
         return {
             "account": self.account,
             "seed": self.seed,
-            "speed": self.clock.speed,
+            "speed": self.speed,
             "simulated_start": self.clock.start,
             "simulated_now": round(self.clock.now(), 3),
             "calls": len(self.traffic.call_ids),

@@ -1,9 +1,12 @@
-"""The call-center traffic generator: a discrete-event simulation in simulated seconds.
+"""The call-center traffic generator: a discrete-event simulation.
 
 Each actor (a call, an agent's shift, an SMS conversation...) is a generator that emits events and
-yields how many simulated seconds to wait before its next step; `advance_to(t)` runs every step due
-up to t and returns the events they emitted, oldest first. No I/O and no wall clock: the same seed
-and the same `advance_to` calls give the same events.
+yields how many seconds of the company's day to wait before its next step; `advance_to(t)` runs every
+step due up to t (a time on the simulator's clock) and returns the events they emitted, oldest first.
+`pace` compresses the company's day: every wait lasts 1/pace of its length on the clock, so arrivals
+come `pace` times as often and calls ring and talk `pace` times shorter, while every timestamp stays
+the clock's (the wall clock, when the simulator delivers live). No I/O and no wall clock here: the
+same seed and the same `advance_to` calls give the same events.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from hookline.providers.aircall.fake_api import FakeAircallState
 from hookline.providers.aircall.samples import sample_event
 from hookline.providers.aircall.simulator import calls
 from hookline.providers.aircall.simulator.company import Agent, Company, brief_number, iso
+from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE
 from hookline.providers.aircall.simulator.events import Emitted
 
 Json = dict[str, Any]
-# A simulated actor: yields the simulated seconds until its next step.
+# A simulated actor: yields the seconds of the company's day until its next step.
 Process = Generator[float, None, None]
 
 MAX_STEPS_PER_ADVANCE = 1_000_000  # a guard against an actor that never lets time pass
@@ -40,12 +44,16 @@ class Traffic:
         account: str,
         rng: random.Random,
         start: float,
-        agents: int = 20,
-        calls_per_minute: float = 120.0,
+        agents: int = DEFAULT_AGENTS,
+        calls_per_minute: float = DEFAULT_CALLS_PER_MINUTE,
         messages_per_minute: float | None = None,
+        pace: float = 1.0,
     ) -> None:
         if calls_per_minute < 0:
             raise ValueError("calls_per_minute must be 0 or more")
+        if pace <= 0:
+            raise ValueError("pace must be positive")
+        self.pace = pace
         self.state = state
         self.account = account
         self.rng = rng
@@ -65,7 +73,7 @@ class Traffic:
     # -- the scheduler --------------------------------------------------------------------------
 
     def spawn(self, process: Process, delay: float = 0.0) -> None:
-        heapq.heappush(self._heap, (self.now + max(0.0, delay), next(self._seq), process))
+        heapq.heappush(self._heap, (self.now + max(0.0, delay) / self.pace, next(self._seq), process))
 
     def next_at(self) -> float | None:
         return self._heap[0][0] if self._heap else None
@@ -80,7 +88,7 @@ class Traffic:
                 delay = next(process)
             except StopIteration:
                 continue
-            heapq.heappush(self._heap, (at + max(0.0, delay), next(self._seq), process))
+            heapq.heappush(self._heap, (at + max(0.0, delay) / self.pace, next(self._seq), process))
             steps += 1
             if steps > MAX_STEPS_PER_ADVANCE:
                 raise RuntimeError("the simulation does not advance: an actor keeps yielding 0")
