@@ -57,6 +57,10 @@ CASES = [
     ("monday", ("monday", "account", "add", "a b", "--token", "tok-0123456789", "{db}"), 2, "no spaces"),
     ("monday", ("monday", "account", "add", "acme", "--token", "tok-0123456789", "{db}"), 1,
      f"cannot reach monday.com at {CLOSED}"),
+    ("secrets", ("secrets", "rotate", "--all"), 2, "No such option"),
+    ("secrets", ("secrets", "rotate", "{unreachable}"), 1, "cannot connect to PostgreSQL"),
+    ("demo", ("demo", "--seconds", "abc"), 2, "--seconds"),
+    ("demo", ("demo", "--port", "{taken}", "--seconds", "5", "--data-dir", "{tmp}"), 1, "serve exited with 1"),
     ("simulate", ("simulate", "aircall", "--port", "abc"), 2, "--port"),
     ("simulate", ("simulate", "aircall", "--port", "{taken}"), 1, "cannot listen"),
 ]
@@ -67,7 +71,11 @@ def test_bad_input_exits_2_and_failures_at_run_time_exit_1(
     group: str, args: tuple[str, ...], code: int, message: str, tmp_path: Path, taken_port: int
 ) -> None:
     database_url = UNREACHABLE_DB if "{unreachable}" in args else f"sqlite:///{tmp_path / 'h.sqlite3'}"
-    argv = [a.replace("{taken}", str(taken_port)) for a in args if a not in ("{db}", "{unreachable}")]
+    argv = [
+        a.replace("{taken}", str(taken_port)).replace("{tmp}", str(tmp_path / "demo"))
+        for a in args
+        if a not in ("{db}", "{unreachable}")
+    ]
     env = {f"HOOKLINE_{p}_API_URL": CLOSED for p in ("AIRCALL", "CALENDLY", "MONDAY")}
     if group == "admin-token":
         env["HOOKLINE_ADMIN_TOKEN"] = ""  # unset: the command makes one (in the database)
