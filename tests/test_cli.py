@@ -21,23 +21,24 @@ def test_token_add_list_remove(db: Database, database_url: str) -> None:
     removed = run_cli("aircall", "token", "remove", token, database_url=database_url)
     assert removed.returncode == 0
     again = run_cli("aircall", "token", "remove", token, database_url=database_url)
-    assert again.returncode == 1 and "no such token" in again.stderr and token not in again.stderr
+    assert again.returncode == 2 and "no such token" in again.stderr and token not in again.stderr
     assert json.loads(run_cli("aircall", "token", "list", "--json", database_url=database_url).stdout) == []
 
 
 def test_errors_are_messages_not_tracebacks(db: Database, database_url: str, tmp_path: Path) -> None:
     empty = run_cli("aircall", "token", "add", "  ", "--account", "acme", database_url=database_url)
-    assert empty.returncode != 0 and "Traceback" not in empty.stderr and "empty" in empty.stderr
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr and "empty" in empty.stderr
     bad_url = run_cli("db", "upgrade", database_url="mysql://nope")
-    assert bad_url.returncode == 1 and "sqlite:///" in bad_url.stderr and "Traceback" not in bad_url.stderr
+    assert bad_url.returncode == 2 and "sqlite:///" in bad_url.stderr and "Traceback" not in bad_url.stderr
     unreachable = run_cli("db", "upgrade", database_url="postgresql://u:hunter2@127.0.0.1:1/x")
     assert unreachable.returncode == 1 and "hunter2" not in unreachable.stderr and "Traceback" not in unreachable.stderr
     toml = tmp_path / "bad.toml"
     toml.write_text("port = 'eighty'\n")
     bad_cfg = run_cli("db", "status", database_url=database_url, env={"HOOKLINE_CONFIG": str(toml)})
-    assert bad_cfg.returncode == 1 and "invalid settings" in bad_cfg.stderr
+    assert bad_cfg.returncode == 2
+    assert bad_cfg.stderr == "hookline: setting HOOKLINE_PORT: must be an integer (got 'eighty')\n"
     serve_bad = run_cli("serve", "--certfile", "x.pem", database_url=database_url)
-    assert serve_bad.returncode == 1 and "--keyfile" in serve_bad.stderr
+    assert serve_bad.returncode == 2 and "--keyfile" in serve_bad.stderr
 
 
 def test_db_status_and_upgrade(database_url: str) -> None:
@@ -63,7 +64,7 @@ def test_admin_token_generated_once_then_reset(database_url: str) -> None:
     first = run_cli("admin-token", database_url=database_url, env=env)
     assert first.returncode == 0 and first.stdout.startswith("hl_")
     second = run_cli("admin-token", database_url=database_url, env=env)
-    assert second.returncode == 1 and "--reset" in second.stderr
+    assert second.returncode == 2 and "--reset" in second.stderr
     reset = run_cli("admin-token", "--reset", database_url=database_url, env=env)
     assert reset.returncode == 0 and reset.stdout.strip() != first.stdout.strip()
 

@@ -8,10 +8,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
+import typer.main
 
 from hookline import __version__
 from hookline.automations.cli import register as register_automations
-from hookline.clitools import console, fail, open_database, settings
+from hookline.cli_help import plain_metavars
+from hookline.clitools import bad_input, check_provider_settings, console, fail, open_database, settings
+from hookline.config import SettingsError
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
 from hookline.providers.registry import providers
@@ -57,11 +60,12 @@ def serve(
     from hookline.web import admin_token
 
     if bool(certfile) != bool(keyfile):
-        fail("--certfile and --keyfile go together")
+        bad_input("--certfile and --keyfile go together")
     for path in (certfile, keyfile):
         if path and not os.path.isfile(path):
-            fail(f"no such file: {path}")
+            bad_input(f"no such file: {path}")
     cfg = settings(host=host, port=port, worker=False if no_worker else None)
+    check_provider_settings()
     logconf.configure(cfg.log_format, cfg.log_level)
     if admin_token.is_weak(cfg):
         structlog.get_logger("hookline.serve").warning(
@@ -131,7 +135,9 @@ def _migrate(apply: bool) -> tuple[Database, list[Migration]]:
         db = Database(cfg.database_url)
         run = migrations.upgrade if apply else migrations.pending
         return db, run(db, migration_sources())
-    except (ValueError, DatabaseError) as exc:
+    except ValueError as exc:  # the database URL
+        bad_input(str(exc))
+    except DatabaseError as exc:
         fail(str(exc))
 
 
@@ -164,11 +170,11 @@ def admin_token_cmd(
 
     cfg = settings()
     if cfg.admin_token is not None:
-        fail("HOOKLINE_ADMIN_TOKEN is set: the admin token is whatever it says")
+        bad_input("HOOKLINE_ADMIN_TOKEN is set: the admin token is whatever it says")
     db = open_database(cfg)
     token = admin_token.reset(db) if reset else admin_token.ensure(db, cfg)
     if token is None:
-        fail("an admin token exists already (it was shown once); use --reset for a new one")
+        bad_input("an admin token exists already (it was shown once); use --reset for a new one")
     if reset:
         from hookline.web import session_store
 
@@ -195,11 +201,20 @@ for _provider in providers():
     _provider.register_simulator(simulate_app)
 
 
+def command() -> Any:
+    """The click command tree of `app`, with plain placeholders in its help (cli_help.py)."""
+    return plain_metavars(typer.main.get_command(app))
+
+
 def main() -> None:
     try:
-        app()
+        command()()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SettingsError as exc:  # read late (a provider's settings, inside `serve`): still plain lines
+        for line in exc.lines:
+            print(f"hookline: {line}", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:  # the last guard: a message, never a traceback
         if os.environ.get("HOOKLINE_DEBUG"):
             raise

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from hookline.config import Settings, load_settings
+from hookline.config import Settings, SettingsError, load_settings
 from hookline.store import migrations
 from hookline.store.engine import Database, DatabaseError
 
@@ -18,10 +18,24 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a clear error (never a traceback) and exit non-zero. The message is text, not markup: a
-    '[fe80::1]' in it is shown as it is."""
+    """Print a clear error (never a traceback) and exit non-zero: 1 for a failure at run time (the
+    network, a provider, the database), 2 for usage and bad input (see bad_input). The message is
+    text, not markup: a '[fe80::1]' or a "[/path]" in it is shown as it is."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def bad_input(message: str) -> NoReturn:
+    """The command was given something it cannot use (a flag, a value, a setting): exit 2, as for a
+    usage error."""
+    fail(message, code=2)
+
+
+def settings_failed(exc: SettingsError) -> NoReturn:
+    """One line per bad setting, in plain words; exit 2."""
+    for line in exc.lines:
+        err_console.print(f"hookline: {line}", highlight=False, soft_wrap=True, markup=False)
+    raise typer.Exit(2)
 
 
 def time_option(value: str, option: str) -> float:
@@ -32,14 +46,26 @@ def time_option(value: str, option: str) -> float:
     try:
         return parse_time(value)
     except ValueError as exc:
-        fail(f"{option}: {exc}", 2)
+        bad_input(f"{option}: {exc}")
 
 
 def settings(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
-    except Exception as exc:  # pydantic's ValidationError and TOML errors
-        fail(f"invalid settings: {exc}")
+    except SettingsError as exc:
+        settings_failed(exc)
+
+
+def check_provider_settings() -> None:
+    """Every provider's own settings, read before a long-running command starts: a bad one is a
+    message and exit 2, not a failed startup later."""
+    from hookline.providers.registry import providers
+
+    for provider in providers():
+        try:
+            provider.check_settings()
+        except SettingsError as exc:
+            settings_failed(exc)
 
 
 def open_database(cfg: Settings | None = None) -> Database:
@@ -54,11 +80,14 @@ def open_database(cfg: Settings | None = None) -> Database:
     try:
         db = Database(cfg.database_url)
     except ValueError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     try:
         if db.dialect == "sqlite":
             migrations.upgrade(db, migration_sources())
         else:
+            # One plain connection first: an unreachable server is a message at once, where the
+            # pool would retry for 30 s and log each attempt.
+            db.connect().close()
             waiting = migrations.pending(db, migration_sources())
             if waiting:
                 fail(f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`")
@@ -82,14 +111,14 @@ def pick_account(store: AccountLookup, name: str | None, *, label: str, command:
     if name is not None:
         account = store.get(name)
         if account is None:
-            fail(f"no {label} account named {name!r} (see `hookline {command} account list`)")
+            bad_input(f"no {label} account named {name!r} (see `hookline {command} account list`)")
         return _openable(account)
     accounts = store.all()
     if len(accounts) == 1:
         return _openable(accounts[0])
     if not accounts:
-        fail(f"no {label} account yet: `hookline {command} account add NAME --token T`")
-    fail(f"several {label} accounts: choose one with --account NAME")
+        bad_input(f"no {label} account yet: `hookline {command} account add NAME --token T`")
+    bad_input(f"several {label} accounts: choose one with --account NAME")
 
 
 def _openable(account: Any) -> Any:
@@ -98,5 +127,5 @@ def _openable(account: Any) -> Any:
     try:
         account.token  # noqa: B018 - opened only to check
     except SecretBoxError as exc:
-        fail(f"account {account.name}: {exc}")
+        bad_input(f"account {account.name}: {exc}")
     return account

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -153,5 +153,77 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings with CLI overrides applied (None means "not given")."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)
+    return validated(Settings, **overrides)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used: one plain line per problem (`setting HOOKLINE_PORT: must be an
+    integer (got 'abc')`), never pydantic's raw text."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+# What pydantic's error types mean, in the words of someone setting a variable.
+_PLAIN = {
+    "int_parsing": "must be an integer",
+    "int_type": "must be an integer",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "missing": "is required",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be one of {expected}",
+}
+# Values that may hold a secret are never echoed.
+_SECRET_WORDS = ("token", "secret", "key", "password", "database_url")
+
+
+def validated(cls: type[S], **overrides: Any) -> S:
+    """cls(**overrides) (None means "not given"), with every problem as a SettingsError."""
+    import tomllib
+
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError as SourceError
+
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    try:
+        return cls(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise SettingsError([_line(prefix, error) for error in exc.errors()]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([f"config file {config_file()}: not valid TOML ({exc})"]) from None
+    except (SourceError, OSError) as exc:
+        raise SettingsError([f"settings: {exc}"]) from None
+
+
+def _line(prefix: str, error: Any) -> str:
+    loc = [str(part) for part in error.get("loc", ())]
+    name = f"{prefix}{loc[0]}".upper() if loc else prefix.rstrip("_")
+    where = name + "".join(f"[{part}]" for part in loc[1:])
+    template = _PLAIN.get(error.get("type", ""))
+    if template is not None:
+        try:
+            ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (error.get("ctx") or {}).items()}
+            said = template.format(**ctx)
+        except (KeyError, IndexError):
+            said = template.split(" {", 1)[0]
+    else:
+        said = str(error.get("msg", "is not valid"))
+        said = said.removeprefix("Value error, ").replace("Input should be", "must be")
+    shown = ""
+    if "input" in error and error.get("type") != "missing" and not any(w in name.lower() for w in _SECRET_WORDS):
+        value = error["input"]
+        if isinstance(value, str | int | float | bool):
+            shown = f" (got {value!r})"
+    return f"setting {where}: {said}{shown}"

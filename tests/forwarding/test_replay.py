@@ -51,4 +51,4 @@ def test_replay_sends_past_events_again(
 
 def test_replay_without_destinations_says_so(db: Database, database_url: str) -> None:
     r = run_cli("events", "replay", "--since", "0", database_url=database_url)
-    assert r.returncode == 1 and "no destination to replay to" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "no destination to replay to" in r.stderr and "Traceback" not in r.stderr

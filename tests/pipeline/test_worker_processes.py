@@ -153,7 +153,7 @@ def test_parked_jobs_via_cli(pdb: Database, database_url: str) -> None:
         (("jobs", "list", "--state", "sleeping"), "--state must be one of"),
     ]:
         r = run_cli(*args, database_url=database_url)
-        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
 
     retried = run_cli("jobs", "retry", str(job["id"]), database_url=database_url)
     assert retried.returncode == 0 and "1 jobs queued again" in retried.stdout

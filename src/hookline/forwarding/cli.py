@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database, settings, time_option
+from hookline.clitools import bad_input, console, open_database, settings, time_option
 
 destinations_app = typer.Typer(
     help="Destinations: your HTTP endpoints that events are forwarded to.", no_args_is_help=True
@@ -57,11 +57,11 @@ def destinations_add(
         # Bad input (a refused address too) fails before the database is opened.
         NewDestination.checked(name, url, wanted, account, secret, policy)
     except DestinationError as exc:
-        fail(str(exc), code=2)
+        bad_input(str(exc))
     try:
         dest, generated = DestinationStore(open_database(cfg), policy).add(name, url, wanted, account, secret, ordered)
     except DestinationError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     console.print(
         f"destination [bold]{dest.name}[/] added: {escape(dest.public()['url'])} events {', '.join(dest.events)}"
         + (f" account {dest.account}" if dest.account else "")
@@ -114,7 +114,7 @@ def _set_paused(name: str, paused: bool) -> None:
     try:
         DestinationStore(open_database()).set_paused(name, paused)
     except DestinationError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     console.print(f"destination [bold]{name}[/] {'paused' if paused else 'resumed'}", highlight=False)
 
 
@@ -138,7 +138,7 @@ def destinations_remove(name: str = typer.Argument(..., help="Destination name")
     try:
         dropped = DestinationStore(open_database()).remove(name)
     except DestinationError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     console.print(f"destination [bold]{name}[/] removed ({dropped} deliveries with it)", highlight=False)
 
 
@@ -158,15 +158,15 @@ def deliveries_list(
     from hookline.forwarding.destinations import DestinationError, DestinationStore
 
     if failed and state:
-        fail("--failed and --state go separately")
+        bad_input("--failed and --state go separately")
     if state is not None and state not in deliveries.STATES:
-        fail(f"--state must be one of: {', '.join(deliveries.STATES)}")
+        bad_input(f"--state must be one of: {', '.join(deliveries.STATES)}")
     db = open_database()
     if destination is not None:
         try:
             DestinationStore(db).get(destination)
         except DestinationError as exc:
-            fail(str(exc))
+            bad_input(str(exc))
     states = deliveries.FILTERS["failed"] if failed else (deliveries.FILTERS[state] if state else ())
     rows = deliveries.list_deliveries(db, states, destination, limit)
     if as_json:
@@ -201,22 +201,22 @@ def deliveries_retry(
     from hookline.forwarding.destinations import DestinationError, DestinationStore
 
     if (delivery_id is None) == (not all_failed):
-        fail("give a delivery ID or --all-failed (one of the two)")
+        bad_input("give a delivery ID or --all-failed (one of the two)")
     if destination is not None and not all_failed:
-        fail("--destination goes with --all-failed")
+        bad_input("--destination goes with --all-failed")
     db = open_database()
     if delivery_id is not None:
         try:
             deliveries.retry(db, delivery_id)
         except (LookupError, deliveries.RetryRefused) as exc:
-            fail(str(exc.args[0]))
+            bad_input(str(exc.args[0]))
         console.print(f"delivery {delivery_id} queued to be sent again", highlight=False)
         return
     if destination is not None:
         try:
             DestinationStore(db).get(destination)
         except DestinationError as exc:
-            fail(str(exc))
+            bad_input(str(exc))
     n = deliveries.retry_all_failed(db, destination)
     console.print(f"{n} failed deliveries queued to be sent again", highlight=False)
 
@@ -235,20 +235,21 @@ def events_replay(
     from hookline.forwarding import replay
     from hookline.forwarding.destinations import DestinationError
     from hookline.forwarding.patterns import validate as validate_pattern
+
     start = time_option(since, "--since")
     end = time_option(until, "--until") if until is not None else None
     if end is not None and end <= start:
-        fail("--until must be after --since")
+        bad_input("--until must be after --since")
     if event is not None:
         try:
             validate_pattern(event)
         except ValueError as exc:
-            fail(str(exc))
+            bad_input(str(exc))
     plan = replay.ReplayPlan(start, end, event, to)
     db = open_database()
     try:
         if not replay.targets(db, plan):
-            fail("no destination to replay to: `hookline destinations add` one first")
+            bad_input("no destination to replay to: `hookline destinations add` one first")
         total = replay.count(db, plan)
         with Progress(
             TextColumn("replaying"),
@@ -261,5 +262,5 @@ def events_replay(
             task = progress.add_task("events", total=total)
             seen, created = replay.run(db, plan, lambda n: progress.advance(task, n))
     except DestinationError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     console.print(f"replayed {seen} events: {created} deliveries created", highlight=False)

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database, settings
+from hookline.clitools import bad_input, check_provider_settings, console, fail, open_database, settings
 
 if TYPE_CHECKING:
     from hookline.config import Settings
@@ -45,6 +45,7 @@ def worker() -> None:
     from hookline.pipeline.loops import LoopGroup, LoopUnavailable
 
     cfg = settings()
+    check_provider_settings()
     logconf.configure(cfg.log_format, cfg.log_level)
     runtime = _runtime(cfg)
 
@@ -129,10 +130,10 @@ def jobs_list(
 
     if parked:
         if state not in (None, "parked"):
-            fail("--parked and --state go one way or the other, not both")
+            bad_input("--parked and --state go one way or the other, not both")
         state = "parked"
     if state is not None and state not in jobs.STATES:
-        fail(f"--state must be one of {', '.join(jobs.STATES)}")
+        bad_input(f"--state must be one of {', '.join(jobs.STATES)}")
     db = open_database()
     with db.connection() as conn:
         rows = jobs.list_jobs(conn, state, limit)
@@ -163,14 +164,14 @@ def jobs_retry(
     from hookline.pipeline import jobs
 
     if bool(ids) == all_parked:
-        fail("give job ids, or --all-parked")
+        bad_input("give job ids, or --all-parked")
     db = open_database()
     with db.connection() as conn:
         if ids:
             missing = [i for i in ids if (j := jobs.get_job(conn, i)) is None or j["state"] != "parked"]
             if missing:
                 db.close()
-                fail(f"not parked jobs: {', '.join(map(str, missing))} (see `hookline jobs list --parked`)")
+                bad_input(f"not parked jobs: {', '.join(map(str, missing))} (see `hookline jobs list --parked`)")
         n = jobs.retry(conn, ids or None)
         if n:
             jobs.notify(conn)

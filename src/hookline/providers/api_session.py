@@ -8,7 +8,8 @@ from typing import Self
 
 import aiohttp
 
-TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+# A refused or unreachable API is reported within seconds (the CLI user waits).
+TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
 
 
 class SessionOwner:

@@ -121,6 +121,10 @@ class Provider(ABC):
         """Columns of this provider's tables that hold SecretBox values: `hookline secrets rotate` re-seals them."""
         return []
 
+    def check_settings(self) -> None:
+        """Read the provider's own settings, so that a bad one stops `serve` and `hookline worker`
+        with a message before they start (raise hookline.config.SettingsError)."""
+
     def loops(self, runtime: Runtime) -> list[LoopFactory]:
         """Loop factories run next to the job worker: in `serve` (unless --no-worker) and `hookline worker`.
 

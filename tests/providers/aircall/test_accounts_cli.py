@@ -37,14 +37,14 @@ def test_add_list_ping_remove(cli: Callable[..., Any], fake_aircall: FakeAircall
     assert fake_aircall.requests("GET", "/v1/ping")[-1].account == "acme"
 
     again = cli("aircall", "account", "add", "acme", "--api-id", "x", "--api-token", "y")
-    assert again.returncode == 1 and "exists already" in again.stderr
+    assert again.returncode == 2 and "exists already" in again.stderr
 
     removed = cli("aircall", "account", "remove", "acme")
     assert removed.returncode == 0
     assert json.loads(cli("aircall", "account", "list", "--json").stdout) == []
     gone = cli("aircall", "ping", "--account", "acme")
-    assert gone.returncode == 1 and "no Aircall account named 'acme'" in gone.stderr
-    assert cli("aircall", "account", "remove", "acme").returncode == 1
+    assert gone.returncode == 2 and "no Aircall account named 'acme'" in gone.stderr
+    assert cli("aircall", "account", "remove", "acme").returncode == 2
 
 
 def test_bad_credentials_are_a_clear_message(cli: Callable[..., Any], fake_aircall: FakeAircall, db: Database) -> None:
@@ -84,7 +84,7 @@ def test_oauth_and_choosing_among_accounts(cli: Callable[..., Any], fake_aircall
         cli("aircall", "account", "add", "acme", "--api-id", acme.api_id, "--api-token", acme.api_token).returncode == 0
     )
     which = cli("aircall", "ping")
-    assert which.returncode == 1 and "2 accounts exist (acme, globex): choose one with --account" in which.stderr
+    assert which.returncode == 2 and "2 accounts exist (acme, globex): choose one with --account" in which.stderr
     ping = cli("aircall", "ping", "--account", "globex")
     assert ping.returncode == 0, ping.stderr
     assert fake_aircall.requests("GET", "/v1/ping")[-1].account == other.name
@@ -92,9 +92,9 @@ def test_oauth_and_choosing_among_accounts(cli: Callable[..., Any], fake_aircall
     assert rows["globex"]["auth"] == "oauth" and rows["globex"]["api_id"] is None
 
     both = cli("aircall", "account", "add", "x", "--api-id", "a", "--oauth-token", "b")
-    assert both.returncode == 1 and "either" in both.stderr
+    assert both.returncode == 2 and "either" in both.stderr
     bad_name = cli("aircall", "account", "add", "no spaces", "--oauth-token", "b")
-    assert bad_name.returncode == 1 and "invalid account name" in bad_name.stderr
+    assert bad_name.returncode == 2 and "invalid account name" in bad_name.stderr
 
 
 def test_secret_encrypted_at_rest_with_a_key(cli: Callable[..., Any], fake_aircall: FakeAircall, db: Database) -> None:
@@ -111,7 +111,7 @@ def test_secret_encrypted_at_rest_with_a_key(cli: Callable[..., Any], fake_airca
 
     assert cli("aircall", "ping", env=key).returncode == 0
     no_key = cli("aircall", "ping")
-    assert no_key.returncode == 1 and "set HOOKLINE_SECRET_KEY" in no_key.stderr
+    assert no_key.returncode == 2 and "set HOOKLINE_SECRET_KEY" in no_key.stderr
     wrong_key = cli("aircall", "ping", env={"HOOKLINE_SECRET_KEY": "another key entirely"})
-    assert wrong_key.returncode == 1 and "not the key" in wrong_key.stderr
+    assert wrong_key.returncode == 2 and "not the key" in wrong_key.stderr
     _no_secret(wrong_key, account.api_token)

@@ -141,6 +141,6 @@ def test_bad_input_is_a_message(cli: Callable[..., Any], acme: FakeAccount) -> N
         refused = cli("aircall", "backfill", "--since", value)
         assert refused.returncode == 2 and "out of range" in refused.stderr and "Traceback" not in refused.stderr
     bad_resource = cli("aircall", "backfill", "--since", str(T0), "--resources", "calls,faxes")
-    assert bad_resource.returncode == 1 and "unknown resource(s): faxes" in bad_resource.stderr
+    assert bad_resource.returncode == 2 and "unknown resource(s): faxes" in bad_resource.stderr
     backwards = cli("aircall", "backfill", "--since", str(T0), "--until", str(T0 - 1))
-    assert backwards.returncode == 1 and "--until must be after --since" in backwards.stderr
+    assert backwards.returncode == 2 and "--until must be after --since" in backwards.stderr

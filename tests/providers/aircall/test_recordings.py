@@ -212,8 +212,8 @@ def test_a_corrupt_body_is_never_archived_and_is_parked(
     table = cli("aircall", "recordings", "list", "--failed", env=env)
     assert table.returncode == 0 and "5004" in table.stdout
     refused = cli("aircall", "recordings", "retry", "999", env=env)
-    assert refused.returncode == 1 and "not parked recordings: 999" in refused.stderr + refused.stdout
-    assert cli("aircall", "recordings", "retry", env=env).returncode == 1  # ids or --all-failed
+    assert refused.returncode == 2 and "not parked recordings: 999" in refused.stderr + refused.stdout
+    assert cli("aircall", "recordings", "retry", env=env).returncode == 2  # ids or --all-failed
 
     # The media host is fixed; an operator's retry archives it.
     retried = cli("aircall", "recordings", "retry", str(row["id"]), env=env)
@@ -310,7 +310,7 @@ def test_without_a_directory_nothing_is_recorded_and_sync_archives_past_calls(
     assert not root.exists() and downloads(fake_aircall, 5007) == []
 
     refused = cli("aircall", "recordings", "sync", "--since", "2025-11-01", env=off)
-    assert refused.returncode == 1 and "HOOKLINE_RECORDINGS_DIR" in refused.stderr + refused.stdout
+    assert refused.returncode == 2 and "HOOKLINE_RECORDINGS_DIR" in refused.stderr + refused.stdout
     on = recordings_env(fake_aircall, root)
     assert cli("aircall", "recordings", "sync", "--since", "nonsense", env=on).returncode == 2
     later = cli("aircall", "recordings", "sync", "--since", "2025-11-06", env=on)

@@ -33,7 +33,7 @@ def test_create_registers_the_token_and_serve_accepts_it(
 ) -> None:
     target = server.url + "/aircall/webhook"
     refused = cli("aircall", "webhooks", "create", "--url", target)
-    assert refused.returncode == 1 and "https" in refused.stderr and "--allow-http" in refused.stderr
+    assert refused.returncode == 2 and "https" in refused.stderr and "--allow-http" in refused.stderr
     assert fake_aircall.requests("POST") == []  # refused before asking Aircall
 
     created = cli("aircall", "webhooks", "create", "--url", target, "--allow-http", "--name", "hookline")
@@ -108,7 +108,7 @@ def test_list_show_update_enable_delete(
     assert narrowed.returncode == 0
     assert fake_aircall.call(lambda: fake_aircall.state.webhook(ours["webhook_id"]))["events"] == ["call.ended"]
     http_url = cli("aircall", "webhooks", "update", ours["webhook_id"], "--url", "http://plain.example/x")
-    assert http_url.returncode == 1 and "https" in http_url.stderr
+    assert http_url.returncode == 2 and "https" in http_url.stderr
 
     deleted = cli("aircall", "webhooks", "delete", ours["webhook_id"])
     assert deleted.returncode == 0 and "1 token(s) no longer accepted" in deleted.stdout
@@ -127,7 +127,7 @@ def test_import_tokens_of_dashboard_webhooks(
     here = fake_aircall.call(lambda: state.create_webhook(HERE, ["call.created"], account="acme"))
     there = fake_aircall.call(lambda: state.create_webhook("https://elsewhere.example/x", None, account="acme"))
     unset = cli("aircall", "webhooks", "import")
-    assert unset.returncode == 1 and "HOOKLINE_PUBLIC_URL" in unset.stderr
+    assert unset.returncode == 2 and "HOOKLINE_PUBLIC_URL" in unset.stderr
 
     env = {"HOOKLINE_PUBLIC_URL": PUBLIC + "/"}
     first = cli("aircall", "webhooks", "import", env=env)
@@ -160,7 +160,7 @@ def test_api_errors_are_clear_messages(
     cli: Callable[..., Any], fake_aircall: FakeAircall, acme: FakeAccount, db: Database
 ) -> None:
     invalid = cli("aircall", "webhooks", "create", "--url", HERE, "--events", "call.created,call.nope")
-    assert invalid.returncode == 1
+    assert invalid.returncode == 1  # Aircall refused them: a failure at run time
     assert "not in hookline's catalog (sent anyway): call.nope" in invalid.stderr
     assert "Unknown webhook events: call.nope" in invalid.stderr
     _clean(invalid, acme.api_token)

@@ -70,26 +70,29 @@ def test_errors_are_clear_messages(
     fake, running = fake_calendly
     api = running.url
 
-    def error(*args: str, api_url: str = api) -> str:
+    def error(*args: str, api_url: str = api, code: int = 1) -> str:
+        """The message of a failure: exit 1 at run time (the provider, the network), 2 for bad input."""
         result = cli(database_url, api_url, *args)
-        assert result.returncode == 1, (args, result.stdout)
+        assert result.returncode == code, (args, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr and DEFAULT_TOKEN not in result.stderr
         return result.stderr
 
-    assert "no Calendly account yet" in error("subscriptions", "list")
+    assert "no Calendly account yet" in error("subscriptions", "list", code=2)
     assert "The access token is invalid" in error("account", "add", "acme", "--token", "wrong-token-0123456789")
     assert "cannot reach Calendly" in error("account", "add", "acme", "--token", DEFAULT_TOKEN,
                                             api_url="http://127.0.0.1:9")
     assert cli(database_url, api, "account", "add", "acme", "--token", DEFAULT_TOKEN).returncode == 0
     assert "unknown event(s) invitee.teleported" in error(
-        "subscriptions", "create", "--url", "https://h.example/calendly/webhook", "--events", "invitee.teleported"
+        "subscriptions", "create", "--url", "https://h.example/calendly/webhook", "--events", "invitee.teleported",
+        code=2,
     )
     assert "needs --scope organization" in error(
-        "subscriptions", "create", "--url", "https://h.example/x", "--events", "routing_form_submission.created"
+        "subscriptions", "create", "--url", "https://h.example/x", "--events", "routing_form_submission.created",
+        code=2,
     )
     assert "--scope is user or organization" in error("subscriptions", "create", "--url", "https://h.example/x",
-                                                      "--scope", "team")
-    assert "http(s) URL" in error("subscriptions", "create", "--url", "ftp://h.example/x")
+                                                      "--scope", "team", code=2)
+    assert "http(s) URL" in error("subscriptions", "create", "--url", "ftp://h.example/x", code=2)
     ok = cli(database_url, api, "subscriptions", "create", "--url", "https://h.example/x", "--scope", "organization",
              "--events", "invitee.created,routing_form_submission.created")
     assert ok.returncode == 0, ok.stderr
@@ -100,9 +103,9 @@ def test_errors_are_clear_messages(
     )
     assert len(KeyStore(db, BOX).entries()) == 1  # the key made for the refused subscription was removed
     assert "Resource Not Found" in error("subscriptions", "delete", "NOSUCHUUID")
-    assert "no Calendly account named 'globex'" in error("subscriptions", "list", "--account", "globex")
-    assert "no Calendly account named 'globex'" in error("account", "remove", "globex")
-    assert "use --once" in error("watchdog")
+    assert "no Calendly account named 'globex'" in error("subscriptions", "list", "--account", "globex", code=2)
+    assert "no Calendly account named 'globex'" in error("account", "remove", "globex", code=2)
+    assert "use --once" in error("watchdog", code=2)
 
 
 def test_tokens_and_keys_sealed_with_the_secret_key(
@@ -127,9 +130,36 @@ def test_tokens_and_keys_sealed_with_the_secret_key(
     assert running.call(fake.deliver("invitee.created", fake.add_booking())) == [200]
     other = {"HOOKLINE_SECRET_KEY": "another-key-entirely-0123456789"}
     wrong = run_cli("calendly", "subscriptions", "list", database_url=database_url, env={**env, **other})
-    assert wrong.returncode == 1 and "not the key" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert wrong.returncode == 2 and "not the key" in wrong.stderr and "Traceback" not in wrong.stderr
     server.stop()  # one serve per SQLite file
     confused = start_server(env=other, port=server.port)  # cannot open the key: Calendly is asked to retry
     payload = fake.add_booking("Later")
     assert running.call(fake.deliver("invitee.created", payload)) == [503]
     confused.stop()
+
+
+def test_the_api_url_belongs_to_the_account(
+    db: Database, database_url: str, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    _, running = fake_calendly
+    elsewhere = "http://127.0.0.1:9"  # the setting of these commands: a closed port
+
+    added = cli(database_url, elsewhere, "account", "add", "acme", "--token", DEFAULT_TOKEN, "--api-url", running.url)
+    assert added.returncode == 0, added.stderr
+    (account,) = json.loads(cli(database_url, elsewhere, "account", "list", "--json").stdout)
+    assert (account["api_url"], account["api_url_from"]) == (running.url, "account")
+    created = cli(database_url, elsewhere, "subscriptions", "create", "--url", "https://h.example/calendly/webhook")
+    assert created.returncode == 0, created.stderr
+    # The watchdog (what `serve` runs) calls the account's URL too.
+    checked = cli(database_url, elsewhere, "watchdog", "--once")
+    assert checked.returncode == 0 and "1 checked" in checked.stdout, checked.stdout + checked.stderr
+
+    # Added again without --api-url: the account keeps its URL.
+    assert cli(database_url, elsewhere, "account", "add", "acme", "--token", DEFAULT_TOKEN).returncode == 0
+    moved = cli(database_url, running.url, "account", "update", "acme", "--api-url", elsewhere)
+    assert moved.returncode == 0, moved.stderr
+    failed = cli(database_url, running.url, "subscriptions", "list")
+    assert failed.returncode == 1 and f"cannot reach Calendly at {elsewhere}" in failed.stderr
+    refused = cli(database_url, running.url, "account", "update", "acme", "--api-url", "ftp://x")
+    assert refused.returncode == 2 and "invalid API URL" in refused.stderr
+    assert cli(database_url, running.url, "account", "update", "nobody", "--api-url", running.url).returncode == 2

@@ -48,6 +48,12 @@ class AircallProvider(Provider):
             found.append(RecordingRequests())
         return found
 
+    def check_settings(self) -> None:
+        from hookline.providers.aircall.settings import load_aircall_settings, load_recordings_settings
+
+        load_aircall_settings()
+        load_recordings_settings()
+
     def loops(self, runtime: Runtime) -> list[LoopFactory]:
         from hookline.providers.aircall.archiver import archiver_loop_factory
         from hookline.providers.aircall.settings import load_aircall_settings, load_recordings_settings

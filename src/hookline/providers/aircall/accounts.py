@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hookline.providers.api_urls import check_api_url
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
 
@@ -33,6 +34,13 @@ def check_name(name: str) -> str:
     return name
 
 
+def _checked_url(url: str) -> str:
+    try:
+        return check_api_url(url)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from None
+
+
 def mask_id(api_id: str | None) -> str | None:
     if not api_id:
         return None
@@ -49,6 +57,7 @@ class Account:
     encrypted: bool
     created_at: float
     updated_at: float
+    api_url: str | None = None  # None: added before URLs were stored; follows HOOKLINE_AIRCALL_API_URL
 
 
 class AccountStore:
@@ -64,11 +73,18 @@ class AccountStore:
         api_token: str | None = None,
         oauth_token: str | None = None,
         replace: bool = False,
+        api_url: str | None = None,
+        default_api_url: str | None = None,
     ) -> bool:
-        """Store an account; returns False when it replaced an existing one (only with replace=True)."""
+        """Store an account; returns False when it replaced an existing one (only with replace=True).
+
+        The API URL is `api_url` when given; otherwise a new account records `default_api_url` (the
+        setting at add time) and a replaced one keeps its own."""
         from hookline.providers.aircall.api import Credentials
 
         name = check_name(name)
+        url = _checked_url(api_url) if api_url is not None else None
+        default = _checked_url(default_api_url) if default_api_url is not None else None
         try:
             creds = Credentials(api_id, api_token, oauth_token=oauth_token, account=name)
         except ValueError as exc:
@@ -84,12 +100,29 @@ class AccountStore:
             if exists and not replace:
                 raise AccountError(f"account {name!r} exists already: remove it first, or add it with --replace")
             conn.execute(
-                "INSERT INTO aircall_accounts (name, scheme, api_id, secret, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheme = excluded.scheme,"
-                " api_id = excluded.api_id, secret = excluded.secret, updated_at = excluded.updated_at",
-                (name, creds.scheme, api_id.strip() if api_id else None, sealed, now, now),
+                "INSERT INTO aircall_accounts (name, scheme, api_id, secret, created_at, updated_at, api_url)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheme = excluded.scheme,"
+                " api_id = excluded.api_id, secret = excluded.secret, updated_at = excluded.updated_at,"
+                " api_url = COALESCE(?, aircall_accounts.api_url)",
+                (name, creds.scheme, api_id.strip() if api_id else None, sealed, now, now, url or default, url),
             )
         return not exists
+
+    def set_api_url(self, name: str, api_url: str) -> None:
+        """Point an account at another API base URL (every process uses it from its next call)."""
+        url = _checked_url(api_url)
+        with self.db.connection() as conn:
+            changed = conn.execute(
+                "UPDATE aircall_accounts SET api_url = ?, updated_at = ? WHERE name = ?", (url, time.time(), name)
+            ).rowcount
+        if not changed:
+            raise AccountError(f"no Aircall account named {name!r}")
+
+    def api_url(self, name: str) -> str | None:
+        """The account's own API base URL; None when it has none (it follows the setting)."""
+        with self.db.connection() as conn:
+            value = conn.scalar("SELECT api_url FROM aircall_accounts WHERE name = ?", (name,))
+        return str(value) if value else None
 
     def remove(self, name: str) -> bool:
         with self.db.connection() as conn:
@@ -98,9 +131,12 @@ class AccountStore:
     def all(self) -> list[Account]:
         with self.db.connection() as conn:
             rows = conn.fetchall(
-                "SELECT name, scheme, api_id, secret, created_at, updated_at FROM aircall_accounts ORDER BY name"
+                "SELECT name, scheme, api_id, secret, created_at, updated_at, api_url FROM aircall_accounts"
+                " ORDER BY name"
             )
-        return [Account(n, s, mask_id(i), SecretBox.is_encrypted(sec), c, u) for n, s, i, sec, c, u in rows]
+        return [
+            Account(n, s, mask_id(i), SecretBox.is_encrypted(sec), c, u, url) for n, s, i, sec, c, u, url in rows
+        ]
 
     def names(self) -> list[str]:
         return [a.name for a in self.all()]

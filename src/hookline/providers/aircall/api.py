@@ -307,6 +307,7 @@ class AircallClient:
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         max_rate_wait: float = 120.0,
+        connect_timeout: float | None = None,
     ) -> None:
         self.api_root = base_url.rstrip("/") + "/v1"
         self.credentials = credentials
@@ -315,7 +316,7 @@ class AircallClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_rate_wait = max_rate_wait
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
         self._session = session
         self._own_session = session is None
 

@@ -34,9 +34,10 @@ from hookline.pipeline.loops import Loop, LoopFactory, LoopUnavailable
 from hookline.pipeline.worker import worker_name
 from hookline.providers.aircall import recordings
 from hookline.providers.aircall.accounts import AccountError, AccountStore
-from hookline.providers.aircall.api import AircallClient, AircallError, NotFound, RateLimiter
+from hookline.providers.aircall.api import AircallClient, AircallError, NotFound, RateLimiter, Unavailable
 from hookline.providers.aircall.projections import epoch
 from hookline.providers.aircall.settings import RecordingsSettings
+from hookline.providers.api_urls import chosen, with_url
 from hookline.runtime import Runtime
 from hookline.store.engine import Database
 
@@ -101,7 +102,7 @@ class Archiver:
         accounts: AccountStore,
         settings: RecordingsSettings,
         *,
-        api_url: str,
+        api_url: str,  # for accounts without their own (added before URLs were stored)
         name: str | None = None,
         on_archived: Callable[[str], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
@@ -239,9 +240,10 @@ class Archiver:
     async def archive(self, row: recordings.Claimed) -> Archived:
         """Fetch a fresh link, download, check and store the file; raises ArchiveError on failure."""
         credentials = await asyncio.to_thread(self.accounts.credentials, row.account)
+        base = chosen(await asyncio.to_thread(self.accounts.api_url, row.account), self.api_url)
         assert self._session is not None
         client = AircallClient(
-            self.api_url, credentials, session=self._session, max_retries=2,
+            base, credentials, session=self._session, max_retries=2,
             limiter=self._limiters.setdefault(row.account, RateLimiter()),
         )
         # A link the media host refuses right after a fresh read is retried once with another one.
@@ -250,6 +252,8 @@ class Archiver:
                 call = await client.get_call(row.call_id)
             except NotFound:
                 raise Hopeless(f"Aircall has no call {row.call_id} on account {row.account} (deleted?)") from None
+            except Unavailable as exc:  # the row's last error says where hookline tried
+                raise ArchiveError(with_url(exc.message, base)) from None
             link = call.get(row.kind) or call.get(f"{row.kind}_short_url")
             if not isinstance(link, str) or not link:
                 raise Hopeless(f"Aircall's call {row.call_id} has no {row.kind} any more")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database
+from hookline.clitools import bad_input, console, open_database
 
 app = typer.Typer(help="Aircall: webhook tokens, event catalog, accounts and webhooks.", no_args_is_help=True)
 token_app = typer.Typer(help="Webhook tokens that authenticate incoming Aircall events.", no_args_is_help=True)
@@ -30,9 +30,9 @@ def token_add(
     try:
         created = store.add(token, account.strip(), webhook_id, replace=replace)
     except TokenTaken as exc:
-        fail(str(exc), code=2)
+        bad_input(str(exc))
     except ValueError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     verb = "added" if created else "updated"
     console.print(f"token {mask(token)} {verb} for account [bold]{account}[/]", highlight=False)
 
@@ -68,7 +68,7 @@ def token_remove(token: str = typer.Argument(..., help="The token to stop accept
     from hookline.providers.aircall.tokens import TokenStore, mask
 
     if not TokenStore(open_database()).remove(token):
-        fail(f"no such token: {mask(token)}")
+        bad_input(f"no such token: {mask(token)}")
     console.print(f"token {mask(token)} removed", highlight=False)
 
 

@@ -7,11 +7,12 @@ import sys
 from datetime import UTC, datetime
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from hookline.clitools import console, fail
+from hookline.clitools import bad_input, console, fail
 from hookline.providers.aircall.accounts import AccountError
 from hookline.providers.aircall.cli_common import context, run, say, warn
+from hookline.providers.api_urls import chosen
 
 account_app = typer.Typer(help="Aircall accounts: the API credentials hookline uses.", no_args_is_help=True)
 
@@ -21,7 +22,7 @@ def _secret(value: str | None, what: str) -> str | None:
     if value == "-":
         line = sys.stdin.readline().strip()
         if not line:
-            fail(f"no {what} on standard input")
+            bad_input(f"no {what} on standard input")
         return line
     return value
 
@@ -35,31 +36,40 @@ def account_add(
     ),
     oauth_token: str | None = typer.Option(None, "--oauth-token", help="An OAuth access token instead; `-` = stdin"),
     replace: bool = typer.Option(False, "--replace", help="Replace the credentials of an existing account"),
+    api_url: str | None = typer.Option(
+        None, "--api-url", metavar="URL",
+        help="The account's Aircall API base URL [default for new accounts: HOOKLINE_AIRCALL_API_URL]",
+    ),
 ) -> None:
     """Store the API credentials of an Aircall account (the secret is never shown again)."""
     if oauth_token is not None and (api_id is not None or api_token is not None):
-        fail("give either --api-id and --api-token, or --oauth-token")
+        bad_input("give either --api-id and --api-token, or --oauth-token")
     if oauth_token is None and api_id is None:
-        fail("give --api-id ID --api-token TOKEN, or --oauth-token TOKEN")
+        bad_input("give --api-id ID --api-token TOKEN, or --oauth-token TOKEN")
     oauth_token = _secret(oauth_token, "OAuth token")
     api_token = _secret(api_token, "API token")
     if api_id is not None and api_token is None:
         api_token = typer.prompt("Aircall API token", hide_input=True)
     ctx = context()
     try:
-        created = ctx.accounts.add(name, api_id=api_id, api_token=api_token, oauth_token=oauth_token, replace=replace)
+        created = ctx.accounts.add(
+            name, api_id=api_id, api_token=api_token, oauth_token=oauth_token, replace=replace,
+            api_url=api_url, default_api_url=ctx.aircall.api_url,
+        )
     except AccountError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     stored = "encrypted" if ctx.accounts.box.encrypts else "unencrypted (set HOOKLINE_SECRET_KEY to encrypt)"
     verb = "added" if created else "updated"
-    say(f"account [bold]{name.strip()}[/] {verb}; secret stored {stored}")
+    say(f"account [bold]{name.strip()}[/] {verb} (API at {ctx.api_url(name.strip())}); secret stored {stored}")
     say(f"check it with: hookline aircall ping --account {name.strip()}")
 
 
 @account_app.command("list")
 def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
-    """The accounts, with their API IDs masked (secrets are never shown)."""
-    accounts = context().accounts.all()
+    """The accounts, with their API IDs masked (secrets are never shown) and their API URLs."""
+    ctx = context()
+    accounts = ctx.accounts.all()
+    default = ctx.aircall.api_url
     if as_json:
         rows = [
             {
@@ -67,19 +77,37 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
                 "auth": a.scheme,
                 "api_id": a.api_id_hint,
                 "secret": "encrypted" if a.encrypted else "stored",
+                "api_url": chosen(a.api_url, default),
+                "api_url_from": "account" if a.api_url else "setting",
                 "created_at": a.created_at,
             }
             for a in accounts
         ]
         print(json.dumps(rows, indent=2))
         return
-    table = Table("account", "auth", "api id", "secret", "added")
+    table = Table("account", "auth", "api id", "secret", Column("api url", overflow="fold"), "added")
     for a in accounts:
         added = datetime.fromtimestamp(a.created_at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        table.add_row(a.name, a.scheme, a.api_id_hint or "", "encrypted" if a.encrypted else "stored (plain)", added)
+        url = a.api_url or f"{default} (setting)"
+        secret = "encrypted" if a.encrypted else "stored (plain)"
+        table.add_row(a.name, a.scheme, a.api_id_hint or "", secret, url, added)
     console.print(table)
     if not accounts:
         say("no accounts yet: `hookline aircall account add NAME --api-id ID --api-token TOKEN`")
+
+
+@account_app.command("update")
+def account_update(
+    name: str = typer.Argument(..., help="The account to change"),
+    api_url: str = typer.Option(..., "--api-url", metavar="URL", help="The account's new Aircall API base URL"),
+) -> None:
+    """Change an account's API base URL (every hookline process calls it from its next request)."""
+    ctx = context()
+    try:
+        ctx.accounts.set_api_url(name, api_url)
+    except AccountError as exc:
+        bad_input(str(exc))
+    say(f"account [bold]{name}[/] now calls the API at {api_url.strip()}")
 
 
 @account_app.command("remove")
@@ -89,7 +117,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
 
     ctx = context()
     if not ctx.accounts.remove(name):
-        fail(f"no Aircall account named {name!r}")
+        bad_input(f"no Aircall account named {name!r}")
     say(f"account [bold]{name}[/] removed")
     tokens = len(TokenStore(ctx.db).entries(name))
     if tokens:
@@ -111,5 +139,5 @@ def ping(
             return await client.ping()
 
     if not run(check()):
-        fail(f"Aircall at {ctx.aircall.api_url} answered the ping of account {name} unexpectedly")
-    say(f"ok: Aircall accepts the credentials of account [bold]{name}[/] ({ctx.aircall.api_url})")
+        fail(f"Aircall at {ctx.api_url(name)} answered the ping of account {name} unexpectedly")
+    say(f"ok: Aircall accepts the credentials of account [bold]{name}[/] ({ctx.api_url(name)})")

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hookline.clitools import console, err_console, fail, time_option
+from hookline.clitools import bad_input, console, err_console, time_option
 from hookline.providers.aircall.cli_common import context, run, say, warn
 from hookline.timeparse import iso
 
@@ -34,7 +34,7 @@ def backfill(
     try:
         chosen = parse_resources(resources)
     except ValueError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     ctx = context()
     acc = ctx.account(account)
     checkpoints = CheckpointStore(ctx.db)
@@ -42,7 +42,7 @@ def backfill(
         # Without --until, an interrupted run of the same start resumes with its own end.
         end = checkpoints.unfinished_until(acc, start, chosen) or float(math.ceil(time.time()))
     if end <= start:
-        fail("--until must be after --since")
+        bad_input("--until must be after --since")
     warn(f"backfill of account {acc}: {iso(start)} .. {iso(end)} ({', '.join(chosen)})")
 
     progress = Progress(

@@ -8,7 +8,7 @@ import time
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database, time_option
+from hookline.clitools import bad_input, console, fail, open_database, time_option
 from hookline.timeparse import iso
 
 recordings_app = typer.Typer(
@@ -31,10 +31,10 @@ def recordings_list(
 
     if failed:
         if state not in (None, "parked"):
-            fail("--failed and --state go one way or the other, not both")
+            bad_input("--failed and --state go one way or the other, not both")
         state = "parked"
     if state is not None and state not in recordings.STATES:
-        fail(f"--state must be one of {', '.join(recordings.STATES)}")
+        bad_input(f"--state must be one of {', '.join(recordings.STATES)}")
     db = open_database()
     with db.connection() as conn:
         rows = recordings.list_recordings(conn, state=state, account=account, limit=limit)
@@ -70,14 +70,14 @@ def recordings_retry(
     from hookline.providers.aircall import recordings
 
     if bool(ids) == all_failed:
-        fail("give recording ids, or --all-failed")
+        bad_input("give recording ids, or --all-failed")
     db = open_database()
     with db.connection() as conn:
         if ids:
             missing = [i for i in ids if (r := recordings.get(conn, i)) is None or r["state"] != "parked"]
             if missing:
                 db.close()
-                fail(f"not parked recordings: {', '.join(map(str, missing))} (see `hookline aircall recordings"
+                bad_input(f"not parked recordings: {', '.join(map(str, missing))} (see `hookline aircall recordings"
                      " list --failed`)")
         n = recordings.retry(conn, ids or None)
     db.close()
@@ -99,9 +99,9 @@ def recordings_sync(
     start = time_option(since, "--since")
     end = time_option(until, "--until") if until is not None else None
     if end is not None and end <= start:
-        fail("--until must be after --since")
+        bad_input("--until must be after --since")
     if load_recordings_settings().dir is None:
-        fail("set HOOKLINE_RECORDINGS_DIR first: without it nothing is archived")
+        bad_input("set HOOKLINE_RECORDINGS_DIR first: without it nothing is archived")
     db = open_database()
     with db.connection() as conn:
         added = recordings.want_since(conn, start, end, account)
@@ -125,7 +125,7 @@ def recordings_verify(
 
     root = load_recordings_settings().dir
     if root is None:
-        fail("set HOOKLINE_RECORDINGS_DIR first: it is the directory the archived files are checked in", 2)
+        bad_input("set HOOKLINE_RECORDINGS_DIR first: it is the directory the archived files are checked in")
     if not root.is_dir():
         # Most likely an unmounted disk or a moved directory: every file would be reported missing
         # (and, with --requeue, downloaded again), so say so rather than guess.
@@ -136,7 +136,7 @@ def recordings_verify(
         if account is not None:
             with db.connection() as conn:
                 if not rv.known_account(conn, account):
-                    fail(f"no Aircall account named {account!r} and no recordings for it", 2)
+                    bad_input(f"no Aircall account named {account!r} and no recordings for it")
         report = rv.verify(db, root, account)
         if requeue and report.problems:
             with db.connection() as conn:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from hookline.clitools import fail
+from hookline.clitools import bad_input
 from hookline.providers.aircall.cli_common import context, run, say, warn
 from hookline.timeparse import iso
 
@@ -32,7 +32,7 @@ def watchdog(
     ctx = context()
     every = interval if interval is not None else ctx.aircall.watchdog_interval
     if not once and every <= 0:
-        fail("the interval must be positive (or use --once)")
+        bad_input("the interval must be positive (or use --once)")
     dog = Watchdog(
         ctx.db,
         ctx.accounts,

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from hookline.clitools import fail
+from hookline.clitools import bad_input, fail
 from hookline.providers.aircall.cli_common import Context, context, run, say, warn
 from hookline.providers.aircall.tokens import TokenStore, TokenTaken, mask
 from hookline.providers.aircall.webhooks import (
@@ -40,7 +40,7 @@ def _events(given: list[str] | None) -> list[str]:
     try:
         events, unknown = expand_events(given)
     except WebhookInputError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     if unknown:
         warn(f"warning: not in hookline's catalog (sent anyway): {', '.join(unknown)}")
     return events
@@ -71,11 +71,11 @@ def create(
     ctx = context()
     target = url or receiver_url(ctx.cfg.public_url)
     if target is None:
-        fail("give --url, or set HOOKLINE_PUBLIC_URL to this hookline's https address")
+        bad_input("give --url, or set HOOKLINE_PUBLIC_URL to this hookline's https address")
     try:
         target = check_url(target, allow_http=allow_http)
     except WebhookInputError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     wanted = _events(events)
     acc = ctx.account(account)
 
@@ -151,12 +151,12 @@ def update(
 ) -> None:
     """Change a webhook's URL, events or name (its events list is always sent explicitly)."""
     if url is None and events is None and name is None:
-        fail("nothing to change: give --url, --events or --name")
+        bad_input("nothing to change: give --url, --events or --name")
     if url is not None:
         try:
             url = check_url(url, allow_http=allow_http)
         except WebhookInputError as exc:
-            fail(str(exc))
+            bad_input(str(exc))
     wanted = _events(events) if events is not None else None
     ctx = context()
     acc = ctx.account(account)
@@ -213,7 +213,7 @@ def import_(
     ctx = context()
     acc = ctx.account(account)
     if not all_ and not ctx.cfg.public_url:
-        fail("set HOOKLINE_PUBLIC_URL so that webhooks pointing here can be recognised, or pass --all")
+        bad_input("set HOOKLINE_PUBLIC_URL so that webhooks pointing here can be recognised, or pass --all")
 
     async def go() -> list[dict[str, Any]]:
         async with ctx.client(acc) as client:

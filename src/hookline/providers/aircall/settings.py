@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from hookline.config import config_file
+from hookline.config import config_file, validated
 
 DEFAULT_API_URL = "https://api.aircall.io"
 
@@ -83,10 +83,8 @@ class RecordingsSettings(_TableSettings):
 
 
 def load_aircall_settings(**overrides: Any) -> AircallSettings:
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return AircallSettings(**given)
+    return validated(AircallSettings, **overrides)
 
 
 def load_recordings_settings(**overrides: Any) -> RecordingsSettings:
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return RecordingsSettings(**given)
+    return validated(RecordingsSettings, **overrides)

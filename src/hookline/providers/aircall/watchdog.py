@@ -21,12 +21,13 @@ from typing import Any, TypeVar
 import structlog
 
 from hookline.providers.aircall.accounts import AccountError, AccountStore
-from hookline.providers.aircall.api import AircallClient, AircallError
+from hookline.providers.aircall.api import AircallClient, AircallError, Unavailable
 from hookline.providers.aircall.backfill import Backfill, BackfillResult, EventSink
 from hookline.providers.aircall.checkpoints import CheckpointStore
 from hookline.providers.aircall.incidents import IncidentStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.providers.aircall.webhooks import all_events, view
+from hookline.providers.api_urls import chosen, with_url
 from hookline.store.engine import Database
 
 log = structlog.get_logger(__name__)
@@ -79,7 +80,7 @@ class Watchdog:
         accounts: AccountStore,
         sink: EventSink,
         *,
-        api_url: str,
+        api_url: str,  # for accounts without their own (added before URLs were stored)
         public_url: str | None,
         margin: float,
         max_lookback: float,
@@ -101,6 +102,7 @@ class Watchdog:
         self._on_reenabled = on_reenabled or (lambda account: None)
         self._on_error = on_error or (lambda account: None)
         self._on_backfill = on_backfill or (lambda account, new: None)
+        self._urls: dict[str, str] = {}  # the base URL each account was last called at (for messages)
 
     def window(self, last_event_at: float | None, now: float) -> tuple[float, float]:
         # Whole seconds: Aircall's from/to are, and windows are checkpoint keys.
@@ -119,7 +121,9 @@ class Watchdog:
                 report.accounts += 1
                 try:
                     await self._account(name, report)
-                except (AircallError, AccountError) as exc:
+                except AircallError as exc:
+                    self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
+                except AccountError as exc:
                     self._error(report, name, str(exc))
                 except Exception as exc:  # one account's surprise must not stop the others
                     # No traceback: rich tracebacks print local variables, and locals hold credentials.
@@ -133,7 +137,8 @@ class Watchdog:
 
     async def _account(self, name: str, report: PassReport) -> None:
         creds = await _db(self.accounts.credentials, name)
-        async with AircallClient(self.api_url, creds) as client:
+        base = self._urls[name] = chosen(await _db(self.accounts.api_url, name), self.api_url)
+        async with AircallClient(base, creds) as client:
             hooks = await client.list_webhooks()
             known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
             reopened: list[int] = []
@@ -156,8 +161,8 @@ class Watchdog:
                     if not updated.get("active"):
                         raise AircallError("Aircall left the webhook inactive after the update")
                 except AircallError as exc:
-                    await _db(self.incidents.failed, incident, exc.message)
-                    self._error(report, name, f"webhook {v.webhook_id} not re-enabled: {exc.message}")
+                    await _db(self.incidents.failed, incident, _said(exc, base))
+                    self._error(report, name, f"webhook {v.webhook_id} not re-enabled: {_said(exc, base)}")
                     continue
                 await _db(self.incidents.reenabled, incident, self.clock())
                 log.warning("aircall.webhook_reenabled", account=name, webhook_id=v.webhook_id)
@@ -176,8 +181,8 @@ class Watchdog:
                 try:
                     result = await Backfill(client, name, self.sink, self.checkpoints).run(since, until)
                 except AircallError as exc:
-                    await _db(self.incidents.backfilled, ids, 0, exc.message)
-                    self._error(report, name, f"backfill failed: {exc.message}")
+                    await _db(self.incidents.backfilled, ids, 0, _said(exc, base))
+                    self._error(report, name, f"backfill failed: {_said(exc, base)}")
                     continue
                 await _db(self.incidents.backfilled, ids, result.new)
                 report.backfills.append(result)
@@ -191,6 +196,11 @@ class Watchdog:
             except Exception as exc:  # e.g. the database is briefly unreachable: try again next time
                 log.error("aircall.watchdog_pass_failed", error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(interval)
+
+
+def _said(exc: AircallError, base_url: str) -> str:
+    """An API error's message; a network failure's names the base URL that was tried."""
+    return with_url(exc.message, base_url) if isinstance(exc, Unavailable) else exc.message
 
 
 async def _db(fn: Callable[..., T], *args: Any) -> T:

@@ -31,6 +31,11 @@ class CalendlyProvider(Provider):
     def migrations(self) -> MigrationSource:
         return MigrationSource("calendly", Path(__file__).parent / "migrations")
 
+    def check_settings(self) -> None:
+        from hookline.providers.calendly.settings import load
+
+        load()
+
     def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
         from hookline.providers.calendly.accounts import box_for
         from hookline.providers.calendly.keys import KeyCache

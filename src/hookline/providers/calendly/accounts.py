@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from hookline.config import Settings
+from hookline.providers.api_urls import check_api_url
 from hookline.providers.calendly.masking import mask
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
@@ -25,6 +26,7 @@ class Account:
     organization_uri: str | None
     created_at: float
     box: SecretBox
+    api_url: str | None = None  # None: added before URLs were stored; follows the setting
 
     @property
     def token(self) -> str:
@@ -40,7 +42,7 @@ def box_for(settings: Settings) -> SecretBox:
     return SecretBox(settings.secret_key.get_secret_value() if settings.secret_key is not None else None)
 
 
-_COLUMNS = "name, token, token_hint, user_uri, organization_uri, created_at"
+_COLUMNS = "name, token, token_hint, user_uri, organization_uri, created_at, api_url"
 
 
 class AccountStore:
@@ -49,24 +51,29 @@ class AccountStore:
         self.box = box
 
     def _account(self, row: tuple) -> Account:
-        name, sealed, hint, user, organization, created = row
-        return Account(name, sealed, hint, user, organization, created, self.box)
+        name, sealed, hint, user, organization, created, api_url = row
+        return Account(name, sealed, hint, user, organization, created, self.box, api_url)
 
-    def add(self, name: str, token: str, user_uri: str | None, organization_uri: str | None) -> bool:
-        """Register or update an account; True when it is new."""
+    def add(
+        self, name: str, token: str, user_uri: str | None, organization_uri: str | None, api_url: str | None = None
+    ) -> bool:
+        """Register or update an account; True when it is new. `api_url`: the URL its API calls go to
+        (None keeps an existing account's)."""
         name, token = name.strip(), token.strip()
         if not name:
             raise ValueError("the account name is empty")
         if not token:
             raise ValueError("the token is empty")
+        url = None if api_url is None else check_api_url(api_url)
         with self.db.connection() as conn:
             existed = conn.scalar("SELECT 1 FROM calendly_accounts WHERE name = ?", (name,))
             conn.execute(
-                "INSERT INTO calendly_accounts (name, token, token_hint, user_uri, organization_uri, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token,"
+                f"INSERT INTO calendly_accounts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET token = excluded.token,"
                 " token_hint = excluded.token_hint, user_uri = excluded.user_uri,"
-                " organization_uri = excluded.organization_uri",
-                (name, self.box.seal(token), mask(token), user_uri, organization_uri, time.time()),
+                " organization_uri = excluded.organization_uri,"
+                " api_url = COALESCE(excluded.api_url, calendly_accounts.api_url)",
+                (name, self.box.seal(token), mask(token), user_uri, organization_uri, time.time(), url),
             )
         return existed is None
 
@@ -79,6 +86,13 @@ class AccountStore:
         with self.db.connection() as conn:
             rows = conn.fetchall(f"SELECT {_COLUMNS} FROM calendly_accounts ORDER BY name")
         return [self._account(tuple(r)) for r in rows]
+
+    def set_api_url(self, name: str, api_url: str) -> bool:
+        """Point an account at another API URL (every process uses it from its next call); False: no
+        such account. ValueError when the URL is not one."""
+        url = check_api_url(api_url)
+        with self.db.connection() as conn:
+            return bool(conn.execute("UPDATE calendly_accounts SET api_url = ? WHERE name = ?", (url, name)).rowcount)
 
     def remove(self, name: str) -> bool:
         with self.db.connection() as conn:

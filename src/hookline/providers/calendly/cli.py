@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from hookline.clitools import console, fail, open_database, pick_account, settings
+from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 
@@ -45,7 +45,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     except CalendlyAPIError as exc:
         fail(exc.message)
     except SecretBoxError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
 
 
 def _account(db: Database, name: str | None) -> Any:
@@ -55,35 +55,79 @@ def _account(db: Database, name: str | None) -> Any:
     return pick_account(AccountStore(db, _box()), name, label="Calendly", command="calendly")
 
 
-def _client(token: str) -> Any:
-    from hookline.providers.calendly.api import CalendlyClient
+def _setting_url() -> str:
     from hookline.providers.calendly.settings import load
 
-    return CalendlyClient(load().api_url, token)
+    return load().api_url
+
+
+def _client(token: str, api_url: str | None) -> Any:
+    """A client of the account's own API URL; accounts added before URLs were stored follow
+    HOOKLINE_CALENDLY_API_URL."""
+    from hookline.providers.api_urls import chosen
+    from hookline.providers.calendly.api import CalendlyClient
+
+    return CalendlyClient(chosen(api_url, _setting_url()), token)
 
 
 @account_app.command("add")
 def account_add(
     name: str = typer.Argument(..., help="A name for this account, used in hookline only"),
-    token: str = typer.Option(..., "--token", help="A personal access token or OAuth access token"),
+    token: str = typer.Option(..., "--token", metavar="TOKEN", help="A personal access token or OAuth access token"),
+    api_url: str | None = typer.Option(
+        None, "--api-url", metavar="URL",
+        help="The account's Calendly API base URL [default for new accounts: HOOKLINE_CALENDLY_API_URL]",
+    ),
 ) -> None:
-    """Register an account; the token is checked with GET /users/me."""
+    """Register an account (again: update it); the token is checked with GET /users/me."""
     from hookline.providers.calendly.accounts import AccountStore
     from hookline.providers.calendly.masking import mask
 
     if not name.strip() or not token.strip():
-        fail("the account name and the token must not be empty")
+        bad_input("the account name and the token must not be empty")
     db = open_database()
+    store = AccountStore(db, _box())
+    url, stored = _url_to_store(api_url, store.get(name.strip()))
 
     async def me() -> dict[str, Any]:
-        async with _client(token.strip()) as client:
+        async with _client(token.strip(), url) as client:
             return await client.me()
 
     user = _run(me())
-    created = AccountStore(db, _box()).add(name, token, user.get("uri"), user.get("current_organization"))
+    created = store.add(name, token, user.get("uri"), user.get("current_organization"), stored)
     verb = "added" if created else "updated"
     who = user.get("email") or user.get("uri")
-    console.print(f"account [bold]{name.strip()}[/] {verb} (token {mask(token.strip())}, user {who})", highlight=False)
+    console.print(
+        f"account [bold]{name.strip()}[/] {verb} (token {mask(token.strip())}, user {who}, API at {url})",
+        highlight=False,
+    )
+
+
+def _url_to_store(given: str | None, existing: Any) -> tuple[str, str | None]:
+    """(the URL `account add` calls, the URL it stores: None keeps an existing account's own)."""
+    from hookline.providers.api_urls import for_add
+
+    try:
+        return for_add(given, existing.api_url if existing else None, existing is not None, _setting_url())
+    except ValueError as exc:
+        bad_input(str(exc))
+
+
+@account_app.command("update")
+def account_update(
+    name: str = typer.Argument(..., help="The account to change"),
+    api_url: str = typer.Option(..., "--api-url", metavar="URL", help="The account's new Calendly API base URL"),
+) -> None:
+    """Change an account's API base URL (every hookline process calls it from its next request)."""
+    from hookline.providers.calendly.accounts import AccountStore
+
+    try:
+        found = AccountStore(open_database(), _box()).set_api_url(name, api_url)
+    except ValueError as exc:
+        bad_input(str(exc))
+    if not found:
+        bad_input(f"no Calendly account named {name!r}")
+    console.print(f"account {name} now calls the API at {api_url.strip()}", highlight=False)
 
 
 @account_app.command("list")
@@ -92,17 +136,20 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     from hookline.providers.calendly.accounts import AccountStore
 
     accounts = AccountStore(open_database(), _box()).all()
+    default = _setting_url()
     if as_json:
         rows = [
             {"name": a.name, "token": a.token_hint, "user": a.user_uri, "organization": a.organization_uri,
+             "api_url": a.api_url or default, "api_url_from": "account" if a.api_url else "setting",
              "created_at": a.created_at}
             for a in accounts
         ]
         print(json.dumps(rows, indent=2))
         return
-    table = Table("name", "token", "organization", "added")
+    table = Table("name", "token", "organization", Column("api url", overflow="fold"), "added")
     for a in accounts:
-        table.add_row(a.name, a.token_hint, a.organization_uri or "", _when(a.created_at))
+        url = a.api_url or f"{default} (setting)"
+        table.add_row(a.name, a.token_hint, a.organization_uri or "", url, _when(a.created_at))
     console.print(table)
     if not accounts:
         console.print("no accounts yet: `hookline calendly account add NAME --token T`")
@@ -114,7 +161,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     from hookline.providers.calendly.accounts import AccountStore
 
     if not AccountStore(open_database(), _box()).remove(name):
-        fail(f"no Calendly account named {name!r}")
+        bad_input(f"no Calendly account named {name!r}")
     console.print(f"account {name} removed; its subscriptions at Calendly are left as they are", highlight=False)
 
 
@@ -132,7 +179,7 @@ def key_add(
     try:
         key_id = KeyStore(db, _box()).add(acc.name, key)
     except ValueError as exc:
-        fail(str(exc))
+        bad_input(str(exc))
     console.print(f"signing key {mask(key.strip())} (id {key_id}) accepted for {acc.name}", highlight=False)
 
 
@@ -160,7 +207,7 @@ def key_remove(key_id: int = typer.Argument(..., help="The key's id (see `key li
     from hookline.providers.calendly.keys import KeyStore
 
     if not KeyStore(open_database(), _box()).remove(key_id):
-        fail(f"no signing key with id {key_id}")
+        bad_input(f"no signing key with id {key_id}")
     console.print(f"signing key {key_id} removed", highlight=False)
 
 
@@ -172,9 +219,9 @@ def _events(given: list[str] | None, scope: str) -> list[str]:
         return list(catalog.DEFAULT_EVENTS)
     unknown = [e for e in events if e not in catalog.CATALOG]
     if unknown:
-        fail(f"unknown event(s) {', '.join(unknown)}; known: {', '.join(catalog.CATALOG)}")
+        bad_input(f"unknown event(s) {', '.join(unknown)}; known: {', '.join(catalog.CATALOG)}")
     if scope != "organization" and catalog.ORGANIZATION_ONLY & set(events):
-        fail("routing_form_submission.created needs --scope organization")
+        bad_input("routing_form_submission.created needs --scope organization")
     return list(dict.fromkeys(events))
 
 
@@ -192,21 +239,21 @@ def subs_create(
     from hookline.providers.calendly.subscriptions import SubscriptionStore
 
     if scope not in ("user", "organization"):
-        fail("--scope is user or organization")
+        bad_input("--scope is user or organization")
     if not url.startswith(("https://", "http://")):
-        fail("--url must be an http(s) URL")
+        bad_input("--url must be an http(s) URL")
     chosen = _events(events, scope)
     db = open_database()
     acc = _account(db, account)
     if not acc.organization_uri:
-        fail(f"account {acc.name} has no organization: add it again with `hookline calendly account add`")
+        bad_input(f"account {acc.name} has no organization: add it again with `hookline calendly account add`")
     keys = KeyStore(db, _box())
     key = generate()
     # Stored before asking Calendly, so that the first event (which can come at once) verifies.
     key_id = keys.add(acc.name, key)
 
     async def create() -> dict[str, Any]:
-        async with _client(acc.token) as client:
+        async with _client(acc.token, acc.api_url) as client:
             return await client.create_subscription(
                 url=url, events=chosen, organization=acc.organization_uri, scope=scope, user=acc.user_uri,
                 signing_key=key,
@@ -240,7 +287,7 @@ def subs_list(
 
     async def fetch() -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        async with _client(acc.token) as client:
+        async with _client(acc.token, acc.api_url) as client:
             for scope in ("user", "organization"):
                 try:
                     found += await client.subscriptions(acc.organization_uri, scope, acc.user_uri)
@@ -285,12 +332,12 @@ def subs_delete(
     acc = _account(db, account)
     uuid = uuid_of(subscription.strip())
     if not uuid:
-        fail("give the subscription's id")
+        bad_input("give the subscription's id")
     store = SubscriptionStore(db)
     managed = store.find(uuid)
 
     async def delete() -> None:
-        async with _client(acc.token) as client:
+        async with _client(acc.token, acc.api_url) as client:
             await client.delete_subscription(uuid)
 
     try:
@@ -316,7 +363,7 @@ def watchdog_cmd(
     from hookline.providers.calendly.watchdog import check_all
 
     if not once:
-        fail("`serve` runs the watchdog; use --once to run one check from the command line")
+        bad_input("`serve` runs the watchdog; use --once to run one check from the command line")
     db = open_database()
     if account is not None:
         _account(db, account)

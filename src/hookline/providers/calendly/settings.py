@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hookline.config import validated
+
 
 class CalendlySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOOKLINE_CALENDLY_", extra="ignore")
@@ -22,5 +24,4 @@ class CalendlySettings(BaseSettings):
 
 
 def load() -> CalendlySettings:
-    # model_validate: values come from the environment, which mypy cannot see.
-    return CalendlySettings.model_validate({})
+    return validated(CalendlySettings)

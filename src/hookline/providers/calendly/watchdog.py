@@ -18,6 +18,7 @@ import aiohttp
 import structlog
 
 from hookline.providers.api_session import TIMEOUT
+from hookline.providers.api_urls import chosen
 from hookline.providers.calendly import backfill
 from hookline.providers.calendly.accounts import Account, AccountStore
 from hookline.providers.calendly.api import CalendlyAPIError, CalendlyClient
@@ -59,7 +60,7 @@ async def check_account(
     if not account.organization_uri:
         report.errors.append("the account has no organization URI: run `hookline calendly account add` again")
         return report
-    async with CalendlyClient(cfg.api_url, account.token, session) as client:
+    async with CalendlyClient(chosen(account.api_url, cfg.api_url), account.token, session) as client:
         remote: dict[str, dict] = {}
         for scope in sorted({m.scope for m in managed}):
             for item in await client.subscriptions(account.organization_uri, scope, account.user_uri):

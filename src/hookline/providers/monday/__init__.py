@@ -30,6 +30,11 @@ class MondayProvider(Provider):
     def migrations(self) -> MigrationSource:
         return MigrationSource("monday", Path(__file__).parent / "migrations")
 
+    def check_settings(self) -> None:
+        from hookline.providers.monday.settings import load
+
+        load()
+
     def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
         from hookline.providers.monday.accounts import AccountCache, box_for
         from hookline.providers.monday.receiver import MondayReceiver

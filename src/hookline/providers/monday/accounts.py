@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import structlog
 
 from hookline.config import Settings
+from hookline.providers.api_urls import check_api_url
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
 
@@ -36,6 +37,7 @@ class Account:
     monday_account_id: str | None
     created_at: float
     box: SecretBox
+    api_url: str | None = None  # None: added before URLs were stored; follows the setting
 
     @property
     def token(self) -> str:
@@ -51,7 +53,7 @@ class Account:
         return f"Account(name={self.name!r}, token={self.token_hint!r})"
 
 
-_COLUMNS = "name, token, token_hint, signing_secret, monday_account_id, created_at"
+_COLUMNS = "name, token, token_hint, signing_secret, monday_account_id, created_at, api_url"
 
 
 class AccountStore:
@@ -60,24 +62,35 @@ class AccountStore:
         self.box = box
 
     def _account(self, row: tuple) -> Account:
-        name, sealed, hint, secret, monday_id, created = row
-        return Account(name, sealed, hint, secret, monday_id, created, self.box)
+        name, sealed, hint, secret, monday_id, created, api_url = row
+        return Account(name, sealed, hint, secret, monday_id, created, self.box, api_url)
 
-    def add(self, name: str, token: str, signing_secret: str | None, monday_account_id: str | None) -> bool:
+    def add(
+        self,
+        name: str,
+        token: str,
+        signing_secret: str | None,
+        monday_account_id: str | None,
+        api_url: str | None = None,
+    ) -> bool:
+        """Register or update an account; True when it is new. `api_url`: the endpoint its API calls
+        go to (None keeps an existing account's)."""
         name, token = name.strip(), token.strip()
         if not name:
             raise ValueError("the account name is empty")
         if not token:
             raise ValueError("the token is empty")
         secret = signing_secret.strip() if signing_secret and signing_secret.strip() else None
+        url = None if api_url is None else check_api_url(api_url)
         with self.db.connection() as conn:
             existed = conn.scalar("SELECT 1 FROM monday_accounts WHERE name = ?", (name,))
             conn.execute(
-                f"INSERT INTO monday_accounts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO monday_accounts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET token = excluded.token, token_hint = excluded.token_hint,"
-                " signing_secret = excluded.signing_secret, monday_account_id = excluded.monday_account_id",
+                " signing_secret = excluded.signing_secret, monday_account_id = excluded.monday_account_id,"
+                " api_url = COALESCE(excluded.api_url, monday_accounts.api_url)",
                 (name, self.box.seal(token), mask(token), None if secret is None else self.box.seal(secret),
-                 monday_account_id, time.time()),
+                 monday_account_id, time.time(), url),
             )  # fmt: skip
         return existed is None
 
@@ -90,6 +103,13 @@ class AccountStore:
         with self.db.connection() as conn:
             rows = conn.fetchall(f"SELECT {_COLUMNS} FROM monday_accounts ORDER BY name")
         return [self._account(tuple(r)) for r in rows]
+
+    def set_api_url(self, name: str, api_url: str) -> bool:
+        """Point an account at another API URL (every process uses it from its next call); False: no
+        such account. ValueError when the URL is not one."""
+        url = check_api_url(api_url)
+        with self.db.connection() as conn:
+            return bool(conn.execute("UPDATE monday_accounts SET api_url = ? WHERE name = ?", (url, name)).rowcount)
 
     def remove(self, name: str) -> bool:
         with self.db.connection() as conn:

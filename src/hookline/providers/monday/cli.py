@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from hookline.clitools import console, fail, open_database, pick_account, settings
+from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 
@@ -41,11 +41,19 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         fail(exc.message)
 
 
-def _client(token: str) -> Any:
-    from hookline.providers.monday.api import MondayClient
+def _setting_url() -> str:
     from hookline.providers.monday.settings import load
 
-    return MondayClient(load().api_url, token)
+    return load().api_url
+
+
+def _client(token: str, api_url: str | None) -> Any:
+    """A client of the account's own API URL; accounts added before URLs were stored follow
+    HOOKLINE_MONDAY_API_URL."""
+    from hookline.providers.api_urls import chosen
+    from hookline.providers.monday.api import MondayClient
+
+    return MondayClient(chosen(api_url, _setting_url()), token)
 
 
 def _account(db: Database, name: str | None) -> Any:
@@ -66,34 +74,65 @@ def with_account(url: str, account: str) -> str:
 @account_app.command("add")
 def account_add(
     name: str = typer.Argument(..., help="A name for this account, used in hookline and in webhook URLs"),
-    token: str = typer.Option(..., "--token", help="A monday.com API token (checked with the `me` query)"),
+    token: str = typer.Option(
+        ..., "--token", metavar="TOKEN", help="A monday.com API token (checked with the `me` query)"
+    ),
     signing_secret: str | None = typer.Option(
-        None, "--signing-secret", help="Your monday app's signing secret: incoming events then need a valid JWT"
+        None, "--signing-secret", metavar="SECRET",
+        help="Your monday app's signing secret: incoming events then need a valid JWT",
+    ),
+    api_url: str | None = typer.Option(
+        None, "--api-url", metavar="URL",
+        help="The account's monday.com GraphQL endpoint [default for new accounts: HOOKLINE_MONDAY_API_URL]",
     ),
 ) -> None:
-    """Register an account."""
+    """Register an account (again: update it)."""
+    from hookline.providers.api_urls import for_add
     from hookline.providers.monday.accounts import AccountStore, mask
 
     if not name.strip() or not token.strip():
-        fail("the account name and the token must not be empty")
+        bad_input("the account name and the token must not be empty")
     if any(c in name for c in "&=?#/ "):
-        fail("the account name goes in URLs: no spaces or &=?#/")
+        bad_input("the account name goes in URLs: no spaces or &=?#/")
     db = open_database()
+    store = AccountStore(db, _box())
+    existing = store.get(name.strip())
+    try:
+        url, stored = for_add(api_url, existing.api_url if existing else None, existing is not None, _setting_url())
+    except ValueError as exc:
+        bad_input(str(exc))
 
     async def me() -> dict[str, Any]:
-        async with _client(token.strip()) as client:
+        async with _client(token.strip(), url) as client:
             return await client.me()
 
     user = _run(me())
     monday_account = (user.get("account") or {}).get("id")
     monday_id = None if monday_account is None else str(monday_account)
-    created = AccountStore(db, _box()).add(name, token, signing_secret, monday_id)
+    created = store.add(name, token, signing_secret, monday_id, stored)
     verb = "added" if created else "updated"
     secret = "with" if signing_secret and signing_secret.strip() else "without"
     console.print(
-        f"account [bold]{name.strip()}[/] {verb} (token {mask(token.strip())}, {secret} signing secret)",
+        f"account [bold]{name.strip()}[/] {verb} (token {mask(token.strip())}, {secret} signing secret, API at {url})",
         highlight=False,
     )
+
+
+@account_app.command("update")
+def account_update(
+    name: str = typer.Argument(..., help="The account to change"),
+    api_url: str = typer.Option(..., "--api-url", metavar="URL", help="The account's new monday.com GraphQL endpoint"),
+) -> None:
+    """Change an account's API endpoint (every hookline process calls it from its next request)."""
+    from hookline.providers.monday.accounts import AccountStore
+
+    try:
+        found = AccountStore(open_database(), _box()).set_api_url(name, api_url)
+    except ValueError as exc:
+        bad_input(str(exc))
+    if not found:
+        bad_input(f"no monday.com account named {name!r}")
+    console.print(f"account {name} now calls the API at {api_url.strip()}", highlight=False)
 
 
 @account_app.command("list")
@@ -102,18 +141,22 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     from hookline.providers.monday.accounts import AccountStore
 
     accounts = AccountStore(open_database(), _box()).all()
+    default = _setting_url()
     rows: list[dict[str, Any]] = [
         {"name": a.name, "token": a.token_hint, "signing_secret": a.sealed_secret is not None,
-         "monday_account_id": a.monday_account_id, "created_at": a.created_at}
+         "monday_account_id": a.monday_account_id, "api_url": a.api_url or default,
+         "api_url_from": "account" if a.api_url else "setting", "created_at": a.created_at}
         for a in accounts
     ]
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("name", "token", "signing secret", "monday account", "added")
+    table = Table("name", "token", "signing secret", "monday account", Column("api url", overflow="fold"), "added")
     for r in rows:
         added = datetime.fromtimestamp(r["created_at"], UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        table.add_row(r["name"], r["token"], "set" if r["signing_secret"] else "", r["monday_account_id"] or "", added)
+        url = r["api_url"] if r["api_url_from"] == "account" else f"{r['api_url']} (setting)"
+        table.add_row(r["name"], r["token"], "set" if r["signing_secret"] else "", r["monday_account_id"] or "", url,
+                      added)
     console.print(table)
     if not accounts:
         console.print("no accounts yet: `hookline monday account add NAME --token T`")
@@ -125,7 +168,7 @@ def account_remove(name: str = typer.Argument(..., help="The account to forget")
     from hookline.providers.monday.accounts import AccountStore
 
     if not AccountStore(open_database(), _box()).remove(name):
-        fail(f"no monday.com account named {name!r}")
+        bad_input(f"no monday.com account named {name!r}")
     console.print(f"account {name} removed; its webhooks at monday.com are left as they are", highlight=False)
 
 
@@ -141,22 +184,22 @@ def webhooks_create(
     from hookline.providers.monday import catalog
 
     if event not in catalog.SUBSCRIPTIONS:
-        fail(f"unknown event {event!r}; known: {', '.join(catalog.SUBSCRIPTIONS)}")
+        bad_input(f"unknown event {event!r}; known: {', '.join(catalog.SUBSCRIPTIONS)}")
     if not board.strip().isdigit():
-        fail("--board is a board id (digits)")
+        bad_input("--board is a board id (digits)")
     if not url.startswith(("https://", "http://")):
-        fail("--url must be an http(s) URL")
+        bad_input("--url must be an http(s) URL")
     if config is not None:
         try:
             json.loads(config)
         except ValueError:
-            fail("--config must be JSON")
+            bad_input("--config must be JSON")
     db = open_database()
     acc = _account(db, account)
     target = with_account(url, acc.name)
 
     async def create() -> dict[str, Any]:
-        async with _client(acc.token) as client:
+        async with _client(acc.token, acc.api_url) as client:
             return await client.create_webhook(board.strip(), target, event, config)
 
     created = _run(create())
@@ -180,7 +223,7 @@ def webhooks_list(
     acc = _account(db, account)
 
     async def fetch() -> list[dict[str, Any]]:
-        async with _client(acc.token) as client:
+        async with _client(acc.token, acc.api_url) as client:
             return await client.webhooks(board.strip())
 
     hooks = _run(fetch())
@@ -203,7 +246,7 @@ def webhooks_delete(
     acc = _account(db, account)
 
     async def delete() -> dict[str, Any]:
-        async with _client(acc.token) as client:
+        async with _client(acc.token, acc.api_url) as client:
             return await client.delete_webhook(webhook_id.strip())
 
     _run(delete())

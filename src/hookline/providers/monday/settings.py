@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hookline.config import validated
+
 
 class MondaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOOKLINE_MONDAY_", extra="ignore")
@@ -14,5 +16,4 @@ class MondaySettings(BaseSettings):
 
 
 def load() -> MondaySettings:
-    # model_validate: values come from the environment, which mypy cannot see.
-    return MondaySettings.model_validate({})
+    return validated(MondaySettings)
