@@ -15,12 +15,20 @@ from hookline.automations import alerts
 from hookline.automations.actions import registry as actions
 from hookline.automations.ready_rules import RuleTemplate, TemplateParamError, registry
 from hookline.automations.rulefile import parse_rules
+from hookline.providers.aircall.fake_api import FakeAccount
+from hookline.providers.calendly.fake_api import FakeCalendly
 from hookline.providers.registry import providers
 from hookline.store.engine import Database
-from tests.automations.conftest import append, call_event, runtime_for
+from tests.automations.conftest import append, call_event, run_rows, runtime_for
 from tests.automations.test_executor import all_done, execute
+from tests.providers.aircall.conftest import FakeAircall
+from tests.providers.calendly.conftest import fake_calendly
+from tests.providers.calendly.test_watchdog import manage
+from tests.providers.fake_server import RunningApp
 from tests.sink import Sink
 from tests.support import run_cli
+
+__all__ = ["fake_calendly"]
 
 TEMPLATES = registry(providers())
 NOTIFY = "json://127.0.0.1:9/hook"
@@ -155,3 +163,49 @@ def test_premium_or_foreign_calls_fire_on_those_numbers_only(db: Database, datab
     with db.connection() as conn:
         [alert] = alerts.list_alerts(conn, open_only=True)
     assert alert["count"] == 3 and len(sink.snapshot()) == 1
+
+
+def test_a_webhook_the_watchdog_found_deactivated_opens_an_alert(
+    db: Database, database_url: str, sink: Sink, fake_aircall: FakeAircall, acme: FakeAccount
+) -> None:
+    add(db, database_url, "hook-off", "aircall-webhook-deactivated", notify=f"json://127.0.0.1:{sink.port}/hook",
+        severity="critical")
+    public = "https://hooks.example.com"
+    hook = fake_aircall.call(lambda: fake_aircall.state.create_webhook(public + "/aircall/webhook", ["call.created"],
+                                                                       account="acme"))
+    fake_aircall.call(lambda: fake_aircall.state.set_webhook_active(hook["webhook_id"], False))
+    env = fake_aircall.env(HOOKLINE_PUBLIC_URL=public)
+    for _ in range(2):  # a second pass finds it active again: one incident, one event
+        assert run_cli("aircall", "watchdog", "--once", database_url=database_url, env=env).returncode == 0
+    [run] = execute(runtime_for(database_url), db, all_done)
+    assert run["state"] == "succeeded"
+    with db.connection() as conn:
+        [alert] = alerts.list_alerts(conn, open_only=True)
+        [(origin, known)] = conn.fetchall("SELECT origin, known FROM events WHERE event = ?",
+                                          ("hookline.webhook_deactivated",))
+    assert (origin, bool(known)) == ("watchdog", False)
+    assert alert["title"] == f"Aircall deactivated webhook {hook['webhook_id']} of acme"
+    assert alert["severity"] == "critical" and alert["window_key"] == str(hook["webhook_id"])
+    [sent] = sink.snapshot()
+    assert sent.json["title"] == alert["title"] and "incident 1" in sent.json["message"]
+
+
+def test_a_calendly_subscription_the_watchdog_found_disabled_opens_an_alert(
+    db: Database, database_url: str, sink: Sink, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    old_uuid = manage(db, fake, running, "https://hooks.example/calendly/webhook")
+    add(db, database_url, "calendly-off", "calendly-subscription-disabled",
+        notify=f"json://127.0.0.1:{sink.port}/hook")
+    fake.disable(old_uuid)
+    out = run_cli("calendly", "watchdog", "--once", database_url=database_url,
+                  env={"HOOKLINE_CALENDLY_API_URL": running.url})
+    assert out.returncode == 0, out.stderr
+    [run] = execute(runtime_for(database_url), db, all_done)
+    assert run["state"] == "succeeded" and len(run_rows(db)) == 1
+    with db.connection() as conn:
+        [alert] = alerts.list_alerts(conn, open_only=True)
+    assert alert["title"] == f"Calendly subscription {old_uuid} of acme was disabled"
+    (new,) = fake.subscriptions.values()
+    [sent] = sink.snapshot()
+    assert new.uuid in sent.json["message"]

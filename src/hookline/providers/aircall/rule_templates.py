@@ -147,4 +147,22 @@ INTEGRATION = _resource("integration", ["integration.deleted"],
                         "Aircall integration deleted: {{ data.name }}",
                         "account {{ account }}, integration {{ data.id }}")
 
-TEMPLATES: tuple[RuleTemplate, ...] = (FOREIGN, BURST, OUT_OF_HOURS, USERS, NUMBERS, INTEGRATION)
+
+
+def _deactivated(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "on": ["aircall:hookline.webhook_deactivated"],  # recorded by the watchdog (watchdog.py)
+        "window": per_key("data.id"),
+        "steps": alert_steps(values, "Aircall deactivated webhook {{ data.id }} of {{ account }}",
+                             "found by hookline's watchdog (incident {{ data.incident }}), which re-enables it"
+                             " and backfills the gap: see `hookline aircall incidents`"),
+    }
+
+
+DEACTIVATED = RuleTemplate(
+    "aircall-webhook-deactivated",
+    "Aircall deactivated a webhook pointing here (found by the watchdog)",
+    _deactivated,
+)
+
+TEMPLATES: tuple[RuleTemplate, ...] = (FOREIGN, BURST, OUT_OF_HOURS, USERS, NUMBERS, INTEGRATION, DEACTIVATED)
