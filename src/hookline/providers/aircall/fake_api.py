@@ -236,6 +236,25 @@ class FakeAircallState:
         self.messages: dict[int, list[Json]] = {}  # sent from a number (its id)
         self.action_log: deque[tuple[float, str, int]] = deque(maxlen=100_000)  # (arrival, kind, call id)
 
+    def action_counts(self) -> dict[str, int]:
+        """What rules' actions did here: insight cards, comments, tags, transfers and messages received."""
+        return {
+            "insight_cards": sum(len(v) for v in self.insight_cards.values()),
+            "comments": sum(len(v) for v in self.comments.values()),
+            "tags": sum(len(v) for v in self.call_tags.values()),
+            "transfers": sum(len(v) for v in self.transfers.values()),
+            "messages": sum(len(v) for v in self.messages.values()),
+        }
+
+    def call_actions(self, call_id: int) -> dict[str, list[Any]]:
+        """What rules' actions posted on one call."""
+        return {
+            "insight_cards": list(self.insight_cards.get(call_id, [])),
+            "comments": list(self.comments.get(call_id, [])),
+            "tags": list(self.call_tags.get(call_id, [])),
+            "transfers": list(self.transfers.get(call_id, [])),
+        }
+
     # -- time ---------------------------------------------------------------------------------
 
     def now(self) -> float:
