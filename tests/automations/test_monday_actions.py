@@ -88,8 +88,8 @@ def test_columns_must_be_a_table_and_the_account_must_be_known(
     from hookline.automations.rulefile import RuleFileError
 
     with pytest.raises(RuleFileError, match=r"steps\[1\].columns: a table"):
-        apply_rules(db, RULES.replace('columns = { status = { label = "Missed" }, text = "{{ data.missed_call_reason }}" }',
-                                      'columns = "status"'))
+        first = 'columns = { status = { label = "Missed" }, text = "{{ data.missed_call_reason }}" }'
+        apply_rules(db, RULES.replace(first, 'columns = "status"'))
     apply_rules(db, RULES.replace('group = "new_group"', 'group = "new_group"\naccount = "other"'))
     append(db, [call_event("call.ended", id=5, missed_call_reason="no_answer")])
     [run] = execute(runtime_for(database_url), db, all_done)
