@@ -174,3 +174,25 @@ def test_an_sms_is_sent_from_the_calls_number_to_the_caller(
                                           "Sorry we missed you, Ada: we call back within the hour.")
     [failed] = [r for r in found if r["state"] == "failed"]
     assert failed["steps"][0]["status"] == 404  # no such number on the account: final, not retried
+
+
+def test_a_tag_deleted_at_aircall_after_it_was_cached_is_looked_up_again(
+    db: Database, database_url: str, fake_aircall: FakeAircall, acme: FakeAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOKLINE_AIRCALL_API_URL", fake_aircall.url)
+    state = fake_aircall.state
+    first, second = (fake_aircall.call(partial(state.add_call, {"direction": "inbound"}, account="acme"))
+                     for _ in range(2))
+    apply_rules(db, TAG_RULE)
+    runtime = runtime_for(database_url, automations_backoff_seconds=0.05)
+    append(db, [call_event(id=first["id"], direction="inbound")])
+    execute(runtime, db, all_done)
+    [old] = fake_aircall.call(lambda: state.records("tags", account="acme"))
+    fake_aircall.call(lambda: state.remove("tags", old["id"]))
+    append(db, [call_event(id=second["id"], direction="inbound")])
+    found = execute(runtime, db, lambda f: len(f) == 2 and all_done(f))
+    [run] = [r for r in found if r["attempts"] > 1]
+    assert run["state"] == "succeeded" and run["attempts"] == 2
+    [new] = fake_aircall.call(lambda: state.records("tags", account="acme"))
+    assert new["name"] == "VIP" and new["id"] != old["id"]
+    assert fake_aircall.call(lambda: state.call_tags[second["id"]]) == [new["id"]]

@@ -148,20 +148,28 @@ class Tag(_AircallAction):
         if not name:
             raise ActionFailed("tag: the name rendered empty", retryable=False, request=request)
         client = await _client(ctx, request)
-        tag_id = await self._resolve(client, ctx, name, str(params.get("color") or ""), request)
+        tag_id, cached = await self._resolve(client, ctx, name, str(params.get("color") or ""), request)
         request["json"] = {"tags": [tag_id]}
-        answer = await _send(client, "POST", self.path.format(id=call_id), request["json"], request)
+        try:
+            answer = await _send(client, "POST", self.path.format(id=call_id), request["json"], request)
+        except ActionFailed as exc:
+            if exc.status == 404 and cached:
+                # The tag may have been deleted at Aircall since it was cached: forget it, and let the
+                # retry look it up (and create it) again.
+                ctx.runtime.state[TAGS_KEY][ctx.run.account][1].pop(name, None)
+                exc.retryable = True
+            raise
         return StepResult(status=200, json={"tag_id": tag_id, "answer": answer}, request=request)
 
     async def _resolve(self, client: AircallClient, ctx: ActionContext, name: str, color: str,
-                       request: dict[str, Any]) -> int:
-        """The tag's id: from the per-account cache, else GET /v1/tags, else created. One lookup at a
-        time per account, so concurrent runs do not create the same tag twice."""
+                       request: dict[str, Any]) -> tuple[int, bool]:
+        """The tag's id and whether it came from the per-account cache (else GET /v1/tags, else created).
+        One lookup at a time per account, so concurrent runs do not create the same tag twice."""
         cache: dict[str, tuple[asyncio.Lock, dict[str, int]]] = ctx.runtime.state.setdefault(TAGS_KEY, {})
         lock, ids = cache.setdefault(ctx.run.account, (asyncio.Lock(), {}))
         async with lock:
             if name in ids:
-                return ids[name]
+                return ids[name], True
             try:
                 async for tag in client.list_tags():
                     if isinstance(tag.get("name"), str) and isinstance(tag.get("id"), int):
@@ -178,7 +186,7 @@ class Tag(_AircallAction):
                 if not isinstance(tag.get("id"), int):
                     raise ActionFailed("Aircall created the tag but gave no id", retryable=False, request=request)
                 ids[name] = tag["id"]
-            return ids[name]
+            return ids[name], False
 
 
 TRANSFER_TARGETS = ("user_id", "team_id", "number")
