@@ -18,3 +18,17 @@ def test_every_setting_command_and_action_is_documented() -> None:
         for command in app.registered_commands:
             assert f"{group} {command.name}" in DOC or f"| {command.name} " in DOC, (group, command.name)
     assert [a for a in registry(providers()) if f"`{a}`" not in DOC] == []
+
+
+def test_the_worked_examples_are_rules_files_that_apply() -> None:
+    import re
+
+    from hookline.automations.rulefile import parse
+
+    blocks = re.findall(r"```toml\n(.*?)```", DOC, re.DOTALL)
+    examples = [b for b in blocks if "[[rules.steps]]" in b]
+    assert len(examples) >= 4
+    names = set()
+    for block in examples:
+        names |= {spec["name"] for spec in parse(block, registry(providers()))}
+    assert {"crm-card", "vip-missed", "foreign-burst"} <= names

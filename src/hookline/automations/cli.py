@@ -66,6 +66,62 @@ def rules_apply(
         console.print("no rules in the file" if not specs else f"nothing to change ({len(specs)} rules)")
 
 
+@rules_app.command("templates")
+def rules_templates(as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
+    """Ready-made rules (the security layer) that `rules add NAME --template T` turns into a rule."""
+    from hookline.automations.ready_rules import registry
+    from hookline.providers.registry import providers
+
+    found = registry(providers())
+    if as_json:
+        _print_json([{"name": t.name, "description": t.description,
+                      "params": [{"name": p.name, "default": p.default, "help": p.help} for p in t.all_params()]}
+                     for t in found.values()])
+        return
+    for t in found.values():
+        console.print(f"[bold]{t.name}[/bold]: {t.description}")
+        for p in t.all_params():
+            default = "required" if p.default is None else f"default {p.default!r}"
+            console.print(f"    --set {p.name}=...  {p.help} ({default})", highlight=False, markup=False)
+
+
+@rules_app.command("add")
+def rules_add(
+    name: str = typer.Argument(..., help="The new rule's name"),
+    template: str = typer.Option(..., "--template", help="A template from `hookline rules templates`"),
+    sets: list[str] = typer.Option([], "--set", help="key=value, a template parameter (repeatable)"),
+) -> None:
+    """Add a rule from a ready-made template; it is checked as `rules apply` checks a file."""
+    from hookline.automations import rules
+    from hookline.automations.actions import registry as actions
+    from hookline.automations.ready_rules import TemplateParamError, registry
+    from hookline.automations.rulefile import RuleFileError, parse_rules
+    from hookline.providers.registry import providers
+
+    provs = providers()
+    found = registry(provs).get(template)
+    if found is None:
+        fail(f"no rule template named {template!r} (see `hookline rules templates`)", 2)
+    values: dict[str, str] = {}
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            fail(f"--set {item!r}: expected key=value", 2)
+        values[key.strip()] = value
+    try:
+        [spec] = parse_rules([found.rule(name, values)], actions(provs))
+    except TemplateParamError as exc:
+        fail(str(exc), 2)
+    except RuleFileError as exc:
+        fail(f"template {template} refused, nothing stored:\n  " + "\n  ".join(exc.errors), 2)
+    db = open_database()
+    with db.connection() as conn, conn.transaction():
+        if rules.get(conn, name) is not None:
+            fail(f"a rule named {name!r} exists already (remove it first, or pick another name)", 2)
+        rules.apply(conn, [spec], prune=False, write=True)
+    console.print(f"rule {name} added from template {template}", highlight=False)
+
+
 @rules_app.command("list")
 def rules_list(as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
     """Every rule, with its runs over the last 24 hours."""

@@ -33,8 +33,9 @@ log = structlog.get_logger(__name__)
 
 WAKE_KEY = "automations.wake"
 CHANNEL = "hookline_automations"
-# Events that come from the provider as they happen; backfilled and synced records describe the past.
-LIVE_ORIGINS = frozenset({"webhook"})
+# Events as they happen (webhooks, and what a watchdog found: signals.py); backfilled and synced records
+# describe the past.
+LIVE_ORIGINS = frozenset({"webhook", "watchdog"})
 _WINDOW_LOCK = 728_115_013  # the advisory-lock namespace of window counts
 
 

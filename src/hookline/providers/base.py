@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hookline.automations.actions import Action
+    from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
@@ -93,6 +94,10 @@ class Provider(ABC):
 
         See hookline/automations/actions.py; the core's own actions register the same way.
         """
+        return []
+
+    def rule_templates(self) -> list[RuleTemplate]:
+        """Ready-made rules this provider adds to `hookline rules templates` (hookline/automations/ready_rules.py)."""
         return []
 
     def forwarded_data(self, body: bytes) -> bytes:

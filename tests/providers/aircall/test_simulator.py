@@ -418,6 +418,45 @@ def test_the_api_lists_every_call_the_simulator_made() -> None:
     run(scenario())
 
 
+def test_actions_on_simulated_calls_are_counted_and_shown_on_the_call() -> None:
+    async def scenario() -> None:
+        state = FakeAircallState()
+        account = state.add_account("sim", rate_limit=100_000)
+        sim = Simulator(state, speed=1, seed=5, agents=4, calls_per_minute=15, start_at=START)
+        runner, base_url = await serve_simulator(sim)
+        try:
+            await sim.run_for(300)
+            call_id, other = sim.call_ids[0], sim.call_ids[1]
+            number_id = next(iter(state.account("sim").data["numbers"].records))
+            creds = Credentials.basic(account.api_id, account.api_token, account="sim")
+            async with AircallClient(base_url, creds, max_retries=0) as api:
+                card = {"contents": [{"type": "title", "text": "ACME"}, {"type": "shortText", "text": "Gold"}]}
+                await api.request("POST", f"calls/{call_id}/insight_cards", json=card)
+                await api.request("POST", f"calls/{call_id}/comments", json={"content": "VIP"})
+                tag = (await api.request("POST", "tags", json={"name": "VIP"}))["tag"]
+                await api.request("POST", f"calls/{call_id}/tags", json={"tags": [tag["id"]]})
+                await api.request("POST", f"numbers/{number_id}/messages/native/send",
+                                  json={"to": "+33612345678", "body": "hello"})
+            async with httpx.AsyncClient() as http:
+                stats = (await http.get(base_url + "/simulator/stats")).json()
+                assert stats["actions"] == {"insight_cards": 1, "comments": 1, "tags": 1, "transfers": 0,
+                                            "messages": 1}
+                shown = (await http.get(f"{base_url}/simulator/calls/{call_id}")).json()
+                assert shown["call"]["id"] == call_id and shown["insight_cards"] == [card]
+                assert shown["comments"] == [{"content": "VIP"}] and shown["tags"] == [tag["id"]]
+                quiet = (await http.get(f"{base_url}/simulator/calls/{other}")).json()
+                assert quiet["insight_cards"] == [] and quiet["call"]["id"] == other
+                missing = await http.get(f"{base_url}/simulator/calls/1")
+                assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+                bad = await http.get(f"{base_url}/simulator/calls/abc")
+                assert bad.status_code == 404
+        finally:
+            await sim.close()
+            await runner.cleanup()
+
+    run(scenario())
+
+
 # ------------------------------------------------------------------------------------------ CLI
 
 

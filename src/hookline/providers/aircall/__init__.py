@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hookline.automations.actions import Action
+    from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.runtime import Runtime
@@ -77,6 +78,11 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.actions import ACTIONS
 
         return list(ACTIONS)
+
+    def rule_templates(self) -> list[RuleTemplate]:
+        from hookline.providers.aircall.rule_templates import TEMPLATES
+
+        return list(TEMPLATES)
 
     def displayed_body(self, body: bytes) -> bytes:
         """The body with its webhook token masked (the token authenticates Aircall's requests)."""

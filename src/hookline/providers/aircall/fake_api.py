@@ -231,7 +231,29 @@ class FakeAircallState:
         # What rules' actions posted on calls, by call id, in arrival order.
         self.insight_cards: dict[int, list[Json]] = {}
         self.comments: dict[int, list[Json]] = {}
+        self.call_tags: dict[int, list[int]] = {}  # tag ids added to a call
+        self.transfers: dict[int, list[Json]] = {}
+        self.messages: dict[int, list[Json]] = {}  # sent from a number (its id)
         self.action_log: deque[tuple[float, str, int]] = deque(maxlen=100_000)  # (arrival, kind, call id)
+
+    def action_counts(self) -> dict[str, int]:
+        """What rules' actions did here: insight cards, comments, tags, transfers and messages received."""
+        return {
+            "insight_cards": sum(len(v) for v in self.insight_cards.values()),
+            "comments": sum(len(v) for v in self.comments.values()),
+            "tags": sum(len(v) for v in self.call_tags.values()),
+            "transfers": sum(len(v) for v in self.transfers.values()),
+            "messages": sum(len(v) for v in self.messages.values()),
+        }
+
+    def call_actions(self, call_id: int) -> dict[str, list[Any]]:
+        """What rules' actions posted on one call."""
+        return {
+            "insight_cards": list(self.insight_cards.get(call_id, [])),
+            "comments": list(self.comments.get(call_id, [])),
+            "tags": list(self.call_tags.get(call_id, [])),
+            "transfers": list(self.transfers.get(call_id, [])),
+        }
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -748,6 +770,77 @@ async def _comment(request: web.Request) -> web.StreamResponse:
     return web.Response(status=201)
 
 
+async def _create_tag(request: web.Request) -> web.StreamResponse:
+    """POST /v1/tags: `name` (required), `color`, `description`."""
+    state = request.app[STATE]
+    body = await _body(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise FakeApiError(400, "Bad Request", "name is required")
+    account = _account(request)
+    if any(t.get("name") == name for t in account.data["tags"].records.values()):
+        raise FakeApiError(422, "Unprocessable Entity", f"Tag {name!r} already exists")
+    tag = state.add("tags", {"name": name, "color": body.get("color") or "#00B388",
+                             "description": body.get("description")}, account=account.name)
+    state.action_log.append((time.time(), "tag_created", int(tag["id"])))
+    return _json({"tag": tag}, status=201)
+
+
+async def _tag_call(request: web.Request) -> web.StreamResponse:
+    """POST /v1/calls/{id}/tags: `tags`, a list of existing tag ids."""
+    call_id = _owned_call(request)
+    body = await _body(request)
+    tags = body.get("tags")
+    if not isinstance(tags, list) or not tags or not all(isinstance(t, int) and not isinstance(t, bool) for t in tags):
+        raise FakeApiError(400, "Bad Request", "tags must be a list of tag ids")
+    known = _account(request).data["tags"].records
+    missing = [t for t in tags if t not in known]
+    if missing:
+        raise FakeApiError(404, "Not found", f"Tag {missing[0]} does not exist")
+    request.app[STATE].call_tags.setdefault(call_id, []).extend(tags)
+    request.app[STATE].action_log.append((time.time(), "tag", call_id))
+    return web.Response(status=201)
+
+
+async def _transfer(request: web.Request) -> web.StreamResponse:
+    """POST /v1/calls/{id}/transfers: one of `user_id`, `team_id` (with an optional
+    `dispatching_strategy`) or `number`; only a call still going on can be transferred."""
+    call_id = _owned_call(request)
+    body = await _body(request)
+    targets = [k for k in ("user_id", "team_id", "number") if body.get(k) is not None]
+    if len(targets) != 1:
+        raise FakeApiError(400, "Bad Request", "one of user_id, team_id or number is required")
+    call = request.app[STATE].get_call(call_id) or {}
+    if call.get("status") == "done" or call.get("ended_at"):
+        raise FakeApiError(400, "Bad Request", "Call is not ongoing")
+    request.app[STATE].transfers.setdefault(call_id, []).append(body)
+    request.app[STATE].action_log.append((time.time(), "transfer", call_id))
+    return web.Response(status=204)
+
+
+async def _send_message(request: web.Request) -> web.StreamResponse:
+    """POST /v1/numbers/{id}/messages/native/send: `to` (E.164) and `body` (up to 1,600 characters);
+    the message shows in the agents' conversation in the Aircall app."""
+    state = request.app[STATE]
+    try:
+        number_id = int(request.match_info["id"])
+    except ValueError:
+        raise FakeApiError(404, "Not found", "No such number") from None
+    if number_id not in _account(request).data["numbers"].records:
+        raise FakeApiError(404, "Not found", f"Number {number_id} does not exist")
+    body = await _body(request)
+    to, text = body.get("to"), body.get("body")
+    if not isinstance(to, str) or not to.startswith("+") or not to[1:].isdigit():
+        raise FakeApiError(400, "Bad Request", "to must be a phone number in E.164 format")
+    if not isinstance(text, str) or not text or len(text) > 1600:
+        raise FakeApiError(400, "Bad Request", "body is required (up to 1600 characters)")
+    message = {"id": next(state._ids), "direction": "outbound", "to": to, "body": text, "status": "sent",
+               "created_at": int(state.now())}
+    state.messages.setdefault(number_id, []).append(message)
+    state.action_log.append((time.time(), "message", number_id))
+    return _json(message, status=201)
+
+
 async def _media(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     kind = MEDIA_KINDS[request.match_info["kind"]]
@@ -782,6 +875,10 @@ def make_app(state: FakeAircallState) -> web.Application:
         web.get("/v1/calls/search", _list_handler("calls")),
         web.post("/v1/calls/{id}/insight_cards", _insight_card),
         web.post("/v1/calls/{id}/comments", _comment),
+        web.post("/v1/calls/{id}/tags", _tag_call),
+        web.post("/v1/calls/{id}/transfers", _transfer),
+        web.post("/v1/tags", _create_tag),
+        web.post("/v1/numbers/{id}/messages/native/send", _send_message),
         web.get(r"/{kind:recordings|voicemails}/{call_id:\d+}.mp3", _media),
     ]
     for resource in ("calls", "users", "contacts", "numbers", "teams", "tags"):

@@ -65,6 +65,23 @@ def _exclusive(db: Database) -> Iterator[bool]:
         conn.close()
 
 
+WEBHOOK_DEACTIVATED = "hookline.webhook_deactivated"
+
+
+def record_deactivated(db: Database, account: str, incident: int, webhook_id: str, url: str, at: float) -> int:
+    """The incident as an event for rules (automations/signals.py): `aircall:hookline.webhook_deactivated`,
+    `data` = {id: the webhook's id, url, incident}; the URL's path (it may carry a token) is left out."""
+    from urllib.parse import urlsplit
+
+    from hookline.automations import signals
+
+    parts = urlsplit(url)
+    body = {"resource": "webhook", "event": WEBHOOK_DEACTIVATED, "timestamp": int(at),
+            "data": {"id": webhook_id, "url": f"{parts.scheme}://{parts.netloc}", "incident": incident}}
+    return signals.record(db, provider="aircall", account=account, event=WEBHOOK_DEACTIVATED, body=body,
+                          key=f"aircall-incident-{incident}", at=at)
+
+
 def last_webhook_event_at(db: Database, account: str) -> float | None:
     """When the newest webhook (not backfilled) event of the account was received."""
     from hookline.store.events import last_received
@@ -153,8 +170,10 @@ class Watchdog:
                     log.warning("aircall.webhook_token_unregistered", account=name, webhook_id=v.webhook_id)
                 if v.active:
                     continue
-                incident = await _db(self.incidents.open, name, v.webhook_id, v.url, self.clock())
+                detected = self.clock()
+                incident = await _db(self.incidents.open, name, v.webhook_id, v.url, detected)
                 log.warning("aircall.webhook_inactive", account=name, webhook_id=v.webhook_id, url=v.url)
+                await _db(record_deactivated, self.db, name, incident, v.webhook_id, v.url, detected)
                 try:
                     # Always the explicit list: Aircall reads a missing or empty one as "every event".
                     updated = await client.update_webhook(v.webhook_id, events=v.events or all_events(), active=True)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import typer
     from starlette.routing import BaseRoute
 
+    from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 
 class CalendlyProvider(Provider):
     name = "calendly"
+
+    def rule_templates(self) -> list[RuleTemplate]:
+        from hookline.providers.calendly.rule_templates import TEMPLATES
+
+        return list(TEMPLATES)
 
     def sealed_columns(self) -> list[SealedColumn]:
         return [

@@ -28,6 +28,7 @@ from hookline.providers.calendly.settings import CalendlySettings
 from hookline.providers.calendly.subscriptions import Managed, SubscriptionStore
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
+from hookline.timeparse import iso
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +40,21 @@ class Report:
     recreated: list[tuple[str, str]] = field(default_factory=list)  # (old uuid, new uuid)
     backfilled: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+SUBSCRIPTION_DISABLED = "hookline.subscription_disabled"
+
+
+def record_disabled(db: Database, account: str, managed: Managed, state: str, new_uuid: str) -> int:
+    """What the watchdog found, as an event for rules (automations/signals.py):
+    `calendly:hookline.subscription_disabled`, its `payload` = {uuid, state, scope, recreated_as}."""
+    from hookline.automations import signals
+
+    now = time.time()
+    body = {"event": SUBSCRIPTION_DISABLED, "created_at": iso(now),
+            "payload": {"uuid": managed.uuid, "state": state, "scope": managed.scope, "recreated_as": new_uuid}}
+    return signals.record(db, provider="calendly", account=account, event=SUBSCRIPTION_DISABLED, body=body,
+                          key=f"calendly-subscription-{managed.uuid}-{state}", at=now)
 
 
 def gap_start(managed: Managed, remote: dict | None) -> float:
@@ -96,6 +112,7 @@ async def check_account(
             subs.mark(str(created["uri"]), "active")
             new_uuid = str(created["uri"]).rsplit("/", 1)[-1]
             report.recreated.append((m.uuid, new_uuid))
+            record_disabled(db, account.name, m, (found or {}).get("state", "missing"), new_uuid)
             log.warning(
                 "calendly subscription recreated",
                 account=account.name,

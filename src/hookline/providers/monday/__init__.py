@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import typer
     from starlette.routing import BaseRoute
 
+    from hookline.automations.actions import Action
     from hookline.pipeline.handlers import EventHandler
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 class MondayProvider(Provider):
     name = "monday"
+
+    def actions(self) -> list[Action]:
+        from hookline.providers.monday.actions import ACTIONS
+
+        return list(ACTIONS)
 
     def sealed_columns(self) -> list[SealedColumn]:
         return [

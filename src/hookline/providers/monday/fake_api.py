@@ -3,7 +3,8 @@ it performs the challenge handshake when a webhook is created and delivers board
 a JWT, for tests and for trying hookline on localhost.
 
 It understands the operations hookline sends (`me`, `webhooks(board_id:)`, `create_webhook`,
-`delete_webhook`), arguments given as `$variables` or literals; it is no GraphQL engine.
+`delete_webhook`, and rules' `create_item` and `change_multiple_column_values`), arguments given as
+`$variables` or literals; it is no GraphQL engine.
 
     hookline simulate monday --port 8791 --signing-secret S      # see docs/providers/monday.md
 """
@@ -30,7 +31,9 @@ DEFAULT_BOARD = "1234567890"
 ACCOUNT_ID = 9000001
 USER_ID = 4012689
 
-_FIELD = re.compile(r"\b(create_webhook|delete_webhook|webhooks|me)\s*(\(([^)]*)\))?\s*\{")
+_FIELD = re.compile(
+    r"\b(create_webhook|delete_webhook|webhooks|me|create_item|change_multiple_column_values)\s*(\(([^)]*)\))?\s*\{"
+)
 _ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|[\w.-]+)')
 
 
@@ -73,6 +76,8 @@ class FakeMonday:
     token: str = DEFAULT_TOKEN
     signing_secret: str | None = None  # set: the handshake and events carry a JWT signed with it
     boards: set[str] = field(default_factory=lambda: {DEFAULT_BOARD})
+    groups: set[str] = field(default_factory=lambda: {"topics", "new_group"})  # every board's groups
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {board, group, name, columns}
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (webhook id, type, status)
     _next_id: int = 500000001
@@ -151,7 +156,8 @@ class FakeMonday:
             return _gql_error("No query string was present", "BAD_REQUEST", 400)
         match = _FIELD.search(query)
         if match is None:
-            return _gql_error("this fake answers me, webhooks, create_webhook and delete_webhook only")
+            return _gql_error("this fake answers me, webhooks, create_webhook, delete_webhook, create_item and"
+                              " change_multiple_column_values only")
         name, args = match[1], _args(match[3] or "", variables)
         if name == "me":
             me = {"id": str(USER_ID), "name": "Fake User", "email": "user@example.com",
@@ -166,7 +172,49 @@ class FakeMonday:
             if hook is None:
                 return _gql_error("Webhook not found")
             return web.json_response({"data": {"delete_webhook": {"id": hook.id, "board_id": hook.board_id}}})
+        if name == "create_item":
+            return self._create_item(args)
+        if name == "change_multiple_column_values":
+            return self._change_columns(args)
         return await self._create_webhook(args)
+
+    @staticmethod
+    def _columns(raw: Any) -> dict[str, Any] | None:
+        """column_values as monday takes it: a JSON text of an object (None when absent)."""
+        if raw is None:
+            return {}
+        try:
+            values = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            values = None
+        return values if isinstance(values, dict) else None
+
+    def _create_item(self, args: dict[str, Any]) -> web.Response:
+        board, group, name = str(args.get("board_id")), args.get("group_id"), args.get("item_name")
+        if board not in self.boards:
+            return _gql_error("Board not found", "ResourceNotFoundException")
+        if group is not None and group not in self.groups:
+            return _gql_error("Group not found", "InvalidGroupIdException")
+        if not isinstance(name, str) or not name.strip():
+            return _gql_error("item_name is required")
+        columns = self._columns(args.get("column_values"))
+        if columns is None:
+            return _gql_error("column_values must be a JSON object", "ColumnValueException")
+        item_id = str(self._next_id)
+        self._next_id += 1
+        self.items[item_id] = {"board": board, "group": group or "topics", "name": name, "columns": columns}
+        return web.json_response({"data": {"create_item": {"id": item_id, "name": name}}})
+
+    def _change_columns(self, args: dict[str, Any]) -> web.Response:
+        item = self.items.get(str(args.get("item_id")))
+        if item is None or item["board"] != str(args.get("board_id")):
+            return _gql_error("Item not found in board", "ResourceNotFoundException")
+        columns = self._columns(args.get("column_values"))
+        if not columns:
+            return _gql_error("column_values must be a JSON object", "ColumnValueException")
+        item["columns"].update(columns)
+        return web.json_response({"data": {"change_multiple_column_values": {"id": str(args.get("item_id")),
+                                                                              "name": item["name"]}}})
 
     async def _create_webhook(self, args: dict[str, Any]) -> web.Response:
         board, url, event = str(args.get("board_id")), args.get("url"), str(args.get("event"))

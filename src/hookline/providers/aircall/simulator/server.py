@@ -1,4 +1,5 @@
-"""One HTTP server for the simulator: the fake Aircall Public API plus /simulator/stats and /simulator/calls."""
+"""One HTTP server for the simulator: the fake Aircall Public API plus /simulator/stats, /simulator/calls
+and /simulator/calls/{id} (a call as the API gives it, with what rules' actions posted on it)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,27 @@ def _json(body: object) -> web.Response:
     return web.Response(body=msgspec.json.encode(body), content_type="application/json")
 
 
+def _json_status(body: object, status: int) -> web.Response:
+    return web.Response(body=msgspec.json.encode(body), status=status, content_type="application/json")
+
+
 async def _stats(request: web.Request) -> web.StreamResponse:
-    return _json(request.app[SIMULATOR].stats())
+    simulator = request.app[SIMULATOR]
+    return _json({**simulator.stats(), "actions": simulator.state.action_counts()})
+
+
+async def _call(request: web.Request) -> web.StreamResponse:
+    """One call with the insight cards, comments, tags and transfers rules' actions posted on it."""
+    state = request.app[SIMULATOR].state
+    try:
+        call_id = int(request.match_info["id"])
+    except ValueError:
+        return _json_status({"error": "not_found", "detail": "a call id is a number"}, 404)
+    call = state.get_call(call_id)
+    if call is None:
+        return _json_status({"error": "not_found", "detail": f"no call {call_id}"}, 404)
+    base = state.public_url or f"{request.scheme}://{request.host}"
+    return _json({"call": state.render("calls", call, base), **state.call_actions(call_id)})
 
 
 async def _calls(request: web.Request) -> web.StreamResponse:
@@ -28,7 +48,8 @@ def make_simulator_app(simulator: Simulator) -> web.Application:
     """fake_api.make_app over the simulator's state, with the simulator's own pages added."""
     app = make_app(simulator.state)
     app[SIMULATOR] = simulator
-    app.add_routes([web.get("/simulator/stats", _stats), web.get("/simulator/calls", _calls)])
+    app.add_routes([web.get("/simulator/stats", _stats), web.get("/simulator/calls", _calls),
+                    web.get("/simulator/calls/{id}", _call)])
     return app
 
 
