@@ -49,6 +49,7 @@ class Account:
     encrypted: bool
     created_at: float
     updated_at: float
+    installed: bool = True  # False: uninstalled through OAuth (its loops skip it, its data stays)
 
 
 class AccountStore:
@@ -98,9 +99,18 @@ class AccountStore:
     def all(self) -> list[Account]:
         with self.db.connection() as conn:
             rows = conn.fetchall(
-                "SELECT name, scheme, api_id, secret, created_at, updated_at FROM aircall_accounts ORDER BY name"
+                "SELECT a.name, a.scheme, a.api_id, a.secret, a.created_at, a.updated_at,"
+                " COALESCE(i.installed, TRUE) FROM aircall_accounts a LEFT JOIN oauth_installations i"
+                " ON i.provider = 'aircall' AND i.account = a.name ORDER BY a.name"
             )
-        return [Account(n, s, mask_id(i), SecretBox.is_encrypted(sec), c, u) for n, s, i, sec, c, u in rows]
+        return [
+            Account(n, s, mask_id(i), SecretBox.is_encrypted(sec), c, u, bool(inst))
+            for n, s, i, sec, c, u, inst in rows
+        ]
+
+    def active_names(self) -> list[str]:
+        """Accounts the loops (watchdog, backfills) work for: not the uninstalled ones."""
+        return [a.name for a in self.all() if a.installed]
 
     def names(self) -> list[str]:
         return [a.name for a in self.all()]

@@ -68,6 +68,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
                 "api_id": a.api_id_hint,
                 "secret": "encrypted" if a.encrypted else "stored",
                 "created_at": a.created_at,
+                "installed": a.installed,
             }
             for a in accounts
         ]

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import structlog
 
 from hookline.providers.aircall.accounts import AccountError, AccountStore
-from hookline.providers.aircall.api import AircallClient, AircallError
+from hookline.providers.aircall.api import AircallClient, AircallError, AuthError
 from hookline.providers.aircall.backfill import Backfill, BackfillResult, EventSink
 from hookline.providers.aircall.checkpoints import CheckpointStore
 from hookline.providers.aircall.incidents import IncidentStore
@@ -115,10 +115,17 @@ class Watchdog:
             if not mine:
                 report.skipped = True
                 return report
-            for name in await _db(self.accounts.names):
+            for name in await _db(self.accounts.active_names):
                 report.accounts += 1
+                read_at = time.time()  # its credentials are read right after this
                 try:
                     await self._account(name, report)
+                except AuthError as exc:
+                    self._error(report, name, str(exc))
+                    # An OAuth token Aircall refuses means the app was uninstalled (no-op for API keys).
+                    from hookline.providers.aircall.oauth_install import mark_uninstalled
+
+                    await _db(mark_uninstalled, self.db, name, f"api_{exc.status or 401}", read_at)
                 except (AircallError, AccountError) as exc:
                     self._error(report, name, str(exc))
                 except Exception as exc:  # one account's surprise must not stop the others
