@@ -4,7 +4,14 @@ the admin's result page (pages.py). Providers own their routes and what an insta
 
 from pathlib import Path
 
+from hookline.sealed import SealedColumn
 from hookline.store.migrations import MigrationSource
+
+# The OAuth apps' client secrets and installations' refresh tokens: `hookline secrets rotate` re-seals them.
+SEALED_COLUMNS = [
+    SealedColumn("oauth_apps", "provider", "client_secret"),
+    SealedColumn("oauth_installations", "account", "refresh_token"),
+]
 
 
 def migration_source() -> MigrationSource:

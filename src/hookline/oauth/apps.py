@@ -68,9 +68,12 @@ class AppStore:
         current = self.get(provider)
         if client_secret is not None and not client_secret.strip():
             raise OAuthAppError("the client secret is empty")
-        if client_secret is None and current is None:
+        if client_secret is not None:
+            sealed = self.box.seal(client_secret.strip())
+        elif current is not None:
+            sealed = current.sealed_secret
+        else:
             raise OAuthAppError("give --client-secret (or `-` to read it from standard input)")
-        sealed = self.box.seal(client_secret.strip()) if client_secret is not None else current.sealed_secret  # type: ignore[union-attr]
         authorize = check_http_url(
             authorize_url or (current.authorize_url if current else default_authorize_url), "--authorize-url"
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from hookline.store.engine import Connection
 
@@ -26,10 +27,10 @@ class Installation:
 _COLUMNS = "provider, account, external_id, integration_id, installed, installed_at, uninstalled_at, uninstall_reason"
 
 
-def _row(row: tuple[object, ...]) -> Installation:
+def _row(row: tuple[Any, ...]) -> Installation:
     p, a, e, i, inst, at, un, why = row
-    return Installation(str(p), str(a), str(e), None if i is None else str(i), bool(inst), float(at),  # type: ignore[arg-type]
-                        None if un is None else float(un), None if why is None else str(why))  # type: ignore[arg-type]
+    return Installation(str(p), str(a), str(e), None if i is None else str(i), bool(inst), float(at),
+                        None if un is None else float(un), None if why is None else str(why))
 
 
 def by_external_id(conn: Connection, provider: str, external_id: str) -> Installation | None:
@@ -43,11 +44,6 @@ def get(conn: Connection, provider: str, account: str) -> Installation | None:
     row = conn.fetchone(f"SELECT {_COLUMNS} FROM oauth_installations WHERE provider = ? AND account = ?",
                         (provider, account))
     return None if row is None else _row(row)
-
-
-def all_for(conn: Connection, provider: str) -> dict[str, Installation]:
-    rows = conn.fetchall(f"SELECT {_COLUMNS} FROM oauth_installations WHERE provider = ?", (provider,))
-    return {r.account: r for r in map(_row, rows)}
 
 
 def record_install(
@@ -96,10 +92,3 @@ def mark_uninstalled(
         sql += " AND installed_at <= ?"
         params += (token_read_at,)
     return bool(conn.execute(sql, params).rowcount)
-
-
-def uninstalled_accounts(conn: Connection, provider: str) -> set[str]:
-    rows = conn.fetchall(
-        "SELECT account FROM oauth_installations WHERE provider = ? AND NOT installed", (provider,)
-    )
-    return {str(r[0]) for r in rows}

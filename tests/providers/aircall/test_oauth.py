@@ -246,3 +246,19 @@ def test_aircall_failures_end_on_502_and_leave_nothing(partner: Partner, fault: 
     assert "Aircall" in page.text and "Traceback" not in page.text
     partner.fake.call(lambda: partner.fake.state.clear_failures())
     _no_account(partner)
+
+
+def test_a_refused_token_uninstalls_only_that_account(partner: Partner) -> None:
+    assert partner.install("acme").status_code == 200
+    assert partner.install("globex").status_code == 200
+    partner.fake.call(lambda: setattr(partner.fake.account("acme"), "oauth_token", None))  # revoked at Aircall
+    env = {"HOOKLINE_PUBLIC_URL": partner.server.url}
+    first = partner.cli("aircall", "watchdog", "--once", env=env)
+    assert "rejected the credentials for account acme" in first.stdout + first.stderr
+    accounts = partner.accounts()
+    assert accounts["acme"]["installed"] is False and accounts["globex"]["installed"] is True
+    second = partner.cli("aircall", "watchdog", "--once", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "1 account(s)" in second.stdout  # acme is skipped, globex still watched
+    assert partner.install("acme").status_code == 200
+    assert partner.accounts()["acme"]["installed"] is True
