@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from hookline.store.engine import Database
+from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
+from tests.dashboard.helpers import artifact
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server, free_port
 
@@ -262,3 +264,36 @@ def test_a_refused_token_uninstalls_only_that_account(partner: Partner) -> None:
     assert "1 account(s)" in second.stdout  # acme is skipped, globex still watched
     assert partner.install("acme").status_code == 200
     assert partner.accounts()["acme"]["installed"] is True
+
+
+def test_in_a_real_browser_install_two_companies_uninstall_and_reinstall(
+    partner: Partner, browser: Any, engine: str  # noqa: F811
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        for company, name in (("acme", "Acme"), ("globex", "Globex")):
+            partner.fake.call(lambda c=company: setattr(partner.fake.state, "oauth_installer", c))
+            page.goto(partner.server.url + "/aircall/oauth/install")
+            page.wait_for_url(partner.server.url + "/aircall/oauth/callback*")
+            assert page.locator("h1").inner_text() == "Aircall connected"
+            assert f"{name} is connected" in page.inner_text("body")
+        page.screenshot(path=str(artifact(f"oauth-installed-{engine}.png")))
+        tokens = {c: partner.webhooks(c)[0]["token"] for c in ("acme", "globex")}
+        assert partner.post_event(tokens["acme"], 1).status_code == 200
+        assert partner.post_event(tokens["globex"], 2).status_code == 200
+
+        assert partner.uninstall("acme") == [200]
+        wait_for(lambda: partner.accounts()["acme"]["installed"] is False)
+        partner.fake.call(lambda: setattr(partner.fake.state, "oauth_installer", "acme"))
+        page.goto(partner.server.url + "/aircall/oauth/install")
+        page.wait_for_url(partner.server.url + "/aircall/oauth/callback*")
+        assert "Acme is reconnected" in page.inner_text("body")
+        assert len(partner.webhooks("acme")) == 1 and partner.accounts()["acme"]["installed"] is True
+
+        page.go_back()  # an earlier callback URL, loaded again: its state was used
+        page.reload()
+        assert page.locator("h1").inner_text() == "Installation link expired"
+    finally:
+        context.close()
