@@ -35,8 +35,8 @@ class Partner:
     def install(self, company: str) -> httpx.Response:
         """An admin of `company` installs the app in a fresh browser; the final page."""
         self.fake.call(lambda: setattr(self.fake.state, "oauth_installer", company))
-        with httpx.Client(follow_redirects=True, timeout=20) as browser:
-            return browser.get(self.server.url + "/aircall/oauth/install")
+        with httpx.Client(follow_redirects=True, timeout=20) as agent:
+            return agent.get(self.server.url + "/aircall/oauth/install")
 
     def accounts(self) -> dict[str, dict[str, Any]]:
         out = self.cli("aircall", "account", "list", "--json")
@@ -112,8 +112,8 @@ def test_configure_and_show_never_print_the_secret(cli: Callable[..., Any], fake
 
 
 def test_install_redirects_with_state_and_a_browser_cookie(partner: Partner) -> None:
-    with httpx.Client(timeout=10) as browser:
-        first = browser.get(partner.server.url + "/aircall/oauth/install")
+    with httpx.Client(timeout=10) as agent:
+        first = agent.get(partner.server.url + "/aircall/oauth/install")
     assert first.status_code in (302, 303)
     target = urlsplit(first.headers["location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == partner.fake.url + "/oauth/authorize"
@@ -202,18 +202,18 @@ def test_denied_consent_ends_on_a_clear_page(partner: Partner) -> None:
 
 
 def test_wrong_missing_or_replayed_state_is_refused(partner: Partner) -> None:
-    with httpx.Client(timeout=10) as browser:
-        to_aircall = browser.get(partner.server.url + "/aircall/oauth/install")
+    with httpx.Client(timeout=10) as agent:
+        to_aircall = agent.get(partner.server.url + "/aircall/oauth/install")
         back = httpx.get(to_aircall.headers["location"], timeout=10)  # the fake approves
         callback = back.headers["location"]
         # Another browser (no cookie) cannot use the admin's state.
         foreign = httpx.get(callback, timeout=10)
         assert foreign.status_code == 400 and "another browser" in foreign.text
-        tampered = browser.get(callback.replace("state=", "state=x"))
+        tampered = agent.get(callback.replace("state=", "state=x"))
         assert tampered.status_code == 400
-        ok = browser.get(callback)
+        ok = agent.get(callback)
         assert ok.status_code == 200, ok.text
-        replayed = browser.get(callback)
+        replayed = agent.get(callback)
         assert replayed.status_code == 400 and "used already" in replayed.text
     assert list(partner.accounts()) == ["acme"]
     missing = httpx.get(partner.server.url + "/aircall/oauth/callback?code=abc", timeout=10)
@@ -221,13 +221,13 @@ def test_wrong_missing_or_replayed_state_is_refused(partner: Partner) -> None:
 
 
 def test_replayed_or_expired_code_is_refused_and_nothing_is_made(partner: Partner) -> None:
-    with httpx.Client(timeout=10) as browser:
-        first = browser.get(partner.server.url + "/aircall/oauth/install")
+    with httpx.Client(timeout=10) as agent:
+        first = agent.get(partner.server.url + "/aircall/oauth/install")
         code = parse_qs(urlsplit(httpx.get(first.headers["location"], timeout=10).headers["location"]).query)["code"][0]
         partner.fake.call(lambda: partner.fake.state.advance(120))  # past the code's 60 s
-        second = browser.get(partner.server.url + "/aircall/oauth/install")
+        second = agent.get(partner.server.url + "/aircall/oauth/install")
         state = parse_qs(urlsplit(second.headers["location"]).query)["state"][0]
-        expired = browser.get(partner.server.url + "/aircall/oauth/callback", params={"code": code, "state": state})
+        expired = agent.get(partner.server.url + "/aircall/oauth/callback", params={"code": code, "state": state})
     assert expired.status_code == 400 and "expired or was used already" in expired.text
     _no_account(partner)
     assert "aircall.oauth_failed" in partner.server.log()
