@@ -279,6 +279,7 @@ def test_in_a_real_browser_install_two_companies_uninstall_and_reinstall(
             page.wait_for_url(partner.server.url + "/aircall/oauth/callback*")
             assert page.locator("h1").inner_text() == "Aircall connected"
             assert f"{name} is connected" in page.inner_text("body")
+            assert page.evaluate("getComputedStyle(document.body).maxWidth") == "640px"  # its CSP allows its style
         page.screenshot(path=str(artifact(f"oauth-installed-{engine}.png")))
         tokens = {c: partner.webhooks(c)[0]["token"] for c in ("acme", "globex")}
         assert partner.post_event(tokens["acme"], 1).status_code == 200
