@@ -17,7 +17,7 @@ import pytest
 
 from hookline.store.engine import Database
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
-from tests.dashboard.helpers import artifact
+from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server, free_port
 
@@ -287,14 +287,20 @@ def test_in_a_real_browser_install_two_companies_uninstall_and_reinstall(
 
         assert partner.uninstall("acme") == [200]
         wait_for(lambda: partner.accounts()["acme"]["installed"] is False)
+        sign_in(page, partner.server, "/installations")  # the operator's view of every installation
+        assert page.locator("nav a[href='/installations']").count() == 1
+        assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "uninstalled"
+        assert "integration.deleted" in page.inner_text('#installations tr[data-account="acme"]')
+        globex = page.locator('#installations tr[data-account="globex"]')
+        assert globex.get_attribute("data-state") == "installed" and "ago" in globex.inner_text()
+        page.screenshot(path=str(artifact(f"oauth-installations-{engine}.png")))
         partner.fake.call(lambda: setattr(partner.fake.state, "oauth_installer", "acme"))
         page.goto(partner.server.url + "/aircall/oauth/install")
         page.wait_for_url(partner.server.url + "/aircall/oauth/callback*")
         assert "Acme is reconnected" in page.inner_text("body")
         assert len(partner.webhooks("acme")) == 1 and partner.accounts()["acme"]["installed"] is True
 
-        page.go_back()  # an earlier callback URL, loaded again: its state was used
-        page.reload()
+        page.goto(page.url)  # the same callback loaded again: its state was used
         assert page.locator("h1").inner_text() == "Installation link expired"
     finally:
         context.close()
