@@ -253,6 +253,9 @@ def test_aircall_failures_end_on_502_and_leave_nothing(partner: Partner, fault: 
 def test_a_refused_token_uninstalls_only_that_account(partner: Partner) -> None:
     assert partner.install("acme").status_code == 200
     assert partner.install("globex").status_code == 200
+    # The first backfills are done (one refused would uninstall acme by itself, which is right, but
+    # this test is about the watchdog's 401).
+    wait_for(lambda: partner.server.log().count("aircall.oauth_backfill_done") == 2)
     partner.fake.call(lambda: setattr(partner.fake.account("acme"), "oauth_token", None))  # revoked at Aircall
     env = {"HOOKLINE_PUBLIC_URL": partner.server.url}
     first = partner.cli("aircall", "watchdog", "--once", env=env)

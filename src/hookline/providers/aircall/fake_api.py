@@ -9,6 +9,7 @@ while the app serves them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import bisect
@@ -239,6 +240,7 @@ class FakeAircallState:
         self.oauth_client_secret: str | None = None
         self.oauth_installer: str | None = None  # the account whose admin consents; None: the only one
         self.oauth_deny = False  # the admin clicks "deny"
+        self.latency = 0.0  # seconds added to each /v1 answer (benchmarks: Aircall is not on localhost)
         self.oauth_code_ttl = 60.0
         self._codes: dict[str, tuple[str, str, float]] = {}  # code -> (account, redirect_uri, expires at)
 
@@ -651,6 +653,8 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if account is None:
         return FakeApiError(401, "Unauthorized", "Check your API ID and API token").response()
     account.requests += 1
+    if state.latency:
+        await asyncio.sleep(state.latency)
     if state._failures:
         status = state._failures.popleft()
         return _json({"error": "Internal Server Error", "troubleshoot": "Try again later"}, status=status)

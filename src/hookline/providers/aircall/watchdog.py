@@ -36,6 +36,9 @@ T = TypeVar("T")
 _PG_LOCK_ID = 728_115_002
 
 
+CONCURRENCY = 16  # accounts checked at once in a pass (each company has its own rate limit)
+
+
 @dataclass
 class PassReport:
     accounts: int = 0
@@ -87,8 +90,10 @@ class Watchdog:
         on_reenabled: Callable[[str], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         on_backfill: Callable[[str, int], None] | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.db = db
+        self.concurrency = max(1, concurrency)
         self.accounts = accounts
         self.sink = sink
         self.api_url = api_url
@@ -115,22 +120,30 @@ class Watchdog:
             if not mine:
                 report.skipped = True
                 return report
-            for name in await _db(self.accounts.active_names):
-                report.accounts += 1
-                read_at = time.time()  # its credentials are read right after this
-                try:
-                    await self._account(name, report)
-                except AuthError as exc:
-                    self._error(report, name, str(exc))
-                    # An OAuth token Aircall refuses means the app was uninstalled (no-op for API keys).
-                    from hookline.providers.aircall.oauth_install import mark_uninstalled
+            names = await _db(self.accounts.active_names)
+            # Read once per pass: with thousands of accounts, once per account would read them all each time.
+            known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
+            gate = asyncio.Semaphore(self.concurrency)
 
-                    await _db(mark_uninstalled, self.db, name, f"api_{exc.status or 401}", read_at)
-                except (AircallError, AccountError) as exc:
-                    self._error(report, name, str(exc))
-                except Exception as exc:  # one account's surprise must not stop the others
-                    # No traceback: rich tracebacks print local variables, and locals hold credentials.
-                    self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
+            async def one(name: str) -> None:
+                async with gate:  # a few companies at a time; each client keeps its company's rate limit
+                    report.accounts += 1
+                    read_at = time.time()  # its credentials are read right after this
+                    try:
+                        await self._account(name, report, known)
+                    except AuthError as exc:
+                        self._error(report, name, str(exc))
+                        # An OAuth token Aircall refuses means the app was uninstalled (no-op for API keys).
+                        from hookline.providers.aircall.oauth_install import mark_uninstalled
+
+                        await _db(mark_uninstalled, self.db, name, f"api_{exc.status or 401}", read_at)
+                    except (AircallError, AccountError) as exc:
+                        self._error(report, name, str(exc))
+                    except Exception as exc:  # one account's surprise must not stop the others
+                        # No traceback: rich tracebacks print local variables, and locals hold credentials.
+                        self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
+
+            await asyncio.gather(*(one(name) for name in names))
         return report
 
     def _error(self, report: PassReport, account: str, message: str) -> None:
@@ -138,11 +151,10 @@ class Watchdog:
         log.error("aircall.watchdog_error", account=account, error=message)
         self._on_error(account)
 
-    async def _account(self, name: str, report: PassReport) -> None:
+    async def _account(self, name: str, report: PassReport, known: set[str]) -> None:
         creds = await _db(self.accounts.credentials, name)
         async with AircallClient(self.api_url, creds) as client:
             hooks = await client.list_webhooks()
-            known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
             reopened: list[int] = []
             for hook in hooks:
                 v = view(hook, self.public_url, known)
