@@ -54,6 +54,9 @@ def test_state_is_single_use_bound_to_its_browser_and_expires(db: Database) -> N
     oauth_state.issue(db, "aircall", browser)  # purges expired ones on the way
     with db.connection() as conn:
         assert conn.scalar("SELECT COUNT(*) FROM oauth_states") == 1
+    oauth_state.issue(db, "aircall", browser, limit=2)
+    with pytest.raises(oauth_state.TooManyPending):  # the public install route cannot fill the table
+        oauth_state.issue(db, "aircall", browser, limit=2)
 
 
 def test_grant_reads_refresh_tokens_and_expiry_for_later_providers() -> None:
@@ -109,3 +112,6 @@ def test_uninstalled_account_loses_token_watchdog_and_archiver_not_its_rows(db: 
     assert store.active_names() == [name]
     with db.connection() as conn:
         assert len(recordings.claim(conn, "c2", 10, 60)) == 1
+    assert store.remove(name)  # forgetting the account forgets its installation
+    with db.connection() as conn:
+        assert installations.get(conn, "aircall", name) is None

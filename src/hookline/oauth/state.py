@@ -14,6 +14,11 @@ from hookline.store.engine import Database
 
 COOKIE = "hookline_oauth"
 STATE_TTL = 600.0  # an admin has ten minutes to consent
+MAX_PENDING = 10_000  # the install route is public: anyone can start installs, nobody can fill the table
+
+
+class TooManyPending(Exception):
+    """More unfinished installs than MAX_PENDING within STATE_TTL."""
 
 
 def _sha(value: str) -> str:
@@ -24,12 +29,14 @@ def new_browser_id() -> str:
     return secrets.token_urlsafe(32)
 
 
-def issue(db: Database, provider: str, browser_id: str, ttl: float = STATE_TTL) -> str:
-    """A fresh state for this browser (expired ones are purged on the way)."""
+def issue(db: Database, provider: str, browser_id: str, ttl: float = STATE_TTL, limit: int = MAX_PENDING) -> str:
+    """A fresh state for this browser (expired ones are purged on the way); TooManyPending past `limit`."""
     state = secrets.token_urlsafe(32)
     now = time.time()
     with db.connection() as conn, conn.transaction():
         conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now,))
+        if int(conn.scalar("SELECT COUNT(*) FROM oauth_states")) >= limit:
+            raise TooManyPending(f"{limit} installs are waiting for consent")
         conn.execute(
             "INSERT INTO oauth_states (state_sha256, provider, browser_sha256, expires_at) VALUES (?, ?, ?, ?)",
             (_sha(state), provider, _sha(browser_id), now + ttl),

@@ -93,7 +93,10 @@ class AccountStore:
         return not exists
 
     def remove(self, name: str) -> bool:
-        with self.db.connection() as conn:
+        """Forget the account and, if it came from an OAuth install, that installation (a later install
+        of the company creates the account afresh)."""
+        with self.db.connection() as conn, conn.transaction():
+            conn.execute("DELETE FROM oauth_installations WHERE provider = 'aircall' AND account = ?", (name,))
             return bool(conn.execute("DELETE FROM aircall_accounts WHERE name = ?", (name,)).rowcount)
 
     def all(self) -> list[Account]:

@@ -40,7 +40,12 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             log.error("aircall.oauth_failed", step="install", error=exc.message)
             return page(exc.status, exc.title, exc.message)
         browser = request.cookies.get(oauth_state.COOKIE) or oauth_state.new_browser_id()
-        state = await asyncio.to_thread(oauth_state.issue, runtime.db, PROVIDER, browser)
+        try:
+            state = await asyncio.to_thread(oauth_state.issue, runtime.db, PROVIDER, browser)
+        except oauth_state.TooManyPending as exc:
+            log.warning("aircall.oauth_failed", step="install", error=str(exc))
+            return page(429, "Too many installations", "Too many installations are in progress; try again "
+                        "in a few minutes.")
         query = urlencode({"client_id": app.client_id, "redirect_uri": redirect, "response_type": "code",
                            "scope": "public_api", "state": state})
         response = RedirectResponse(f"{app.authorize_url}?{query}", status_code=302)
