@@ -14,6 +14,7 @@ from hookline.config import Settings
 from hookline.forwarding import migration_source as forwarding_source
 from hookline.ingest.committer import Committer
 from hookline.metrics import Metrics
+from hookline.oauth import migration_source as oauth_source
 from hookline.pipeline import jobs
 from hookline.pipeline import migrations as pipeline_migrations
 from hookline.pipeline.changes import ChangeFeed
@@ -26,7 +27,7 @@ from hookline.store.migrations import MigrationSource, core_source
 
 def migration_sources(provs: tuple[Provider, ...] | None = None) -> list[MigrationSource]:
     """Core first (the event log, the pipeline's jobs, forwarding, automations), then each provider's own migrations."""
-    sources = [core_source(), pipeline_migrations(), forwarding_source(), automations_source()]
+    sources = [core_source(), pipeline_migrations(), forwarding_source(), automations_source(), oauth_source()]
     for p in provs if provs is not None else registered_providers():
         src = p.migrations()
         if src is not None:

@@ -28,6 +28,7 @@ def rotate() -> None:
     To change keys: put the new key first (HOOKLINE_SECRET_KEY=NEW,OLD), run this, then drop OLD.
     Also encrypts credentials stored while no key was set, and those sealed before scrypt.
     """
+    from hookline.oauth import SEALED_COLUMNS
     from hookline.providers.registry import providers
     from hookline.sealed import rotate as reseal_all
     from hookline.secretbox import SecretBox
@@ -35,7 +36,7 @@ def rotate() -> None:
     cfg = settings()
     key = cfg.secret_key.get_secret_value() if cfg.secret_key is not None else None
     box = SecretBox(key)
-    columns = [c for p in providers() for c in p.sealed_columns()]
+    columns = [*SEALED_COLUMNS, *(c for p in providers() for c in p.sealed_columns())]
     report = reseal_all(open_database(cfg), box, columns)
     if report.unopened:
         fail(

@@ -1,5 +1,6 @@
 """The archive's claims on a real database (both engines) and several archivers at once against the
-fake Aircall API: no file is downloaded twice."""
+fake Aircall API: no file is downloaded twice; an OAuth account whose token is refused is uninstalled
+and skipped."""
 
 from __future__ import annotations
 
@@ -111,6 +112,49 @@ def test_two_archivers_download_each_file_once(
     assert served == Counter({("recording", i): 1 for i in ids})
     for i in ids:
         assert (tmp_path / "archive" / "acme" / "2025" / "12" / f"{i}-recording.mp3").read_bytes() == SILENT_MP3
+
+
+def test_the_archiver_uninstalls_an_account_whose_token_is_refused(
+    db: Database, fake_aircall: FakeAircall, tmp_path: Path
+) -> None:
+    from hookline.oauth import installations
+    from hookline.providers.aircall.oauth_install import save_install
+
+    box = SecretBox(None)
+    account = fake_aircall.account("acme")
+    fake_aircall.call(lambda: fake_aircall.state.add_call({"id": 8001, "started_at": int(time.time()),
+                                                           "recording": True}, account="acme"))
+    with db.connection() as conn, conn.transaction():
+        save_install(conn, box, company="Acme", company_id="100", integration_id="1", access_token="revoked-token",
+                     webhook_id="wh", webhook_token="t" * 32, api_url=fake_aircall.url)
+        recordings.want(conn, [("acme", 8001, "recording", time.time()), ("acme", 8002, "recording", time.time())])
+    assert account.oauth_token is None  # Aircall no longer knows the token: every call answers 401
+    cfg = RecordingsSettings(dir=tmp_path / "archive", concurrency=1, poll_seconds=0.05, backoff_seconds=30)
+    archiver = Archiver(db, AccountStore(db, box), cfg, api_url=fake_aircall.url)
+
+    def uninstalled() -> bool:
+        with db.connection() as conn:
+            found = installations.get(conn, "aircall", "acme")
+        return found is not None and not found.installed
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(archiver.run(stop))
+        deadline = time.monotonic() + 20
+        while not uninstalled() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # a few more polls: nothing more is claimed for acme
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+    asyncio.run(main())
+    assert uninstalled()
+    with db.connection() as conn:
+        first = recordings.for_call(conn, "acme", 8001)["recording"]
+        other = recordings.for_call(conn, "acme", 8002)["recording"]
+    # One of them was tried once (the 401); the other was never claimed: it waits for a re-install.
+    assert sorted([first["attempts"], other["attempts"]]) == [0, 1]
+    assert first["state"] == other["state"] == "pending"
 
 
 def test_mp3_magic_and_safe_paths() -> None:

@@ -40,11 +40,12 @@ class AircallProvider(Provider):
         return [AircallReceiver(cache)]
 
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
+        from hookline.providers.aircall.oauth_uninstall import IntegrationDeleted
         from hookline.providers.aircall.projections import AircallProjections
         from hookline.providers.aircall.recordings import RecordingRequests
         from hookline.providers.aircall.settings import load_recordings_settings
 
-        found: list[EventHandler] = [AircallProjections()]
+        found: list[EventHandler] = [AircallProjections(), IntegrationDeleted()]
         if load_recordings_settings().dir is not None:  # no directory: nothing is wanted
             found.append(RecordingRequests())
         return found
@@ -65,9 +66,10 @@ class AircallProvider(Provider):
         return [archiver_loop_factory(load_aircall_settings().api_url, cfg)]
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
-        from hookline.providers.aircall import projections_api, recordings_api
+        from hookline.providers.aircall import oauth_routes, projections_api, recordings_api
 
-        return [*projections_api.routes(runtime), *recordings_api.routes(runtime)]
+        # The OAuth install pages are public (not under /api): Aircall sends a customer's admin there.
+        return [*projections_api.routes(runtime), *recordings_api.routes(runtime), *oauth_routes.routes(runtime)]
 
     def register_dashboard(self, ui: Dashboard) -> None:
         from hookline.providers.aircall.dashboard import pages

@@ -58,6 +58,7 @@ class Account:
     created_at: float
     updated_at: float
     api_url: str | None = None  # None: added before URLs were stored; follows HOOKLINE_AIRCALL_API_URL
+    installed: bool = True  # False: uninstalled through OAuth (its loops skip it, its data stays)
 
 
 class AccountStore:
@@ -125,18 +126,27 @@ class AccountStore:
         return str(value) if value else None
 
     def remove(self, name: str) -> bool:
-        with self.db.connection() as conn:
+        """Forget the account and, if it came from an OAuth install, that installation (a later install
+        of the company creates the account afresh)."""
+        with self.db.connection() as conn, conn.transaction():
+            conn.execute("DELETE FROM oauth_installations WHERE provider = 'aircall' AND account = ?", (name,))
             return bool(conn.execute("DELETE FROM aircall_accounts WHERE name = ?", (name,)).rowcount)
 
     def all(self) -> list[Account]:
         with self.db.connection() as conn:
             rows = conn.fetchall(
-                "SELECT name, scheme, api_id, secret, created_at, updated_at, api_url FROM aircall_accounts"
-                " ORDER BY name"
+                "SELECT a.name, a.scheme, a.api_id, a.secret, a.created_at, a.updated_at, a.api_url,"
+                " COALESCE(i.installed, TRUE) FROM aircall_accounts a LEFT JOIN oauth_installations i"
+                " ON i.provider = 'aircall' AND i.account = a.name ORDER BY a.name"
             )
         return [
-            Account(n, s, mask_id(i), SecretBox.is_encrypted(sec), c, u, url) for n, s, i, sec, c, u, url in rows
+            Account(n, s, mask_id(i), SecretBox.is_encrypted(sec), c, u, url, bool(inst))
+            for n, s, i, sec, c, u, url, inst in rows
         ]
+
+    def active_names(self) -> list[str]:
+        """Accounts the loops (watchdog, backfills) work for: not the uninstalled ones."""
+        return [a.name for a in self.all() if a.installed]
 
     def names(self) -> list[str]:
         return [a.name for a in self.all()]

@@ -34,7 +34,14 @@ from hookline.pipeline.loops import Loop, LoopFactory, LoopUnavailable
 from hookline.pipeline.worker import worker_name
 from hookline.providers.aircall import recordings
 from hookline.providers.aircall.accounts import AccountError, AccountStore
-from hookline.providers.aircall.api import AircallClient, AircallError, NotFound, RateLimiter, Unavailable
+from hookline.providers.aircall.api import (
+    AircallClient,
+    AircallError,
+    AuthError,
+    NotFound,
+    RateLimiter,
+    Unavailable,
+)
 from hookline.providers.aircall.projections import epoch
 from hookline.providers.aircall.settings import RecordingsSettings
 from hookline.providers.api_urls import chosen, with_url
@@ -175,6 +182,7 @@ class Archiver:
     async def _attempt(self, row: recordings.Claimed, token: str) -> None:
         """One attempt at one row, with its lease renewed meanwhile; the outcome recorded under the claim."""
         renewer = asyncio.create_task(self._keep_leased(token))
+        read_at = time.time()  # the account's credentials are read after this
         try:
             result = await asyncio.wait_for(self.archive(row), self.cfg.timeout_seconds)
         except asyncio.CancelledError:
@@ -184,6 +192,10 @@ class Archiver:
         except Hopeless as exc:
             await self._failed(row, token, str(exc), retry_at=None)
         except (ArchiveError, AircallError, AccountError) as exc:
+            if isinstance(exc, AuthError):  # an OAuth account's token refused: the app was uninstalled
+                from hookline.providers.aircall.oauth_install import mark_uninstalled
+
+                await asyncio.to_thread(mark_uninstalled, self.db, row.account, f"api_{exc.status or 401}", read_at)
             await self._failed(row, token, str(exc), retry_at=self._retry_at(row))
         except TimeoutError:
             await self._failed(row, token, f"download took longer than {self.cfg.timeout_seconds:g}s",

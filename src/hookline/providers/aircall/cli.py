@@ -103,6 +103,7 @@ def catalog_cmd(
 def _register() -> None:
     from hookline.providers.aircall.cli_accounts import account_app, ping
     from hookline.providers.aircall.cli_backfill import backfill
+    from hookline.providers.aircall.cli_oauth import oauth_app
     from hookline.providers.aircall.cli_recordings import recordings_app
     from hookline.providers.aircall.cli_watchdog import incidents, watchdog
     from hookline.providers.aircall.cli_webhooks import webhooks_app
@@ -110,6 +111,7 @@ def _register() -> None:
     app.add_typer(account_app, name="account")
     app.add_typer(webhooks_app, name="webhooks")
     app.add_typer(recordings_app, name="recordings")
+    app.add_typer(oauth_app, name="oauth")
     app.command("ping")(ping)
     app.command("backfill")(backfill)
     app.command("watchdog")(watchdog)

@@ -80,6 +80,7 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
                 "api_url": chosen(a.api_url, default),
                 "api_url_from": "account" if a.api_url else "setting",
                 "created_at": a.created_at,
+                "installed": a.installed,
             }
             for a in accounts
         ]

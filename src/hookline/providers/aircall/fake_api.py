@@ -9,6 +9,7 @@ while the app serves them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import bisect
@@ -169,6 +170,8 @@ class FakeAccount:
     company_id: int
     rate_limit: int
     rate_window: float
+    company_name: str = ""
+    integration_id: int | None = None  # the installed app's integration (OAuth installs)
     data: dict[str, _Index] = field(default_factory=dict)
     requests: int = 0
     throttled: int = 0
@@ -235,6 +238,14 @@ class FakeAircallState:
         self.transfers: dict[int, list[Json]] = {}
         self.messages: dict[int, list[Json]] = {}  # sent from a number (its id)
         self.action_log: deque[tuple[float, str, int]] = deque(maxlen=100_000)  # (arrival, kind, call id)
+        # The OAuth app the fake knows, who consents on its authorize page, and the codes it issued.
+        self.oauth_client_id: str | None = None
+        self.oauth_client_secret: str | None = None
+        self.oauth_installer: str | None = None  # the account whose admin consents; None: the only one
+        self.oauth_deny = False  # the admin clicks "deny"
+        self.latency = 0.0  # seconds added to each /v1 answer (benchmarks: Aircall is not on localhost)
+        self.oauth_code_ttl = 60.0
+        self._codes: dict[str, tuple[str, str, float]] = {}  # code -> (account, redirect_uri, expires at)
 
     def action_counts(self) -> dict[str, int]:
         """What rules' actions did here: insight cards, comments, tags, transfers and messages received."""
@@ -284,6 +295,7 @@ class FakeAircallState:
             company_id=next(self._company_ids),
             rate_limit=rate_limit,
             rate_window=rate_window,
+            company_name=name.replace("-", " ").title(),
             data={res: _Index(TIME_FIELDS.get(res, "created_at")) for res in RESOURCES},
         )
         self.accounts[name] = account
@@ -316,6 +328,75 @@ class FakeAircallState:
             if hmac.compare_digest(account.api_id, api_id) and hmac.compare_digest(account.api_token, token):
                 return account
         return None
+
+    # -- OAuth (technology partners) ----------------------------------------------------------
+
+    def set_oauth_app(self, client_id: str, client_secret: str) -> None:
+        self.oauth_client_id, self.oauth_client_secret = client_id, client_secret
+
+    def authorize(self, client_id: str, redirect_uri: str, account: str | None = None) -> str:
+        """The admin of `account` consents: a single-use code that expires after oauth_code_ttl."""
+        if self.oauth_client_id is None or not hmac.compare_digest(client_id, self.oauth_client_id):
+            raise FakeApiError(400, "Bad Request", "unknown client_id")
+        try:
+            name = self.account(account or self.oauth_installer).name
+        except KeyError:
+            raise FakeApiError(400, "Bad Request", "which company's admin consents? set oauth_installer") from None
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = (name, redirect_uri, self.now() + self.oauth_code_ttl)
+        return code
+
+    def exchange(self, body: Any) -> Json:
+        """POST /v1/oauth/token: the code (once, before it expires) for the account's permanent token."""
+        if not isinstance(body, dict):
+            raise FakeApiError(400, "Bad Request", "The body must be a JSON object")
+        if (
+            self.oauth_client_id is None
+            or self.oauth_client_secret is None
+            or not hmac.compare_digest(str(body.get("client_id", "")), self.oauth_client_id)
+            or not hmac.compare_digest(str(body.get("client_secret", "")), self.oauth_client_secret)
+        ):
+            raise FakeApiError(401, "Unauthorized", "invalid client credentials")
+        found = self._codes.pop(str(body.get("code", "")), None)
+        if found is None:
+            raise FakeApiError(400, "invalid_grant", "The authorization code is invalid or was already used")
+        name, redirect_uri, expires = found
+        if self.now() > expires:
+            raise FakeApiError(400, "invalid_grant", "The authorization code expired")
+        if body.get("redirect_uri") != redirect_uri:
+            raise FakeApiError(400, "invalid_grant", "redirect_uri does not match the authorization request")
+        account = self.accounts[name]
+        account.oauth_token = secrets.token_hex(24)  # a new install revokes the previous token
+        account.integration_id = next(self._ids)
+        return {"access_token": account.oauth_token, "token_type": "Bearer", "scope": "public_api",
+                "created_at": int(self.now())}
+
+    def integration(self, account: FakeAccount) -> Json:
+        return {"id": account.integration_id, "name": "hookline", "custom_name": "hookline",
+                "company_id": account.company_id, "active": True, "status": "active",
+                "user": {"id": 1, "email": f"admin@{account.name}.example"}}
+
+    async def uninstall(self, name: str) -> list[int]:
+        """The admin uninstalls the app: its token stops working, `integration.deleted` goes to each
+        webhook the app created (statuses answered), then those webhooks are gone."""
+        import aiohttp
+
+        account = self.accounts[name]
+        integration = self.integration(account)
+        account.oauth_token = None
+        statuses: list[int] = []
+        async with aiohttp.ClientSession() as session:
+            for hook in self.webhooks_for(name):
+                envelope = {"resource": "integration", "event": "integration.deleted", "timestamp": int(self.now()),
+                            "token": hook["token"], "data": integration}
+                try:
+                    async with session.post(hook["url"], json=envelope) as resp:
+                        statuses.append(resp.status)
+                except aiohttp.ClientError:
+                    statuses.append(0)
+                self.delete_webhook(hook["webhook_id"])
+        account.integration_id = None
+        return statuses
 
     def set_rate_limit(self, limit: int, window: float = 60.0, *, account: str | None = None) -> None:
         acc = self.account(account)
@@ -577,7 +658,7 @@ def _rate_headers(account: FakeAccount, now: float) -> tuple[dict[str, str], boo
 @web.middleware
 async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE]
-    if not request.path.startswith("/v1/"):
+    if not request.path.startswith("/v1/") or request.path == "/v1/oauth/token":  # the app's own credentials
         try:
             return await handler(request)
         except FakeApiError as exc:
@@ -594,6 +675,8 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if account is None:
         return FakeApiError(401, "Unauthorized", "Check your API ID and API token").response()
     account.requests += 1
+    if state.latency:
+        await asyncio.sleep(state.latency)
     if state._failures:
         status = state._failures.popleft()
         return _json({"error": "Internal Server Error", "troubleshoot": "Try again later"}, status=status)
@@ -861,12 +944,56 @@ async def _media(request: web.Request) -> web.StreamResponse:
     return web.Response(body=SILENT_MP3, content_type="audio/mpeg")
 
 
+async def _authorize(request: web.Request) -> web.StreamResponse:
+    """The consent page, auto-approved (or denied: state.oauth_deny, or ?deny=1): back to redirect_uri."""
+    from urllib.parse import urlencode
+
+    state = request.app[STATE]
+    q = request.query
+    redirect_uri = q.get("redirect_uri", "")
+    if q.get("response_type") != "code" or q.get("scope") != "public_api" or not redirect_uri:
+        raise FakeApiError(400, "Bad Request", "response_type=code, scope=public_api and redirect_uri are required")
+    back: dict[str, str] = {}
+    if state.oauth_deny or q.get("deny") == "1":
+        back["error"] = "access_denied"
+    else:
+        back["code"] = state.authorize(q.get("client_id", ""), redirect_uri, q.get("account"))
+    if "state" in q:
+        back["state"] = q["state"]
+    sep = "&" if "?" in redirect_uri else "?"
+    raise web.HTTPFound(redirect_uri + sep + urlencode(back))
+
+
+async def _token(request: web.Request) -> web.StreamResponse:
+    try:
+        body = msgspec.json.decode(await request.read())
+    except msgspec.DecodeError:
+        body = None
+    return _json(request.app[STATE].exchange(body))
+
+
+async def _integration_me(request: web.Request) -> web.StreamResponse:
+    account = _account(request)
+    if account.integration_id is None:
+        raise FakeApiError(404, "Not found", "No integration for these credentials")
+    return _json({"integration": request.app[STATE].integration(account)})
+
+
+async def _company(request: web.Request) -> web.StreamResponse:
+    account = _account(request)
+    return _json({"company": {"name": account.company_name, "users_count": 0, "numbers_count": 0}})
+
+
 def make_app(state: FakeAircallState) -> web.Application:
     """The fake Aircall Public API over `state`."""
     app = web.Application(middlewares=[_api_middleware])
     app[STATE] = state
     routes = [
         web.get("/v1/ping", _ping),
+        web.get("/oauth/authorize", _authorize),
+        web.post("/v1/oauth/token", _token),
+        web.get("/v1/integrations/me", _integration_me),
+        web.get("/v1/company", _company),
         web.get("/v1/webhooks", _list_handler("webhooks")),
         web.post("/v1/webhooks", _create_webhook),
         web.get("/v1/webhooks/{id}", _get_handler("webhooks")),

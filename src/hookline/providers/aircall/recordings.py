@@ -94,7 +94,8 @@ class Claimed:
 _CLAIM = (
     "UPDATE aircall_recordings SET state = 'running', claim = ?, attempts = attempts + 1, run_at = ?,"
     " updated_at = ? WHERE id IN (SELECT id FROM aircall_recordings"
-    " WHERE state IN ('pending', 'running') AND run_at <= ? ORDER BY run_at LIMIT ?{lock})"
+    " WHERE state IN ('pending', 'running') AND run_at <= ? AND account NOT IN (SELECT account FROM"
+    " oauth_installations WHERE provider = 'aircall' AND NOT installed) ORDER BY run_at LIMIT ?{lock})"
     " RETURNING id, account, call_id, kind, started_at, attempts"
 )
 

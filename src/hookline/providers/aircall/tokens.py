@@ -87,7 +87,13 @@ class TokenStore:
 
     @staticmethod
     def digests(conn: Connection) -> dict[str, str]:
-        return dict(conn.fetchall("SELECT token_sha256, account FROM aircall_tokens"))
+        """Tokens the receiver accepts: not those of an account uninstalled through OAuth."""
+        return dict(
+            conn.fetchall(
+                "SELECT token_sha256, account FROM aircall_tokens t WHERE NOT EXISTS (SELECT 1 FROM"
+                " oauth_installations i WHERE i.provider = 'aircall' AND i.account = t.account AND NOT i.installed)"
+            )
+        )
 
 
 MISS_RELOAD_SECONDS = 0.25

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import structlog
 
 from hookline.providers.aircall.accounts import AccountError, AccountStore
-from hookline.providers.aircall.api import AircallClient, AircallError, Unavailable
+from hookline.providers.aircall.api import AircallClient, AircallError, AuthError, Unavailable
 from hookline.providers.aircall.backfill import Backfill, BackfillResult, EventSink
 from hookline.providers.aircall.checkpoints import CheckpointStore
 from hookline.providers.aircall.incidents import IncidentStore
@@ -35,6 +35,9 @@ T = TypeVar("T")
 
 # Several `serve` processes may share one PostgreSQL database: one pass at a time among them.
 _PG_LOCK_ID = 728_115_002
+
+
+CONCURRENCY = 16  # accounts checked at once in a pass (each company has its own rate limit)
 
 
 @dataclass
@@ -105,8 +108,10 @@ class Watchdog:
         on_reenabled: Callable[[str], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         on_backfill: Callable[[str, int], None] | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.db = db
+        self.concurrency = max(1, concurrency)
         self.accounts = accounts
         self.sink = sink
         self.api_url = api_url
@@ -134,17 +139,32 @@ class Watchdog:
             if not mine:
                 report.skipped = True
                 return report
-            for name in await _db(self.accounts.names):
-                report.accounts += 1
-                try:
-                    await self._account(name, report)
-                except AircallError as exc:
-                    self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
-                except AccountError as exc:
-                    self._error(report, name, str(exc))
-                except Exception as exc:  # one account's surprise must not stop the others
-                    # No traceback: rich tracebacks print local variables, and locals hold credentials.
-                    self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
+            names = await _db(self.accounts.active_names)
+            # Read once per pass: with thousands of accounts, once per account would read them all each time.
+            known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
+            gate = asyncio.Semaphore(self.concurrency)
+
+            async def one(name: str) -> None:
+                async with gate:  # a few companies at a time; each client keeps its company's rate limit
+                    report.accounts += 1
+                    read_at = time.time()  # its credentials are read right after this
+                    try:
+                        await self._account(name, report, known)
+                    except AuthError as exc:
+                        self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
+                        # An OAuth token Aircall refuses means the app was uninstalled (no-op for API keys).
+                        from hookline.providers.aircall.oauth_install import mark_uninstalled
+
+                        await _db(mark_uninstalled, self.db, name, f"api_{exc.status or 401}", read_at)
+                    except AircallError as exc:
+                        self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
+                    except AccountError as exc:
+                        self._error(report, name, str(exc))
+                    except Exception as exc:  # one account's surprise must not stop the others
+                        # No traceback: rich tracebacks print local variables, and locals hold credentials.
+                        self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
+
+            await asyncio.gather(*(one(name) for name in names))
         return report
 
     def _error(self, report: PassReport, account: str, message: str) -> None:
@@ -152,12 +172,11 @@ class Watchdog:
         log.error("aircall.watchdog_error", account=account, error=message)
         self._on_error(account)
 
-    async def _account(self, name: str, report: PassReport) -> None:
+    async def _account(self, name: str, report: PassReport, known: set[str]) -> None:
         creds = await _db(self.accounts.credentials, name)
         base = self._urls[name] = chosen(await _db(self.accounts.api_url, name), self.api_url)
         async with AircallClient(base, creds) as client:
             hooks = await client.list_webhooks()
-            known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
             reopened: list[int] = []
             for hook in hooks:
                 v = view(hook, self.public_url, known)

@@ -1,0 +1,94 @@
+"""Installations: which accounts came from an OAuth install, and whether they are installed now.
+
+Functions take the caller's connection so a provider writes its account, its webhook token and the
+installation in one transaction (an install never lands half-made)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from hookline.store.engine import Connection
+
+
+@dataclass(frozen=True)
+class Installation:
+    provider: str
+    account: str
+    external_id: str
+    integration_id: str | None
+    installed: bool
+    installed_at: float
+    uninstalled_at: float | None
+    uninstall_reason: str | None
+
+
+_COLUMNS = "provider, account, external_id, integration_id, installed, installed_at, uninstalled_at, uninstall_reason"
+
+
+def _row(row: tuple[Any, ...]) -> Installation:
+    p, a, e, i, inst, at, un, why = row
+    return Installation(str(p), str(a), str(e), None if i is None else str(i), bool(inst), float(at),
+                        None if un is None else float(un), None if why is None else str(why))
+
+
+def by_external_id(conn: Connection, provider: str, external_id: str) -> Installation | None:
+    row = conn.fetchone(
+        f"SELECT {_COLUMNS} FROM oauth_installations WHERE provider = ? AND external_id = ?", (provider, external_id)
+    )
+    return None if row is None else _row(row)
+
+
+def get(conn: Connection, provider: str, account: str) -> Installation | None:
+    row = conn.fetchone(f"SELECT {_COLUMNS} FROM oauth_installations WHERE provider = ? AND account = ?",
+                        (provider, account))
+    return None if row is None else _row(row)
+
+
+def record_install(
+    conn: Connection,
+    provider: str,
+    account: str,
+    external_id: str,
+    integration_id: str | None,
+    *,
+    sealed_refresh_token: str | None = None,
+    expires_at: float | None = None,
+) -> None:
+    """Installed now (a re-install clears the uninstall)."""
+    conn.execute(
+        "INSERT INTO oauth_installations (provider, account, external_id, integration_id, installed, installed_at,"
+        " uninstalled_at, uninstall_reason, refresh_token, expires_at) VALUES (?, ?, ?, ?, TRUE, ?, NULL, NULL, ?, ?)"
+        " ON CONFLICT (provider, account) DO UPDATE SET external_id = excluded.external_id,"
+        " integration_id = excluded.integration_id, installed = TRUE, installed_at = excluded.installed_at,"
+        " uninstalled_at = NULL, uninstall_reason = NULL, refresh_token = excluded.refresh_token,"
+        " expires_at = excluded.expires_at",
+        (provider, account, external_id, integration_id, time.time(), sealed_refresh_token, expires_at),
+    )
+
+
+def mark_uninstalled(
+    conn: Connection,
+    provider: str,
+    account: str,
+    reason: str,
+    *,
+    integration_id: str | None = None,
+    token_read_at: float | None = None,
+) -> bool:
+    """Uninstalled (its data stays). Only the current install: with integration_id, when it names
+    it (a late event about an earlier install); with token_read_at, when the refused token was read
+    after the current install (the previous install's token is refused once a re-install replaced it)."""
+    sql = (
+        "UPDATE oauth_installations SET installed = FALSE, uninstalled_at = ?, uninstall_reason = ?"
+        " WHERE provider = ? AND account = ? AND installed"
+    )
+    params: tuple[object, ...] = (time.time(), reason, provider, account)
+    if integration_id is not None:
+        sql += " AND integration_id = ?"
+        params += (integration_id,)
+    if token_read_at is not None:
+        sql += " AND installed_at <= ?"
+        params += (token_read_at,)
+    return bool(conn.execute(sql, params).rowcount)

@@ -1,0 +1,60 @@
+"""Single-use `state` values bound to the browser that started the install (CSRF).
+
+The install route sets a random cookie and stores SHA-256 digests of the state and of that cookie;
+the callback accepts a state only from the browser holding the cookie, once, before it expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from hookline.store.engine import Database
+
+COOKIE = "hookline_oauth"
+STATE_TTL = 600.0  # an admin has ten minutes to consent
+MAX_PENDING = 10_000  # the install route is public: anyone can start installs, nobody can fill the table
+
+
+class TooManyPending(Exception):
+    """More unfinished installs than MAX_PENDING within STATE_TTL."""
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_browser_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def issue(db: Database, provider: str, browser_id: str, ttl: float = STATE_TTL, limit: int = MAX_PENDING) -> str:
+    """A fresh state for this browser (expired ones are purged on the way); TooManyPending past `limit`."""
+    state = secrets.token_urlsafe(32)
+    now = time.time()
+    with db.connection() as conn, conn.transaction():
+        conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now,))
+        if int(conn.scalar("SELECT COUNT(*) FROM oauth_states")) >= limit:
+            raise TooManyPending(f"{limit} installs are waiting for consent")
+        conn.execute(
+            "INSERT INTO oauth_states (state_sha256, provider, browser_sha256, expires_at) VALUES (?, ?, ?, ?)",
+            (_sha(state), provider, _sha(browser_id), now + ttl),
+        )
+    return state
+
+
+def consume(db: Database, provider: str, state: str, browser_id: str | None) -> bool:
+    """True once for a state issued to this browser and not expired; False for anything else.
+
+    A state presented without its cookie is left alone, so a forged callback cannot spend the
+    admin's state before the admin's own browser comes back."""
+    if not state or not browser_id:
+        return False
+    with db.connection() as conn, conn.transaction():
+        cur = conn.execute(
+            "DELETE FROM oauth_states WHERE state_sha256 = ? AND provider = ? AND browser_sha256 = ?"
+            " AND expires_at >= ?",
+            (_sha(state), provider, _sha(browser_id), time.time()),
+        )
+        return cur.rowcount == 1

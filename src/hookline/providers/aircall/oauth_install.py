@@ -1,0 +1,246 @@
+"""An Aircall OAuth install, from the authorization code to a working account.
+
+Network first, then one transaction, then clean-up: the code is exchanged, the integration and
+company are read and the new webhook is created; only then does `save_install` write the account,
+the installation and the webhook's token together. A failure before the commit leaves nothing in the
+database (and the new webhook is deleted again); webhooks of an earlier install that point here are
+deleted after the commit, so a re-install never leaves a second one behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import structlog
+
+from hookline.oauth import installations
+from hookline.oauth.apps import AppStore, OAuthApp, OAuthAppError
+from hookline.oauth.exchange import CodeRefused, ExchangeError, ProviderDown, exchange_code
+from hookline.outbound import OutboundPolicy
+from hookline.providers.aircall.api import AircallClient, AircallError, AuthError, Credentials
+from hookline.providers.aircall.oauth_urls import PROVIDER, redirect_uri
+from hookline.providers.aircall.tokens import digest, mask
+from hookline.providers.aircall.webhooks import all_events, receiver_url
+from hookline.secretbox import SecretBox
+from hookline.store.engine import Connection, Database
+
+if TYPE_CHECKING:
+    from hookline.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+WEBHOOK_NAME = "hookline"
+
+
+class InstallFailed(Exception):
+    """What the admin's page says: an HTTP status and a message (no secret)."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def box_of(runtime_settings: Any) -> SecretBox:
+    key = runtime_settings.secret_key
+    return SecretBox(key.get_secret_value() if key is not None else None)
+
+
+@dataclass(frozen=True)
+class Installed:
+    account: str
+    company: str
+    created: bool  # False: a re-install updated the account
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def account_name_for(company: str, company_id: str) -> str:
+    """A valid account name from the company's name (letters, digits, '-'), else from its id."""
+    slug = _SLUG.sub("-", company.lower()).strip("-")[:48]
+    return slug if slug and slug[0].isalnum() else f"aircall-{company_id}"[:64]
+
+
+def save_install(
+    conn: Connection,
+    box: SecretBox,
+    *,
+    company: str,
+    company_id: str,
+    integration_id: str | None,
+    access_token: str,
+    webhook_id: str,
+    webhook_token: str,
+    api_url: str,
+) -> tuple[str, bool]:
+    """Every database write of an install, in the caller's transaction: the account (found by the
+    company's id, or named from the company, unique), its installation and the webhook's token.
+    Returns (account name, created). The account keeps `api_url` (the OAuth app's API) as its own."""
+    found = installations.by_external_id(conn, PROVIDER, company_id)
+    if found is not None:
+        name, created = found.account, False
+    else:
+        base = account_name_for(company, company_id)
+        name, n = base, 1
+        while conn.scalar("SELECT 1 FROM aircall_accounts WHERE name = ?", (name,)) is not None:
+            n += 1
+            name = f"{base}-{n}"
+        created = True
+    now = time.time()
+    conn.execute(
+        "INSERT INTO aircall_accounts (name, scheme, api_id, secret, created_at, updated_at, api_url)"
+        " VALUES (?, 'oauth', NULL, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheme = 'oauth', api_id = NULL,"
+        " secret = excluded.secret, updated_at = excluded.updated_at, api_url = excluded.api_url",
+        (name, box.seal(access_token), now, now, api_url),
+    )
+    installations.record_install(conn, PROVIDER, name, company_id, integration_id)
+    # The earlier install's webhooks are deleted after the commit; their tokens go now.
+    conn.execute("DELETE FROM aircall_tokens WHERE account = ?", (name,))
+    conn.execute(
+        "INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (token_sha256) DO UPDATE SET account = excluded.account, webhook_id = excluded.webhook_id",
+        (digest(webhook_token), mask(webhook_token), name, webhook_id, now),
+    )
+    return name, created
+
+
+def mark_uninstalled(db: Database, account: str, reason: str, token_read_at: float) -> bool:
+    """An OAuth account whose token Aircall refuses (401/403) is uninstalled, unless a re-install
+    replaced that token since it was read; accounts with API keys are not touched."""
+    with db.connection() as conn, conn.transaction():
+        done = installations.mark_uninstalled(conn, PROVIDER, account, reason, token_read_at=token_read_at)
+    if done:
+        log.warning("aircall.oauth_uninstalled", account=account, reason=reason)
+    return done
+
+
+class Installer:
+    """The callback's work for one runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.db = runtime.db
+        self.box = box_of(runtime.settings)
+        self.policy = OutboundPolicy.from_settings(runtime.settings)
+
+    def app(self) -> OAuthApp:
+        app = AppStore(self.db, self.box).get(PROVIDER)
+        if app is None:
+            raise InstallFailed(503, "Not configured", "This hookline has no Aircall app yet: "
+                                "`hookline aircall oauth configure`.")
+        return app
+
+    async def install(self, code: str) -> Installed:
+        app = await asyncio.to_thread(self.app)
+        redirect = redirect_uri(self.runtime.settings.public_url)
+        target = receiver_url(self.runtime.settings.public_url)
+        assert redirect is not None and target is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
+        try:
+            secret = app.client_secret(self.box)
+        except OAuthAppError as exc:
+            log.error("aircall.oauth_failed", step="client_secret", error=str(exc))
+            raise InstallFailed(503, "Not configured", "The Aircall app's secret cannot be read.") from None
+        async with aiohttp.ClientSession(connector=self.policy.connector()) as session:
+            try:
+                grant = await exchange_code(session, f"{app.api_url}/v1/oauth/token", code=code,
+                                            redirect_uri=redirect, client_id=app.client_id,
+                                            client_secret=secret, provider="Aircall")
+            except CodeRefused as exc:
+                raise InstallFailed(400, "Installation link expired", f"{exc}. Start the installation again "
+                                    "from Aircall.") from None
+            except (ProviderDown, ExchangeError) as exc:
+                raise InstallFailed(502, "Aircall is unavailable", f"{exc}. Try again in a few minutes.") from None
+            creds = Credentials.oauth(grant.access_token, account="(installing)")
+            client = AircallClient(app.api_url, creds, session=session, max_retries=1, max_rate_wait=10)
+            try:
+                me = await client.request("GET", "integrations/me")
+                company = await client.request("GET", "company")
+                integration = me.get("integration") if isinstance(me, dict) else None
+                info = company.get("company") if isinstance(company, dict) else None
+                if not isinstance(integration, dict) or not isinstance(info, dict):
+                    raise InstallFailed(502, "Aircall is unavailable", "Aircall answered without the integration "
+                                        "or the company.")
+                company_id = integration.get("company_id") or info.get("id")
+                if company_id is None:
+                    raise InstallFailed(502, "Aircall is unavailable", "Aircall did not say which company "
+                                        "installed the app.")
+                company_name = str(info.get("name") or f"company {company_id}")
+                old = [str(h.get("webhook_id")) for h in await client.list_webhooks()
+                       if str(h.get("url") or "").rstrip("/") == target]
+                hook = await client.create_webhook(target, all_events(), WEBHOOK_NAME)
+            except AircallError as exc:
+                status = "rejected the new token" if isinstance(exc, AuthError) else "failed"
+                log.error("aircall.oauth_failed", step="api", error=exc.message)
+                raise InstallFailed(502, "Aircall is unavailable", f"Aircall {status} while setting up "
+                                    "the installation. Try again in a few minutes.") from None
+            webhook_id, token = str(hook.get("webhook_id") or ""), hook.get("token")
+            try:
+                if not webhook_id or not isinstance(token, str) or not token:
+                    raise InstallFailed(502, "Aircall is unavailable", "Aircall created the webhook without "
+                                        "its token.")
+                name, created = await asyncio.to_thread(
+                    self._save, company_name, str(company_id), integration.get("id"), grant.access_token,
+                    webhook_id, token, app.api_url,
+                )
+            except InstallFailed:
+                await self._undo_webhook(client, webhook_id)
+                raise
+            except Exception as exc:
+                await self._undo_webhook(client, webhook_id)
+                log.error("aircall.oauth_failed", step="store", error=type(exc).__name__)
+                raise InstallFailed(503, "Installation not saved", "hookline could not store the installation; "
+                                    "nothing was kept. Try again.") from None
+            for stale in old:  # an earlier install's webhook: never two delivering here
+                try:
+                    await client.delete_webhook(stale)
+                except AircallError as exc:
+                    log.warning("aircall.oauth_stale_webhook", account=name, webhook_id=stale, error=exc.message)
+        log.info("aircall.oauth_installed", account=name, created=created, webhook_id=webhook_id)
+        self._first_backfill(app.api_url, name, grant.access_token)
+        return Installed(name, company_name, created)
+
+    def _save(self, company: str, company_id: str, integration_id: Any, access_token: str, webhook_id: str,
+              token: str, api_url: str) -> tuple[str, bool]:
+        with self.db.connection() as conn, conn.transaction():
+            return save_install(conn, self.box, company=company, company_id=company_id,
+                                integration_id=None if integration_id is None else str(integration_id),
+                                access_token=access_token, webhook_id=webhook_id, webhook_token=token,
+                                api_url=api_url)
+
+    async def _undo_webhook(self, client: AircallClient, webhook_id: str) -> None:
+        if not webhook_id:
+            return
+        try:
+            await client.delete_webhook(webhook_id)
+        except AircallError as exc:
+            log.error("aircall.oauth_orphan_webhook", webhook_id=webhook_id, error=exc.message)
+
+    def _first_backfill(self, api_url: str, account: str, access_token: str) -> None:
+        """The last `backfill_max_lookback` seconds, in the background: the admin's page does not wait."""
+        from hookline.providers.aircall.backfill import Backfill, CommitterSink
+        from hookline.providers.aircall.checkpoints import CheckpointStore
+        from hookline.providers.aircall.settings import load_aircall_settings
+
+        lookback = load_aircall_settings().backfill_max_lookback
+
+        installed_at = time.time()  # after the install's commit: its token, not a later one
+
+        async def run() -> None:
+            until = time.time()
+            creds = Credentials.oauth(access_token, account=account)
+            try:
+                async with AircallClient(api_url, creds) as client:
+                    result = await Backfill(client, account, CommitterSink(self.runtime.committer),
+                                            CheckpointStore(self.db)).run(until - lookback, until)
+                log.info("aircall.oauth_backfill_done", account=account, fetched=result.fetched, new=result.new)
+            except AuthError:
+                await asyncio.to_thread(mark_uninstalled, self.db, account, "api_401", installed_at)
+            except Exception as exc:  # the install stands; the watchdog's backfills cover later gaps
+                log.error("aircall.oauth_backfill_failed", account=account, error=f"{type(exc).__name__}: {exc}")
+
+        self.runtime.tasks.append(asyncio.create_task(run(), name=f"aircall-oauth-backfill-{account}"))
