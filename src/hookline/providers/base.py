@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from hookline.automations.actions import Action
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
+    from hookline.retention.policies import Policy
+    from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
 
@@ -119,6 +121,14 @@ class Provider(ABC):
 
     def sealed_columns(self) -> list[SealedColumn]:
         """Columns of this provider's tables that hold SecretBox values: `hookline secrets rotate` re-seals them."""
+        return []
+
+    def exports(self) -> list[ExportTable]:
+        """Projections `hookline export` can write (e.g. Aircall's calls), by kind name."""
+        return []
+
+    def retention_policies(self) -> list[Policy]:
+        """Retention policies over this provider's tables (e.g. Aircall's call timeline)."""
         return []
 
     def loops(self, runtime: Runtime) -> list[LoopFactory]:

@@ -140,6 +140,9 @@ def connect_sqlite(path: Path, *, writer: bool = False) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (autocommit otherwise).
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    # Only takes effect on a new, empty file: the retention loop can then shrink it (an existing
+    # database switches with `hookline db vacuum`).
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")

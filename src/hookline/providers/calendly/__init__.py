@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hookline.pipeline.handlers import EventHandler
+    from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
 
@@ -40,6 +41,11 @@ class CalendlyProvider(Provider):
         cache = KeyCache(runtime.db, runtime.settings.token_cache_seconds, box_for(runtime.settings))
         runtime.state["calendly.keys"] = cache
         return [CalendlyReceiver(cache, load().tolerance_seconds)]
+
+    def exports(self) -> list[ExportTable]:
+        from hookline.retention.tables import ExportTable
+
+        return [ExportTable("bookings", "bookings", "start_time", ("account", "invitee_uri"))]
 
     def register_cli(self, app: typer.Typer) -> None:
         from hookline.providers.calendly.cli import app as calendly_app
