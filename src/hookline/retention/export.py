@@ -57,6 +57,8 @@ def _encode(row: tuple[Any, ...], cols: list[tuple[str, ColumnKind]]) -> dict[st
             out[name], out[f"{name}_encoding"] = (None, None) if value is None else encode_bytes(bytes(value))
         elif kind == "bool" and value is not None:
             out[name] = bool(value)
+        elif kind == "text" and value is not None and not isinstance(value, str):
+            out[name] = json.dumps(value, separators=(",", ":"))  # PostgreSQL's jsonb, as SQLite holds it
         else:
             out[name] = value
     return out

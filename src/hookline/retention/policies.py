@@ -108,8 +108,9 @@ def purge_batch(conn: Connection, policy: Policy, before: float, limit: int) -> 
             match = f"({cols}) IN (VALUES {', '.join([one] * len(ids))})"
             params = [v for i in ids for v in i]
         # The condition again: a row that became needed since the SELECT stays.
+        returning = ", ".join([*keys, f'"{policy.time_column}"'])  # SQLite's RETURNING takes no alias
         gone = conn.fetchall(
-            f"DELETE FROM {policy.table} AS t WHERE {match} AND {policy.done} RETURNING {cols}, {order}",
+            f"DELETE FROM {policy.table} AS t WHERE {match} AND {policy.done} RETURNING {returning}",
             params,
         )
         if gone and policy.after_delete is not None:
