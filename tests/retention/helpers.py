@@ -26,11 +26,17 @@ def log_day(db: Database, seed: int, received_at: float, calls: int = 4) -> int:
     for i, b in enumerate(bodies):
         raw = json.dumps(b).encode()
         data = json.dumps(b["data"]).encode()
-        events.append(IncomingEvent(
-            provider="aircall", account="acme", event=b["event"], body=raw, received_at=received_at + i,
-            dedup_key=dedup_key(b["event"], b["data"].get("id"), b["timestamp"], data, raw),
-            occurred_at=b["timestamp"],
-        ))
+        events.append(
+            IncomingEvent(
+                provider="aircall",
+                account="acme",
+                event=b["event"],
+                body=raw,
+                received_at=received_at + i,
+                dedup_key=dedup_key(b["event"], b["data"].get("id"), b["timestamp"], data, raw),
+                occurred_at=b["timestamp"],
+            )
+        )
     conn = db.connect()
     try:
         for start in range(0, len(events), 50):
@@ -68,8 +74,15 @@ def old_events(db: Database, n: int, received_at: float, *, with_jobs: bool = Fa
 
     pad = "x" * size
     events = [
-        Ev(provider="test", account="a", event="thing.done", body=json.dumps({"n": i, "pad": pad}).encode(),
-           received_at=received_at + i * 0.001, dedup_key=f"k{received_at}-{i}", occurred_at=received_at)
+        Ev(
+            provider="test",
+            account="a",
+            event="thing.done",
+            body=json.dumps({"n": i, "pad": pad}).encode(),
+            received_at=received_at + i * 0.001,
+            dedup_key=f"k{received_at}-{i}",
+            occurred_at=received_at,
+        )
         for i in range(n)
     ]
     conn = db.connect()
@@ -85,13 +98,17 @@ def old_events(db: Database, n: int, received_at: float, *, with_jobs: bool = Fa
 
 def destination(db: Database) -> int:
     with db.connection() as conn:
-        return int(conn.scalar(
-            "INSERT INTO destinations (name, url, secret, created_at) VALUES ('d', 'http://127.0.0.1:9/', 'whsec_x', 0)"
-            " RETURNING id"
-        ))
+        return int(
+            conn.scalar(
+                "INSERT INTO destinations (name, url, secret, created_at)"
+                " VALUES ('d', 'http://127.0.0.1:9/', 'whsec_x', 0) RETURNING id"
+            )
+        )
 
 
-def deliveries(db: Database, dest: int, event_ids: list[int], state: str, created_at: float, per_event: int = 1) -> None:
+def deliveries(
+    db: Database, dest: int, event_ids: list[int], state: str, created_at: float, per_event: int = 1
+) -> None:
     rows = [
         (dest, e, f"msg_{e}_{k}_{state}", state, created_at, created_at, created_at, created_at, created_at)
         for e in event_ids
