@@ -54,8 +54,12 @@ def incremental_vacuum(conn: Connection, should_stop: Callable[[], bool] = lambd
         if free == 0:
             break
         with conn.write_lock or contextlib.nullcontext():
-            conn.raw.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
-        freed += min(free, VACUUM_PAGES)
+            # executescript steps the pragma to the end (execute() would free a single page).
+            conn.raw.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
+        left = int(conn.scalar("PRAGMA freelist_count"))
+        if left >= free:  # no progress (another connection holds the pages): next pass
+            break
+        freed += free - left
         time.sleep(0.01)
     return freed
 
