@@ -120,3 +120,20 @@ def test_db_vacuum_switches_an_old_database_to_incremental(
     assert r.returncode == 0, r.stderr
     assert "auto_vacuum=incremental" in r.stdout
     assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+
+
+def test_timeline_policy_deletes_old_timeline_rows_and_keeps_the_calls(db: Database, database_url: str) -> None:
+    from tests.providers.aircall.test_projections import tables
+    from tests.retention.helpers import drain, log_day
+
+    log_day(db, 11, ago(1))
+    drain(database_url)
+    built = tables(db)
+    with db.connection() as conn:
+        newest = float(conn.scalar('SELECT max("timestamp") FROM aircall_call_timeline'))
+    days = (ago(0) - newest) / 86400 - 1  # every row is older than this
+    deleted = run_pass(db, RetentionSettings(timeline_days=days, batch_size=5, pause_seconds=0))
+    assert deleted == {"timeline": len(built["aircall_call_timeline"])}
+    after = tables(db)
+    assert after["aircall_call_timeline"] == [] and after["aircall_calls"] == built["aircall_calls"]
+    assert len(ids(db)) > 0  # events are another policy's
