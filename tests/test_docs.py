@@ -40,10 +40,11 @@ def test_every_command_is_documented() -> None:
 
 def test_every_provider_setting_is_documented() -> None:
     from hookline.providers.aircall.settings import AircallSettings, RecordingsSettings
+    from hookline.retention.settings import RetentionSettings
 
     missing = [
         f"{prefix}{name.upper()}"
-        for cls in (AircallSettings, RecordingsSettings)
+        for cls in (AircallSettings, RecordingsSettings, RetentionSettings)
         for prefix in [str(cls.model_config.get("env_prefix"))]
         for name in cls.model_fields
         if f"{prefix}{name.upper()}" not in README

@@ -18,6 +18,7 @@ from hookline.config import SettingsError
 from hookline.forwarding.cli import register as register_forwarding
 from hookline.pipeline.cli import register as register_pipeline_cli
 from hookline.providers.registry import providers
+from hookline.retention.cli import register as register_retention_cli
 from hookline.secrets_cli import register as register_secrets_cli
 from hookline.web.dashboard_cli import register as register_dashboard_cli
 
@@ -195,6 +196,7 @@ register_forwarding(app)
 register_automations(app)
 register_dashboard_cli(app)
 register_secrets_cli(app)
+register_retention_cli(app, db_app)
 
 for _provider in providers():
     _provider.register_cli(app)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -17,6 +18,7 @@ from hookline.clitools import bad_input, check_provider_settings, console, fail,
 if TYPE_CHECKING:
     from hookline.config import Settings
     from hookline.runtime import Runtime
+    from hookline.store.engine import Database
 
 jobs_app = typer.Typer(help="The pipeline's jobs: list them, retry parked ones.", no_args_is_help=True)
 
@@ -75,8 +77,30 @@ def worker() -> None:
     console.print("worker stopped")
 
 
+def _say_what_cannot_be_replayed(db: Database) -> None:
+    """With retention on, the log no longer holds all history: say from when a rebuild replays."""
+    from hookline.retention.policies import purged_before
+    from hookline.timeparse import iso
+
+    with db.connection() as conn:
+        purged = purged_before(conn)
+        oldest = conn.scalar("SELECT min(received_at) FROM events")
+    if purged is None:
+        return
+    kept = "no event" if oldest is None else f"the oldest event kept was received {iso(float(oldest))}"
+    console.print(
+        f"[yellow]warning:[/] retention deleted events received up to {iso(purged)} ({kept}); what they"
+        " carried and no later event repeats is not replayed. To replay it, import their export first:"
+        " `hookline rebuild --from-export DIR` (or `hookline import events DIR`).",
+        highlight=False,
+    )
+
+
 def rebuild(
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+    from_export: Path | None = typer.Option(
+        None, "--from-export", help="First import the events of this export directory (`hookline export events`)"
+    ),
 ) -> None:
     """Recompute every projection from the event log (empties the tables, then replays the log)."""
     from hookline.pipeline.handlers import registry
@@ -88,6 +112,11 @@ def rebuild(
     tables = [t for hs in handlers.values() for h in hs for t in h.tables]
     if not tables:
         fail("no provider has projections to rebuild")
+    if from_export is not None:
+        from hookline.retention.cli import import_or_fail
+
+        import_or_fail(runtime.db, from_export)
+    _say_what_cannot_be_replayed(runtime.db)
     if not yes and not typer.confirm(f"Empty and recompute {len(tables)} tables?", default=True):
         raise typer.Exit(1)
     total = count_events(runtime.db, handlers)

@@ -93,7 +93,14 @@ def automations_loop(runtime: Runtime) -> Loop:
     return executor_loop(runtime)
 
 
-LOOPS: list[LoopFactory] = [worker_loop, automations_loop]
+def retention_loop(runtime: Runtime) -> Loop:
+    """Retention policies applied in small batches (retention/loop.py); idle when every policy keeps all."""
+    from hookline.retention.loop import retention_loop as factory
+
+    return factory(runtime)
+
+
+LOOPS: list[LoopFactory] = [worker_loop, automations_loop, retention_loop]
 
 
 class LoopGroup:

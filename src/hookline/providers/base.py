@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
+    from hookline.retention.policies import Policy
+    from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
 
@@ -129,6 +131,14 @@ class Provider(ABC):
     def check_settings(self) -> None:
         """Read the provider's own settings, so that a bad one stops `serve` and `hookline worker`
         with a message before they start (raise hookline.config.SettingsError)."""
+
+    def exports(self) -> list[ExportTable]:
+        """Projections `hookline export` can write (e.g. Aircall's calls), by kind name."""
+        return []
+
+    def retention_policies(self) -> list[Policy]:
+        """Retention policies over this provider's tables (e.g. Aircall's call timeline)."""
+        return []
 
     def loops(self, runtime: Runtime) -> list[LoopFactory]:
         """Loop factories run next to the job worker: in `serve` (unless --no-worker) and `hookline worker`.

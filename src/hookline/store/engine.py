@@ -142,7 +142,12 @@ class Connection:
 def connect_sqlite(path: Path, *, writer: bool = False) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (autocommit otherwise).
+    new = not path.exists() or path.stat().st_size == 0
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    if new:
+        # Only a new, empty file takes it (the retention loop then shrinks the file); an existing
+        # database switches with `hookline db vacuum`. Not set on others: it would take a lock.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")

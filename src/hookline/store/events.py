@@ -66,7 +66,7 @@ def append_batch(conn: Connection, events: list[IncomingEvent], hooks: Sequence[
                 row = execute(_APPEND, _row(e)).fetchone()
                 results.append(AppendResult(int(row[0]), row[1] > 0))
         new = sum(1 for r in results if not r.duplicate)
-        conn.execute(_COUNT, (_SLOT, new, len(results) - new))
+        add_to_counts(conn, new, len(results) - new)
         for hook in hooks:
             hook(conn, events, results)
     return results
@@ -79,6 +79,11 @@ _COUNT = (
     " SET received = event_counts.received + excluded.received,"
     " duplicates = event_counts.duplicates + excluded.duplicates"
 )
+
+
+def add_to_counts(conn: Connection, received: int, duplicates: int = 0) -> None:
+    """Count events taken in (append_batch, `hookline import events`), in the caller's transaction."""
+    conn.execute(_COUNT, (_SLOT, received, duplicates))
 
 
 def counts(conn: Connection) -> tuple[int, int]:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
+    from hookline.retention.policies import Policy
+    from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
 
@@ -153,6 +155,18 @@ class AircallProvider(Provider):
             await dog.run_forever(cfg.watchdog_interval)
 
         return [watchdog]
+
+    def exports(self) -> list[ExportTable]:
+        from hookline.retention.tables import ExportTable
+
+        return [ExportTable("calls", "aircall_calls", "started_at", ("account", "id"))]
+
+    def retention_policies(self) -> list[Policy]:
+        from hookline.retention.policies import Policy
+
+        # Timeline rows are a projection's detail: old ones can go, the calls stay.
+        timeline = ("aircall_call_timeline", "timestamp", "1 = 1", "account, call_id, event_id")
+        return [Policy("timeline", "timeline_days", *timeline)]
 
     def register_cli(self, app: typer.Typer) -> None:
         from hookline.providers.aircall.cli import app as aircall_app

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
+    from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
 
@@ -51,6 +52,11 @@ class CalendlyProvider(Provider):
         cache = KeyCache(runtime.db, runtime.settings.token_cache_seconds, box_for(runtime.settings))
         runtime.state["calendly.keys"] = cache
         return [CalendlyReceiver(cache, load().tolerance_seconds)]
+
+    def exports(self) -> list[ExportTable]:
+        from hookline.retention.tables import ExportTable
+
+        return [ExportTable("bookings", "bookings", "start_time", ("account", "invitee_uri"))]
 
     def register_cli(self, app: typer.Typer) -> None:
         from hookline.providers.calendly.cli import app as calendly_app

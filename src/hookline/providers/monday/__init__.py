@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from hookline.automations.actions import Action
     from hookline.pipeline.handlers import EventHandler
+    from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
     from hookline.web.dashboard.ui import Dashboard
 
@@ -49,6 +50,11 @@ class MondayProvider(Provider):
         cache = AccountCache(runtime.db, runtime.settings.token_cache_seconds, box_for(runtime.settings))
         runtime.state["monday.accounts"] = cache
         return [MondayReceiver(cache, load().jwt_leeway_seconds)]
+
+    def exports(self) -> list[ExportTable]:
+        from hookline.retention.tables import ExportTable
+
+        return [ExportTable("board-items", "board_items", "updated_at", ("account", "item_id"))]
 
     def register_cli(self, app: typer.Typer) -> None:
         from hookline.providers.monday.cli import app as monday_app

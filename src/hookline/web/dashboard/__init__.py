@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from hookline.automations import dashboard as automations_pages
 from hookline.oauth import dashboard as oauth_pages
+from hookline.retention import dashboard as retention_pages
 from hookline.runtime import Runtime
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.dashboard import core_pages
@@ -40,6 +41,7 @@ def build(runtime: Runtime, verifier: AdminTokenVerifier, throttle: SignInThrott
     core_pages.register(ui, sessions, verifier, throttle)
     automations_pages.register(ui)
     oauth_pages.register(ui)
+    retention_pages.register(ui)
     for provider in runtime.providers:
         provider.register_dashboard(ui)
     ui.page("/live/stream", stream_endpoint(runtime.changes, sessions), fragment=True)

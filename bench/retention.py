@@ -1,0 +1,171 @@
+"""Retention and export at scale: export speed and memory, purge speed, and ingest latency with the
+retention loop purging vs. idle, in the same run.
+
+    python bench/retention.py [--events 200000] [--posts 2000] [--pg]
+
+1. fills N events received 40 days ago (1.5 KB bodies, finished: no jobs) straight into the log;
+2. `hookline export events` as jsonl.gz and as parquet, in subprocesses: seconds, rows/s, bytes,
+   peak RSS;
+3. `hookline serve` with retention off: POSTs of new webhooks from 8 clients, p50/p99;
+4. `hookline serve` with HOOKLINE_RETENTION_EVENTS_DAYS=30: the same POSTs while the loop purges the
+   N old events (in batches of 1,000), p50/p99, then how long the whole purge took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from tests.support import ROOT, Server, base_env, drop_pg_schema, new_pg_schema
+
+from hookline.providers.aircall.tokens import TokenStore
+from hookline.runtime import migration_sources
+from hookline.store import events as event_log
+from hookline.store import migrations
+from hookline.store.engine import Database
+from hookline.types import IncomingEvent
+
+TOKEN = "bench-retention-token-0001"
+DAY = 86400.0
+MAXRSS = (
+    "import atexit, resource, sys; "
+    "atexit.register(lambda: sys.stderr.write(f'maxrss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')); "
+    "from hookline.cli import main; sys.argv = ['hookline', *sys.argv[1:]]; main()"
+)
+
+
+def body(i: int, ts: float) -> bytes:
+    data = {"id": i, "direction": "inbound", "status": "done", "started_at": int(ts), "duration": 42,
+            "raw_digits": "+33 1 23 45 67 89", "user": {"id": 7, "name": "Agent Seven", "email": "a7@example.com"},
+            "number": {"id": 3, "digits": "+33 1 00 00 00 00", "name": "Support"}, "tags": [], "comments": [],
+            "pad": "x" * 900}
+    envelope = {"resource": "call", "event": "call.ended", "timestamp": int(ts), "token": "t", "data": data}
+    return json.dumps(envelope).encode()
+
+
+def fill(db: Database, n: int) -> None:
+    t0 = time.time() - 40 * DAY
+    conn = db.connect()
+    try:
+        for start in range(0, n, 2000):
+            batch = [
+                IncomingEvent(provider="aircall", account="acme", event="call.ended", body=body(i, t0 + i),
+                              received_at=t0 + i * 0.5, dedup_key=f"bench-{i}", occurred_at=t0 + i, resource="call",
+                              resource_id=str(i))
+                for i in range(start, min(n, start + 2000))
+            ]
+            event_log.append_batch(conn, batch)
+    finally:
+        conn.close()
+
+
+def cli(url: str, *args: str) -> tuple[float, int]:
+    started = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", MAXRSS, *args], env=base_env(url), capture_output=True, text=True,
+                       cwd=ROOT)
+    if r.returncode != 0:
+        raise SystemExit(r.stderr)
+    rss = int(r.stderr.rsplit("maxrss_kb=", 1)[1].split()[0])
+    return time.perf_counter() - started, rss
+
+
+def posts(server: Server, n: int, offset: int) -> list[float]:
+    latencies: list[float] = []
+
+    def post(i: int) -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as c:
+            for j in range(i, n, 8):
+                envelope = {"resource": "call", "event": "call.created", "timestamp": 1_763_900_000 + j,
+                            "token": TOKEN, "data": {"id": offset + j, "direction": "inbound", "status": "initial"}}
+                started = time.perf_counter()
+                r = c.post("/aircall/webhook", json=envelope)
+                latencies.append(time.perf_counter() - started)
+                assert r.status_code == 200, r.text
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(post, range(8)))
+    return sorted(latencies)
+
+
+def pct(values: list[float], q: float) -> str:
+    return f"{values[min(len(values) - 1, int(len(values) * q))] * 1000:.1f} ms"
+
+
+def old_left(db: Database) -> int:
+    with db.connection() as conn:
+        return int(conn.scalar("SELECT count(*) FROM events WHERE received_at < ?", (time.time() - 30 * DAY,)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--posts", type=int, default=2000)
+    ap.add_argument("--batch", default="1000", help="HOOKLINE_RETENTION_BATCH_SIZE")
+    ap.add_argument("--pause", default="0.05", help="HOOKLINE_RETENTION_PAUSE_SECONDS")
+    ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--pg", action="store_true", help="PostgreSQL at 127.0.0.1:5432 (db test) instead of SQLite")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-retention-"))
+    schema = None
+    if args.pg:
+        schema, url = new_pg_schema()
+    else:
+        url = f"sqlite:///{tmp / 'hookline.sqlite3'}"
+    db = Database(url)
+    try:
+        migrations.upgrade(db, migration_sources())
+        TokenStore(db).add(TOKEN, "acme")
+        started = time.perf_counter()
+        fill(db, args.events)
+        print(f"engine {db.dialect}: filled {args.events:,} events in {time.perf_counter() - started:.1f}s")
+        for fmt in () if args.skip_export else ("jsonl.gz", "parquet"):
+            out = tmp / f"export-{fmt}"
+            seconds, rss = cli(url, "export", "events", "--format", fmt, "--output", str(out))
+            size = sum(p.stat().st_size for p in (out / "events").rglob("*") if p.is_file())
+            print(f"export {fmt:8}: {seconds:6.1f}s  {args.events / seconds:8,.0f} rows/s  {size / 1e6:7.1f} MB"
+                  f"  ({size / args.events:.0f} B/event)  peak RSS {rss / 1024:.0f} MB")
+        logs = tmp / "logs"
+        logs.mkdir()
+        server = Server(url, logs / "idle.log", {}, (), 0, None).start()
+        idle = posts(server, args.posts, 1_000_000)
+        server.stop()
+        print(f"ingest, retention idle   : {len(idle)} posts  p50 {pct(idle, 0.5)}  p99 {pct(idle, 0.99)}")
+        env = {"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_RETENTION_BATCH_SIZE": args.batch,
+               "HOOKLINE_RETENTION_PAUSE_SECONDS": args.pause}
+        server = Server(url, logs / "purging.log", env, (), 0, None).start()
+        purge_started = time.perf_counter()
+        size_mb = f"{db.url.path.stat().st_size / 1e6:.1f}" if db.url.path else "?"
+        before = old_left(db)
+        busy = posts(server, args.posts, 2_000_000)
+        after = old_left(db)
+        print(f"ingest, retention purging: {len(busy)} posts  p50 {pct(busy, 0.5)}  p99 {pct(busy, 0.99)}"
+              f"  (old events {before:,} -> {after:,} meanwhile)")
+        while old_left(db):
+            time.sleep(0.2)
+        print(f"purge of {args.events:,} events (batch {args.batch}, pause {args.pause} s):"
+              f" {time.perf_counter() - purge_started:.1f}s")
+        if db.dialect == "sqlite":
+            assert db.url.path is not None
+            with db.connection() as conn:
+                while conn.scalar("PRAGMA freelist_count"):
+                    time.sleep(0.2)
+            print(f"SQLite file once vacuumed: {size_mb} MB -> {db.url.path.stat().st_size / 1e6:.1f} MB"
+                  f" after {time.perf_counter() - purge_started:.1f}s")
+        server.stop()
+    finally:
+        db.close()
+        if schema:
+            drop_pg_schema(schema)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Retention (what is deleted when, in small batches) and export/import of the log and projections."""

@@ -1,0 +1,56 @@
+"""The Operations page's "Storage and retention" block: what is stored, and what retention will do.
+
+Kept cheap for a large log: sizes come from the engine's own accounting (SQLite pages, PostgreSQL
+relation sizes), the oldest event from the `received_at` index, and rows to delete are counted only
+for the policies that are on.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from hookline.retention.policies import cutoff, policies, purged_before, would_delete
+from hookline.retention.settings import load_retention_settings
+from hookline.store.engine import Database
+from hookline.web.dashboard.ui import Dashboard
+
+
+def storage(db: Database) -> dict[str, Any]:
+    cfg = load_retention_settings()
+    now = time.time()
+    with db.connection() as conn:
+        if conn.dialect == "sqlite":
+            page = int(conn.scalar("PRAGMA page_size"))
+            size = int(conn.scalar("PRAGMA page_count")) * page
+            free = int(conn.scalar("PRAGMA freelist_count")) * page
+            events_size = None
+        else:
+            size = int(conn.scalar("SELECT pg_database_size(current_database())"))
+            free = None
+            events_size = int(conn.scalar("SELECT pg_total_relation_size('events')"))
+        oldest = conn.scalar("SELECT min(received_at) FROM events")
+        rows = []
+        for policy in policies():
+            days = float(getattr(cfg, policy.setting))
+            before = cutoff(cfg, policy, now)
+            found = would_delete(conn, policy, before) if before is not None else None
+            rows.append({"name": policy.name, "days": days, "before": before, "found": found})
+        purged = purged_before(conn)
+    return {"size": size, "free": free, "events_size": events_size, "oldest": oldest, "policies": rows,
+            "purged": purged, "dialect": db.dialect}
+
+
+def register(ui: Dashboard) -> None:
+    ui.add_templates(Path(__file__).parent / "templates")
+
+    async def section(request: Request) -> Markup:
+        data = await run_in_threadpool(storage, ui.runtime.db)
+        return ui.fragment("retention/_operations.html", **data)
+
+    ui.add_section("Storage and retention", section)

@@ -1,0 +1,59 @@
+"""What can be exported: the event log, and the projections providers offer (Provider.exports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from hookline.store.engine import Connection
+
+ColumnKind = Literal["int", "float", "bool", "text", "bytes"]
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """A table exported by day of `time_column` (unix seconds), in (time, key) order."""
+
+    kind: str  # the CLI's name: events, calls, bookings, board-items
+    table: str
+    time_column: str
+    key_columns: tuple[str, ...]
+
+
+EVENTS = ExportTable("events", "events", "received_at", ("id",))
+
+
+def export_tables() -> dict[str, ExportTable]:
+    from hookline.providers.registry import providers
+
+    found = {EVENTS.kind: EVENTS}
+    for provider in providers():
+        for table in provider.exports():
+            found[table.kind] = table
+    return found
+
+
+def _kind(declared: str) -> ColumnKind:
+    t = declared.lower()
+    if "int" in t:
+        return "int"
+    if "double" in t or "real" in t or "float" in t or "numeric" in t:
+        return "float"
+    if "bool" in t:
+        return "bool"
+    if "blob" in t or "bytea" in t:
+        return "bytes"
+    return "text"
+
+
+def columns(conn: Connection, table: str) -> list[tuple[str, ColumnKind]]:
+    """The table's columns in order, with the kind of value each holds (from the declared types)."""
+    if conn.dialect == "sqlite":
+        rows = conn.fetchall(f"PRAGMA table_info({table})")
+        return [(r[1], _kind(r[2])) for r in rows]
+    rows = conn.fetchall(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+        (table,),
+    )
+    return [(r[0], _kind(r[1])) for r in rows]
