@@ -108,7 +108,7 @@ def test_configure_and_show_never_print_the_secret(cli: Callable[..., Any], fake
     assert CLIENT_SECRET not in shown.stdout + done.stdout + done.stderr
     # A later configure without a new secret keeps the stored one... but the option is required: a new one.
     again = cli("aircall", "oauth", "configure", "--client-id", "other", "--client-secret", "-", input="\n")
-    assert again.returncode == 1 and "no client secret on standard input" in again.stderr
+    assert again.returncode == 2 and "no client secret on standard input" in again.stderr  # bad input
 
 
 def test_install_redirects_with_state_and_a_browser_cookie(partner: Partner) -> None:
