@@ -13,6 +13,10 @@ ensure_venv() {
     .venv/bin/python -m pip install -q --upgrade pip >&2
   fi
   local stamp=".venv/.installed${extras:+-$extras}"
+  # The dev install holds everything the plain one does: a dev venv needs no second install.
+  if [ -z "$extras" ] && [ -f .venv/.installed-dev ] && [ ! pyproject.toml -nt .venv/.installed-dev ]; then
+    stamp=".venv/.installed-dev"
+  fi
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "installing hookline${extras:+ [$extras]} into .venv" >&2
     .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}" >&2
