@@ -74,6 +74,9 @@ CASES = [
     ("retention", ("retention", "show", "{unreachable}"), 1, "cannot connect to PostgreSQL"),
     ("simulate", ("simulate", "aircall", "--port", "abc"), 2, "--port"),
     ("simulate", ("simulate", "aircall", "--port", "{taken}"), 1, "cannot listen"),
+    ("simulate", ("simulate", "aircall", "--webhook-token", "given-token"), 2, "--webhook-token needs --webhook"),
+    ("simulate", ("simulate", "aircall", "--port", "0", "--webhook", "ftp://x/y"), 2, "url must be a valid http"),
+    ("simulate", ("simulate", "aircall", "--start", "4102444800"), 2, "--start is in the future"),
 ]
 
 

@@ -9,7 +9,6 @@ with the response kept.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +18,7 @@ import aiohttp
 import msgspec
 
 from hookline.automations.actions import Action, ActionContext, ActionFailed, StepResult, failed_http
+from hookline.automations.masking import SECRET_HEADER
 from hookline.automations.templates import is_template
 from hookline.outbound import refusal
 from hookline.retry_after import parse_retry_after
@@ -27,7 +27,6 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 SEVERITIES = ("info", "warning", "critical")
 _MAX_BODY = 1024 * 1024
 _FORWARD_LOCK = 728_115_014  # the advisory-lock namespace of `forward`
-_SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.IGNORECASE)
 
 
 def _http_url(field: str, value: Any) -> str:
@@ -67,7 +66,7 @@ class HttpAction(Action):
             url = url.replace(f":{parts.password}@", ":***@", 1)
         out: dict[str, Any] = {"method": str(params.get("method", "GET")).upper(), "url": url}
         if "headers" in params:
-            out["headers"] = {k: ("***" if _SECRET_HEADER.search(k) else v) for k, v in params["headers"].items()}
+            out["headers"] = {k: ("***" if SECRET_HEADER.search(k) else v) for k, v in params["headers"].items()}
         for key in ("json", "body"):
             if key in params:
                 out[key] = params[key]

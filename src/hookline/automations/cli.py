@@ -124,7 +124,7 @@ def rules_add(
 
 @rules_app.command("list")
 def rules_list(as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
-    """Every rule, with its runs over the last 24 hours."""
+    """Every rule, with its runs over the last 24 hours (credentials masked)."""
     import time
 
     from hookline.automations import rules, runs
@@ -146,7 +146,7 @@ def rules_list(as_json: bool = typer.Option(False, "--json", help="JSON output")
 
 @rules_app.command("show")
 def rules_show(name: str, as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
-    """One rule as stored."""
+    """One rule as stored, credentials masked (`rules export` prints them verbatim)."""
     from hookline.automations import rules
 
     db = open_database()
@@ -159,12 +159,13 @@ def rules_show(name: str, as_json: bool = typer.Option(False, "--json", help="JS
         return
     import tomli_w
 
-    console.print(tomli_w.dumps(rules.export([rule])), highlight=False, markup=False)
+    console.print(tomli_w.dumps(rules.export([rule.masked()])), highlight=False, markup=False)
 
 
 @rules_app.command("export")
 def rules_export() -> None:
-    """Every rule as a TOML file that `rules apply` takes back."""
+    """Every rule as a TOML file that `rules apply` takes back: verbatim, secrets (tokens, passwords in
+    URLs, Apprise URLs) included, unlike `rules list/show`. Keep it where you keep secrets."""
     import tomli_w
 
     from hookline.automations import rules

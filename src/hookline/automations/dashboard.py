@@ -52,7 +52,8 @@ def register(ui: Dashboard) -> None:
             if not NAME.match(name):
                 return None, []
             with db.connection() as conn:
-                return rules.get(conn, name), runs.list_runs(conn, rule=name, limit=50)
+                rule = rules.get(conn, name)
+                return (None if rule is None else rule.masked()), runs.list_runs(conn, rule=name, limit=50)
 
         rule, recent = await run_in_threadpool(query)
         if rule is None:

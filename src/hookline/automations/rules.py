@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
 
+from hookline.automations.masking import masked_spec
 from hookline.store.engine import Connection
 
 _COLUMNS = "id, name, spec, enabled, created_at, updated_at"
@@ -27,10 +28,16 @@ class Rule:
     def from_row(cls, row: Sequence[Any]) -> Rule:
         return cls(int(row[0]), row[1], msgspec.json.decode(row[2]), bool(row[3]), float(row[4]), float(row[5]))
 
+    def masked(self) -> Rule:
+        """The rule as every listing shows it: credentials masked (masking.py); `export` keeps them."""
+        return replace(self, spec=masked_spec(self.spec))
+
     def as_json(self) -> dict[str, Any]:
+        """The listing shape (CLI --json, /api/rules, dashboard), credentials masked."""
+        spec = masked_spec(self.spec)
         return {"id": self.id, "name": self.name, "enabled": self.enabled, "mode": self.spec.get("mode", "live"),
-                "on": self.spec["on"], "created_at": self.created_at, "updated_at": self.updated_at,
-                "spec": self.spec}
+                "on": spec["on"], "created_at": self.created_at, "updated_at": self.updated_at,
+                "spec": spec}
 
 
 def list_rules(conn: Connection, *, enabled_only: bool = False) -> list[Rule]:
@@ -105,7 +112,8 @@ def remove(conn: Connection, name: str) -> bool:
 
 
 def export(rules: Sequence[Rule]) -> dict[str, Any]:
-    """The rules as a file `rules apply` takes back (TOML-ready)."""
+    """The rules as a file `rules apply` takes back (TOML-ready): verbatim, secrets included, unless the
+    caller passes masked rules (`rules show`)."""
     out = []
     for r in rules:
         spec = dict(r.spec)

@@ -503,4 +503,4 @@ def test_cli_refuses_a_start_in_the_future(tmp_path: Path) -> None:
         env=base_env(f"sqlite:///{tmp_path / 'unused.sqlite3'}"), capture_output=True, text=True, timeout=30,
         cwd=ROOT,
     )
-    assert done.returncode != 0 and "--start is in the future" in done.stderr, done.stderr
+    assert done.returncode == 2 and "--start is in the future" in done.stderr, done.stderr

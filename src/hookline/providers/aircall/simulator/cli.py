@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hookline.clitools import fail, time_option
+from hookline.clitools import bad_input, fail, time_option
 from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
 
 if TYPE_CHECKING:
@@ -53,9 +53,9 @@ def simulate_aircall(
     """Run a fake Aircall: its Public API, a call center's traffic, and webhook delivery to your URLs."""
     start_at = time_option(start, "--start") if start else None
     if start_at is not None and start_at > time.time() + 1:
-        fail("--start is in the future: the simulator never sends times ahead of the wall clock", 2)
+        bad_input("--start is in the future: the simulator never sends times ahead of the wall clock")
     if webhook_token is not None and (not webhook or not webhook_token.strip()):
-        fail("--webhook-token needs --webhook, and a non-empty token")
+        bad_input("--webhook-token needs --webhook, and a non-empty token")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             _run(
@@ -125,7 +125,7 @@ async def _run(
             created = state.create_webhook(webhook, None, "hookline simulator", account="sim")
         except FakeApiError as exc:
             await runner.cleanup()
-            fail(f"--webhook: {exc.troubleshoot}")
+            bad_input(f"--webhook: {exc.troubleshoot}")  # the URL given is refused: bad input, exit 2
         if webhook_token:
             created["token"] = webhook_token.strip()  # the stored webhook itself: deliveries carry it
     _banner(sim, base_url, api_id, api_token, created)
