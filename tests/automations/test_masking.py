@@ -101,3 +101,13 @@ def test_listings_mask_rule_secrets_and_export_keeps_them(
     again = run_cli("rules", "apply", str(tmp_path / "export.toml"), database_url=database_url)
     assert "nothing to change" in again.stdout, again.stdout + again.stderr
     assert run_cli("rules", "show", "hooked", "--json", database_url=database_url).stdout == shown_json
+
+
+def test_run_records_mask_a_lone_token_in_the_url_too() -> None:
+    """What a run records of an http step: user:***@ and a lone TOKEN@ as ***@ (the one masking helper)."""
+    from hookline.automations.builtin_actions import HttpAction
+
+    action = HttpAction()
+    assert action.preview({"url": "https://s3cr3t-token@h.test/x"})["url"] == "https://***@h.test/x"
+    assert action.preview({"url": "https://u:pw@h.test/x"})["url"] == "https://u:***@h.test/x"
+    assert action.preview({"url": "https://h.test/x"})["url"] == "https://h.test/x"

@@ -20,7 +20,7 @@ import msgspec
 from hookline.automations.actions import Action, ActionContext, ActionFailed, StepResult, failed_http
 from hookline.automations.masking import SECRET_HEADER
 from hookline.automations.templates import is_template
-from hookline.outbound import refusal
+from hookline.outbound import refusal, without_credentials
 from hookline.retry_after import parse_retry_after
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -60,10 +60,7 @@ class HttpAction(Action):
 
     def preview(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The request as runs record it: credentials in headers and in the URL's userinfo masked."""
-        url = str(params["url"])
-        parts = urlsplit(url)
-        if parts.password:
-            url = url.replace(f":{parts.password}@", ":***@", 1)
+        url = without_credentials(str(params["url"]))  # user:***@, and a lone TOKEN@ as ***@
         out: dict[str, Any] = {"method": str(params.get("method", "GET")).upper(), "url": url}
         if "headers" in params:
             out["headers"] = {k: ("***" if SECRET_HEADER.search(k) else v) for k, v in params["headers"].items()}
