@@ -87,7 +87,8 @@ def test_over_the_cap_twice_without_duplicates(
     third = _summary(
         cli("aircall", "backfill", "--since", str(T0), "--until", str(T0 + 20_000), "--resources", "users", "--json")
     )
-    assert third == {"users": {"resource": "users", "fetched": 3, "new": 1, "already_known": 2, "resumed_from": None}}
+    assert third == {"users": {"resource": "users", "fetched": 3, "new": 1, "already_known": 2, "refused": 0,
+        "resumed_from": None}}
 
 
 def test_interrupted_run_resumes(

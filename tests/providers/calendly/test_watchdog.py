@@ -135,3 +135,22 @@ def test_a_failed_backfill_is_tried_again_next_round(
     assert [r[3] for r in synced(db)] == [missed["uri"]]
     (managed,) = SubscriptionStore(db).all()
     assert managed.backfill_since is None
+
+
+def test_a_backfilled_invitee_the_log_cannot_hold_is_refused_alone(
+    db: Database, database_url: str, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    fake, running = fake_calendly
+    env = {"HOOKLINE_CALENDLY_API_URL": running.url}
+    old_uuid = manage(db, fake, running, "https://hooks.example/calendly/webhook")
+    good = fake.add_booking("Ann Good")
+    bad = fake.add_booking("Nul Uri")
+    fake.find_invitee(bad["uri"])["uri"] = bad["uri"] + "\x00x"  # PostgreSQL text cannot hold it
+    fake.disable(old_uuid)
+    out = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0 recreated" not in out.stdout and "1 events backfilled" in out.stdout
+    assert [r[3] for r in synced(db)] == [good["uri"]]
+    logged = out.stdout + out.stderr
+    assert "calendly.backfill_refused" in logged and "resource id contains a NUL character" in logged
+    assert "\x00" not in logged

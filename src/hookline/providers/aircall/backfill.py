@@ -3,7 +3,9 @@
 Calls, users and contacts are read for a time window (oldest first; the client splits the window
 under Aircall's 10,000-record cap); numbers, teams and tags are small and read in full. Each record
 becomes a `<resource>.synced` event (see synced.py), appended in batches. After each committed
-batch the checkpoint moves on, so an interrupted run resumes where it stopped. The CLI command and
+batch the checkpoint moves on, so an interrupted run resumes where it stopped. A record whose event
+the log cannot hold (a NUL or a lone surrogate in its id, an id too long: see ingest/validate.py) is
+skipped, logged and counted as refused, so it never fails the rest of its window. The CLI command and
 the watchdog run this same code; they differ only in where events are written (EventSink).
 """
 
@@ -17,10 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import structlog
+
+from hookline.ingest import validate
 from hookline.providers.aircall.checkpoints import Checkpoint, CheckpointStore
 from hookline.providers.aircall.synced import synced_event
 from hookline.store.engine import Database
-from hookline.types import AppendResult, IncomingEvent
+from hookline.types import AppendResult, IncomingEvent, Rejection
 
 if TYPE_CHECKING:
     from hookline.ingest.committer import Committer
@@ -29,6 +34,8 @@ if TYPE_CHECKING:
 RESOURCES: tuple[str, ...] = ("calls", "users", "contacts", "numbers", "teams", "tags")
 WINDOWED = {"calls": "started_at", "users": "created_at", "contacts": "created_at"}
 BATCH_SIZE = 500
+
+log = structlog.get_logger(__name__)
 
 
 def parse_resources(text: str | None) -> list[str]:
@@ -46,7 +53,9 @@ def parse_resources(text: str | None) -> list[str]:
 
 
 class EventSink(Protocol):
-    async def append(self, events: list[IncomingEvent]) -> list[AppendResult]: ...
+    async def append(self, events: list[IncomingEvent]) -> Sequence[AppendResult | None]:
+        """One result per event, in order; None for an event the log refused (the others are stored)."""
+        ...
 
 
 class DatabaseSink:
@@ -73,8 +82,26 @@ class CommitterSink:
     def __init__(self, committer: Committer) -> None:
         self.committer = committer
 
-    async def append(self, events: list[IncomingEvent]) -> list[AppendResult]:
-        return list(await asyncio.gather(*(self.committer.append(e) for e in events)))
+    async def append(self, events: list[IncomingEvent]) -> list[AppendResult | None]:
+        from hookline.ingest.committer import EventRefused
+
+        outcomes = await asyncio.gather(*(self.committer.append(e) for e in events), return_exceptions=True)
+        results: list[AppendResult | None] = []
+        for ev, outcome in zip(events, outcomes, strict=True):
+            if isinstance(outcome, EventRefused):  # this event alone: the committer stored the others
+                log.warning("aircall.backfill_refused", event_type=ev.event, resource_id=_loggable(ev.resource_id),
+                            reason=outcome.error)
+                results.append(None)
+            elif isinstance(outcome, BaseException):  # the log is unavailable: the window fails, resumable
+                raise outcome
+            else:
+                results.append(outcome)
+        return results
+
+
+def _loggable(value: str | None) -> str | None:
+    """An id for a log line: the bad characters escaped and the length capped."""
+    return None if value is None else ascii(value[:80])
 
 
 # --------------------------------------------------------------------------------------------- runner
@@ -86,10 +113,11 @@ class ResourceResult:
     fetched: int = 0
     new: int = 0
     resumed_from: float | None = None  # the checkpoint position this run started from, when resumed
+    refused: int = 0  # records read but not stored: the log cannot hold their event (counted in fetched)
 
     @property
     def known(self) -> int:
-        return self.fetched - self.new
+        return self.fetched - self.new - self.refused
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +125,7 @@ class ResourceResult:
             "fetched": self.fetched,
             "new": self.new,
             "already_known": self.known,
+            "refused": self.refused,
             "resumed_from": self.resumed_from,
         }
 
@@ -115,6 +144,10 @@ class BackfillResult:
     @property
     def new(self) -> int:
         return sum(r.new for r in self.resources)
+
+    @property
+    def refused(self) -> int:
+        return sum(r.refused for r in self.resources)
 
 
 # progress(resource, fetched so far, fraction of the window covered or None when unknown)
@@ -173,7 +206,16 @@ class Backfill:
         batch: list[IncomingEvent] = []
         last_time: float | None = None
         async for record in records:
-            batch.append(synced_event(self.account, resource, record, self.clock()))
+            ev = synced_event(self.account, resource, record, self.clock())
+            try:
+                validate.event_columns(ev)
+            except Rejection as exc:  # skipped alone; the message names the field, never its value
+                log.warning("aircall.backfill_refused", account=self.account, resource=resource,
+                            resource_id=_loggable(ev.resource_id), reason=exc.message)
+                out.fetched += 1
+                out.refused += 1
+            else:
+                batch.append(ev)
             if time_field is not None:
                 last_time = _created(record, time_field) or last_time
             if len(batch) >= self.batch_size:
@@ -192,9 +234,10 @@ class Backfill:
     ) -> None:
         if batch:
             results = await self.sink.append(batch)
-            new = sum(1 for r in results if not r.duplicate)
+            new = sum(1 for r in results if r is not None and not r.duplicate)
             out.fetched += len(batch)
             out.new += new
+            out.refused += sum(1 for r in results if r is None)
             cp.fetched += len(batch)
             cp.new += new
         if last_time is not None:

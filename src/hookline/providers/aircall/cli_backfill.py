@@ -37,6 +37,9 @@ def backfill(
         bad_input(str(exc))
     ctx = context()
     acc = ctx.account(account)
+    from hookline import log as logconf
+
+    logconf.configure(ctx.cfg.log_format, ctx.cfg.log_level)  # a refused record's line goes to stderr
     checkpoints = CheckpointStore(ctx.db)
     if end is None:
         # Without --until, an interrupted run of the same start resumes with its own end.
@@ -82,14 +85,17 @@ def backfill(
                     "resources": [r.as_json() for r in result.resources],
                     "fetched": result.fetched,
                     "new": result.new,
+                    "refused": result.refused,
                 },
                 indent=2,
             )
         )
         return
-    table = Table("resource", "fetched", "new", "already known", "note")
+    table = Table("resource", "fetched", "new", "already known", "refused", "note")
     for r in result.resources:
         note = f"resumed from {iso(r.resumed_from)}" if r.resumed_from is not None else ""
-        table.add_row(r.resource, str(r.fetched), str(r.new), str(r.known), note)
+        table.add_row(r.resource, str(r.fetched), str(r.new), str(r.known), str(r.refused), note)
     console.print(table)
-    say(f"backfill done: {result.fetched} fetched, {result.new} new, {result.fetched - result.new} already known")
+    known = result.fetched - result.new - result.refused
+    refused = f", {result.refused} refused (see the log)" if result.refused else ""
+    say(f"backfill done: {result.fetched} fetched, {result.new} new, {known} already known{refused}")

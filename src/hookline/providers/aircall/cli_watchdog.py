@@ -57,7 +57,8 @@ def watchdog(
     for account, webhook_id in report.reenabled:
         say(f"re-enabled webhook {webhook_id} of account {account}")
     for b in report.backfills:
-        say(f"backfilled account {b.account} {iso(b.since)} .. {iso(b.until)}: {b.fetched} fetched, {b.new} new")
+        say(f"backfilled account {b.account} {iso(b.since)} .. {iso(b.until)}: {b.fetched} fetched, {b.new} new"
+            + (f", {b.refused} refused (see the log)" if b.refused else ""))
     for account, webhook_id in report.unregistered:
         warn(
             f"warning: webhook {webhook_id} of {account} points here but its token is not registered:"

@@ -225,7 +225,8 @@ class Watchdog:
                 await _db(self.incidents.backfilled, ids, result.new)
                 report.backfills.append(result)
                 self._on_backfill(name, result.new)
-                log.info("aircall.backfill_done", account=name, fetched=result.fetched, new=result.new)
+                log.info("aircall.backfill_done", account=name, fetched=result.fetched, new=result.new,
+                         refused=result.refused)
 
     async def run_forever(self, interval: float) -> None:
         while True:

@@ -3,7 +3,9 @@
 Each invitee of each meeting that starts after `since - lookback` and changed after `since` becomes an
 `invitee.synced` event (origin "backfill") in the same envelope as a webhook, its payload the invitee
 with its `scheduled_event`, so the bookings projection treats it like any snapshot. The dedup key
-(event, invitee URI, updated_at) makes a second backfill of the same window add nothing.
+(event, invitee URI, updated_at) makes a second backfill of the same window add nothing. An invitee
+whose event the log cannot hold (a NUL in its URI, a URI too long: see ingest/validate.py) is skipped
+with a log line, so it never fails the rest of the window.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import asyncio
 import json
 import time
 
+import structlog
+
+from hookline.ingest import validate
 from hookline.providers.calendly import catalog
 from hookline.providers.calendly.accounts import Account
 from hookline.providers.calendly.api import CalendlyClient
@@ -19,7 +24,9 @@ from hookline.providers.calendly.receiver import PROVIDER, dedup_key, occurred_a
 from hookline.providers.calendly.subscriptions import uuid_of
 from hookline.store.engine import Database
 from hookline.timeparse import iso
-from hookline.types import IncomingEvent
+from hookline.types import IncomingEvent, Rejection
+
+log = structlog.get_logger(__name__)
 
 
 async def collect(
@@ -46,21 +53,26 @@ async def collect(
                 "payload": {**invitee, "scheduled_event": meeting},
             }
             body = json.dumps(envelope, separators=(",", ":")).encode()
-            found.append(
-                IncomingEvent(
-                    provider=PROVIDER,
-                    account=account.name,
-                    event=catalog.SYNCED,
-                    dedup_key=dedup_key(catalog.SYNCED, uri, changed, body),
-                    body=body,
-                    received_at=now,
-                    known=True,
-                    resource="invitee",
-                    resource_id=uri,
-                    occurred_at=changed_at,
-                    origin="backfill",
-                )
+            ev = IncomingEvent(
+                provider=PROVIDER,
+                account=account.name,
+                event=catalog.SYNCED,
+                dedup_key=dedup_key(catalog.SYNCED, uri, changed, body),
+                body=body,
+                received_at=now,
+                known=True,
+                resource="invitee",
+                resource_id=uri,
+                occurred_at=changed_at,
+                origin="backfill",
             )
+            try:
+                validate.event_columns(ev)
+            except Rejection as exc:  # skipped alone; the message names the field, never its value
+                log.warning("calendly.backfill_refused", account=account.name, reason=exc.message,
+                            resource_id=None if uri is None else ascii(str(uri)[:80]))
+                continue
+            found.append(ev)
     return found
 
 
