@@ -36,7 +36,7 @@ def test_admin_token_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_edge_settings_from_toml_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from pydantic import ValidationError
+    from hookline.config import SettingsError
 
     monkeypatch.chdir(tmp_path)
     for var in ("HOOKLINE_CONFIG", "HOOKLINE_BODY_TIMEOUT_SECONDS", "HOOKLINE_AUTH_FAILURES_PER_MINUTE",
@@ -53,7 +53,7 @@ def test_edge_settings_from_toml_and_environment(monkeypatch: pytest.MonkeyPatch
     assert load_settings().body_timeout_seconds == 4.0
     for bad in ("0", "-1"):
         monkeypatch.setenv("HOOKLINE_BODY_TIMEOUT_SECONDS", bad)
-        with pytest.raises(ValidationError):
+        with pytest.raises(SettingsError, match="HOOKLINE_BODY_TIMEOUT_SECONDS: must be greater than 0"):
             load_settings()
 
 

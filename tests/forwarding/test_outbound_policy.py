@@ -33,7 +33,7 @@ def test_cli_refuses_a_name_resolving_to_a_denied_address(db: Database, database
     assert "Traceback" not in refused.stderr
     assert DestinationStore(db).list() == []
     bad = run_cli("destinations", "list", database_url=database_url, env={"HOOKLINE_OUTBOUND_DENY_CIDRS": "nope"})
-    assert bad.returncode == 1 and "is not an IP network" in bad.stderr
+    assert bad.returncode == 2 and "is not an IP network" in bad.stderr  # a bad setting is bad input
 
 
 def test_a_name_re_pointed_to_a_denied_address_is_dead_at_once_and_never_connected(
