@@ -7,12 +7,14 @@ The TOML file is read from HOOKLINE_CONFIG when set, else ./hookline.toml when i
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -191,7 +193,6 @@ _SECRET_WORDS = ("token", "secret", "key", "password", "database_url")
 
 def validated(cls: type[S], **overrides: Any) -> S:
     """cls(**overrides) (None means "not given"), with every problem as a SettingsError."""
-    import tomllib
 
     from pydantic import ValidationError
     from pydantic_settings import SettingsError as SourceError
@@ -227,3 +228,28 @@ def _line(prefix: str, error: Any) -> str:
         if isinstance(value, str | int | float | bool):
             shown = f" (got {value!r})"
     return f"setting {where}: {said}{shown}"
+
+
+class TableSettings(BaseSettings):
+    """Settings from the environment, then from one table of hookline.toml (`toml_table`): what a
+    provider or a component keeps out of the core Settings (e.g. [aircall], [recordings], [retention])."""
+
+    toml_table: ClassVar[str]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path is not None and path.exists():
+            with path.open("rb") as handle:
+                table = tomllib.load(handle).get(cls.toml_table) or {}
+            if isinstance(table, dict):
+                sources.append(InitSettingsSource(settings_cls, init_kwargs=table))
+        return tuple(sources)

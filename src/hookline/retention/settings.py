@@ -6,17 +6,17 @@ board items) have no policy: they are kept.
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from hookline.config import config_file
+from hookline.config import TableSettings
 
 
-class RetentionSettings(BaseSettings):
+class RetentionSettings(TableSettings):
     model_config = SettingsConfigDict(env_prefix="HOOKLINE_RETENTION_", extra="ignore")
+    toml_table = "retention"
 
     events_days: float = Field(0, ge=0, description="Delete raw events received longer ago (0: keep forever)")
     deliveries_days: float = Field(
@@ -29,24 +29,6 @@ class RetentionSettings(BaseSettings):
     batch_size: int = Field(1000, gt=0, le=100_000, description="Rows deleted per transaction")
     pause_seconds: float = Field(0.05, ge=0, description="Pause between two batches, so ingest never waits long")
     interval_seconds: float = Field(3600.0, gt=0, description="Time between two retention passes of the loop")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = config_file()
-        if path is not None and path.exists():
-            with path.open("rb") as handle:
-                table = tomllib.load(handle).get("retention") or {}
-            if isinstance(table, dict):
-                sources.append(InitSettingsSource(settings_cls, init_kwargs=table))
-        return tuple(sources)
 
 
 def load_retention_settings(**overrides: Any) -> RetentionSettings:

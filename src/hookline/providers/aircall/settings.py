@@ -6,43 +6,18 @@ Kept out of the core Settings so that the core never names a provider.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from hookline.config import config_file, validated
+from hookline.config import TableSettings, validated
 
 DEFAULT_API_URL = "https://api.aircall.io"
 
 
-class _TableSettings(BaseSettings):
-    """Settings from the environment, then from one table of hookline.toml."""
-
-    toml_table: ClassVar[str]
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = config_file()
-        if path is not None and path.exists():
-            with path.open("rb") as handle:
-                table = tomllib.load(handle).get(cls.toml_table) or {}
-            if isinstance(table, dict):
-                sources.append(InitSettingsSource(settings_cls, init_kwargs=table))
-        return tuple(sources)
-
-
-class AircallSettings(_TableSettings):
+class AircallSettings(TableSettings):
     model_config = SettingsConfigDict(env_prefix="HOOKLINE_AIRCALL_", extra="ignore")
     toml_table = "aircall"
 
@@ -58,7 +33,7 @@ class AircallSettings(_TableSettings):
     )
 
 
-class RecordingsSettings(_TableSettings):
+class RecordingsSettings(TableSettings):
     """The recordings archive (docs/providers/aircall.md#recordings). No directory: no archive."""
 
     model_config = SettingsConfigDict(env_prefix="HOOKLINE_RECORDINGS_", extra="ignore")
