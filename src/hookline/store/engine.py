@@ -1,7 +1,8 @@
 """Database URLs, connections and the small dialect differences between SQLite and PostgreSQL.
 
 SQL in hookline is written once with `?` placeholders; `Connection.execute` rewrites them to `%s`
-for psycopg. Keep literal `?` and `%` out of SQL text (pass them as parameters).
+for psycopg. Statements live in query files (`store/queries.py`); `execute` takes a `Query` and
+uses its text for this connection's engine. Keep literal `?` and `%` out of SQL text (pass them as parameters).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from hookline.store.queries import Query
 
 Dialect = Literal["sqlite", "postgresql"]
 Params = Sequence[Any] | None
@@ -96,18 +100,20 @@ class Connection:
         self.dialect = dialect
         self.write_lock = write_lock
 
-    def execute(self, sql: str, params: Params = None) -> Any:
+    def execute(self, sql: str | Query, params: Params = None) -> Any:
+        if not isinstance(sql, str):
+            sql = sql.text(self.dialect)
         if self.dialect == "postgresql":
             return self.raw.execute(_to_pg(sql), params)
         return self.raw.execute(sql, params or ())
 
-    def fetchone(self, sql: str, params: Params = None) -> Any:
+    def fetchone(self, sql: str | Query, params: Params = None) -> Any:
         return self.execute(sql, params).fetchone()
 
-    def fetchall(self, sql: str, params: Params = None) -> list[Any]:
+    def fetchall(self, sql: str | Query, params: Params = None) -> list[Any]:
         return list(self.execute(sql, params).fetchall())
 
-    def scalar(self, sql: str, params: Params = None) -> Any:
+    def scalar(self, sql: str | Query, params: Params = None) -> Any:
         row = self.fetchone(sql, params)
         return None if row is None else row[0]
 
