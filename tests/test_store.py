@@ -64,11 +64,10 @@ def test_event_counts_start_from_the_events_already_stored(database_url: str, tm
     """The migration that adds event_counts counts the log once, so an upgrade keeps /api/stats true."""
     db = Database(database_url)
     core = migrations.core_source()
-    for dialect in ("sqlite", "postgresql"):  # the core's migrations up to the one before event_counts
-        (tmp_path / "core" / dialect).mkdir(parents=True)
-        for path in sorted((core.directory / dialect).glob("*.sql")):
-            if int(path.name[:4]) < 3:
-                (tmp_path / "core" / dialect / path.name).write_text(path.read_text())
+    (tmp_path / "core").mkdir()
+    for path in sorted(core.directory.glob("*.sql")):  # the core's migrations up to the one before event_counts
+        if int(path.name[:4]) < 3:
+            (tmp_path / "core" / path.name).write_text(path.read_text())
     try:
         migrations.upgrade(db, [migrations.MigrationSource("core", tmp_path / "core")])
         conn = db.connect(writer=True)

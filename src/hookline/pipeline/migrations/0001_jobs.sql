@@ -3,7 +3,7 @@
 -- running job the end of its lease. So one condition (state <> 'parked' AND run_at <= now) finds both
 -- due jobs and jobs whose worker died, and one index serves the claim.
 CREATE TABLE jobs (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          {{identity}},
     event_id    BIGINT  NOT NULL,
     provider    TEXT    NOT NULL,
     state       TEXT    NOT NULL DEFAULT 'queued',  -- queued | running | parked

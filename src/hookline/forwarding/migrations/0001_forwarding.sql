@@ -1,6 +1,6 @@
 -- Forwarding: the user's own HTTP endpoints (destinations) and their persisted delivery queue.
 CREATE TABLE destinations (
-    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                   {{identity}},
     name                 TEXT    NOT NULL UNIQUE,
     url                  TEXT    NOT NULL,
     events               TEXT    NOT NULL DEFAULT '["*"]', -- JSON list of glob patterns ('call.*', 'aircall:call.*')
@@ -17,9 +17,9 @@ CREATE TABLE destinations (
 
 -- One row per event x matching destination (and per replay). The row is the queue entry.
 CREATE TABLE deliveries (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    destination_id   INTEGER NOT NULL REFERENCES destinations (id) ON DELETE CASCADE,
-    event_id         INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    id               {{identity}},
+    destination_id   {{bigint}} NOT NULL REFERENCES destinations (id) ON DELETE CASCADE,
+    event_id         {{bigint}} NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     webhook_id       TEXT    NOT NULL UNIQUE,              -- Standard Webhooks webhook-id, the same on every retry
     origin           TEXT    NOT NULL DEFAULT 'live',      -- live | replay
     state            TEXT    NOT NULL DEFAULT 'pending',   -- pending | retrying | succeeded | dead

@@ -1,6 +1,6 @@
 -- The event log: one row per unique event, the raw body byte-for-byte.
 CREATE TABLE events (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              {{identity}},
     provider        TEXT    NOT NULL,
     account         TEXT    NOT NULL,
     event           TEXT    NOT NULL,
@@ -14,7 +14,7 @@ CREATE TABLE events (
     known           BOOLEAN NOT NULL,
     origin          TEXT    NOT NULL DEFAULT 'webhook',
     headers         TEXT    NOT NULL DEFAULT '{}',
-    body            BLOB    NOT NULL
+    body            {{blob}}    NOT NULL
 );
 CREATE UNIQUE INDEX events_dedup ON events (provider, account, dedup_key);
 CREATE INDEX events_event ON events (provider, event, id);
