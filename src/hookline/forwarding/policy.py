@@ -51,7 +51,7 @@ class RetryPolicy:
 
     def backoff(self, attempts: int) -> float:
         """Exponential with "equal jitter": half fixed, half random, so retries of a burst spread out."""
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** max(attempts - 1, 0))
+        ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** max(attempts - 1, 0))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def decide(self, attempt: Attempt, attempts: int, started_at: float, now: float) -> Decision:

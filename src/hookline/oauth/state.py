@@ -57,4 +57,4 @@ def consume(db: Database, provider: str, state: str, browser_id: str | None) -> 
             " AND expires_at >= ?",
             (_sha(state), provider, _sha(browser_id), time.time()),
         )
-        return cur.rowcount == 1
+        return bool(cur.rowcount == 1)

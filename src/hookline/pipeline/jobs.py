@@ -95,7 +95,7 @@ def complete_job(conn: Connection, job_id: int, token: str) -> bool:
 
 def backoff_delay(attempts: int, base: float, cap: float) -> float:
     """Exponential backoff with jitter: about base, 2*base, 4*base... capped, never below half."""
-    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    delay = min(cap, base * 2.0 ** max(0, attempts - 1))
     return delay * random.uniform(0.5, 1.0)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hookline.providers.aircall.projections_api import LISTINGS, MAX_LIMIT
 from hookline.providers.aircall.recordings_openapi import ARCHIVE_FIELDS
 from hookline.web import openapi_parts as p
+from hookline.web.params import MAX_ID
 
 _S = p.nullable(p.STR)
 _I = p.nullable(p.INT)
@@ -122,7 +123,7 @@ _CALL_DETAIL = p.obj(
     },
     optional=(*(name for name in _CALL if name not in _KEY), "data"),
 )
-_ID_FILTER = {"type": "integer", "minimum": 0, "maximum": p.MAX_ID}
+_ID_FILTER = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 _INCLUDE_DELETED = p.query("include_deleted", p.BOOL, "also rows deleted at Aircall")
 
 

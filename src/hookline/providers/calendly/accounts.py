@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from hookline.config import Settings
 from hookline.providers.api_urls import check_api_url
@@ -50,7 +51,7 @@ class AccountStore:
         self.db = db
         self.box = box
 
-    def _account(self, row: tuple) -> Account:
+    def _account(self, row: tuple[Any, ...]) -> Account:
         name, sealed, hint, user, organization, created, api_url = row
         return Account(name, sealed, hint, user, organization, created, self.box, api_url)
 

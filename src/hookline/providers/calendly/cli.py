@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import Coroutine
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.table import Column, Table
@@ -14,6 +14,9 @@ from rich.table import Column, Table
 from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+
+if TYPE_CHECKING:
+    from hookline.providers.calendly.api import CalendlyClient
 
 T = TypeVar("T")
 
@@ -61,7 +64,7 @@ def _setting_url() -> str:
     return load().api_url
 
 
-def _client(token: str, api_url: str | None) -> Any:
+def _client(token: str, api_url: str | None) -> CalendlyClient:
     """A client of the account's own API URL; accounts added before URLs were stored follow
     HOOKLINE_CALENDLY_API_URL."""
     from hookline.providers.api_urls import chosen

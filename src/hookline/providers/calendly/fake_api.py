@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from hookline.providers.calendly import catalog, signature
 from hookline.providers.calendly.simulator import DEFAULT_TOKEN
@@ -211,7 +212,9 @@ class FakeCalendly:
         event.update(status="canceled", updated_at=iso(now))
         return self.payload(invitee)
 
-    def reschedule(self, invitee_uri: str, new_start: float, at: float | None = None) -> tuple[dict, dict]:
+    def reschedule(
+        self, invitee_uri: str, new_start: float, at: float | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(invitee.canceled payload of the old, invitee.created payload of the new)."""
         now = at if at is not None else time.time()
         old = self.find_invitee(invitee_uri)
@@ -298,7 +301,7 @@ class FakeCalendly:
             self._session = None
 
     @web.middleware
-    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/_fake/"):
             return await handler(request)
         auth = request.headers.get("authorization", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from hookline.store.engine import Database
 
@@ -35,7 +36,7 @@ def uuid_of(uri_or_uuid: str) -> str:
 _COLUMNS = "uri, account, callback_url, events, scope, key_id, state, created_at, checked_at, backfill_since"
 
 
-def _managed(row: tuple) -> Managed:
+def _managed(row: tuple[Any, ...]) -> Managed:
     values = list(row)
     values[3] = json.loads(values[3])
     return Managed(*values)

@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import structlog
@@ -57,7 +58,7 @@ def record_disabled(db: Database, account: str, managed: Managed, state: str, ne
                           key=f"calendly-subscription-{managed.uuid}-{state}", at=now)
 
 
-def gap_start(managed: Managed, remote: dict | None) -> float:
+def gap_start(managed: Managed, remote: dict[str, Any] | None) -> float:
     candidates = [managed.checked_at or managed.created_at]
     started = occurred_at(remote.get("retry_started_at")) if remote else None
     if started is not None:
@@ -77,7 +78,7 @@ async def check_account(
         report.errors.append("the account has no organization URI: run `hookline calendly account add` again")
         return report
     async with CalendlyClient(chosen(account.api_url, cfg.api_url), account.token, session) as client:
-        remote: dict[str, dict] = {}
+        remote: dict[str, dict[str, Any]] = {}
         for scope in sorted({m.scope for m in managed}):
             for item in await client.subscriptions(account.organization_uri, scope, account.user_uri):
                 remote[str(item.get("uri", "")).rsplit("/", 1)[-1]] = item

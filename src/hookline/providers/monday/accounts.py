@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -61,7 +62,7 @@ class AccountStore:
         self.db = db
         self.box = box
 
-    def _account(self, row: tuple) -> Account:
+    def _account(self, row: tuple[Any, ...]) -> Account:
         name, sealed, hint, secret, monday_id, created, api_url = row
         return Account(name, sealed, hint, secret, monday_id, created, self.box, api_url)
 

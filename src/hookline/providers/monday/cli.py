@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import typer
@@ -16,6 +16,9 @@ from rich.table import Column, Table
 from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+
+if TYPE_CHECKING:
+    from hookline.providers.monday.api import MondayClient
 
 T = TypeVar("T")
 
@@ -47,7 +50,7 @@ def _setting_url() -> str:
     return load().api_url
 
 
-def _client(token: str, api_url: str | None) -> Any:
+def _client(token: str, api_url: str | None) -> MondayClient:
     """A client of the account's own API URL; accounts added before URLs were stored follow
     HOOKLINE_MONDAY_API_URL."""
     from hookline.providers.api_urls import chosen

@@ -107,7 +107,9 @@ class FakeMonday:
             return 0, None
 
     # -- events, shaped like monday's ---------------------------------------------------------------
-    def event(self, event_type: str, board_id: str = DEFAULT_BOARD, at: float | None = None, **fields: Any) -> dict:
+    def event(
+        self, event_type: str, board_id: str = DEFAULT_BOARD, at: float | None = None, **fields: Any
+    ) -> dict[str, Any]:
         """An `event` object of the given payload type (create_pulse, update_column_value, ...)."""
         ts = at if at is not None else time.time()
         return {
