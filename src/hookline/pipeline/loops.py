@@ -9,15 +9,13 @@ theirs through `Provider.loops(runtime)` (e.g. Aircall's recordings archiver).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
-import os
 from collections.abc import Callable, Coroutine
-from typing import Any, TextIO
+from typing import Any
 
 import structlog
 
 from hookline.runtime import Runtime
+from hookline.store.filelock import FileLock
 
 log = structlog.get_logger(__name__)
 
@@ -29,46 +27,14 @@ class LoopUnavailable(Exception):
     """This loop cannot run in this process; the message says why."""
 
 
-class _FileLock:
-    """An exclusive flock, released by the kernel if the process dies."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._file: TextIO | None = None
-
-    def acquire(self) -> bool:
-        f = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the lock
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            return False
-        f.seek(0)
-        f.truncate()
-        f.write(f"{os.getpid()}\n")
-        f.flush()
-        self._file = f
-        return True
-
-    def holder(self) -> str:
-        with contextlib.suppress(OSError), open(self.path) as f:
-            return f.read().strip() or "?"
-        return "?"
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
 def worker_loop(runtime: Runtime) -> Loop:
     """The job worker. On SQLite only one per database file (one writer is the point of SQLite)."""
     from hookline.pipeline.worker import Worker
 
-    lock: _FileLock | None = None
+    lock: FileLock | None = None
     if runtime.db.dialect == "sqlite":
         assert runtime.db.url.path is not None
-        lock = _FileLock(f"{runtime.db.url.path}-worker.lock")
+        lock = FileLock(f"{runtime.db.url.path}-worker.lock")
         if not lock.acquire():
             raise LoopUnavailable(
                 f"another worker (pid {lock.holder()}) already processes {runtime.db.url.path};"
