@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hookline.runtime import migration_sources
+from hookline.assembly import migration_sources
+from hookline.providers.registry import providers
 from hookline.store import migrations
 from hookline.store.engine import Database
 from tests.support import ENGINES, Server, drop_pg_schema, new_pg_schema
@@ -35,7 +36,7 @@ def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
 def db(database_url: str) -> Iterator[Database]:
     """A migrated database."""
     database = Database(database_url)
-    migrations.upgrade(database, migration_sources())
+    migrations.upgrade(database, migration_sources(providers()))
     try:
         yield database
     finally:

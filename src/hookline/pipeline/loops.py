@@ -1,9 +1,10 @@
 """The long-running loops of the pipeline, run by `serve` (in-process) and by `hookline worker`.
 
-LOOPS is the list to extend: a factory gets the Runtime and returns a coroutine function that runs
-until its `stop` event is set (finishing or handing back the work it holds), or raises
-LoopUnavailable when it cannot run in this process. The job worker is the first; providers add
-theirs through `Provider.loops(runtime)` (e.g. Aircall's recordings archiver).
+A loop factory gets the Runtime and returns a coroutine function that runs until its `stop` event is
+set (finishing or handing back the work it holds), or raises LoopUnavailable when it cannot run in
+this process. The core's loops (the job worker below, the automations executor, retention) are listed
+in `Runtime.loops` by hookline/assembly.py; providers add theirs through `Provider.loops(runtime)`
+(e.g. Aircall's recordings archiver).
 """
 
 from __future__ import annotations
@@ -52,30 +53,13 @@ def worker_loop(runtime: Runtime) -> Loop:
     return run
 
 
-def automations_loop(runtime: Runtime) -> Loop:
-    """The executor of the rules' runs (automations/executor.py)."""
-    from hookline.automations.executor import executor_loop
-
-    return executor_loop(runtime)
-
-
-def retention_loop(runtime: Runtime) -> Loop:
-    """Retention policies applied in small batches (retention/loop.py); idle when every policy keeps all."""
-    from hookline.retention.loop import retention_loop as factory
-
-    return factory(runtime)
-
-
-LOOPS: list[LoopFactory] = [worker_loop, automations_loop, retention_loop]
-
-
 class LoopGroup:
     """Starts the loops as tasks; `stop()` asks them to finish, then cancels the ones that do not."""
 
     def __init__(self, runtime: Runtime, factories: list[LoopFactory] | None = None) -> None:
         self.runtime = runtime
         if factories is None:
-            factories = [*LOOPS, *(f for p in runtime.providers for f in p.loops(runtime))]
+            factories = [*runtime.loops, *(f for p in runtime.providers for f in p.loops(runtime))]
         self.factories = factories
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
