@@ -14,6 +14,17 @@ from hookline.store.engine import Database
 from tests.support import ENGINES, Server, drop_pg_schema, new_pg_schema
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks from the fixtures a test uses (`./scripts/test --fast` deselects them): Chromium is a
+    browser test, a `hookline serve` subprocess a server test."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & {"page", "browser"}:
+            item.add_marker(pytest.mark.browser)
+        if "start_server" in used:
+            item.add_marker(pytest.mark.server)
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
