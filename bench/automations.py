@@ -21,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+from hookline.assembly import create_runtime, migration_sources
 from hookline.automations import rules
 from hookline.automations.actions import registry
 from hookline.automations.rulefile import parse
@@ -30,7 +31,6 @@ from hookline.pipeline.worker import Worker
 from hookline.providers.aircall.catalog import CATALOG
 from hookline.providers.aircall.samples import sample_event
 from hookline.providers.registry import providers
-from hookline.runtime import Runtime, migration_sources
 from hookline.store import events as event_log
 from hookline.store import migrations
 from hookline.store.engine import Database
@@ -71,7 +71,7 @@ def bodies(n: int) -> list[dict[str, object]]:
 
 def one_round(url: str, payloads: list[dict[str, object]], with_rules: bool) -> tuple[float, int]:
     db = Database(url)
-    migrations.upgrade(db, migration_sources())
+    migrations.upgrade(db, migration_sources(providers()))
     if with_rules:
         with db.connection() as conn, conn.transaction():
             rules.apply(conn, parse(rules_file(), registry(providers())), prune=False, write=True)
@@ -84,7 +84,7 @@ def one_round(url: str, payloads: list[dict[str, object]], with_rules: bool) -> 
             event_log.append_batch(conn, events[i:i + 1000], [jobs.enqueue_hook()])
     finally:
         conn.close()
-    runtime = Runtime.create(load_settings(database_url=url, worker_batch=500))
+    runtime = create_runtime(load_settings(database_url=url, worker_batch=500), providers())
     worker = Worker(runtime)
 
     async def drain() -> None:

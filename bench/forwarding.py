@@ -178,9 +178,10 @@ def main() -> None:
         run_sink(int(args._sink[0]), Path(args._sink[1]))
         return
 
+    from hookline.assembly import migration_sources
     from hookline.forwarding.destinations import DestinationStore
     from hookline.providers.aircall.tokens import TokenStore
-    from hookline.runtime import migration_sources
+    from hookline.providers.registry import providers
     from hookline.store import migrations
     from hookline.store.engine import Database
 
@@ -195,7 +196,7 @@ def main() -> None:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
     db = Database(url)
-    migrations.upgrade(db, migration_sources())
+    migrations.upgrade(db, migration_sources(providers()))
     TokenStore(db).add(TOKEN, "bench")
     sink_port, port = free_port(), free_port()
     for n in range(args.destinations):

@@ -29,6 +29,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.forwarding import percentile
+from hookline.assembly import migration_sources
 from hookline.automations import rules
 from hookline.automations.actions import registry
 from hookline.automations.rulefile import parse
@@ -37,7 +38,6 @@ from hookline.providers.aircall.fake_api import FakeAircallState, serve_fake_api
 from hookline.providers.aircall.samples import sample_event
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.providers.registry import providers
-from hookline.runtime import migration_sources
 from hookline.secretbox import SecretBox
 from hookline.store import migrations
 from hookline.store.engine import Database
@@ -70,7 +70,7 @@ async def run(url: str, rate: float, seconds: float, separate_worker: bool = Fal
     account = state.add_account("acme", rate_limit=1_000_000)
     runner, api_url = await serve_fake_api(state)
     db = Database(url)
-    migrations.upgrade(db, migration_sources())
+    migrations.upgrade(db, migration_sources(providers()))
     AccountStore(db, SecretBox(None)).add("acme", api_id=account.api_id, api_token=account.api_token)
     TokenStore(db).add(TOKEN, "acme")
     with db.connection() as conn, conn.transaction():

@@ -19,13 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from hookline.assembly import migration_sources
 from hookline.providers.aircall.accounts import AccountStore
 from hookline.providers.aircall.backfill import DatabaseSink
 from hookline.providers.aircall.fake_api import FakeAircallState, serve_fake_api
 from hookline.providers.aircall.oauth_install import save_install
 from hookline.providers.aircall.tokens import TokenCache
 from hookline.providers.aircall.watchdog import CONCURRENCY, Watchdog
-from hookline.runtime import migration_sources
+from hookline.providers.registry import providers
 from hookline.secretbox import SecretBox
 from hookline.store import migrations
 from hookline.store.engine import Database
@@ -36,7 +37,7 @@ PUBLIC = "https://hooks.partner.example"
 async def main(n: int, latency: float, lookups: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        migrations.upgrade(db, migration_sources())
+        migrations.upgrade(db, migration_sources(providers()))
         box = SecretBox(None)
         state = FakeAircallState()
         tokens: list[str] = []

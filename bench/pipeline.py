@@ -30,13 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support import drop_pg_schema, new_pg_schema  # noqa: E402
 
+from hookline.assembly import create_runtime, migration_sources  # noqa: E402
 from hookline.config import load_settings  # noqa: E402
 from hookline.pipeline import jobs  # noqa: E402
 from hookline.pipeline.handlers import registry  # noqa: E402
 from hookline.pipeline.worker import Worker  # noqa: E402
 from hookline.providers.aircall.receiver import dedup_key  # noqa: E402
 from hookline.providers.aircall.samples import make_call, make_number, make_user, sample_event  # noqa: E402
-from hookline.runtime import Runtime, migration_sources  # noqa: E402
+from hookline.providers.registry import providers  # noqa: E402
 from hookline.store import events as event_log  # noqa: E402
 from hookline.store import migrations  # noqa: E402
 from hookline.store.engine import Database  # noqa: E402
@@ -93,7 +94,7 @@ class Engine:
         else:
             self.schema, self.url = new_pg_schema()
         self.db = Database(self.url)
-        migrations.upgrade(self.db, migration_sources())
+        migrations.upgrade(self.db, migration_sources(providers()))
 
     def close(self) -> None:
         self.db.close()
@@ -114,7 +115,7 @@ def drain_rate(engine: str, tmp: Path, bodies: list[dict[str, Any]], batch: int,
     e = Engine(engine, tmp)
     try:
         fill(e.db, bodies)
-        runtime = Runtime.create(load_settings(database_url=e.url, worker_batch=batch))
+        runtime = create_runtime(load_settings(database_url=e.url, worker_batch=batch), providers())
         worker = Worker(runtime, handlers=registry(runtime) if projections else {})
 
         async def drain() -> int:
@@ -139,7 +140,7 @@ def drain_rate(engine: str, tmp: Path, bodies: list[dict[str, Any]], batch: int,
 def lag(engine: str, tmp: Path, bodies: list[dict[str, Any]], rate: float, batch: int) -> dict[str, float]:
     e = Engine(engine, tmp)
     try:
-        runtime = Runtime.create(load_settings(database_url=e.url, worker_batch=batch))
+        runtime = create_runtime(load_settings(database_url=e.url, worker_batch=batch), providers())
         lags: list[float] = []
         worker = Worker(runtime, on_done=lambda claimed, now: lags.extend(now - j.received_at for j in claimed))
 

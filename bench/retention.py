@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from tests.support import ROOT, Server, base_env, drop_pg_schema, new_pg_schema
 
+from hookline.assembly import migration_sources
 from hookline.providers.aircall.tokens import TokenStore
-from hookline.runtime import migration_sources
+from hookline.providers.registry import providers
 from hookline.store import events as event_log
 from hookline.store import migrations
 from hookline.store.engine import Database
@@ -122,7 +123,7 @@ def main() -> None:
         url = f"sqlite:///{tmp / 'hookline.sqlite3'}"
     db = Database(url)
     try:
-        migrations.upgrade(db, migration_sources())
+        migrations.upgrade(db, migration_sources(providers()))
         TokenStore(db).add(TOKEN, "acme")
         started = time.perf_counter()
         fill(db, args.events)

@@ -42,11 +42,12 @@ import msgspec
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from hookline.assembly import migration_sources  # noqa: E402
 from hookline.pipeline.handlers import StoredEvent  # noqa: E402
 from hookline.pipeline.versioned import insert_many  # noqa: E402
 from hookline.providers.aircall import projections as proj  # noqa: E402
 from hookline.providers.aircall.samples import make_call, make_contact, make_number, make_user  # noqa: E402
-from hookline.runtime import migration_sources  # noqa: E402
+from hookline.providers.registry import providers  # noqa: E402
 from hookline.store import migrations  # noqa: E402
 from hookline.store.engine import Connection, Database  # noqa: E402
 
@@ -200,7 +201,7 @@ class Builder:
 def build(engine: str, calls: int) -> Database:
     reset(engine, calls)
     db = Database(database_url(engine, calls))
-    migrations.upgrade(db, migration_sources())
+    migrations.upgrade(db, migration_sources(providers()))
     t0 = time.monotonic()
     conn = db.connect(writer=True)
     try:
@@ -373,7 +374,7 @@ def main() -> None:
         db = build(args.engine, args.calls)
     else:
         print("  reusing the kept database")
-    migrations.upgrade(db, migration_sources())  # a kept database gets the newer migrations
+    migrations.upgrade(db, migration_sources(providers()))  # a kept database gets the newer migrations
     with db.connection() as conn:
         n_calls = int(conn.scalar("SELECT count(*) FROM aircall_calls"))
         n_timeline = int(conn.scalar("SELECT count(*) FROM aircall_call_timeline"))

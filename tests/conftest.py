@@ -7,10 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from hookline.runtime import migration_sources
+from hookline.assembly import migration_sources
+from hookline.providers.registry import providers
 from hookline.store import migrations
 from hookline.store.engine import Database
 from tests.support import ENGINES, Server, drop_pg_schema, new_pg_schema
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks from the fixtures a test uses (`./scripts/test --fast` deselects them): Chromium is a
+    browser test, a `hookline serve` subprocess a server test."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & {"page", "browser"}:
+            item.add_marker(pytest.mark.browser)
+        if "start_server" in used:
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(params=ENGINES)
@@ -35,7 +47,7 @@ def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
 def db(database_url: str) -> Iterator[Database]:
     """A migrated database."""
     database = Database(database_url)
-    migrations.upgrade(database, migration_sources())
+    migrations.upgrade(database, migration_sources(providers()))
     try:
         yield database
     finally:

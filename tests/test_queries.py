@@ -12,7 +12,9 @@ from hookline.store.queries import Queries, load_queries, parse
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hookline"
 # Statements EXPLAIN cannot take (schema changes, engine commands) and pieces composed into others.
-_NOT_EXPLAINABLE = re.compile(r"^\s*(CREATE|DROP|ALTER|PRAGMA|ANALYZE|VACUUM|LISTEN|NOTIFY|SET|BEGIN|COMMIT)\b", re.I)
+_NOT_EXPLAINABLE = re.compile(
+    r"^\s*(CREATE|DROP|ALTER|PRAGMA|ANALYZE|VACUUM|LISTEN|NOTIFY|SET|BEGIN|COMMIT|SAVEPOINT|RELEASE|ROLLBACK)\b", re.I
+)
 FRAGMENT_SUFFIXES = ("_clause", "_fragment")
 
 

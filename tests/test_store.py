@@ -6,7 +6,8 @@ import contextlib
 import time
 from pathlib import Path
 
-from hookline.runtime import migration_sources
+from hookline.assembly import migration_sources
+from hookline.providers.registry import providers
 from hookline.store import events as event_log
 from hookline.store import migrations
 from hookline.store.engine import Database
@@ -19,8 +20,8 @@ def make(key: str, account: str = "acme", body: bytes = b"{}") -> IncomingEvent:
 
 
 def test_migrations_are_recorded_and_idempotent(db: Database) -> None:
-    assert migrations.upgrade(db, migration_sources()) == []
-    assert migrations.pending(db, migration_sources()) == []
+    assert migrations.upgrade(db, migration_sources(providers())) == []
+    assert migrations.pending(db, migration_sources(providers())) == []
     with db.connection() as conn:
         components = {c for (c,) in conn.fetchall("SELECT component FROM schema_migrations")}
     assert {"core", "aircall"} <= components
@@ -77,7 +78,7 @@ def test_event_counts_start_from_the_events_already_stored(database_url: str, tm
                     conn.execute(event_log._APPEND, event_log._row(make(key)))
         finally:
             conn.close()
-        migrations.upgrade(db, migration_sources())
+        migrations.upgrade(db, migration_sources(providers()))
         with db.connection() as conn:
             assert event_log.counts(conn) == (2, 1)
     finally:

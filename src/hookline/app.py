@@ -14,11 +14,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hookline.assembly import create_runtime
 from hookline.automations import api as automations_api
 from hookline.config import Settings
 from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
 from hookline.pipeline.loops import LoopGroup
+from hookline.providers.registry import providers
 from hookline.runtime import Runtime
 from hookline.web import dashboard, events_api, forwarding_api, health, jobs_api, openapi
 from hookline.web.admin_token import AdminTokenVerifier
@@ -77,7 +79,7 @@ async def _server_error(request: Request, exc: Exception) -> JSON:
 
 
 def create_app(settings: Settings) -> HooklineApp:
-    runtime = Runtime.create(settings)
+    runtime = create_runtime(settings, providers())
     webhooks: dict[str, WebhookEndpoint] = {}
     for provider in runtime.providers:
         for receiver in provider.receivers(runtime):

@@ -127,7 +127,7 @@ def serve(
 
 def _migrate(apply: bool) -> tuple[Database, list[Migration]]:
     """Apply (or only list) pending migrations of the configured database, failing with a message."""
-    from hookline.runtime import migration_sources
+    from hookline.assembly import migration_sources
     from hookline.store import migrations
     from hookline.store.engine import Database, DatabaseError
 
@@ -135,7 +135,7 @@ def _migrate(apply: bool) -> tuple[Database, list[Migration]]:
     try:
         db = Database(cfg.database_url)
         run = migrations.upgrade if apply else migrations.pending
-        return db, run(db, migration_sources())
+        return db, run(db, migration_sources(providers()))
     except ValueError as exc:  # the database URL
         bad_input(str(exc))
     except DatabaseError as exc:

@@ -74,7 +74,8 @@ def open_database(cfg: Settings | None = None) -> Database:
     On SQLite, pending migrations are applied (the embedded default needs no set-up step). On
     PostgreSQL they are not: shared databases are migrated on purpose, with `hookline db upgrade`.
     """
-    from hookline.runtime import migration_sources
+    from hookline.assembly import migration_sources
+    from hookline.providers.registry import providers
 
     cfg = cfg or settings()
     try:
@@ -83,12 +84,12 @@ def open_database(cfg: Settings | None = None) -> Database:
         bad_input(str(exc))
     try:
         if db.dialect == "sqlite":
-            migrations.upgrade(db, migration_sources())
+            migrations.upgrade(db, migration_sources(providers()))
         else:
             # One plain connection first: an unreachable server is a message at once, where the
             # pool would retry for 30 s and log each attempt.
             db.connect().close()
-            waiting = migrations.pending(db, migration_sources())
+            waiting = migrations.pending(db, migration_sources(providers()))
             if waiting:
                 fail(f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`")
     except DatabaseError as exc:

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+from hookline.assembly import create_runtime
 from hookline.automations import rules
 from hookline.automations.actions import registry
 from hookline.automations.rulefile import parse
@@ -55,7 +56,7 @@ def apply_rules(db: Database, text: str, *, prune: bool = False) -> rules.ApplyR
 
 
 def runtime_for(database_url: str, **overrides: Any) -> Runtime:
-    return Runtime.create(load_settings(database_url=database_url, **overrides))
+    return create_runtime(load_settings(database_url=database_url, **overrides), providers())
 
 
 def run_rows(db: Database, rule: str | None = None) -> list[dict[str, Any]]:

@@ -15,12 +15,12 @@ import httpx
 import psycopg
 import pytest
 
+from hookline.assembly import create_runtime, log_hooks
 from hookline.config import load_settings
-from hookline.ingest.committer import CommitFailed, Committer, EventRefused
-from hookline.ingest.direct import pipeline_hooks
 from hookline.ingest.endpoint import WebhookEndpoint
 from hookline.providers.base import Reply, WebhookReceiver
-from hookline.runtime import Runtime
+from hookline.providers.registry import providers
+from hookline.store.committer import CommitFailed, Committer, EventRefused
 from hookline.store.engine import Connection, Database
 from hookline.types import AppendResult, IncomingEvent
 
@@ -58,7 +58,7 @@ def _guilty(engine: str) -> list[IncomingEvent]:
 
 def test_a_guilty_event_is_refused_alone_and_the_batch_commits(db: Database, engine: str) -> None:
     committer = Committer(db)
-    committer.in_transaction.extend([*pipeline_hooks(), _poison_hook])
+    committer.in_transaction.extend([*log_hooks(), _poison_hook])
     guilty = _guilty(engine)
     valid = [_event(f"ok-{i}") for i in range(40)]
     mixed = valid[:13] + guilty[:1] + valid[13:27] + guilty[1:] + valid[27:]
@@ -163,7 +163,7 @@ class _TestReceiver(WebhookReceiver):
 def test_the_endpoint_answers_the_guilty_request_400_and_the_others_200(database_url: str, db: Database) -> None:
     """Through the real endpoint: a request whose event an in-transaction hook cannot take (past the
     edge checks) gets 400 unstorable, counted; every request committed with it gets its 200."""
-    runtime = Runtime.create(load_settings(database_url=database_url))
+    runtime = create_runtime(load_settings(database_url=database_url), providers())
     runtime.committer.in_transaction.append(_poison_hook)
     app = WebhookEndpoint(_TestReceiver(), runtime)
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hookline.ingest.committer import CommitFailed, Committer
+from hookline.store.committer import CommitFailed, Committer
 from hookline.store.engine import Connection, Database
 from hookline.types import IncomingEvent
 

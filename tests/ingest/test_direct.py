@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from hookline.assembly import append_direct
 from hookline.forwarding.destinations import DestinationStore
-from hookline.ingest.direct import append_direct
 from hookline.store.engine import Database
 from hookline.types import IncomingEvent
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from hookline.assembly import create_runtime, migration_sources
 from hookline.config import load_settings
 from hookline.pipeline import jobs
 from hookline.providers.registry import providers
-from hookline.runtime import Runtime, migration_sources
+from hookline.runtime import Runtime
 from hookline.store import events as event_log
 from hookline.store import migrations
 from hookline.store.engine import Database
@@ -57,7 +58,7 @@ def append(db: Database, bodies: list[dict[str, Any]], provider: str = plugin.NA
 
 
 def runtime_for(database_url: str, **overrides: Any) -> Runtime:
-    return Runtime.create(load_settings(database_url=database_url, **overrides))
+    return create_runtime(load_settings(database_url=database_url, **overrides), providers())
 
 
 def effects(db: Database) -> dict[int, int]:

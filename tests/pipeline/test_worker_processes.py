@@ -24,6 +24,9 @@ from tests.pipeline import plugin
 from tests.pipeline.conftest import append, effects, job_rows, runtime_for
 from tests.support import ROOT, base_env, on_engine, run_cli
 
+# Several processes or long waits: not in `./scripts/test --fast`.
+pytestmark = pytest.mark.slow
+
 Runs = dict[int, list[tuple[str, int, float]]]
 
 

@@ -20,6 +20,9 @@ from tests.ingest.test_aircall_webhook import envelope, register
 from tests.retention.helpers import ago, count, deliveries, destination, old_events
 from tests.support import ROOT, Server, base_env
 
+# Several processes or long waits: not in `./scripts/test --fast`.
+pytestmark = pytest.mark.slow
+
 OLD = 3000
 BATCH = 50
 RETENTION = {

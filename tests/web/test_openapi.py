@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -233,6 +234,7 @@ class AdminToken:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}  # as the scheme names it
 
 
+@pytest.mark.schemathesis
 def test_the_api_answers_as_documented(db: Database, start_server: Callable[..., Server], tmp_path: Path) -> None:
     """schemathesis generates valid and invalid requests for every operation of the served document,
     and valid ones for the rows that exist, so 200 answers with data are checked against the schemas.

@@ -15,6 +15,9 @@ from hookline.store.engine import Database
 from tests.dashboard.helpers import TOKEN, CallCenter, EventStream, post, signed_in
 from tests.support import Server
 
+# Several processes or long waits: not in `./scripts/test --fast`.
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 1.0
 SLACK = 3.0  # scheduling on a busy 2-core machine
 

@@ -1,11 +1,11 @@
-"""Forwarding inside `hookline serve`: the fan-out hook on the group commit, and the dispatcher task."""
+"""Forwarding inside `hookline serve`: the dispatcher task (the fan-out hook on the group commit is
+installed with every Runtime's committer: hookline/assembly.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from hookline.forwarding.dispatcher import WAKE_KEY, run_dispatcher
-from hookline.forwarding.fanout import FanOut
+from hookline.forwarding.dispatcher import run_dispatcher
 from hookline.runtime import Runtime
 
 
@@ -14,16 +14,8 @@ class ForwardingService:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.fanout = FanOut(self._wake)
-        runtime.committer.in_transaction.append(self.fanout)
-        runtime.committer.after_commit.append(self.fanout.after_commit)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-
-    def _wake(self) -> None:
-        wake = self.runtime.state.get(WAKE_KEY)
-        if wake is not None:
-            wake()
 
     def start(self) -> None:
         if self.runtime.settings.forwarding_dispatcher:

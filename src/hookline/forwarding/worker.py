@@ -11,15 +11,16 @@ import asyncio
 import signal
 
 from hookline import log as logconf
+from hookline.assembly import create_runtime
 from hookline.config import load_settings
 from hookline.forwarding.dispatcher import run_dispatcher
-from hookline.runtime import Runtime
+from hookline.providers.registry import providers
 
 
 async def _main() -> None:
     settings = load_settings()
     logconf.configure(settings.log_format, settings.log_level)
-    runtime = Runtime.create(settings)
+    runtime = create_runtime(settings, providers())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

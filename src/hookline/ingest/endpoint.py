@@ -13,7 +13,6 @@ import time
 import structlog
 
 from hookline.ingest import validate
-from hookline.ingest.committer import CommitFailed, EventRefused
 from hookline.ingest.http import (
     BodyTooLarge,
     ClientGone,
@@ -26,6 +25,7 @@ from hookline.ingest.http import (
 )
 from hookline.providers.base import Reply, WebhookReceiver
 from hookline.runtime import Runtime
+from hookline.store.committer import CommitFailed, EventRefused
 from hookline.types import Rejection
 
 log = structlog.get_logger(__name__)

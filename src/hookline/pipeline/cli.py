@@ -30,11 +30,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _runtime(cfg: Settings | None = None) -> Runtime:
-    from hookline.runtime import Runtime
+    from hookline.assembly import create_runtime
+    from hookline.providers.registry import providers
 
     cfg = cfg or settings()
     open_database(cfg).close()  # schema current (applied on SQLite, checked on PostgreSQL)
-    return Runtime.create(cfg)
+    return create_runtime(cfg, providers())
 
 
 def worker() -> None:

@@ -82,17 +82,10 @@ def registry(runtime: Runtime) -> Registry:
     """Handlers by provider name, built once per runtime."""
     found: Registry | None = runtime.state.get("pipeline.handlers")
     if found is None:
-        core = core_handlers(runtime)
+        core = [make(runtime) for make in runtime.core_handlers]
         found = {p.name: [*p.handlers(runtime), *core] for p in runtime.providers}
         runtime.state["pipeline.handlers"] = found
     return found
-
-
-def core_handlers(runtime: Runtime) -> list[EventHandler]:
-    """The core's own handlers, run after each provider's on that provider's events: the rule matcher."""
-    from hookline.automations.matcher import RuleMatcher
-
-    return [RuleMatcher(runtime)]
 
 
 def unique_handlers(handlers: Registry) -> list[EventHandler]:

@@ -1,23 +1,22 @@
 """The long-running loops of the pipeline, run by `serve` (in-process) and by `hookline worker`.
 
-LOOPS is the list to extend: a factory gets the Runtime and returns a coroutine function that runs
-until its `stop` event is set (finishing or handing back the work it holds), or raises
-LoopUnavailable when it cannot run in this process. The job worker is the first; providers add
-theirs through `Provider.loops(runtime)` (e.g. Aircall's recordings archiver).
+A loop factory gets the Runtime and returns a coroutine function that runs until its `stop` event is
+set (finishing or handing back the work it holds), or raises LoopUnavailable when it cannot run in
+this process. The core's loops (the job worker below, the automations executor, retention) are listed
+in `Runtime.loops` by hookline/assembly.py; providers add theirs through `Provider.loops(runtime)`
+(e.g. Aircall's recordings archiver).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
-import os
 from collections.abc import Callable, Coroutine
-from typing import Any, TextIO
+from typing import Any
 
 import structlog
 
 from hookline.runtime import Runtime
+from hookline.store.filelock import FileLock
 
 log = structlog.get_logger(__name__)
 
@@ -29,46 +28,14 @@ class LoopUnavailable(Exception):
     """This loop cannot run in this process; the message says why."""
 
 
-class _FileLock:
-    """An exclusive flock, released by the kernel if the process dies."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._file: TextIO | None = None
-
-    def acquire(self) -> bool:
-        f = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the lock
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            return False
-        f.seek(0)
-        f.truncate()
-        f.write(f"{os.getpid()}\n")
-        f.flush()
-        self._file = f
-        return True
-
-    def holder(self) -> str:
-        with contextlib.suppress(OSError), open(self.path) as f:
-            return f.read().strip() or "?"
-        return "?"
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
 def worker_loop(runtime: Runtime) -> Loop:
     """The job worker. On SQLite only one per database file (one writer is the point of SQLite)."""
     from hookline.pipeline.worker import Worker
 
-    lock: _FileLock | None = None
+    lock: FileLock | None = None
     if runtime.db.dialect == "sqlite":
         assert runtime.db.url.path is not None
-        lock = _FileLock(f"{runtime.db.url.path}-worker.lock")
+        lock = FileLock(f"{runtime.db.url.path}-worker.lock")
         if not lock.acquire():
             raise LoopUnavailable(
                 f"another worker (pid {lock.holder()}) already processes {runtime.db.url.path};"
@@ -86,30 +53,13 @@ def worker_loop(runtime: Runtime) -> Loop:
     return run
 
 
-def automations_loop(runtime: Runtime) -> Loop:
-    """The executor of the rules' runs (automations/executor.py)."""
-    from hookline.automations.executor import executor_loop
-
-    return executor_loop(runtime)
-
-
-def retention_loop(runtime: Runtime) -> Loop:
-    """Retention policies applied in small batches (retention/loop.py); idle when every policy keeps all."""
-    from hookline.retention.loop import retention_loop as factory
-
-    return factory(runtime)
-
-
-LOOPS: list[LoopFactory] = [worker_loop, automations_loop, retention_loop]
-
-
 class LoopGroup:
     """Starts the loops as tasks; `stop()` asks them to finish, then cancels the ones that do not."""
 
     def __init__(self, runtime: Runtime, factories: list[LoopFactory] | None = None) -> None:
         self.runtime = runtime
         if factories is None:
-            factories = [*LOOPS, *(f for p in runtime.providers for f in p.loops(runtime))]
+            factories = [*runtime.loops, *(f for p in runtime.providers for f in p.loops(runtime))]
         self.factories = factories
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []

@@ -143,7 +143,7 @@ class Provider(ABC):
     def loops(self, runtime: Runtime) -> list[LoopFactory]:
         """Loop factories run next to the job worker: in `serve` (unless --no-worker) and `hookline worker`.
 
-        Same contract as pipeline/loops.py LOOPS: work that follows from the pipeline's effects
+        Same contract as pipeline/loops.py (Runtime.loops): work that follows from the pipeline's effects
         (e.g. downloads the projections asked for) and stops cleanly when its `stop` event is set.
         """
         return []

@@ -1,4 +1,4 @@
-"""The retention loop (pipeline LOOPS, in `serve` and `hookline worker`): every `interval_seconds`,
+"""The retention loop (assembly.CORE_LOOPS, in `serve` and `hookline worker`): every `interval_seconds`,
 each active policy is applied in batches of `batch_size` rows, one short transaction each, with a
 pause between them so the group committer never waits long for the write lock. On SQLite the freed
 pages are then handed back to the file system (incremental vacuum, in small steps too).

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from hookline.store.filelock import FileLock
     from hookline.store.queries import Query
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -254,19 +255,15 @@ class AlreadyServing(Exception):
     pass
 
 
-def hold_sqlite_lock(path: Path) -> Any:
-    """Take the one-writer lock of an SQLite database for this process's lifetime (returns the open file).
+def hold_sqlite_lock(path: Path) -> FileLock:
+    """Take the one-writer lock of an SQLite database for this process's lifetime (keep the result).
 
     SQLite allows one writer; two `serve` processes on one file would serialise every commit on
     the database lock, so the second is refused instead.
     """
-    import fcntl
+    from hookline.store.filelock import FileLock
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path.with_name(path.name + ".lock"), "a+")  # noqa: SIM115 - held until exit
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise AlreadyServing(f"another hookline process is serving {path}") from exc
-    return handle
+    lock = FileLock(path.with_name(path.name + ".lock"))
+    if not lock.acquire():
+        raise AlreadyServing(f"another hookline process is serving {path}")
+    return lock

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hookline.runtime import Runtime, migration_sources
+from hookline.runtime import Runtime
 from hookline.store import migrations
 from hookline.web.responses import JSON
 
@@ -18,7 +18,7 @@ def routes(runtime: Runtime) -> list[Route]:
         return JSON({"status": "ok"})
 
     def _pending() -> int:
-        return len(migrations.pending(runtime.db, migration_sources(runtime.providers)))
+        return len(migrations.pending(runtime.db, runtime.migration_sources))
 
     async def readyz(request: Request) -> JSON:
         try:

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from hookline.ingest.committer import Committer
 from hookline.providers.aircall.backfill import CommitterSink
 from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.providers.aircall.synced import synced_event
+from hookline.store.committer import Committer
 from hookline.store.engine import Database
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from hookline.providers.aircall.fake_api import FakeAircallState
 from hookline.providers.aircall.projections import AircallProjections
@@ -23,6 +24,9 @@ from hookline.providers.aircall.synced import synced_event
 from hookline.store.engine import Database
 from tests.providers.aircall.callcenter import envelope, stored
 from tests.support import ROOT, base_env, free_port
+
+# Several processes or long waits: not in `./scripts/test --fast`.
+pytestmark = pytest.mark.slow
 
 # ------------------------------------------------------------------------------------- the clock
 

@@ -28,8 +28,8 @@ from hookline.store.engine import Database
 from hookline.types import AppendResult, IncomingEvent, Rejection
 
 if TYPE_CHECKING:
-    from hookline.ingest.committer import Committer
     from hookline.providers.aircall.api import AircallClient
+    from hookline.store.committer import Committer
 
 RESOURCES: tuple[str, ...] = ("calls", "users", "contacts", "numbers", "teams", "tags")
 WINDOWED = {"calls": "started_at", "users": "created_at", "contacts": "created_at"}
@@ -65,7 +65,7 @@ class DatabaseSink:
         self.db = db
 
     def _append(self, events: list[IncomingEvent]) -> list[AppendResult]:
-        from hookline.ingest.direct import append_direct
+        from hookline.assembly import append_direct
 
         with self.db.connection() as conn:
             # Jobs and deliveries in the same transaction, as the committer does (docs/pipeline.md).
@@ -83,7 +83,7 @@ class CommitterSink:
         self.committer = committer
 
     async def append(self, events: list[IncomingEvent]) -> list[AppendResult | None]:
-        from hookline.ingest.committer import EventRefused
+        from hookline.store.committer import EventRefused
 
         outcomes = await asyncio.gather(*(self.committer.append(e) for e in events), return_exceptions=True)
         results: list[AppendResult | None] = []

@@ -77,7 +77,7 @@ async def collect(
 
 
 def append(db: Database, events: list[IncomingEvent]) -> int:
-    from hookline.ingest.direct import append_direct
+    from hookline.assembly import append_direct
 
     """Append in one transaction; returns how many were new."""
     if not events:

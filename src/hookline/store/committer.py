@@ -14,6 +14,9 @@ disk, a missing table, anything else) fails the whole batch with CommitFailed, a
 Other writers in the process (the forwarding dispatcher on SQLite) hand their writes to `submit()`:
 they run in the same transaction as the next batch, each under a savepoint, so SQLite keeps exactly
 one writer and one fsync serves both.
+
+It lives in store/ (it writes the log and knows nothing above it); the hooks it runs in each
+transaction (jobs, deliveries) are installed by hookline/assembly.py.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ import structlog
 
 from hookline.store import events as event_log
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
 from hookline.types import AppendResult, IncomingEvent
 
 log = structlog.get_logger(__name__)
+Q = load_queries(__package__)
 
 Waiter = tuple[IncomingEvent, asyncio.Future[AppendResult], asyncio.AbstractEventLoop]
 Work = tuple[Callable[[Connection], Any], "Future[Any]"]
@@ -224,7 +229,7 @@ class Committer:
         if self._conn is None:
             return False
         try:
-            self._conn.execute("SELECT 1")
+            self._conn.execute(Q.committer_alive)
         except Exception:
             return False
         return True
@@ -258,13 +263,13 @@ def _run_work(conn: Connection, work: list[Work]) -> list[tuple[bool, Any]]:
     """Each write under its own savepoint: one that fails is undone alone, the batch still commits."""
     outputs: list[tuple[bool, Any]] = []
     for write, _ in work:
-        conn.execute("SAVEPOINT hookline_work")
+        conn.execute(Q.committer_savepoint)
         try:
             outputs.append((True, write(conn)))
         except Exception as exc:
-            conn.execute("ROLLBACK TO SAVEPOINT hookline_work")
+            conn.execute(Q.committer_rollback_savepoint)
             outputs.append((False, exc))
-        conn.execute("RELEASE SAVEPOINT hookline_work")
+        conn.execute(Q.committer_release_savepoint)
     return outputs
 
 
