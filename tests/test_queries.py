@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hookline.store.engine import Database
-from hookline.store.queries import Queries, load_queries, parse
+from hookline.store.queries import Queries, compose, load_queries, parse
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hookline"
 # Statements EXPLAIN cannot take (schema changes, engine commands) and pieces composed into others.
@@ -61,6 +61,18 @@ def test_a_query_is_not_text() -> None:
     query = parse("-- name: a\nSELECT 1", "x.sql")
     with pytest.raises(TypeError, match=r"Connection\.execute"):
         str(Queries("x.sql", query, {}).a)
+
+
+def test_compose_joins_a_fragment_and_its_clauses_on_each_engine() -> None:
+    queries = Queries(
+        "x.sql",
+        {"rows_fragment": "SELECT a FROM t WHERE TRUE", "b_clause": "AND b = ?", "last_clause": "LIMIT ?"},
+        {"postgresql": {"last_clause": "LIMIT ? FOR UPDATE SKIP LOCKED"}},
+    )
+    query = compose("rows", queries.rows_fragment, queries.b_clause, queries.last_clause)
+    assert query.name == "rows"
+    assert query.sqlite == "SELECT a FROM t WHERE TRUE AND b = ? LIMIT ?"
+    assert query.postgresql == "SELECT a FROM t WHERE TRUE AND b = ? LIMIT ? FOR UPDATE SKIP LOCKED"
 
 
 def test_connection_runs_a_query_on_its_engine(db: Database) -> None:

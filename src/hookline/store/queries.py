@@ -116,3 +116,9 @@ def load_queries(package: str | None, stem: str = "queries") -> Queries:
         if path.is_file():
             overrides[dialect] = parse(path.read_text(encoding="utf-8"), origin.replace(".sql", f".{dialect}.sql"))
     return Queries(origin, base, overrides)
+
+
+def compose(name: str, *parts: Query) -> Query:
+    """One statement from pieces of query files, joined by spaces on each engine: a `*_fragment` and the
+    `*_clause`s that apply, for SQL whose shape depends on the call (optional filters)."""
+    return Query(name, " ".join(p.sqlite for p in parts), " ".join(p.postgresql for p in parts))

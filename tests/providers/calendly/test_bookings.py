@@ -155,3 +155,15 @@ def test_any_permutation_with_duplicates_gives_the_same_table(db: Database, data
     mixed = data.draw(st.permutations(shuffled + duplicates))
     assert fold(db, mixed) == expected
     assert len(expected) == len({json.loads(r["body"])["payload"]["uri"] for r in stream})
+
+
+def test_the_upsert_lists_the_columns_in_the_order_apply_binds_them() -> None:
+    """upsert_booking's text lives in queries.sql, COLUMNS in bookings.py: a column added to one only
+    would bind values to the wrong columns."""
+    from hookline.providers.calendly.bookings import COLUMNS, Q
+
+    for dialect in ("sqlite", "postgresql"):
+        sql = Q.upsert_booking.text(dialect)
+        listed = sql.split("(", 1)[1].split(")", 1)[0]
+        assert [c.strip() for c in listed.split(",")] == list(COLUMNS)
+        assert sql.count("?") == len(COLUMNS) + 2  # then timeparse.EARLIEST and LATEST

@@ -8,13 +8,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hookline.store.engine import Database
+from hookline.store.queries import Query, load_queries
 from hookline.timeparse import iso
 
 # backfill_status: pending (not started) -> running -> done | failed; skipped when re-enabling failed.
-_COLUMNS = (
-    "id, account, webhook_id, url, detected_at, reenabled_at, last_event_at, backfill_since, backfill_until,"
-    " backfill_status, backfill_new, error"
-)
+Q = load_queries(__package__)
 
 
 @dataclass(frozen=True)
@@ -45,55 +43,41 @@ class IncidentStore:
 
     def open(self, account: str, webhook_id: str, url: str, detected_at: float) -> int:
         with self.db.connection() as conn:
-            row = conn.fetchone(
-                "INSERT INTO aircall_incidents (account, webhook_id, url, detected_at)"
-                " VALUES (?, ?, ?, ?) RETURNING id",
-                (account, webhook_id, url, detected_at),
-            )
+            row = conn.fetchone(Q.open_incident, (account, webhook_id, url, detected_at))
         return int(row[0])
 
     def reenabled(self, incident_id: int, at: float) -> None:
-        self._set(incident_id, reenabled_at=at)
+        self._set(Q.incident_reenabled, [(at, incident_id)])
 
     def failed(self, incident_id: int, error: str) -> None:
-        self._set(incident_id, error=error, backfill_status="skipped")
+        self._set(Q.incident_failed, [(error, incident_id)])
 
     def window(self, ids: Sequence[int], last_event_at: float | None, since: float, until: float) -> None:
-        for i in ids:
-            self._set(
-                i, last_event_at=last_event_at, backfill_since=since, backfill_until=until, backfill_status="running"
-            )
+        self._set(Q.incident_window, [(last_event_at, since, until, i) for i in ids])
 
     def backfilled(self, ids: Sequence[int], new: int, error: str | None = None) -> None:
-        for i in ids:
-            self._set(i, backfill_status="failed" if error else "done", backfill_new=new, error=error)
+        status = "failed" if error else "done"
+        self._set(Q.incident_backfilled, [(status, new, error, i) for i in ids])
 
-    def _set(self, incident_id: int, **values: Any) -> None:
-        columns = ", ".join(f"{k} = ?" for k in values)
-        with self.db.connection() as conn:
-            conn.execute(f"UPDATE aircall_incidents SET {columns} WHERE id = ?", (*values.values(), incident_id))
+    def _set(self, query: Query, rows: Sequence[tuple[Any, ...]]) -> None:
+        """One update per incident, each on its own (autocommit), as the watchdog reports progress."""
+        for params in rows:
+            with self.db.connection() as conn:
+                conn.execute(query, params)
 
     def unfinished(self, account: str) -> dict[tuple[float, float], list[int]]:
         """Backfill windows of earlier incidents that were interrupted or failed, with their incident ids."""
         with self.db.connection() as conn:
-            rows = conn.fetchall(
-                "SELECT id, backfill_since, backfill_until FROM aircall_incidents"
-                " WHERE account = ? AND backfill_status IN ('running', 'failed') AND backfill_since IS NOT NULL"
-                " ORDER BY id",
-                (account,),
-            )
+            rows = conn.fetchall(Q.unfinished_incidents, (account,))
         windows: dict[tuple[float, float], list[int]] = {}
         for incident_id, since, until in rows:
             windows.setdefault((float(since), float(until)), []).append(int(incident_id))
         return windows
 
     def recent(self, account: str | None = None, limit: int = 50) -> list[Incident]:
-        sql = f"SELECT {_COLUMNS} FROM aircall_incidents"
-        params: list[Any] = []
-        if account is not None:
-            sql += " WHERE account = ?"
-            params.append(account)
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
         with self.db.connection() as conn:
-            return [Incident(*row) for row in conn.fetchall(sql, params)]
+            if account is None:
+                rows = conn.fetchall(Q.recent_incidents, (limit,))
+            else:
+                rows = conn.fetchall(Q.recent_incidents_of_account, (account, limit))
+        return [Incident(*row) for row in rows]

@@ -19,6 +19,7 @@ from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.providers.aircall import models as m
 from hookline.providers.aircall.projections import epoch
 from hookline.store.engine import Connection
+from hookline.store.queries import compose, load_queries
 
 KINDS = ("recording", "voicemail")
 STATES = ("pending", "running", "archived", "parked")
@@ -27,6 +28,7 @@ STATES = ("pending", "running", "archived", "parked")
 TRIGGERS = frozenset({"call.ended", "call.comm_assets_generated", "call.synced"})
 
 _envelope = msgspec.json.Decoder(m.Envelope).decode
+Q = load_queries(__package__)
 
 
 def wanted_kinds(call: m.Call) -> list[str]:
@@ -39,17 +41,11 @@ def wanted_kinds(call: m.Call) -> list[str]:
     return found
 
 
-_WANT = (
-    "INSERT INTO aircall_recordings (account, call_id, kind, started_at, run_at, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, call_id, kind) DO NOTHING"
-)
-
-
 def want(conn: Connection, rows: Sequence[tuple[str, int, str, float | None]]) -> None:
     """Record (account, call_id, kind, started_at) as wanted; rows already known are left as they are."""
     now = time.time()
     for account, call_id, kind, started_at in sorted(set(rows), key=lambda r: (r[0], r[1], r[2])):
-        conn.execute(_WANT, (account, call_id, kind, started_at, now, now, now))
+        conn.execute(Q.want_recording, (account, call_id, kind, started_at, now, now, now))
 
 
 class RecordingRequests(EventHandler):
@@ -91,25 +87,15 @@ class Claimed:
     attempts: int
 
 
-_CLAIM = (
-    "UPDATE aircall_recordings SET state = 'running', claim = ?, attempts = attempts + 1, run_at = ?,"
-    " updated_at = ? WHERE id IN (SELECT id FROM aircall_recordings"
-    " WHERE state IN ('pending', 'running') AND run_at <= ? AND account NOT IN (SELECT account FROM"
-    " oauth_installations WHERE provider = 'aircall' AND NOT installed) ORDER BY run_at LIMIT ?{lock})"
-    " RETURNING id, account, call_id, kind, started_at, attempts"
-)
-
-
 def claim(conn: Connection, token: str, limit: int, lease: float, now: float | None = None) -> list[Claimed]:
     """Take up to `limit` due rows (pending, or running with an expired lease) under `token`.
 
-    On PostgreSQL SKIP LOCKED gives concurrent archivers disjoint rows; on SQLite the statement runs
-    under the database's single write lock, which is as exclusive.
+    On PostgreSQL SKIP LOCKED gives concurrent archivers disjoint rows (the statement's override in
+    queries.postgresql.sql); on SQLite it runs under the database's single write lock, as exclusive.
     """
     now = time.time() if now is None else now
-    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
     with conn.transaction():
-        rows = conn.fetchall(_CLAIM.format(lock=lock), (token, now + lease, now, now, limit))
+        rows = conn.fetchall(Q.claim_recordings, (token, now + lease, now, now, limit))
     return [
         Claimed(int(r[0]), r[1], int(r[2]), r[3], None if r[4] is None else float(r[4]), int(r[5])) for r in rows
     ]
@@ -118,10 +104,7 @@ def claim(conn: Connection, token: str, limit: int, lease: float, now: float | N
 def renew(conn: Connection, token: str, lease: float) -> int:
     now = time.time()
     with conn.transaction():
-        cur = conn.execute(
-            "UPDATE aircall_recordings SET run_at = ?, updated_at = ? WHERE claim = ? AND state = 'running'",
-            (now + lease, now, token),
-        )
+        cur = conn.execute(Q.renew_recordings, (now + lease, now, token))
     return int(cur.rowcount)
 
 
@@ -129,11 +112,7 @@ def archived(conn: Connection, row_id: int, token: str, *, path: str, size: int,
     """Record the file (path relative to the archive directory); False when the claim was lost."""
     now = time.time()
     with conn.transaction():
-        cur = conn.execute(
-            "UPDATE aircall_recordings SET state = 'archived', claim = NULL, last_error = NULL, path = ?,"
-            " size = ?, sha256 = ?, archived_at = ?, run_at = ?, updated_at = ? WHERE id = ? AND claim = ?",
-            (path, size, sha256, now, now, now, row_id, token),
-        )
+        cur = conn.execute(Q.recording_archived, (path, size, sha256, now, now, now, row_id, token))
     return bool(cur.rowcount)
 
 
@@ -142,8 +121,7 @@ def failed(conn: Connection, row_id: int, token: str, error: str, *, retry_at: f
     now = time.time()
     with conn.transaction():
         cur = conn.execute(
-            "UPDATE aircall_recordings SET state = ?, claim = NULL, run_at = ?, last_error = ?, updated_at = ?"
-            " WHERE id = ? AND claim = ?",
+            Q.recording_failed,
             ("parked" if retry_at is None else "pending", now if retry_at is None else retry_at, error[:2000],
              now, row_id, token),
         )
@@ -154,11 +132,7 @@ def release(conn: Connection, token: str) -> int:
     """Hand a claim back untouched (shutdown): due at once, the attempt not counted."""
     now = time.time()
     with conn.transaction():
-        cur = conn.execute(
-            "UPDATE aircall_recordings SET state = 'pending', claim = NULL, run_at = ?, attempts = attempts - 1,"
-            " updated_at = ? WHERE claim = ? AND state = 'running'",
-            (now, now, token),
-        )
+        cur = conn.execute(Q.release_recordings, (now, now, token))
     return int(cur.rowcount)
 
 
@@ -166,22 +140,17 @@ def park_abandoned(conn: Connection, max_attempts: int, now: float | None = None
     """Park rows whose lease lapsed on their last attempt (the archiver died with them every time)."""
     now = time.time() if now is None else now
     with conn.transaction():
-        cur = conn.execute(
-            "UPDATE aircall_recordings SET state = 'parked', claim = NULL, updated_at = ?,"
-            " last_error = 'the archiver stopped before finishing, ' || attempts || ' times'"
-            " WHERE state = 'running' AND run_at <= ? AND attempts >= ?",
-            (now, now, max_attempts),
-        )
+        cur = conn.execute(Q.park_abandoned_recordings, (now, now, max_attempts))
     return int(cur.rowcount)
 
 
 # --- reading and operator actions ---------------------------------------------------------------
 
+# The columns of a row as the reads below select them (queries.sql: recordings_list_fragment...).
 COLUMNS = (
     "id", "account", "call_id", "kind", "started_at", "state", "run_at", "attempts", "last_error", "path",
     "size", "sha256", "archived_at", "created_at", "updated_at",
 )
-_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM aircall_recordings"
 
 
 def _row(row: Sequence[Any]) -> dict[str, Any]:
@@ -197,66 +166,60 @@ def list_recordings(
     before_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Newest first."""
-    where: list[str] = []
+    parts = [Q.recordings_list_fragment]
     params: list[Any] = []
-    for cond, value in (("state = ?", state), ("account = ?", account), ("id < ?", before_id)):
+    for clause, value in (
+        (Q.recording_state_clause, state), (Q.recording_account_clause, account), (Q.recording_before_clause, before_id)
+    ):
         if value is not None:
-            where.append(cond)
+            parts.append(clause)
             params.append(value)
-    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
-    return [_row(r) for r in conn.fetchall(sql, [*params, limit])]
+    query = compose("list_recordings", *parts, Q.newest_recordings_clause)
+    return [_row(r) for r in conn.fetchall(query, [*params, limit])]
 
 
 def for_call(conn: Connection, account: str, call_id: int) -> dict[str, dict[str, Any]]:
     """The archive rows of one call, by kind."""
-    rows = conn.fetchall(_SELECT + " WHERE account = ? AND call_id = ?", (account, call_id))
+    rows = conn.fetchall(Q.recordings_of_call, (account, call_id))
     return {r["kind"]: r for r in map(_row, rows)}
 
 
 def get(conn: Connection, row_id: int) -> dict[str, Any] | None:
-    row = conn.fetchone(_SELECT + " WHERE id = ?", (row_id,))
+    row = conn.fetchone(Q.recording, (row_id,))
     return None if row is None else _row(row)
 
 
 def retry(conn: Connection, ids: Sequence[int] | None = None) -> int:
     """Queue parked rows again with a fresh attempt budget: the given ones, or every parked one (None)."""
     now = time.time()
-    sql = (
-        "UPDATE aircall_recordings SET state = 'pending', run_at = ?, attempts = 0, updated_at = ?"
-        " WHERE state = 'parked'"
-    )
     with conn.transaction():
         if ids is None:
-            return int(conn.execute(sql, (now, now)).rowcount)
-        return sum(int(conn.execute(sql + " AND id = ?", (now, now, i)).rowcount) for i in ids)
+            return int(conn.execute(Q.retry_parked_recordings, (now, now)).rowcount)
+        return sum(int(conn.execute(Q.retry_parked_recording, (now, now, i)).rowcount) for i in ids)
 
 
 def counts(conn: Connection) -> dict[str, int]:
-    found = dict(conn.fetchall("SELECT state, count(*) FROM aircall_recordings GROUP BY state"))
+    found = dict(conn.fetchall(Q.recording_states))
     return {s: int(found.get(s, 0)) for s in STATES}
 
 
 def want_since(conn: Connection, since: float, until: float | None, account: str | None) -> int:
     """Rows for the finished calls already projected in a window (`recordings sync`); returns how many new."""
-    sql = (
-        "SELECT account, id, has_recording, has_voicemail, started_at FROM aircall_calls"
-        " WHERE started_at >= ? AND status = 'done' AND (has_recording OR has_voicemail)"
-    )
+    parts = [Q.calls_with_media_fragment]
     params: list[Any] = [since]
-    if until is not None:
-        sql += " AND started_at <= ?"
-        params.append(until)
-    if account is not None:
-        sql += " AND account = ?"
-        params.append(account)
+    for clause, value in ((Q.started_until_clause, until), (Q.call_account_clause, account)):
+        if value is not None:
+            parts.append(clause)
+            params.append(value)
+    calls = conn.fetchall(compose("calls_with_media", *parts), params)
     rows: list[tuple[str, int, str, float | None]] = []
-    for acct, call_id, has_recording, has_voicemail, started_at in conn.fetchall(sql, params):
+    for acct, call_id, has_recording, has_voicemail, started_at in calls:
         start = None if started_at is None else float(started_at)
         if has_recording:
             rows.append((acct, int(call_id), "recording", start))
         if has_voicemail:
             rows.append((acct, int(call_id), "voicemail", start))
-    before = int(conn.scalar("SELECT count(*) FROM aircall_recordings"))
+    before = int(conn.scalar(Q.count_recordings))
     with conn.transaction():
         want(conn, rows)
-    return int(conn.scalar("SELECT count(*) FROM aircall_recordings")) - before
+    return int(conn.scalar(Q.count_recordings)) - before

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
 
+Q = load_queries(__package__)
 Kind = Literal["missing", "damaged"]
-_COLUMNS = "id, account, call_id, kind, path, size, sha256"  # check_row's row
 _PAGE = 500  # archived rows read at a time: a large archive is never all in memory at once
 
 
@@ -83,15 +84,10 @@ def check(root: Path, rel: str | None, size: int | None, sha256: str | None) -> 
 def _archived_rows(db: Database, account: str | None) -> Iterator[tuple[Any, ...]]:
     """Archived rows by id, a page per short-lived connection (no transaction held while hashing)."""
     after = 0
-    sql = f"SELECT {_COLUMNS} FROM aircall_recordings WHERE state = 'archived' AND id > ?"
-    params: list[Any] = []
-    if account is not None:
-        sql += " AND account = ?"
-        params.append(account)
-    sql += " ORDER BY id LIMIT ?"
+    query, params = (Q.archived_page, []) if account is None else (Q.archived_page_of_account, [account])
     while True:
         with db.connection() as conn:
-            rows = conn.fetchall(sql, [after, *params, _PAGE])
+            rows = conn.fetchall(query, [after, *params, _PAGE])
         yield from rows
         if len(rows) < _PAGE:
             return
@@ -123,7 +119,7 @@ def verify(db: Database, root: Path, account: str | None = None) -> Report:
 
 def archived_row(conn: Connection, row_id: int) -> tuple[str, tuple[Any, ...]] | None:
     """(state, check_row's row) of one archive row, or None when there is no such row."""
-    found = conn.fetchone(f"SELECT state, {_COLUMNS} FROM aircall_recordings WHERE id = ?", (row_id,))
+    found = conn.fetchone(Q.archived_row, (row_id,))
     return None if found is None else (found[0], tuple(found[1:]))
 
 
@@ -137,19 +133,11 @@ def requeue(conn: Connection, problems: Sequence[Problem]) -> int:
     with conn.transaction():
         for p in problems:
             reason = f"verify found the archived file {p.problem}: {p.detail}"
-            cur = conn.execute(
-                "UPDATE aircall_recordings SET state = 'pending', claim = NULL, attempts = 0, run_at = ?,"
-                " last_error = ?, path = NULL, size = NULL, sha256 = NULL, archived_at = NULL, updated_at = ?"
-                " WHERE id = ? AND state = 'archived'",
-                (now, reason[:2000], now, p.id),
-            )
+            cur = conn.execute(Q.requeue_recording, (now, reason[:2000], now, p.id))
             done += int(cur.rowcount)
     return done
 
 
 def known_account(conn: Connection, account: str) -> bool:
     """An account with credentials, or with rows in the archive (credentials removed since)."""
-    return conn.fetchone(
-        "SELECT 1 FROM aircall_accounts WHERE name = ? UNION ALL SELECT 1 FROM aircall_recordings WHERE account = ?",
-        (account, account),
-    ) is not None
+    return conn.fetchone(Q.known_recordings_account, (account, account)) is not None

@@ -21,7 +21,10 @@ from typing import Any
 from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.providers.calendly.receiver import occurred_at
 from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
 from hookline.timeparse import EARLIEST, LATEST, plausible
+
+Q = load_queries(__package__)
 
 PROVIDER = "calendly"
 RANK = {
@@ -31,6 +34,7 @@ RANK = {
     "invitee_no_show.deleted": 2,
     "invitee.canceled": 3,
 }
+# The columns of a row, in the order of queries.sql's upsert_booking.
 COLUMNS = (
     "account", "invitee_uri", "id", "scheduled_event_uri", "event_type_uri", "event_name", "start_time", "end_time",
     "status", "name", "email", "timezone", "no_show", "canceled_at", "cancel_reason", "canceler_type", "rescheduled",
@@ -103,22 +107,6 @@ def row_of(account: str, event: str, envelope: Mapping[str, Any]) -> dict[str, A
     }
 
 
-_LINKS = ("old_invitee", "new_invitee", "rescheduled")
-# Guarded by the version, so that two workers racing on one invitee (PostgreSQL) still keep the
-# greatest snapshot; reschedule links only accumulate.
-_UPSERT = (
-    f"INSERT INTO bookings ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
-    " ON CONFLICT (account, invitee_uri) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:] if c not in _LINKS)
-    + ", old_invitee = COALESCE(excluded.old_invitee, bookings.old_invitee)"
-    ", new_invitee = COALESCE(excluded.new_invitee, bookings.new_invitee)"
-    ", rescheduled = (excluded.rescheduled OR bookings.new_invitee IS NOT NULL)"
-    " WHERE (bookings.snapshot_at, bookings.snapshot_rank, bookings.snapshot_digest)"
-    " < (excluded.snapshot_at, excluded.snapshot_rank, excluded.snapshot_digest)"
-    # A stored time no snapshot can beat (Infinity, NaN kept as NULL by SQLite: an older version's) is replaced.
-    f" OR bookings.snapshot_at IS NULL OR bookings.snapshot_at < {EARLIEST!r} OR bookings.snapshot_at >= {LATEST!r}"
-)
-
 
 def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
     """Fold one event into `bookings` (idempotent, order-independent). Call inside a transaction."""
@@ -135,11 +123,7 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
     if new is None:
         return
     account, uri = new["account"], new["invitee_uri"]
-    old = conn.fetchone(
-        "SELECT snapshot_at, snapshot_rank, snapshot_digest, old_invitee, new_invitee FROM bookings"
-        " WHERE account = ? AND invitee_uri = ?",
-        (account, uri),
-    )
+    old = conn.fetchone(Q.booking_version, (account, uri))
     version = (new["snapshot_at"], new["snapshot_rank"], new["snapshot_digest"])
     if old is not None and plausible(old[0]) is not None and (old[0], old[1], old[2]) >= version:
         # An older snapshot changes nothing but may still know a reschedule link.
@@ -150,31 +134,18 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
             new["new_invitee"] = new["new_invitee"] or old[4]
         if new["new_invitee"] is None:
             # The new side of a reschedule may have come first.
-            new["new_invitee"] = conn.scalar(
-                "SELECT min(invitee_uri) FROM bookings WHERE account = ? AND old_invitee = ?", (account, uri)
-            )
+            new["new_invitee"] = conn.scalar(Q.rescheduled_to, (account, uri))
         new["rescheduled"] = new["rescheduled"] or new["new_invitee"] is not None
-        conn.execute(_UPSERT, [new[c] for c in COLUMNS])
+        conn.execute(Q.upsert_booking, [*(new[c] for c in COLUMNS), EARLIEST, LATEST])
     if new["old_invitee"]:
-        conn.execute(
-            "UPDATE bookings SET new_invitee = ?, rescheduled = ? WHERE account = ? AND invitee_uri = ?"
-            " AND new_invitee IS NULL",
-            (uri, True, account, new["old_invitee"]),
-        )
+        conn.execute(Q.link_new_invitee, (uri, True, account, new["old_invitee"]))
 
 
 def _merge_links(conn: Connection, account: str, uri: str, old_invitee: str | None, new_invitee: str | None) -> None:
     if old_invitee:
-        conn.execute(
-            "UPDATE bookings SET old_invitee = ? WHERE account = ? AND invitee_uri = ? AND old_invitee IS NULL",
-            (old_invitee, account, uri),
-        )
+        conn.execute(Q.link_old_invitee, (old_invitee, account, uri))
     if new_invitee:
-        conn.execute(
-            "UPDATE bookings SET new_invitee = ?, rescheduled = ? WHERE account = ? AND invitee_uri = ?"
-            " AND new_invitee IS NULL",
-            (new_invitee, True, account, uri),
-        )
+        conn.execute(Q.link_new_invitee, (new_invitee, True, account, uri))
 
 
 class BookingsProjection(EventHandler):

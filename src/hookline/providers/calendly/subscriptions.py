@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,6 @@ def uuid_of(uri_or_uuid: str) -> str:
     return uri_or_uuid.rstrip("/").rsplit("/", 1)[-1]
 
 
-_COLUMNS = "uri, account, callback_url, events, scope, key_id, state, created_at, checked_at, backfill_since"
-
-
 def _managed(row: tuple[Any, ...]) -> Managed:
     values = list(row)
     values[3] = json.loads(values[3])
@@ -59,19 +59,17 @@ class SubscriptionStore:
     ) -> None:
         with self.db.connection() as conn:
             conn.execute(
-                f"INSERT INTO calendly_subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
-                " ON CONFLICT (uri) DO UPDATE SET state = excluded.state, key_id = excluded.key_id",
+                Q.add_subscription,
                 (uri, account, callback_url, json.dumps(events), scope, key_id, state, time.time(), backfill_since),
             )
 
     def all(self, account: str | None = None) -> list[Managed]:
-        sql = f"SELECT {_COLUMNS} FROM calendly_subscriptions"
-        params: tuple[str, ...] = ()
-        if account is not None:
-            sql += " WHERE account = ?"
-            params = (account,)
         with self.db.connection() as conn:
-            return [_managed(r) for r in conn.fetchall(sql + " ORDER BY account, created_at", params)]
+            if account is None:
+                rows = conn.fetchall(Q.subscriptions)
+            else:
+                rows = conn.fetchall(Q.subscriptions_of_account, (account,))
+        return [_managed(r) for r in rows]
 
     def find(self, uri_or_uuid: str) -> Managed | None:
         wanted = uuid_of(uri_or_uuid)
@@ -82,14 +80,12 @@ class SubscriptionStore:
 
     def mark(self, uri: str, state: str) -> None:
         with self.db.connection() as conn:
-            conn.execute(
-                "UPDATE calendly_subscriptions SET state = ?, checked_at = ? WHERE uri = ?", (state, time.time(), uri)
-            )
+            conn.execute(Q.mark_subscription, (state, time.time(), uri))
 
     def backfilled(self, uri: str) -> None:
         with self.db.connection() as conn:
-            conn.execute("UPDATE calendly_subscriptions SET backfill_since = NULL WHERE uri = ?", (uri,))
+            conn.execute(Q.subscription_backfilled, (uri,))
 
     def remove(self, uri: str) -> bool:
         with self.db.connection() as conn:
-            return bool(conn.execute("DELETE FROM calendly_subscriptions WHERE uri = ?", (uri,)).rowcount)
+            return bool(conn.execute(Q.remove_subscription, (uri,)).rowcount)

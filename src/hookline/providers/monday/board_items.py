@@ -21,7 +21,10 @@ from typing import Any
 from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.providers.monday.receiver import trigger_time
 from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
 from hookline.timeparse import plausible
+
+Q = load_queries(__package__)
 
 PROVIDER = "monday"
 STATES = {"create_pulse": ("active", 0), "restore_pulse": ("active", 1), "archive_pulse": ("archived", 2),
@@ -120,16 +123,8 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
     account = str(event_row["account"])
     # Read-merge-write under the row's lock: two workers on one item (PostgreSQL) take turns instead of
     # losing each other's registers. The row is made first so that there is a row to lock.
-    conn.execute(
-        "INSERT INTO board_items (account, item_id, state, column_values, versions) VALUES (?, ?, 'active', '{}', '{}')"
-        " ON CONFLICT (account, item_id) DO NOTHING",
-        (account, item),
-    )
-    row = conn.fetchone(
-        "SELECT board_id, parent_item_id, name, group_id, state, column_values, versions FROM board_items"
-        " WHERE account = ? AND item_id = ?" + (" FOR UPDATE" if conn.dialect == "postgresql" else ""),
-        (account, item),
-    )
+    conn.execute(Q.ensure_board_item, (account, item))
+    row = conn.fetchone(Q.lock_board_item, (account, item))
     names = ("board_id", "parent_item_id", "name", "group_id", "state")
     fields: dict[str, Any] = dict(zip(names, row[:5], strict=True))
     cells: dict[str, Any] = json.loads(row[5])
@@ -145,8 +140,7 @@ def apply(conn: Connection, event_row: Mapping[str, Any]) -> None:
     updated_at = max((t for t in times if plausible(t) is not None), default=None)
     state = fields["state"] if "state" in versions else "active"
     conn.execute(
-        "UPDATE board_items SET board_id = ?, parent_item_id = ?, name = ?, group_id = ?, state = ?,"
-        " column_values = ?, versions = ?, updated_at = ? WHERE account = ? AND item_id = ?",
+        Q.save_board_item,
         (fields["board_id"], fields["parent_item_id"], fields["name"], fields["group_id"], state,
          canonical(cells), canonical(versions), updated_at, account, item),
     )  # fmt: skip

@@ -16,11 +16,13 @@ from rich.table import Column, Table
 from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
 
 if TYPE_CHECKING:
     from hookline.providers.monday.api import MondayClient
 
 T = TypeVar("T")
+Q = load_queries(__package__)
 
 app = typer.Typer(help="monday.com: accounts, board webhooks, event catalog.", no_args_is_help=True)
 account_app = typer.Typer(help="monday.com accounts (API tokens, signing secrets).", no_args_is_help=True)
@@ -208,8 +210,7 @@ def webhooks_create(
     created = _run(create())
     with db.connection() as conn:
         conn.execute(
-            "INSERT INTO monday_webhooks (id, account, board_id, event, config, url, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            Q.record_webhook,
             (str(created["id"]), acc.name, board.strip(), event, config, target, time.time()),
         )
     console.print(f"webhook {created['id']} created on board {board.strip()} for {event}: {target}", highlight=False)
@@ -254,7 +255,7 @@ def webhooks_delete(
 
     _run(delete())
     with db.connection() as conn:
-        conn.execute("DELETE FROM monday_webhooks WHERE id = ?", (webhook_id.strip(),))
+        conn.execute(Q.forget_webhook, (webhook_id.strip(),))
     console.print(f"webhook {webhook_id.strip()} deleted", highlight=False)
 
 

@@ -1,0 +1,194 @@
+-- Aircall's statements: backfill checkpoints, watchdog incidents, the recordings archive.
+-- Loaded by name with hookline.store.queries.load_queries (see that module for the file's rules).
+
+-- ---------------------------------------------------------------- backfill checkpoints (checkpoints.py)
+
+-- name: checkpoint
+SELECT account, resource, since, until, position, fetched, new, done
+FROM aircall_backfill_checkpoints
+WHERE account = ? AND resource = ? AND since = ? AND until = ?;
+
+-- name: start_checkpoint
+-- A finished window started again is read again from its start: the row is reset, not duplicated.
+INSERT INTO aircall_backfill_checkpoints
+    (account, resource, since, until, position, fetched, new, done, started_at, updated_at)
+VALUES (?, ?, ?, ?, ?, 0, 0, FALSE, ?, ?)
+ON CONFLICT (account, resource, since, until) DO UPDATE SET
+    position = excluded.position, fetched = 0, new = 0, done = FALSE,
+    started_at = excluded.started_at, updated_at = excluded.updated_at;
+
+-- name: save_checkpoint
+UPDATE aircall_backfill_checkpoints SET position = ?, fetched = ?, new = ?, done = ?, updated_at = ?
+WHERE account = ? AND resource = ? AND since = ? AND until = ?;
+
+-- name: unfinished_windows
+-- Latest first; the caller keeps the first whose resource it asked about (a handful of rows per window).
+SELECT resource, until FROM aircall_backfill_checkpoints
+WHERE account = ? AND since = ? AND NOT done
+ORDER BY updated_at DESC;
+
+-- ---------------------------------------------------------------- watchdog incidents (incidents.py)
+
+-- name: open_incident
+INSERT INTO aircall_incidents (account, webhook_id, url, detected_at) VALUES (?, ?, ?, ?) RETURNING id;
+
+-- name: incident_reenabled
+UPDATE aircall_incidents SET reenabled_at = ? WHERE id = ?;
+
+-- name: incident_failed
+-- Re-enabling failed: its backfill is skipped (backfill_status: pending -> running -> done | failed).
+UPDATE aircall_incidents SET error = ?, backfill_status = 'skipped' WHERE id = ?;
+
+-- name: incident_window
+UPDATE aircall_incidents
+SET last_event_at = ?, backfill_since = ?, backfill_until = ?, backfill_status = 'running'
+WHERE id = ?;
+
+-- name: incident_backfilled
+UPDATE aircall_incidents SET backfill_status = ?, backfill_new = ?, error = ? WHERE id = ?;
+
+-- name: unfinished_incidents
+-- Backfill windows that were interrupted (still running) or failed.
+SELECT id, backfill_since, backfill_until FROM aircall_incidents
+WHERE account = ? AND backfill_status IN ('running', 'failed') AND backfill_since IS NOT NULL
+ORDER BY id;
+
+-- name: recent_incidents
+SELECT id, account, webhook_id, url, detected_at, reenabled_at, last_event_at, backfill_since, backfill_until,
+    backfill_status, backfill_new, error
+FROM aircall_incidents ORDER BY id DESC LIMIT ?;
+
+-- name: recent_incidents_of_account
+SELECT id, account, webhook_id, url, detected_at, reenabled_at, last_event_at, backfill_since, backfill_until,
+    backfill_status, backfill_new, error
+FROM aircall_incidents WHERE account = ? ORDER BY id DESC LIMIT ?;
+
+-- ---------------------------------------------------------------- recordings archive (recordings.py)
+
+-- name: want_recording
+-- Idempotent: a replay of the log meets the existing row and leaves it (and its file) alone.
+INSERT INTO aircall_recordings (account, call_id, kind, started_at, run_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, call_id, kind) DO NOTHING;
+
+-- name: claim_recordings
+-- Due rows: pending, or running with an expired lease (run_at is the lease's end), of installed accounts.
+-- On PostgreSQL the subquery takes its rows FOR UPDATE SKIP LOCKED (queries.postgresql.sql); SQLite runs
+-- it under the database's single write lock, which is as exclusive.
+UPDATE aircall_recordings SET state = 'running', claim = ?, attempts = attempts + 1, run_at = ?, updated_at = ?
+WHERE id IN (
+    SELECT id FROM aircall_recordings
+    WHERE state IN ('pending', 'running') AND run_at <= ?
+      AND account NOT IN (SELECT account FROM oauth_installations WHERE provider = 'aircall' AND NOT installed)
+    ORDER BY run_at LIMIT ?
+)
+RETURNING id, account, call_id, kind, started_at, attempts;
+
+-- name: renew_recordings
+UPDATE aircall_recordings SET run_at = ?, updated_at = ? WHERE claim = ? AND state = 'running';
+
+-- name: recording_archived
+-- Fenced by the claim token: an archiver whose lease lapsed changes nothing.
+UPDATE aircall_recordings
+SET state = 'archived', claim = NULL, last_error = NULL, path = ?, size = ?, sha256 = ?, archived_at = ?,
+    run_at = ?, updated_at = ?
+WHERE id = ? AND claim = ?;
+
+-- name: recording_failed
+-- state is 'pending' (retried at run_at) or 'parked'; fenced by the claim token.
+UPDATE aircall_recordings SET state = ?, claim = NULL, run_at = ?, last_error = ?, updated_at = ?
+WHERE id = ? AND claim = ?;
+
+-- name: release_recordings
+-- Handed back untouched (shutdown): due at once, the attempt not counted.
+UPDATE aircall_recordings
+SET state = 'pending', claim = NULL, run_at = ?, attempts = attempts - 1, updated_at = ?
+WHERE claim = ? AND state = 'running';
+
+-- name: park_abandoned_recordings
+-- The lease lapsed on the last attempt: the archiver died with this row every time.
+UPDATE aircall_recordings
+SET state = 'parked', claim = NULL, updated_at = ?,
+    last_error = 'the archiver stopped before finishing, ' || attempts || ' times'
+WHERE state = 'running' AND run_at <= ? AND attempts >= ?;
+
+-- name: recordings_list_fragment
+-- list_recordings adds the filters asked for (the *_clause below) and the order; WHERE TRUE lets
+-- every filter start with AND.
+SELECT id, account, call_id, kind, started_at, state, run_at, attempts, last_error, path, size, sha256,
+    archived_at, created_at, updated_at
+FROM aircall_recordings WHERE TRUE
+
+-- name: recording_state_clause
+AND state = ?
+
+-- name: recording_account_clause
+AND account = ?
+
+-- name: recording_before_clause
+AND id < ?
+
+-- name: newest_recordings_clause
+ORDER BY id DESC LIMIT ?
+
+-- name: recordings_of_call
+SELECT id, account, call_id, kind, started_at, state, run_at, attempts, last_error, path, size, sha256,
+    archived_at, created_at, updated_at
+FROM aircall_recordings WHERE account = ? AND call_id = ?;
+
+-- name: recording
+SELECT id, account, call_id, kind, started_at, state, run_at, attempts, last_error, path, size, sha256,
+    archived_at, created_at, updated_at
+FROM aircall_recordings WHERE id = ?;
+
+-- name: retry_parked_recordings
+-- A fresh attempt budget for every parked row.
+UPDATE aircall_recordings SET state = 'pending', run_at = ?, attempts = 0, updated_at = ?
+WHERE state = 'parked';
+
+-- name: retry_parked_recording
+UPDATE aircall_recordings SET state = 'pending', run_at = ?, attempts = 0, updated_at = ?
+WHERE state = 'parked' AND id = ?;
+
+-- name: recording_states
+SELECT state, count(*) FROM aircall_recordings GROUP BY state;
+
+-- name: count_recordings
+SELECT count(*) FROM aircall_recordings;
+
+-- name: calls_with_media_fragment
+-- `recordings sync`: finished calls already projected that carry media; want_since adds the clauses.
+SELECT account, id, has_recording, has_voicemail, started_at FROM aircall_calls
+WHERE started_at >= ? AND status = 'done' AND (has_recording OR has_voicemail)
+
+-- name: started_until_clause
+AND started_at <= ?
+
+-- name: call_account_clause
+AND account = ?
+
+-- ---------------------------------------------------------------- archive check (recordings_verify.py)
+
+-- name: archived_page
+-- A page of archived rows by id (keyset), in check_row's column order.
+SELECT id, account, call_id, kind, path, size, sha256 FROM aircall_recordings
+WHERE state = 'archived' AND id > ? ORDER BY id LIMIT ?;
+
+-- name: archived_page_of_account
+SELECT id, account, call_id, kind, path, size, sha256 FROM aircall_recordings
+WHERE state = 'archived' AND id > ? AND account = ? ORDER BY id LIMIT ?;
+
+-- name: archived_row
+SELECT state, id, account, call_id, kind, path, size, sha256 FROM aircall_recordings WHERE id = ?;
+
+-- name: requeue_recording
+-- Back to pending with a fresh budget; path, size and sha256 go (the row no longer vouches for a file).
+-- Only a row still archived: one the archiver holds (a concurrent requeue) is left to it.
+UPDATE aircall_recordings
+SET state = 'pending', claim = NULL, attempts = 0, run_at = ?, last_error = ?,
+    path = NULL, size = NULL, sha256 = NULL, archived_at = NULL, updated_at = ?
+WHERE id = ? AND state = 'archived';
+
+-- name: known_recordings_account
+-- An account with credentials, or with rows in the archive (credentials removed since).
+SELECT 1 FROM aircall_accounts WHERE name = ?
+UNION ALL SELECT 1 FROM aircall_recordings WHERE account = ?;

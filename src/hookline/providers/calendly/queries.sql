@@ -1,0 +1,75 @@
+-- Calendly's statements: the bookings projection and the webhook subscriptions hookline manages.
+-- Loaded by name with hookline.store.queries.load_queries (see that module for the file's rules).
+
+-- ---------------------------------------------------------------- bookings (bookings.py)
+
+-- name: booking_version
+SELECT snapshot_at, snapshot_rank, snapshot_digest, old_invitee, new_invitee FROM bookings
+WHERE account = ? AND invitee_uri = ?;
+
+-- name: rescheduled_to
+-- The new side of a reschedule may have come first: it names this invitee as its old one.
+SELECT min(invitee_uri) FROM bookings WHERE account = ? AND old_invitee = ?;
+
+-- name: upsert_booking
+-- The columns in the order of bookings.COLUMNS, then timeparse.EARLIEST and LATEST.
+-- Guarded by the version, so that two workers racing on one invitee (PostgreSQL) still keep the
+-- greatest snapshot; reschedule links (old_invitee, new_invitee, rescheduled) only accumulate.
+-- A stored time no snapshot can beat (Infinity, NaN kept as NULL by SQLite: an older version's) is replaced.
+INSERT INTO bookings (
+    account, invitee_uri, id, scheduled_event_uri, event_type_uri, event_name, start_time, end_time, status,
+    name, email, timezone, no_show, canceled_at, cancel_reason, canceler_type, rescheduled, old_invitee,
+    new_invitee, questions_and_answers, tracking, utm_source, utm_medium, utm_campaign, created_at, updated_at,
+    snapshot_at, snapshot_rank, snapshot_digest
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, invitee_uri) DO UPDATE SET
+    id = excluded.id, scheduled_event_uri = excluded.scheduled_event_uri,
+    event_type_uri = excluded.event_type_uri, event_name = excluded.event_name,
+    start_time = excluded.start_time, end_time = excluded.end_time, status = excluded.status,
+    name = excluded.name, email = excluded.email, timezone = excluded.timezone, no_show = excluded.no_show,
+    canceled_at = excluded.canceled_at, cancel_reason = excluded.cancel_reason,
+    canceler_type = excluded.canceler_type, questions_and_answers = excluded.questions_and_answers,
+    tracking = excluded.tracking, utm_source = excluded.utm_source, utm_medium = excluded.utm_medium,
+    utm_campaign = excluded.utm_campaign, created_at = excluded.created_at, updated_at = excluded.updated_at,
+    snapshot_at = excluded.snapshot_at, snapshot_rank = excluded.snapshot_rank,
+    snapshot_digest = excluded.snapshot_digest,
+    old_invitee = COALESCE(excluded.old_invitee, bookings.old_invitee),
+    new_invitee = COALESCE(excluded.new_invitee, bookings.new_invitee),
+    rescheduled = (excluded.rescheduled OR bookings.new_invitee IS NOT NULL)
+WHERE (bookings.snapshot_at, bookings.snapshot_rank, bookings.snapshot_digest)
+        < (excluded.snapshot_at, excluded.snapshot_rank, excluded.snapshot_digest)
+    OR bookings.snapshot_at IS NULL OR bookings.snapshot_at < ? OR bookings.snapshot_at >= ?;
+
+-- name: link_new_invitee
+-- A reschedule link is set once and never overwritten.
+UPDATE bookings SET new_invitee = ?, rescheduled = ?
+WHERE account = ? AND invitee_uri = ? AND new_invitee IS NULL;
+
+-- name: link_old_invitee
+UPDATE bookings SET old_invitee = ? WHERE account = ? AND invitee_uri = ? AND old_invitee IS NULL;
+
+-- ---------------------------------------------------------------- subscriptions (subscriptions.py)
+
+-- name: add_subscription
+-- Recreating a known subscription only refreshes its state and signing key.
+INSERT INTO calendly_subscriptions
+    (uri, account, callback_url, events, scope, key_id, state, created_at, checked_at, backfill_since)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+ON CONFLICT (uri) DO UPDATE SET state = excluded.state, key_id = excluded.key_id;
+
+-- name: subscriptions
+SELECT uri, account, callback_url, events, scope, key_id, state, created_at, checked_at, backfill_since
+FROM calendly_subscriptions ORDER BY account, created_at;
+
+-- name: subscriptions_of_account
+SELECT uri, account, callback_url, events, scope, key_id, state, created_at, checked_at, backfill_since
+FROM calendly_subscriptions WHERE account = ? ORDER BY account, created_at;
+
+-- name: mark_subscription
+UPDATE calendly_subscriptions SET state = ?, checked_at = ? WHERE uri = ?;
+
+-- name: subscription_backfilled
+UPDATE calendly_subscriptions SET backfill_since = NULL WHERE uri = ?;
+
+-- name: remove_subscription
+DELETE FROM calendly_subscriptions WHERE uri = ?;
