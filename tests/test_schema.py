@@ -20,7 +20,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hookline.runtime import migration_sources
+from hookline.assembly import migration_sources
+from hookline.providers.registry import providers
 from hookline.store import migrations
 from hookline.store.engine import Database
 from tests.support import ENGINES, drop_pg_schema, new_pg_schema
@@ -214,7 +215,7 @@ def migrated(sources: list[migrations.MigrationSource], lite_path: Path, pg_url:
 
 
 def test_every_component_migrates_to_the_same_schema_on_both_engines(both: tuple[Path, str]) -> None:
-    found = migrated(migration_sources(), *both)
+    found = migrated(migration_sources(providers()), *both)
     assert not found, "the engines' schemas differ:\n" + "\n".join(found)
 
 
