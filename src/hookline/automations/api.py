@@ -28,7 +28,7 @@ def _with_iso(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return row
 
 
-def routes(runtime: Runtime) -> list[Route]:
+def routes(runtime: Runtime) -> list[Route]:  # noqa: C901
     db = runtime.db
 
     async def list_rules(request: Request) -> JSON:

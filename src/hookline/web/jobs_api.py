@@ -27,7 +27,7 @@ def _shown(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def routes(runtime: Runtime) -> list[Route]:
+def routes(runtime: Runtime) -> list[Route]:  # noqa: C901
     db = runtime.db
 
     async def stats(request: Request) -> JSON:

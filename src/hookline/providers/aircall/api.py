@@ -541,6 +541,17 @@ class AircallClient:
         async for record in self._window(resource, start, end, dict(params or {}), field, set()):
             yield record
 
+    async def _first_page(
+        self, resource: str, query: dict[str, Any]
+    ) -> tuple[tuple[list[Any], dict[str, Any]] | None, bool]:
+        """A window's first page (None when Aircall refuses it for the cap) and whether to split the window."""
+        try:
+            first = await self._get_page(resource, query)
+        except ListCapReached:
+            return None, True
+        total = first[1].get("total")
+        return first, isinstance(total, int) and total >= LIST_CAP
+
     async def _window(
         self, resource: str, start: int, end: int, params: dict[str, Any], field: str, skip: set[Any]
     ) -> AsyncIterator[dict[str, Any]]:
@@ -548,12 +559,7 @@ class AircallClient:
             return
         # Aircall's `to` may be inclusive: ask for [start, end] and drop what belongs to the next window.
         query = {**params, "from": start, "to": end, "order": "asc", "per_page": MAX_PER_PAGE}
-        try:
-            first = await self._get_page(resource, query)
-        except ListCapReached:
-            first = None
-        total = first[1].get("total") if first is not None else None
-        too_big = first is None or (isinstance(total, int) and total >= LIST_CAP)
+        first, too_big = await self._first_page(resource, query)
         if too_big and end - start > 1:
             middle = (start + end) // 2
             async for record in self._window(resource, start, middle, params, field, skip):

@@ -200,7 +200,7 @@ def call_record(conn: Connection, call_id: int, account: str | None) -> dict[str
     return call
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
+def routes(runtime: Runtime) -> list[BaseRoute]:  # noqa: C901
     db = runtime.db
 
     def listing_route(spec: Listing) -> Route:

@@ -35,7 +35,7 @@ def archive_fields(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
+def routes(runtime: Runtime) -> list[BaseRoute]:  # noqa: C901
     db = runtime.db
     root = load_recordings_settings().dir
 

@@ -25,7 +25,7 @@ from hookline.web.throttle import SignInThrottle, client_address
 PAGE = 50
 
 
-def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier, throttle: SignInThrottle) -> None:
+def register(ui: Dashboard, sessions: Sessions, verifier: AdminTokenVerifier, throttle: SignInThrottle) -> None:  # noqa: C901
     runtime = ui.runtime
     db = runtime.db
     providers = {p.name: p for p in runtime.providers}

@@ -24,7 +24,7 @@ PAGE = 50
 PROVIDER = "aircall"
 
 
-def register(ui: Dashboard) -> None:
+def register(ui: Dashboard) -> None:  # noqa: C901
     db = ui.runtime.db
     ui.add_templates(TEMPLATES)
 
