@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import structlog
@@ -37,6 +36,7 @@ from hookline.outbound import OutboundPolicy
 from hookline.providers.base import Provider
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
+from hookline.store.filelock import FileLock
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -150,7 +150,7 @@ class Dispatcher:
             await self._shutdown(helpers)
             self.runtime.state.pop(WAKE_KEY, None)
             if lock is not None:
-                lock.close()
+                lock.release()
             log.info("dispatcher stopped", owner=self.owner)
 
     async def _loop(self, stop: asyncio.Event) -> None:
@@ -277,20 +277,20 @@ class Dispatcher:
             await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
         self._executor.shutdown(wait=False)
 
-    def _single_sqlite_dispatcher(self) -> IO[bytes] | None:
+    def _single_sqlite_dispatcher(self) -> FileLock | None:
         """An exclusive lock file next to the SQLite database (the OS frees it if we die)."""
         path = self.db.url.path
         if self.db.dialect != "sqlite" or path is None:
             return None
-        handle = open(f"{path}.dispatcher.lock", "ab")  # noqa: SIM115 - held for the dispatcher's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return None
-        return handle
+        lock = FileLock(f"{path}.dispatcher.lock")
+        return lock if lock.acquire() else None
 
 
 async def run_dispatcher(runtime: Runtime, stop: asyncio.Event) -> None:
     """Deliver until `stop` is set, then finish gracefully. Usable from `serve` or a worker process."""
     await Dispatcher(runtime).run(stop)
+
+
+def dispatcher_loop(runtime: Runtime) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """The dispatcher as a loop factory of pipeline/loops.py (LoopGroup), for a process of its own."""
+    return Dispatcher(runtime).run
