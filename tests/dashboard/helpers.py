@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from hookline.providers.aircall.samples import make_call, make_contact, make_number, make_user
+from hookline.testing.aircall.samples import make_call, make_contact, make_number, make_user
 from tests.support import ADMIN_TOKEN, ROOT, Server
 
 TOKEN = "aircall-dashboard-token-0123456789"

@@ -258,7 +258,7 @@ def test_unwritable_log_answers_503_and_recovers(db: Database, server: Server) -
 
 def test_a_realistic_sample_of_every_catalog_type_is_stored_as_known(db: Database, server: Server) -> None:
     from hookline.providers.aircall.catalog import CATALOG
-    from hookline.providers.aircall.samples import sample_event
+    from hookline.testing.aircall.samples import sample_event
 
     register(db)
     with server.client() as c:

@@ -12,9 +12,9 @@ from typing import Any
 
 from hookline.ingest.committer import Committer
 from hookline.providers.aircall.backfill import CommitterSink
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.providers.aircall.synced import synced_event
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server
 

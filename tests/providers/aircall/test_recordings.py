@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from hookline.providers.aircall.fake_api import RECORDING_TTL, SILENT_MP3, FakeAccount
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import RECORDING_TTL, SILENT_MP3, FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.providers.aircall.test_projections_api import wait_processed
 from tests.support import ROOT, Server, base_env

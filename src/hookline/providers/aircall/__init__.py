@@ -1,4 +1,4 @@
-"""Aircall: event catalog, token authentication, API client, projections, lifecycle, simulator."""
+"""Aircall: event catalog, token authentication, API client, projections, lifecycle."""
 
 from __future__ import annotations
 
@@ -172,12 +172,12 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.cli import app as aircall_app
 
         app.add_typer(aircall_app, name="aircall")
-        from hookline.providers.aircall.simulator.demo_cli import demo
+        from hookline.testing.aircall.simulator.demo_cli import demo
 
         app.command("demo")(demo)
 
     def register_simulator(self, simulate: typer.Typer) -> None:
-        from hookline.providers.aircall.simulator.cli import simulate_aircall
+        from hookline.testing.aircall.simulator.cli import simulate_aircall
 
         simulate.command("aircall")(simulate_aircall)
 

@@ -64,7 +64,7 @@ class CalendlyProvider(Provider):
         app.add_typer(calendly_app, name="calendly")
 
     def register_simulator(self, simulate: typer.Typer) -> None:
-        from hookline.providers.calendly.simulator import register
+        from hookline.testing.calendly.simulator import register
 
         register(simulate)
 

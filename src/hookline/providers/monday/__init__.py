@@ -62,7 +62,7 @@ class MondayProvider(Provider):
         app.add_typer(monday_app, name="monday")
 
     def register_simulator(self, simulate: typer.Typer) -> None:
-        from hookline.providers.monday.simulator import register
+        from hookline.testing.monday.simulator import register
 
         register(simulate)
 

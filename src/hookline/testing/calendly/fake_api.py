@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from hookline.providers.calendly import catalog, signature
-from hookline.providers.calendly.simulator import DEFAULT_TOKEN
+from hookline.testing.calendly.simulator import DEFAULT_TOKEN
 
 SUBSCRIBABLE = frozenset(catalog.CATALOG) | {"event_type.created", "event_type.updated", "event_type.deleted"}
 
