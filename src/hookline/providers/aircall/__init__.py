@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from hookline.automations.actions import Action
     from hookline.automations.ready_rules import RuleTemplate
+    from hookline.config import TableSettings
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.retention.policies import Policy
@@ -52,10 +53,15 @@ class AircallProvider(Provider):
             found.append(RecordingRequests())
         return found
 
-    def check_settings(self) -> None:
-        from hookline.providers.aircall.settings import load_aircall_settings, load_recordings_settings
+    def settings(self) -> TableSettings:
+        from hookline.providers.aircall.settings import load_aircall_settings
 
-        load_aircall_settings()
+        return load_aircall_settings()
+
+    def check_settings(self) -> None:
+        from hookline.providers.aircall.settings import load_recordings_settings
+
+        self.settings()
         load_recordings_settings()
 
     def loops(self, runtime: Runtime) -> list[LoopFactory]:
