@@ -11,15 +11,15 @@ import time
 from dataclasses import dataclass
 
 from hookline.providers.api_urls import check_api_url
-from hookline.providers.kit.accounts import SealedAccountStore, checked_name_and_token
+from hookline.providers.kit.accounts import SealedAccountStore, SealedTokenAccount, checked_name_and_token
 from hookline.providers.kit.credentials import box_for, mask
 from hookline.secretbox import SecretBox
 
 __all__ = ["Account", "AccountStore", "box_for"]
 
 
-@dataclass(frozen=True)
-class Account:
+@dataclass(frozen=True, repr=False)
+class Account(SealedTokenAccount):
     name: str
     sealed_token: str
     token_hint: str
@@ -28,14 +28,6 @@ class Account:
     created_at: float
     box: SecretBox
     api_url: str | None = None  # None: added before URLs were stored; follows the setting
-
-    @property
-    def token(self) -> str:
-        """The API token in clear; raises SecretBoxError when it cannot be opened."""
-        return self.box.open(self.sealed_token)
-
-    def __repr__(self) -> str:
-        return f"Account(name={self.name!r}, token={self.token_hint!r})"
 
 
 class AccountStore(SealedAccountStore[Account]):

@@ -18,6 +18,24 @@ from hookline.store.engine import Database
 A = TypeVar("A")
 
 
+class SealedTokenAccount:
+    """What an account row (a frozen dataclass with `repr=False`) shares: its API token is opened only
+    when asked for, and its repr shows the name and the token's hint, never a secret."""
+
+    name: str
+    sealed_token: str
+    token_hint: str
+    box: SecretBox
+
+    @property
+    def token(self) -> str:
+        """The API token in clear; raises SecretBoxError when it cannot be opened."""
+        return self.box.open(self.sealed_token)
+
+    def __repr__(self) -> str:
+        return f"Account(name={self.name!r}, token={self.token_hint!r})"
+
+
 def checked_name_and_token(name: str, token: str) -> tuple[str, str]:
     """Both stripped; ValueError when one is empty."""
     name, token = name.strip(), token.strip()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import structlog
 
 from hookline.providers.api_urls import check_api_url
-from hookline.providers.kit.accounts import SealedAccountStore, checked_name_and_token
+from hookline.providers.kit.accounts import SealedAccountStore, SealedTokenAccount, checked_name_and_token
 from hookline.providers.kit.credentials import ReloadingCache, box_for, mask
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
@@ -22,8 +22,8 @@ log = structlog.get_logger(__name__)
 __all__ = ["Account", "AccountCache", "AccountStore", "Receiving", "box_for", "mask"]
 
 
-@dataclass(frozen=True)
-class Account:
+@dataclass(frozen=True, repr=False)
+class Account(SealedTokenAccount):
     name: str
     sealed_token: str
     token_hint: str
@@ -34,17 +34,9 @@ class Account:
     api_url: str | None = None  # None: added before URLs were stored; follows the setting
 
     @property
-    def token(self) -> str:
-        """The API token in clear; raises SecretBoxError when it cannot be opened."""
-        return self.box.open(self.sealed_token)
-
-    @property
     def signing_secret(self) -> str | None:
         """The app's signing secret in clear (None: not set); raises SecretBoxError when it cannot be opened."""
         return None if self.sealed_secret is None else self.box.open(self.sealed_secret)
-
-    def __repr__(self) -> str:
-        return f"Account(name={self.name!r}, token={self.token_hint!r})"
 
 
 class AccountStore(SealedAccountStore[Account]):
