@@ -29,11 +29,11 @@ from hookline.config import load_settings
 from hookline.pipeline import jobs
 from hookline.pipeline.worker import Worker
 from hookline.providers.aircall.catalog import CATALOG
-from hookline.providers.aircall.samples import sample_event
 from hookline.providers.registry import providers
 from hookline.store import events as event_log
 from hookline.store import migrations
 from hookline.store.engine import Database
+from hookline.testing.aircall.samples import sample_event
 from hookline.types import IncomingEvent
 
 CALL_EVENTS = [e for e in CATALOG if e.startswith("call.")]

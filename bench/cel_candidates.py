@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hookline.providers.aircall.samples import sample_event
+from hookline.testing.aircall.samples import sample_event
 
 CONDITIONS = [
     'data.direction == "inbound"',

@@ -34,13 +34,13 @@ from hookline.automations import rules
 from hookline.automations.actions import registry
 from hookline.automations.rulefile import parse
 from hookline.providers.aircall.accounts import AccountStore
-from hookline.providers.aircall.fake_api import FakeAircallState, serve_fake_api
-from hookline.providers.aircall.samples import sample_event
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.providers.registry import providers
 from hookline.secretbox import SecretBox
 from hookline.store import migrations
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAircallState, serve_fake_api
+from hookline.testing.aircall.samples import sample_event
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-insight-cards-token-0001"

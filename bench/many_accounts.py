@@ -22,7 +22,6 @@ from pathlib import Path
 from hookline.assembly import migration_sources
 from hookline.providers.aircall.accounts import AccountStore
 from hookline.providers.aircall.backfill import DatabaseSink
-from hookline.providers.aircall.fake_api import FakeAircallState, serve_fake_api
 from hookline.providers.aircall.oauth_install import save_install
 from hookline.providers.aircall.tokens import TokenCache
 from hookline.providers.aircall.watchdog import CONCURRENCY, Watchdog
@@ -30,6 +29,7 @@ from hookline.providers.registry import providers
 from hookline.secretbox import SecretBox
 from hookline.store import migrations
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAircallState, serve_fake_api
 
 PUBLIC = "https://hooks.partner.example"
 

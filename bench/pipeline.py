@@ -36,11 +36,11 @@ from hookline.pipeline import jobs  # noqa: E402
 from hookline.pipeline.handlers import registry  # noqa: E402
 from hookline.pipeline.worker import Worker  # noqa: E402
 from hookline.providers.aircall.receiver import dedup_key  # noqa: E402
-from hookline.providers.aircall.samples import make_call, make_number, make_user, sample_event  # noqa: E402
 from hookline.providers.registry import providers  # noqa: E402
 from hookline.store import events as event_log  # noqa: E402
 from hookline.store import migrations  # noqa: E402
 from hookline.store.engine import Database  # noqa: E402
+from hookline.testing.aircall.samples import make_call, make_number, make_user, sample_event  # noqa: E402
 from hookline.types import IncomingEvent  # noqa: E402
 
 STAGES = (("call.created", "initial", 0), ("call.ringing_on_agent", "initial", 2), ("call.answered", "answered", 9),

@@ -46,10 +46,10 @@ from hookline.assembly import migration_sources  # noqa: E402
 from hookline.pipeline.handlers import StoredEvent  # noqa: E402
 from hookline.pipeline.versioned import insert_many  # noqa: E402
 from hookline.providers.aircall import projections as proj  # noqa: E402
-from hookline.providers.aircall.samples import make_call, make_contact, make_number, make_user  # noqa: E402
 from hookline.providers.registry import providers  # noqa: E402
 from hookline.store import migrations  # noqa: E402
 from hookline.store.engine import Connection, Database  # noqa: E402
+from hookline.testing.aircall.samples import make_call, make_contact, make_number, make_user  # noqa: E402
 
 PG_URL = os.environ.get("HOOKLINE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATA = ROOT / "bench" / "results" / "data"

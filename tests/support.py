@@ -170,3 +170,18 @@ def archived_recording(db: Any, root: Path, account: str, call_id: int, kind: st
             (account, call_id, kind, now, rel, len(data), hashlib.sha256(data).hexdigest(), now, now, now),
         )
     return data
+
+
+def stored_events(db: Any, columns: str) -> list[tuple[Any, ...]]:
+    """The event log's rows, oldest first, with the columns a test compares (e.g. "account, event")."""
+    with db.connection() as conn:
+        return [tuple(row) for row in conn.fetchall(f"SELECT {columns} FROM events ORDER BY id")]
+
+
+def post_events(server: Server, *bodies: Any, path: str = "/aircall/webhook") -> list[Any]:
+    """POST each body as JSON to a receiver of `server`; every answer must be 200. Returns the answers'
+    `id`s (the stored events')."""
+    with server.client() as c:
+        answers = [c.post(path, json=body) for body in bodies]
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    return [a.json().get("id") for a in answers]

@@ -66,3 +66,25 @@ def test_an_admin_token_under_24_characters_is_weak(monkeypatch: pytest.MonkeyPa
     assert not is_weak(load_settings())
     monkeypatch.delenv("HOOKLINE_ADMIN_TOKEN")
     assert not is_weak(load_settings(admin_token=None))  # generated tokens are long
+
+
+def test_every_provider_reads_its_own_table_the_same_way(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Provider.settings(): HOOKLINE_<NAME>_* variables first, then the [<name>] table of hookline.toml."""
+    from hookline.config import SettingsError
+    from hookline.providers.registry import providers
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HOOKLINE_CONFIG", raising=False)
+    (tmp_path / "hookline.toml").write_text(
+        '[aircall]\napi_url = "http://aircall.test"\n[calendly]\napi_url = "http://calendly.test"\n'
+        'tolerance_seconds = 60\n[monday]\napi_url = "http://monday.test/v2"\njwt_leeway_seconds = 5\n'
+    )
+    monkeypatch.setenv("HOOKLINE_MONDAY_JWT_LEEWAY_SECONDS", "7")
+    by_name = {p.name: p.settings() for p in providers()}
+    assert {n: getattr(s, "api_url", None) for n, s in by_name.items() if n in ("aircall", "calendly", "monday")} == {
+        "aircall": "http://aircall.test", "calendly": "http://calendly.test", "monday": "http://monday.test/v2"}
+    assert getattr(by_name["calendly"], "tolerance_seconds", None) == 60
+    assert getattr(by_name["monday"], "jwt_leeway_seconds", None) == 7  # the variable wins
+    (tmp_path / "hookline.toml").write_text("[calendly]\ntolerance_seconds = -1\n")
+    with pytest.raises(SettingsError, match="HOOKLINE_CALENDLY_TOLERANCE_SECONDS"):
+        next(p for p in providers() if p.name == "calendly").check_settings()

@@ -14,11 +14,11 @@ from hookline.automations.actions import registry
 from hookline.automations.rulefile import parse
 from hookline.config import load_settings
 from hookline.pipeline import jobs
-from hookline.providers.aircall.samples import sample_event
 from hookline.providers.registry import providers
 from hookline.runtime import Runtime
 from hookline.store import events as event_log
 from hookline.store.engine import Database
+from hookline.testing.aircall.samples import sample_event
 from hookline.types import IncomingEvent
 from tests.providers.aircall.conftest import acme, fake_aircall  # fixtures
 

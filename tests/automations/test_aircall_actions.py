@@ -7,8 +7,8 @@ from functools import partial
 
 import pytest
 
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
 from tests.automations.conftest import append, apply_rules, call_event, runtime_for
 from tests.automations.test_executor import all_done, execute
 from tests.providers.aircall.conftest import FakeAircall

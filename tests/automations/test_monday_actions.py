@@ -9,10 +9,10 @@ import json
 import pytest
 
 from hookline.providers.monday.accounts import AccountStore
-from hookline.providers.monday.fake_api import DEFAULT_BOARD, FakeMonday
-from hookline.providers.monday.simulator import DEFAULT_TOKEN
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.monday.fake_api import DEFAULT_BOARD, FakeMonday
+from hookline.testing.monday.simulator import DEFAULT_TOKEN
 from tests.automations.conftest import append, apply_rules, call_event, runtime_for
 from tests.automations.test_executor import all_done, execute
 from tests.providers.fake_server import RunningApp

@@ -15,10 +15,10 @@ from hookline.automations import alerts
 from hookline.automations.actions import registry as actions
 from hookline.automations.ready_rules import RuleTemplate, TemplateParamError, registry
 from hookline.automations.rulefile import parse_rules
-from hookline.providers.aircall.fake_api import FakeAccount
-from hookline.providers.calendly.fake_api import FakeCalendly
 from hookline.providers.registry import providers
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
+from hookline.testing.calendly.fake_api import FakeCalendly
 from tests.automations.conftest import append, call_event, run_rows, runtime_for
 from tests.automations.test_executor import all_done, execute
 from tests.providers.aircall.conftest import FakeAircall

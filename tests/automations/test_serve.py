@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
 from tests.automations.conftest import call_event
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server, run_cli

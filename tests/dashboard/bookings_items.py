@@ -12,12 +12,12 @@ import jwt
 
 from hookline.providers.calendly import signature
 from hookline.providers.calendly.accounts import AccountStore as CalendlyAccounts
-from hookline.providers.calendly.fake_api import FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
 from hookline.providers.monday.accounts import AccountStore as MondayAccounts
-from hookline.providers.monday.fake_api import FakeMonday
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.calendly.fake_api import FakeCalendly
+from hookline.testing.monday.fake_api import FakeMonday
 from tests.support import Server
 
 BOX = SecretBox(None)  # the servers of these tests run without HOOKLINE_SECRET_KEY

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from hookline.providers.aircall.samples import make_call, make_contact, make_number, make_user
-from tests.support import ADMIN_TOKEN, ROOT, Server
+from hookline.testing.aircall.samples import make_call, make_contact, make_number, make_user
+from tests.support import ADMIN_TOKEN, ROOT, Server, post_events
 
 TOKEN = "aircall-dashboard-token-0123456789"
 XSS = "<img src=x onerror=alert(1)>"
@@ -118,11 +118,7 @@ class CallCenter:
         return {"resource": resource, "event": event, "timestamp": ts or self.now(), "token": TOKEN, "data": data}
 
 
-def post(server: Server, *bodies: Json) -> None:
-    with server.client() as c:
-        for body in bodies:
-            r = c.post("/aircall/webhook", json=body)
-            assert r.status_code == 200, r.text
+post = post_events  # the dashboard tests' name for tests.support.post_events
 
 
 def artifact(name: str) -> Path:

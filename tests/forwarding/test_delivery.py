@@ -14,14 +14,7 @@ from hookline.store.engine import Database
 from tests.forwarding.conftest import FAST, eventually, states, worker
 from tests.ingest.test_aircall_webhook import OTHER_TOKEN, TOKEN, envelope
 from tests.sink import Sink
-from tests.support import Server
-
-
-def post(server: Server, *bodies: dict) -> list[int]:
-    with server.client() as c:
-        answers = [c.post("/aircall/webhook", json=b) for b in bodies]
-    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
-    return [a.json()["id"] for a in answers]
+from tests.support import Server, post_events
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def test_events_are_delivered_signed_with_the_documented_payload(
     _dest, secret = DestinationStore(db).add("crm", sink.url)
     assert secret is not None and secret.startswith("whsec_")
     server = start_server(env=FAST)
-    ids = post(server, envelope("call.created", call_id=1), envelope("call.ended", call_id=1, ts=1_763_900_060))
+    ids = post_events(server, envelope("call.created", call_id=1), envelope("call.ended", call_id=1, ts=1_763_900_060))
     assert sink.wait_for(lambda s: len(s.succeeded()) == 2)
     got = sorted(sink.succeeded(), key=lambda r: int(r.headers["hookline-event-id"]))
     for request, event_id in zip(got, ids, strict=True):
@@ -67,7 +60,7 @@ def test_filters_accounts_and_pause(
     store.add("calendly-only", sink.url_for("calendly-only"), events=["calendly:*"])
     store.set_paused("calls", True)
     server = start_server(env=FAST)
-    post(
+    post_events(
         server,
         envelope("call.created", call_id=1),
         envelope("contact.created", call_id=2),
@@ -89,9 +82,9 @@ def test_destination_added_while_serving_gets_the_next_events(
     db: Database, tokens: None, sink: Sink, start_server: Callable[..., Server]
 ) -> None:
     server = start_server(env=FAST)
-    post(server, envelope(call_id=1))  # before any destination: nothing to forward
+    post_events(server, envelope(call_id=1))  # before any destination: nothing to forward
     DestinationStore(db).add("late", sink.url)
-    post(server, envelope(call_id=2))
+    post_events(server, envelope(call_id=2))
     assert sink.wait_for(lambda s: len(s.succeeded()) == 1)
     assert sink.succeeded()[0].json["data"]["id"] == 2
 
@@ -113,8 +106,8 @@ def test_two_dispatchers_on_one_database_deliver_each_event_once(
     b = start_server(env=FAST) if engine == "postgresql" else a
     with worker(database_url, tmp_path / "worker.log"):
         for i in range(0, 120, 2):
-            post(a, envelope(call_id=i))
-            post(b, envelope(call_id=i + 1))
+            post_events(a, envelope(call_id=i))
+            post_events(b, envelope(call_id=i + 1))
         assert eventually(lambda: len(states(db)) == 120 and all(s == "succeeded" for s, _, _ in states(db)), 20)
     hits = [r.json["data"]["id"] for r in sink.succeeded()]
     assert sorted(hits) == list(range(120))  # each event once: no two dispatchers took the same row
@@ -140,11 +133,11 @@ def test_a_separate_worker_process_delivers(
 ) -> None:
     DestinationStore(db).add("crm", sink.url)
     server = start_server(env={**FAST, "HOOKLINE_FORWARDING_DISPATCHER": "false"})
-    post(server, envelope(call_id=1))
+    post_events(server, envelope(call_id=1))
     sink.wait_for(lambda s: False, 0.5)
     assert sink.snapshot() == [] and states(db) == [("pending", 0, None)]  # serve does not send
     with worker(database_url, tmp_path / "worker.log"):
         assert eventually(lambda: states(db) == [("succeeded", 1, 200)])
-        post(server, envelope(call_id=2))  # woken by NOTIFY on PostgreSQL, by polling on SQLite
+        post_events(server, envelope(call_id=2))  # woken by NOTIFY on PostgreSQL, by polling on SQLite
         assert eventually(lambda: len(sink.succeeded()) == 2)
     assert "dispatcher stopped" in (tmp_path / "worker.log").read_text()

@@ -13,7 +13,7 @@ import pytest
 
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
-from tests.support import Server
+from tests.support import Server, stored_events
 
 TOKEN = "aircall-webhook-token-0001"
 OTHER_TOKEN = "aircall-webhook-token-0002"
@@ -29,11 +29,8 @@ def envelope(event: str = "call.created", call_id: int = 101, ts: int = 1_763_90
     }
 
 
-def stored(db: Database) -> list[tuple]:
-    with db.connection() as conn:
-        return conn.fetchall(
-            "SELECT id, account, event, duplicate_count, known, resource_id, body FROM events ORDER BY id"
-        )
+# The events columns these tests compare.
+STORED = "id, account, event, duplicate_count, known, resource_id, body"
 
 
 def register(db: Database) -> None:
@@ -50,7 +47,7 @@ def test_valid_event_is_committed_then_answered_with_its_id(db: Database, server
     assert r.status_code == 200
     answer = r.json()
     assert answer["duplicate"] is False
-    rows = stored(db)
+    rows = stored_events(db, STORED)
     assert len(rows) == 1
     event_id, account, event, dupes, known, resource_id, raw = rows[0]
     assert (event_id, account, event, dupes, bool(known), resource_id) == (
@@ -73,7 +70,7 @@ def test_same_event_again_is_stored_once_and_counted(db: Database, server: Serve
     assert [r.status_code for r in (first, second, third)] == [200, 200, 200]
     assert first.json()["id"] == second.json()["id"] == third.json()["id"]
     assert [first.json()["duplicate"], second.json()["duplicate"]] == [False, True]
-    rows = stored(db)
+    rows = stored_events(db, STORED)
     assert len(rows) == 1 and rows[0][3] == 2
 
 
@@ -87,7 +84,7 @@ def test_distinct_events_are_not_merged(db: Database, server: Server) -> None:
     with server.client() as c:
         ids = {c.post("/aircall/webhook", json=x).json()["id"] for x in (a, b, envelope(), other_account)}
     assert len(ids) == 4
-    assert {row[1] for row in stored(db)} == {"acme", "globex"}
+    assert {row[1] for row in stored_events(db, STORED)} == {"acme", "globex"}
 
 
 def test_unknown_event_type_is_stored_and_acknowledged(db: Database, server: Server) -> None:
@@ -95,7 +92,7 @@ def test_unknown_event_type_is_stored_and_acknowledged(db: Database, server: Ser
     with server.client() as c:
         r = c.post("/aircall/webhook", json=envelope("call.teleported"))
     assert r.status_code == 200
-    (row,) = stored(db)
+    (row,) = stored_events(db, STORED)
     assert row[2] == "call.teleported" and not row[4]
 
 
@@ -111,7 +108,7 @@ def test_event_without_data_id_is_deduplicated_by_body(db: Database, server: Ser
     with server.client() as c:
         ids = [c.post("/aircall/webhook", json=body).json()["id"] for _ in range(2)]
     assert ids[0] == ids[1]
-    assert len(stored(db)) == 1
+    assert len(stored_events(db, STORED)) == 1
 
 
 def test_bad_requests_get_clear_answers_and_nothing_is_stored(db: Database, server: Server) -> None:
@@ -133,7 +130,7 @@ def test_bad_requests_get_clear_answers_and_nothing_is_stored(db: Database, serv
             r = c.post("/aircall/webhook", content=body.encode())
             assert r.status_code == status, (body, r.text)
             assert r.json()["error"] == reason
-    assert stored(db) == []
+    assert stored_events(db, STORED) == []
 
 
 def test_oversized_body_is_413_with_or_without_content_length(db: Database, start_server) -> None:
@@ -150,7 +147,7 @@ def test_oversized_body_is_413_with_or_without_content_length(db: Database, star
         r = c.post("/aircall/webhook", content=chunks())
         assert r.status_code == 413 and r.json()["error"] == "too_large"
         assert c.post("/aircall/webhook", json=envelope()).status_code == 200
-    assert len(stored(db)) == 1
+    assert len(stored_events(db, STORED)) == 1
 
 
 def test_other_methods_are_405(db: Database, server: Server) -> None:
@@ -206,7 +203,7 @@ def test_many_clients_and_the_same_event_posted_concurrently(db: Database, serve
         answers = list(pool.map(post, range(200)))
     assert all(r.status_code == 200 for r in answers)
     assert len({r.json()["id"] for r in answers}) == 200
-    rows = stored(db)
+    rows = stored_events(db, STORED)
     assert len(rows) == 201
     (same,) = [r for r in rows if r[5] == "7"]
     assert same[3] == 199  # 200 deliveries, stored once
@@ -253,12 +250,12 @@ def test_unwritable_log_answers_503_and_recovers(db: Database, server: Server) -
         with db.connection() as conn:
             conn.execute("ALTER TABLE events_away RENAME TO events")
         assert c.post("/aircall/webhook", json=envelope(call_id=3)).status_code == 200
-    assert [row[5] for row in stored(db)] == ["1", "3"]
+    assert [row[5] for row in stored_events(db, STORED)] == ["1", "3"]
 
 
 def test_a_realistic_sample_of_every_catalog_type_is_stored_as_known(db: Database, server: Server) -> None:
     from hookline.providers.aircall.catalog import CATALOG
-    from hookline.providers.aircall.samples import sample_event
+    from hookline.testing.aircall.samples import sample_event
 
     register(db)
     with server.client() as c:
@@ -285,4 +282,4 @@ def test_serve_https_with_certfile_and_keyfile(db: Database, start_server, tmp_p
         assert c.post("/aircall/webhook", json=envelope()).status_code == 200
     with pytest.raises(httpx.HTTPError):
         httpx.post(f"http://127.0.0.1:{server.port}/aircall/webhook", json=envelope(), timeout=3)
-    assert len(stored(db)) == 1
+    assert len(stored_events(db, STORED)) == 1

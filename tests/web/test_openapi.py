@@ -30,16 +30,16 @@ from hookline.automations.rulefile import parse as parse_rules
 from hookline.config import Settings
 from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.catalog import CATALOG
-from hookline.providers.aircall.samples import sample_event
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.providers.calendly.accounts import AccountStore as CalendlyAccounts
-from hookline.providers.calendly.fake_api import FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
 from hookline.providers.monday.accounts import AccountStore as MondayAccounts
-from hookline.providers.monday.fake_api import FakeMonday
 from hookline.providers.registry import providers
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.aircall.samples import sample_event
+from hookline.testing.calendly.fake_api import FakeCalendly
+from hookline.testing.monday.fake_api import FakeMonday
 from hookline.web.openapi import build
 from tests.providers.calendly.test_bookings_api import KEY as CALENDLY_KEY
 from tests.providers.calendly.test_bookings_api import post as post_booking

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from hookline.automations.actions import Action
     from hookline.automations.ready_rules import RuleTemplate
+    from hookline.config import TableSettings
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.retention.policies import Policy
@@ -128,9 +129,15 @@ class Provider(ABC):
         """Columns of this provider's tables that hold SecretBox values: `hookline secrets rotate` re-seals them."""
         return []
 
+    def settings(self) -> TableSettings | None:
+        """The provider's own settings, read the same way for every provider: HOOKLINE_<NAME>_*
+        variables, then the [<name>] table of hookline.toml (config.TableSettings). None: it has none."""
+        return None
+
     def check_settings(self) -> None:
         """Read the provider's own settings, so that a bad one stops `serve` and `hookline worker`
-        with a message before they start (raise hookline.config.SettingsError)."""
+        with a message before they start (raise hookline.config.SettingsError). Default: `settings()`."""
+        self.settings()
 
     def exports(self) -> list[ExportTable]:
         """Projections `hookline export` can write (e.g. Aircall's calls), by kind name."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from hookline.pipeline.handlers import StoredEvent
 from hookline.providers.aircall.catalog import lookup
-from hookline.providers.aircall.samples import (
+from hookline.testing.aircall.samples import (
     BASE_TIMESTAMP,
     make_call,
     make_contact,
@@ -25,7 +25,7 @@ from hookline.providers.aircall.samples import (
     make_tag,
     sample_event,
 )
-from hookline.providers.aircall.samples import make_user as sample_user
+from hookline.testing.aircall.samples import make_user as sample_user
 
 Json = dict[str, Any]
 

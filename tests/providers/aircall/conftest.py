@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 
 from hookline.providers.aircall.accounts import AccountStore
-from hookline.providers.aircall.fake_api import FakeAccount, FakeAircallState, serve_fake_api
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount, FakeAircallState, serve_fake_api
 from tests.support import run_cli
 
 T = TypeVar("T")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from hookline.providers.aircall.accounts import AccountStore
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server, free_port
 

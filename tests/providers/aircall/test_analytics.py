@@ -20,9 +20,9 @@ import pytest
 from hookline.pipeline.handlers import StoredEvent
 from hookline.providers.aircall import projections as proj
 from hookline.providers.aircall.dashboard import analytics
-from hookline.providers.aircall.samples import make_call, make_contact, make_number, make_user
 from hookline.store import events as event_log
 from hookline.store.engine import Connection, Database
+from hookline.testing.aircall.samples import make_call, make_contact, make_number, make_user
 from hookline.types import IncomingEvent
 from tests.support import on_engine
 

@@ -24,7 +24,7 @@ from hookline.providers.aircall.api import (
     Unavailable,
     WebhookLimitReached,
 )
-from hookline.providers.aircall.fake_api import FakeAccount, FakeAircallState, serve_fake_api, silent_mp3
+from hookline.testing.aircall.fake_api import FakeAccount, FakeAircallState, serve_fake_api, silent_mp3
 
 T = TypeVar("T")
 

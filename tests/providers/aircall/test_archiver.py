@@ -15,10 +15,10 @@ import pytest
 from hookline.providers.aircall import recordings
 from hookline.providers.aircall.accounts import AccountStore
 from hookline.providers.aircall.archiver import Archiver, Hopeless, looks_like_mp3, relative_path
-from hookline.providers.aircall.fake_api import SILENT_MP3, FakeAccount
 from hookline.providers.aircall.settings import RecordingsSettings
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import SILENT_MP3, FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 
 STARTED = 1764583200.0  # 2025-12-01T10:00:00Z

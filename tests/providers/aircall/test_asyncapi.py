@@ -10,7 +10,7 @@ import pytest
 
 from hookline.providers.aircall.asyncapi import ADDRESS, asyncapi_document
 from hookline.providers.aircall.catalog import CATALOG
-from hookline.providers.aircall.samples import sample_event
+from hookline.testing.aircall.samples import sample_event
 
 
 @pytest.fixture(scope="module")

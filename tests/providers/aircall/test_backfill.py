@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import ROOT, base_env
 

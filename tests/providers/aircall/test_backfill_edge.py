@@ -11,10 +11,10 @@ from dataclasses import replace
 from typing import Any
 
 from hookline.providers.aircall.backfill import CommitterSink
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.providers.aircall.synced import synced_event
 from hookline.store.committer import Committer
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server
 

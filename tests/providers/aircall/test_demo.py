@@ -15,13 +15,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from hookline.providers.aircall.fake_api import FakeAircallState
 from hookline.providers.aircall.projections import AircallProjections
 from hookline.providers.aircall.recordings import RecordingRequests
-from hookline.providers.aircall.samples import make_call, make_number, make_user
-from hookline.providers.aircall.simulator import Emitted, Simulator, Traffic
 from hookline.providers.aircall.synced import synced_event
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAircallState
+from hookline.testing.aircall.samples import make_call, make_number, make_user
+from hookline.testing.aircall.simulator import Emitted, Simulator, Traffic
 from tests.providers.aircall.callcenter import envelope, stored
 from tests.support import ROOT, base_env, free_port
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hookline.providers.aircall import models as m
 from hookline.providers.aircall.catalog import CATALOG, SYNCED
 from hookline.providers.aircall.models import Envelope, decode_data
-from hookline.providers.aircall.samples import (
+from hookline.testing.aircall.samples import (
     make_call,
     make_contact,
     make_number,

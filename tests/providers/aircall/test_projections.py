@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from hookline.pipeline.handlers import Unprocessable
 from hookline.providers.aircall.projections import TABLES, AircallProjections
-from hookline.providers.aircall.samples import make_call, make_contact, make_number, make_user, sample_event
 from hookline.store.engine import Database
+from hookline.testing.aircall.samples import make_call, make_contact, make_number, make_user, sample_event
 from tests.providers.aircall.callcenter import (
     call_center_day,
     envelope,

@@ -156,9 +156,9 @@ def test_simulated_call_center_through_webhooks_matches_the_simulators_calls(
     call as the (fake) Aircall holds it at the end."""
     import asyncio
 
-    from hookline.providers.aircall.fake_api import FakeAircallState
-    from hookline.providers.aircall.samples import BASE_TIMESTAMP
-    from hookline.providers.aircall.simulator import Simulator
+    from hookline.testing.aircall.fake_api import FakeAircallState
+    from hookline.testing.aircall.samples import BASE_TIMESTAMP
+    from hookline.testing.aircall.simulator import Simulator
     from tests.support import free_port
 
     port = free_port()

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 
-from hookline.providers.aircall.fake_api import RECORDING_TTL, SILENT_MP3, FakeAccount
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import RECORDING_TTL, SILENT_MP3, FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.providers.aircall.test_projections_api import wait_processed
-from tests.support import ROOT, Server, base_env
+from tests.support import ROOT, Server, base_env, post_events
 
 TOKEN = "aircall-webhook-token-recordings-01"
 STARTED = 1762336800  # 2025-11-05T10:00:00Z
@@ -63,12 +63,6 @@ def ended(fake: FakeAircall, call_id: int, event: str = "call.ended", *, kinds: 
     return {"resource": "call", "event": event, "timestamp": STARTED + 125, "token": TOKEN, "data": data}
 
 
-def post(server: Server, *bodies: dict[str, Any]) -> None:
-    with server.client() as c:
-        for body in bodies:
-            assert c.post("/aircall/webhook", json=body).status_code == 200
-
-
 def wait_state(admin: httpx.Client, call_id: int, kind: str, wanted: str, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -96,7 +90,7 @@ def test_call_ended_archives_the_recording_and_the_api_serves_it(
     root = tmp_path / "archive"
     add_call(fake_aircall, 5001)
     server = start_server(env=recordings_env(fake_aircall, root))
-    post(server, ended(fake_aircall, 5001))
+    post_events(server, ended(fake_aircall, 5001))
 
     with server.admin() as admin:
         detail = wait_state(admin, 5001, "recording", "archived")
@@ -142,7 +136,7 @@ def test_an_expired_link_in_the_webhook_is_refetched(
     body = ended(fake_aircall, 5002, kinds=("voicemail",), link_age=RECORDING_TTL + 60)
     assert httpx.get(body["data"]["voicemail"]).status_code == 403  # the webhook's own link is dead
     server = start_server(env=recordings_env(fake_aircall, root))
-    post(server, body)
+    post_events(server, body)
     with server.admin() as admin:
         wait_state(admin, 5002, "voicemail", "archived")
         got = admin.get("/api/calls/5002/voicemail")
@@ -164,7 +158,7 @@ def test_failures_are_retried_then_archived(
 
     fake_aircall.call(fail_some)
     server = start_server(env=recordings_env(fake_aircall, root))
-    post(server, ended(fake_aircall, 5003))
+    post_events(server, ended(fake_aircall, 5003))
     with server.admin() as admin:
         detail = wait_state(admin, 5003, "recording", "archived")
     assert detail["archive"]["recording"]["attempts"] == 3 and detail["archive"]["recording"]["last_error"] is None
@@ -192,7 +186,7 @@ def test_a_corrupt_body_is_never_archived_and_is_parked(
     fake_aircall.call(corrupt)
     env = recordings_env(fake_aircall, root)
     server = start_server(env=env)
-    post(server, ended(fake_aircall, 5004))
+    post_events(server, ended(fake_aircall, 5004))
     with server.admin() as admin:
         detail = wait_state(admin, 5004, "recording", "parked")
         entry = detail["archive"]["recording"]
@@ -232,7 +226,7 @@ def test_a_call_aircall_no_longer_has_is_parked_at_once(
     body = ended(fake_aircall, 5005)
     fake_aircall.call(lambda: fake_aircall.state.remove("calls", 5005))
     server = start_server(env=recordings_env(fake_aircall, tmp_path / "archive"))
-    post(server, body)
+    post_events(server, body)
     with server.admin() as admin:
         detail = wait_state(admin, 5005, "recording", "parked")
         entry = detail["archive"]["recording"]
@@ -256,12 +250,12 @@ def test_duplicates_and_rebuild_download_once(
     env = recordings_env(fake_aircall, root)
     server = start_server(env=env)
     first = ended(fake_aircall, 5006, kinds=("recording", "voicemail"))
-    post(server, first, first)  # a duplicate: the log recognises it
+    post_events(server, first, first)  # a duplicate: the log recognises it
     with server.admin() as admin:
         wait_state(admin, 5006, "recording", "archived")
         wait_state(admin, 5006, "voicemail", "archived")
         # Aircall delivers again, with other (re-signed) links, and the assets event follows.
-        post(server, ended(fake_aircall, 5006, kinds=("recording", "voicemail")),
+        post_events(server, ended(fake_aircall, 5006, kinds=("recording", "voicemail")),
              ended(fake_aircall, 5006, "call.comm_assets_generated", kinds=("recording", "voicemail")))
         assert wait_processed(admin)["jobs"]["pending"] == 0
         time.sleep(0.5)  # several archiver polls
@@ -296,7 +290,7 @@ def test_without_a_directory_nothing_is_recorded_and_sync_archives_past_calls(
     add_call(fake_aircall, 5007)
     off = recordings_env(fake_aircall, root, HOOKLINE_RECORDINGS_DIR="")
     server = start_server(env=off)
-    post(server, ended(fake_aircall, 5007))
+    post_events(server, ended(fake_aircall, 5007))
     with server.admin() as admin:
         assert wait_processed(admin)["jobs"]["pending"] == 0
         detail = admin.get("/api/calls/5007").json()
@@ -338,7 +332,7 @@ def test_hookline_worker_runs_the_archiver(
     add_call(fake_aircall, 5008)
     env = recordings_env(fake_aircall, root)
     server = start_server(env=env, args=("--no-worker",))
-    post(server, ended(fake_aircall, 5008))
+    post_events(server, ended(fake_aircall, 5008))
     time.sleep(0.5)
     assert downloads(fake_aircall, 5008) == []  # nothing runs the pipeline yet
     log = (tmp_path / "worker.log").open("ab")

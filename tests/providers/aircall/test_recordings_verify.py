@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from hookline.providers.aircall.accounts import AccountStore
-from hookline.providers.aircall.fake_api import SILENT_MP3, FakeAccount
 from hookline.providers.aircall.recordings_verify import check, file_sha256
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import SILENT_MP3, FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.providers.aircall.test_recordings import (
     TOKEN,

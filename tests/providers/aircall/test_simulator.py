@@ -23,15 +23,15 @@ import msgspec
 from hookline.providers.aircall.accounts import AccountStore
 from hookline.providers.aircall.api import AircallClient, Credentials
 from hookline.providers.aircall.catalog import CATALOG
-from hookline.providers.aircall.fake_api import FakeAircallState, serve_fake_api
 from hookline.providers.aircall.receiver import dedup_key
-from hookline.providers.aircall.samples import BASE_TIMESTAMP
-from hookline.providers.aircall.simulator import Emitted, Outgoing, Simulator, Traffic
-from hookline.providers.aircall.simulator.calls import MISSED_CALL_REASONS
-from hookline.providers.aircall.simulator.server import serve_simulator
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAircallState, serve_fake_api
+from hookline.testing.aircall.samples import BASE_TIMESTAMP
+from hookline.testing.aircall.simulator import Emitted, Outgoing, Simulator, Traffic
+from hookline.testing.aircall.simulator.calls import MISSED_CALL_REASONS
+from hookline.testing.aircall.simulator.server import serve_simulator
 from tests.support import ROOT, Server, base_env, free_port, run_cli
 
 T = TypeVar("T")

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.store.engine import Database
 from hookline.store.events import append_batch
+from hookline.testing.aircall.fake_api import FakeAccount
 from hookline.types import IncomingEvent
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server

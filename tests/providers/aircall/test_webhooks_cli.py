@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from hookline.providers.aircall.catalog import CATALOG
-from hookline.providers.aircall.fake_api import FakeAccount
 from hookline.providers.aircall.tokens import TokenEntry, TokenStore
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
 from tests.support import Server
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hookline.providers.calendly.fake_api import FakeCalendly
+from hookline.testing.calendly.fake_api import FakeCalendly
 from tests.providers.fake_server import RunningApp
 
 

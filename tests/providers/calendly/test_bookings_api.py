@@ -7,10 +7,10 @@ import time
 
 from hookline.providers.calendly import signature
 from hookline.providers.calendly.accounts import AccountStore
-from hookline.providers.calendly.fake_api import FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.calendly.fake_api import FakeCalendly
 from tests.support import Server, run_cli
 
 BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import time
 
-from hookline.providers.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
 from hookline.providers.calendly.subscriptions import SubscriptionStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
 from tests.providers.fake_server import RunningApp
 from tests.support import Server, run_cli
 

@@ -7,11 +7,11 @@ import time
 
 from hookline.providers.api_retry import DEFAULT_RULES
 from hookline.providers.calendly.accounts import AccountStore
-from hookline.providers.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
 from hookline.providers.calendly.keys import KeyStore
 from hookline.providers.calendly.subscriptions import SubscriptionStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.calendly.fake_api import DEFAULT_TOKEN, FakeCalendly
 from tests.providers.fake_server import RunningApp
 from tests.support import Server, run_cli
 

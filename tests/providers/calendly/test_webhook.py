@@ -10,7 +10,7 @@ from hookline.providers.calendly.accounts import AccountStore
 from hookline.providers.calendly.keys import KeyStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
-from tests.support import Server
+from tests.support import Server, stored_events
 
 BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
 
@@ -46,11 +46,8 @@ def register(db: Database) -> KeyStore:
     return keys
 
 
-def stored(db: Database) -> list[tuple]:
-    with db.connection() as conn:
-        return conn.fetchall(
-            "SELECT id, account, event, duplicate_count, known, resource_id, headers, body FROM events ORDER BY id"
-        )
+# The events columns these tests compare.
+STORED = "id, account, event, duplicate_count, known, resource_id, headers, body"
 
 
 def test_signed_event_is_stored_with_its_account_and_signature(db: Database, server: Server) -> None:
@@ -60,7 +57,7 @@ def test_signed_event_is_stored_with_its_account_and_signature(db: Database, ser
     with server.client() as c:
         r = c.post("/calendly/webhook", content=body, headers=headers)
     assert r.status_code == 200, r.text
-    (row,) = stored(db)
+    (row,) = stored_events(db, STORED)
     assert row[0] == r.json()["id"] and r.json()["duplicate"] is False
     assert (row[1], row[2], row[3], bool(row[4]), row[5]) == ("acme", "invitee.created", 0, True, INVITEE)
     assert json.loads(row[6])["calendly-webhook-signature"] == headers["calendly-webhook-signature"]
@@ -79,7 +76,7 @@ def test_resend_is_a_duplicate_and_distinct_events_are_not(db: Database, server:
         ids = {c.post("/calendly/webhook", content=x, headers=signed(x)).json()["id"] for x in more}
     assert a.json()["id"] == b.json()["id"] and b.json()["duplicate"] is True
     assert len(ids | {a.json()["id"]}) == 3
-    assert [row[3] for row in stored(db)] == [1, 0, 0]
+    assert [row[3] for row in stored_events(db, STORED)] == [1, 0, 0]
 
 
 def test_unknown_event_type_is_stored_as_unknown(db: Database, server: Server) -> None:
@@ -87,7 +84,7 @@ def test_unknown_event_type_is_stored_as_unknown(db: Database, server: Server) -
     body = json.dumps(envelope("invitee.teleported")).encode()
     with server.client() as c:
         assert c.post("/calendly/webhook", content=body, headers=signed(body)).status_code == 200
-    (row,) = stored(db)
+    (row,) = stored_events(db, STORED)
     assert row[2] == "invitee.teleported" and not row[4]
 
 
@@ -99,7 +96,7 @@ def test_rotation_several_keys_per_account_and_keys_name_accounts(db: Database, 
         assert c.post("/calendly/webhook", content=bodies[0], headers=signed(bodies[0], KEY)).status_code == 200
         assert c.post("/calendly/webhook", content=bodies[1], headers=signed(bodies[1], ROTATED)).status_code == 200
         assert c.post("/calendly/webhook", content=bodies[2], headers=signed(bodies[2], OTHER)).status_code == 200
-    assert [row[1] for row in stored(db)] == ["acme", "acme", "globex"]
+    assert [row[1] for row in stored_events(db, STORED)] == ["acme", "acme", "globex"]
 
 
 def test_a_retired_key_stops_verifying_once_expired(db: Database, server: Server) -> None:
@@ -138,7 +135,7 @@ def test_bad_signatures_are_401_and_nothing_is_stored(db: Database, server: Serv
         tampered = body.replace(b"jane", b"john")
         r = c.post("/calendly/webhook", content=tampered, headers=signed(body))
         assert r.status_code == 401 and r.json()["error"] == "bad_signature"
-    assert stored(db) == []
+    assert stored_events(db, STORED) == []
 
 
 def test_signed_but_malformed_bodies_are_400(db: Database, server: Server) -> None:
@@ -153,7 +150,7 @@ def test_signed_but_malformed_bodies_are_400(db: Database, server: Server) -> No
         for body, reason in cases:
             r = c.post("/calendly/webhook", content=body, headers=signed(body))
             assert (r.status_code, r.json()["error"]) == (400, reason), body
-    assert stored(db) == []
+    assert stored_events(db, STORED) == []
 
 
 def test_tolerance_is_a_setting(db: Database, start_server) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hookline.providers.monday.fake_api import FakeMonday
+from hookline.testing.monday.fake_api import FakeMonday
 from tests.providers.fake_server import RunningApp
 
 SECRET = "monday-app-signing-secret-0123456789-0123456789-0123456789-abcdef"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from hookline.providers.monday.accounts import AccountStore
-from hookline.providers.monday.fake_api import FakeMonday
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from hookline.testing.monday.fake_api import FakeMonday
 from tests.support import Server, run_cli
 
 BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from hookline.providers.monday.fake_api import DEFAULT_BOARD, DEFAULT_TOKEN, FakeMonday
 from hookline.store.engine import Database
+from hookline.testing.monday.fake_api import DEFAULT_BOARD, DEFAULT_TOKEN, FakeMonday
 from tests.providers.fake_server import RunningApp
 from tests.providers.monday.conftest import SECRET
 from tests.support import Server, free_port, run_cli

@@ -11,7 +11,7 @@ from hookline.providers.monday.accounts import AccountStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from tests.providers.monday.conftest import SECRET
-from tests.support import Server
+from tests.support import Server, stored_events
 
 BOX = SecretBox(None)  # the servers and CLIs of these tests run without HOOKLINE_SECRET_KEY
 
@@ -39,11 +39,8 @@ def token(secret: str = SECRET, exp: float | None = None) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def stored(db: Database) -> list[tuple]:
-    with db.connection() as conn:
-        return conn.fetchall(
-            "SELECT account, event, duplicate_count, known, resource, resource_id, occurred_at FROM events ORDER BY id"
-        )
+# The events columns these tests compare.
+STORED = "account, event, duplicate_count, known, resource, resource_id, occurred_at"
 
 
 def test_challenge_is_echoed_and_nothing_is_stored(db: Database, server: Server) -> None:
@@ -52,7 +49,7 @@ def test_challenge_is_echoed_and_nothing_is_stored(db: Database, server: Server)
         other = c.post("/monday/webhook?account=nobody", json={"challenge": "x"})
     assert r.status_code == 200 and r.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmd"}
     assert other.json() == {"challenge": "x"}
-    assert stored(db) == []
+    assert stored_events(db, STORED) == []
 
 
 def test_events_of_an_account_without_secret_and_the_only_account_fallback(db: Database, server: Server) -> None:
@@ -65,7 +62,7 @@ def test_events_of_an_account_without_secret_and_the_only_account_fallback(db: D
         unknown = c.post("/monday/webhook", json=event("teleport_pulse", uuid="t1"))
     assert [r.status_code for r in (a, b, again, update, unknown)] == [200] * 5
     assert again.json() == {"id": a.json()["id"], "duplicate": True}
-    rows = stored(db)
+    rows = stored_events(db, STORED)
     assert [(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows] == [
         ("acme", "create_pulse", 1, True, "item", "111"),
         ("acme", "create_pulse", 0, True, "item", "111"),
@@ -99,7 +96,7 @@ def test_jwt_required_when_the_account_has_a_signing_secret(db: Database, server
         r = c.post("/monday/webhook?account=initech", json=event(uuid="d"))
         assert (r.status_code, r.json()["error"]) == (401, "unknown_account")
         assert c.post("/monday/webhook?account=globex", json=event(uuid="e")).status_code == 200
-    assert [r[0] for r in stored(db)] == ["acme", "acme", "globex"]
+    assert [r[0] for r in stored_events(db, STORED)] == ["acme", "acme", "globex"]
     with db.connection() as conn:  # the JWT carries a short-lived API token: never kept
         assert all("authorization" not in json.loads(h) for (h,) in conn.fetchall("SELECT headers FROM events"))
     server.stop()
@@ -124,7 +121,7 @@ def test_malformed_bodies_and_no_account(db: Database, server: Server) -> None:
         for body, reason in cases:
             r = c.post("/monday/webhook", content=body)
             assert (r.status_code, r.json()["error"]) == (400, reason), body
-    assert stored(db) == []
+    assert stored_events(db, STORED) == []
 
 
 def test_dedup_without_trigger_uuid_uses_time_and_digest(db: Database, server: Server) -> None:
@@ -155,4 +152,4 @@ def test_a_sealed_signing_secret_is_opened_by_serve_and_never_bypassed(db: Datab
     with wrong.client() as c:  # a secret it cannot open: retry later, never accept unchecked
         r = c.post("/monday/webhook", json=event(uuid="y"), headers={"authorization": token()})
         assert r.status_code == 503 and r.json()["error"] == "unavailable"
-    assert len(stored(db)) == 1
+    assert len(stored_events(db, STORED)) == 1

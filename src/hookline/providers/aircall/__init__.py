@@ -1,4 +1,4 @@
-"""Aircall: event catalog, token authentication, API client, projections, lifecycle, simulator."""
+"""Aircall: event catalog, token authentication, API client, projections, lifecycle."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from hookline.automations.actions import Action
     from hookline.automations.ready_rules import RuleTemplate
+    from hookline.config import TableSettings
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.retention.policies import Policy
@@ -52,10 +53,15 @@ class AircallProvider(Provider):
             found.append(RecordingRequests())
         return found
 
-    def check_settings(self) -> None:
-        from hookline.providers.aircall.settings import load_aircall_settings, load_recordings_settings
+    def settings(self) -> TableSettings:
+        from hookline.providers.aircall.settings import load_aircall_settings
 
-        load_aircall_settings()
+        return load_aircall_settings()
+
+    def check_settings(self) -> None:
+        from hookline.providers.aircall.settings import load_recordings_settings
+
+        self.settings()
         load_recordings_settings()
 
     def loops(self, runtime: Runtime) -> list[LoopFactory]:
@@ -172,12 +178,12 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.cli import app as aircall_app
 
         app.add_typer(aircall_app, name="aircall")
-        from hookline.providers.aircall.simulator.demo_cli import demo
+        from hookline.testing.aircall.simulator.demo_cli import demo
 
         app.command("demo")(demo)
 
     def register_simulator(self, simulate: typer.Typer) -> None:
-        from hookline.providers.aircall.simulator.cli import simulate_aircall
+        from hookline.testing.aircall.simulator.cli import simulate_aircall
 
         simulate.command("aircall")(simulate_aircall)
 

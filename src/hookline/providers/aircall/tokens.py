@@ -12,16 +12,14 @@ import hmac
 import time
 from dataclasses import dataclass
 
+from hookline.providers.kit.credentials import ReloadingCache, mask
 from hookline.store.engine import Connection, Database
+
+__all__ = ["TokenCache", "TokenEntry", "TokenStore", "TokenTaken", "digest", "mask"]
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def mask(token: str) -> str:
-    """A hint safe to show: the first and last 4 characters of a long token, nothing of a short one."""
-    return f"{token[:4]}…{token[-4:]}" if len(token) >= 16 else "…"
 
 
 @dataclass(frozen=True)
@@ -96,42 +94,29 @@ class TokenStore:
         )
 
 
-MISS_RELOAD_SECONDS = 0.25
-
-
-class TokenCache:
-    """In-memory map for the hot path, reloaded at most every `ttl` seconds.
+class TokenCache(ReloadingCache):
+    """The token map for the hot path (kit.credentials.ReloadingCache: reloaded every `ttl` seconds,
+    and at once on a miss).
 
     Entries are found by a prefix of the digest and confirmed by comparing the whole digest with
-    hmac.compare_digest. A token added from the CLI while `serve` runs is accepted within `ttl`; a
-    removed one is refused within `ttl` too.
+    hmac.compare_digest.
     """
 
     def __init__(self, db: Database, ttl: float) -> None:
-        self.db = db
-        self.ttl = ttl
+        super().__init__(db, ttl)
         self._by_prefix: dict[str, list[tuple[str, str]]] = {}
-        self._loaded_at = float("-inf")
 
-    def reload(self) -> None:
+    def _load(self) -> None:
         with self.db.connection() as conn:
             rows = TokenStore.digests(conn)
         table: dict[str, list[tuple[str, str]]] = {}
         for full, account in rows.items():
             table.setdefault(full[:16], []).append((full, account))
         self._by_prefix = table
-        self._loaded_at = time.monotonic()
 
     def account_for(self, token: str) -> str | None:
-        if time.monotonic() - self._loaded_at > self.ttl:
-            self.reload()
         wanted = digest(token)
-        account = self._match(wanted)
-        if account is None and time.monotonic() - self._loaded_at > MISS_RELOAD_SECONDS:
-            # Maybe added a moment ago: look again, but at most a few times a second under a flood.
-            self.reload()
-            account = self._match(wanted)
-        return account
+        return self._find(lambda: self._match(wanted))
 
     def _match(self, wanted: str) -> str | None:
         for full, account in self._by_prefix.get(wanted[:16], ()):

@@ -11,10 +11,9 @@ before the last event received from it: max(last webhook event - margin, now - m
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from hookline.providers.aircall.incidents import IncidentStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.providers.aircall.webhooks import all_events, view
 from hookline.providers.api_urls import chosen, with_url
+from hookline.providers.kit.watchdog import exclusive, run_every
 from hookline.store.engine import Database
 
 log = structlog.get_logger(__name__)
@@ -49,23 +49,6 @@ class PassReport:
     errors: list[str] = field(default_factory=list)
     unregistered: list[tuple[str, str]] = field(default_factory=list)  # point here, token not registered
     skipped: bool = False  # another process held the pass lock
-
-
-@contextlib.contextmanager
-def _exclusive(db: Database) -> Iterator[bool]:
-    if db.dialect != "postgresql":
-        yield True  # SQLite: exactly one `serve` per database file already
-        return
-    conn = db.connect()
-    try:
-        got = bool(conn.scalar("SELECT pg_try_advisory_lock(?)", (_PG_LOCK_ID,)))
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute("SELECT pg_advisory_unlock(?)", (_PG_LOCK_ID,))
-    finally:
-        conn.close()
 
 
 WEBHOOK_DEACTIVATED = "hookline.webhook_deactivated"
@@ -135,7 +118,7 @@ class Watchdog:
 
     async def run_pass(self) -> PassReport:
         report = PassReport()
-        with _exclusive(self.db) as mine:
+        with exclusive(self.db, _PG_LOCK_ID) as mine:
             if not mine:
                 report.skipped = True
                 return report
@@ -229,12 +212,10 @@ class Watchdog:
                          refused=result.refused)
 
     async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.run_pass()
-            except Exception as exc:  # e.g. the database is briefly unreachable: try again next time
-                log.error("aircall.watchdog_pass_failed", error=f"{type(exc).__name__}: {exc}")
-            await asyncio.sleep(interval)
+        def failed(exc: Exception) -> None:  # e.g. the database is briefly unreachable: try again next time
+            log.error("aircall.watchdog_pass_failed", error=f"{type(exc).__name__}: {exc}")
+
+        await run_every(interval, self.run_pass, failed)
 
 
 def _said(exc: AircallError, base_url: str) -> str:

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hookline.providers.base import Provider, WebhookReceiver
+from hookline.providers.base import WebhookReceiver
+from hookline.providers.kit.provider import LaidOutProvider
 from hookline.sealed import SealedColumn
-from hookline.store.migrations import MigrationSource
 
 if TYPE_CHECKING:
-    import typer
-    from starlette.routing import BaseRoute
-
     from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
     from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
-    from hookline.web.dashboard.ui import Dashboard
 
 
-class CalendlyProvider(Provider):
+class CalendlyProvider(LaidOutProvider):
     name = "calendly"
+    api_module = "bookings_api"
 
     def rule_templates(self) -> list[RuleTemplate]:
         from hookline.providers.calendly.rule_templates import TEMPLATES
@@ -34,14 +30,6 @@ class CalendlyProvider(Provider):
             SealedColumn("calendly_accounts", "name", "token"),
             SealedColumn("calendly_signing_keys", "id", "signing_key"),
         ]
-
-    def migrations(self) -> MigrationSource:
-        return MigrationSource("calendly", Path(__file__).parent / "migrations")
-
-    def check_settings(self) -> None:
-        from hookline.providers.calendly.settings import load
-
-        load()
 
     def receivers(self, runtime: Runtime) -> list[WebhookReceiver]:
         from hookline.providers.calendly.accounts import box_for
@@ -58,35 +46,10 @@ class CalendlyProvider(Provider):
 
         return [ExportTable("bookings", "bookings", "start_time", ("account", "invitee_uri"))]
 
-    def register_cli(self, app: typer.Typer) -> None:
-        from hookline.providers.calendly.cli import app as calendly_app
-
-        app.add_typer(calendly_app, name="calendly")
-
-    def register_simulator(self, simulate: typer.Typer) -> None:
-        from hookline.providers.calendly.simulator import register
-
-        register(simulate)
-
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         from hookline.providers.calendly.bookings import BookingsProjection
 
         return [BookingsProjection()]
-
-    def register_dashboard(self, ui: Dashboard) -> None:
-        from hookline.providers.calendly import dashboard
-
-        dashboard.register(ui)
-
-    def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
-        from hookline.providers.calendly.bookings_api import routes
-
-        return list(routes(runtime))
-
-    def openapi_paths(self) -> dict[str, Any]:
-        from hookline.providers.calendly.bookings_api import openapi_paths
-
-        return openapi_paths()
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         from hookline.providers.calendly.accounts import box_for

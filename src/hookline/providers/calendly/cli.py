@@ -12,6 +12,7 @@ import typer
 from rich.table import Column, Table
 
 from hookline.clitools import bad_input, console, fail, open_database, pick_account, settings
+from hookline.providers.kit.cli import add_remove_command, add_update_command
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 
@@ -116,21 +117,16 @@ def _url_to_store(given: str | None, existing: Any) -> tuple[str, str | None]:
         bad_input(str(exc))
 
 
-@account_app.command("update")
-def account_update(
-    name: str = typer.Argument(..., help="The account to change"),
-    api_url: str = typer.Option(..., "--api-url", metavar="URL", help="The account's new Calendly API base URL"),
-) -> None:
-    """Change an account's API base URL (every hookline process calls it from its next request)."""
+def _store(db: Database) -> Any:
     from hookline.providers.calendly.accounts import AccountStore
 
-    try:
-        found = AccountStore(open_database(), _box()).set_api_url(name, api_url)
-    except ValueError as exc:
-        bad_input(str(exc))
-    if not found:
-        bad_input(f"no Calendly account named {name!r}")
-    console.print(f"account {name} now calls the API at {api_url.strip()}", highlight=False)
+    return AccountStore(db, _box())
+
+
+add_update_command(
+    account_app, _store, label="Calendly", url_help="The account's new Calendly API base URL",
+    doc="Change an account's API base URL (every hookline process calls it from its next request).",
+)
 
 
 @account_app.command("list")
@@ -158,14 +154,10 @@ def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         console.print("no accounts yet: `hookline calendly account add NAME --token T`")
 
 
-@account_app.command("remove")
-def account_remove(name: str = typer.Argument(..., help="The account to forget")) -> None:
-    """Forget an account, its signing keys and its managed subscriptions (nothing is deleted at Calendly)."""
-    from hookline.providers.calendly.accounts import AccountStore
-
-    if not AccountStore(open_database(), _box()).remove(name):
-        bad_input(f"no Calendly account named {name!r}")
-    console.print(f"account {name} removed; its subscriptions at Calendly are left as they are", highlight=False)
+add_remove_command(
+    account_app, _store, label="Calendly", left="its subscriptions at Calendly",
+    doc="Forget an account, its signing keys and its managed subscriptions (nothing is deleted at Calendly).",
+)
 
 
 @key_app.command("add")

@@ -17,6 +17,7 @@ import structlog
 
 from hookline.providers.calendly import signature
 from hookline.providers.calendly.masking import mask
+from hookline.providers.kit.credentials import ReloadingCache
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Connection, Database
 
@@ -106,22 +107,17 @@ class KeyStore:
         return [(str(k), str(a)) for k, a in rows]
 
 
-MISS_RELOAD_SECONDS = 0.25
-
-
-class KeyCache:
-    """Keys in memory for the hot path, reloaded at most every `ttl` seconds (and, on a miss, at most
-    every MISS_RELOAD_SECONDS so that a key added a moment ago works at once)."""
+class KeyCache(ReloadingCache):
+    """Keys in memory for the hot path (kit.credentials.ReloadingCache: reloaded every `ttl` seconds,
+    and at once on a miss, so that a key added a moment ago works at once)."""
 
     def __init__(self, db: Database, ttl: float, box: SecretBox) -> None:
-        self.db = db
-        self.ttl = ttl
+        super().__init__(db, ttl)
         self.box = box
         self._keys: list[tuple[str, str]] = []
-        self._loaded_at = float("-inf")
         self._unopened = 0
 
-    def reload(self) -> None:
+    def _load(self) -> None:
         with self.db.connection() as conn:
             sealed = KeyStore.live(conn, time.time())
         keys, unopened = [], 0
@@ -135,7 +131,6 @@ class KeyCache:
             if unopened:
                 log.error("calendly signing keys cannot be opened: check HOOKLINE_SECRET_KEY", keys=unopened)
         self._keys = keys
-        self._loaded_at = time.monotonic()
 
     @property
     def unreadable(self) -> int:
@@ -143,13 +138,7 @@ class KeyCache:
         return self._unopened
 
     def account_for(self, timestamp: int, body: bytes, signatures: list[str]) -> str | None:
-        if time.monotonic() - self._loaded_at > self.ttl:
-            self.reload()
-        account = self._match(timestamp, body, signatures)
-        if account is None and time.monotonic() - self._loaded_at > MISS_RELOAD_SECONDS:
-            self.reload()
-            account = self._match(timestamp, body, signatures)
-        return account
+        return self._find(lambda: self._match(timestamp, body, signatures))
 
     def _match(self, timestamp: int, body: bytes, signatures: list[str]) -> str | None:
         for key, account in self._keys:

@@ -1,8 +1,7 @@
-"""Hints of secrets that are safe to print."""
+"""Hints of secrets that are safe to print (the kit's, under the name Calendly's modules import)."""
 
 from __future__ import annotations
 
+from hookline.providers.kit.credentials import mask
 
-def mask(secret: str) -> str:
-    """The first and last 4 characters of a long secret, nothing of a short one."""
-    return f"{secret[:4]}…{secret[-4:]}" if len(secret) >= 16 else "…"
+__all__ = ["mask"]

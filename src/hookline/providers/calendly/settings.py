@@ -1,15 +1,17 @@
-"""Calendly's own settings (HOOKLINE_CALENDLY_*), read apart from the core's Settings."""
+"""Calendly's own settings (HOOKLINE_CALENDLY_*), or a [calendly] table in hookline.toml,
+read apart from the core's Settings."""
 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from hookline.config import validated
+from hookline.config import TableSettings, validated
 
 
-class CalendlySettings(BaseSettings):
+class CalendlySettings(TableSettings):
     model_config = SettingsConfigDict(env_prefix="HOOKLINE_CALENDLY_", extra="ignore")
+    toml_table = "calendly"
 
     api_url: str = Field("https://api.calendly.com", description="Base URL of Calendly's API v2")
     tolerance_seconds: float = Field(

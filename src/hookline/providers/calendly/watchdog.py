@@ -8,10 +8,8 @@ when hookline last saw the subscription active.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +25,15 @@ from hookline.providers.calendly.keys import KeyStore, generate
 from hookline.providers.calendly.receiver import occurred_at
 from hookline.providers.calendly.settings import CalendlySettings
 from hookline.providers.calendly.subscriptions import Managed, SubscriptionStore
+from hookline.providers.kit.watchdog import exclusive, run_every
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
 from hookline.timeparse import iso
 
 log = structlog.get_logger(__name__)
+
+# Any constant: the same in every hookline process sharing a PostgreSQL database (kit.watchdog.exclusive).
+_PG_LOCK_ID = 728_115_101
 
 
 @dataclass
@@ -133,34 +135,11 @@ async def _backfill(
     return added
 
 
-# Any constant: the same in every hookline process sharing a PostgreSQL database.
-_PG_LOCK_ID = 728_115_101
-
-
-@contextlib.contextmanager
-def _exclusive(db: Database) -> Iterator[bool]:
-    """On PostgreSQL, only one process at a time runs the watchdog (several `serve` may share the
-    database); the others skip the round. SQLite has one `serve` per file."""
-    if db.dialect != "postgresql":
-        yield True
-        return
-    conn = db.connect()
-    try:
-        got = bool(conn.scalar("SELECT pg_try_advisory_lock(?)", (_PG_LOCK_ID,)))
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute("SELECT pg_advisory_unlock(?)", (_PG_LOCK_ID,))
-    finally:
-        conn.close()
-
-
 async def check_all(
     db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None = None
 ) -> list[Report] | None:
     """A report per account, or None when another process is checking right now."""
-    with _exclusive(db) as mine:
+    with exclusive(db, _PG_LOCK_ID) as mine:
         if not mine:
             log.info("calendly watchdog: another process is checking")
             return None
@@ -185,14 +164,13 @@ async def _check_all(db: Database, cfg: CalendlySettings, box: SecretBox, accoun
 
 async def run_forever(db: Database, cfg: CalendlySettings, box: SecretBox) -> None:
     """The background task of `serve`: check every `watchdog_interval_seconds`."""
-    while True:
-        started = time.monotonic()
-        try:
-            for report in await check_all(db, cfg, box) or []:
-                for error in report.errors:
-                    log.error("calendly watchdog", account=report.account, error=error)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # never let the task die: try again next round
-            log.error("calendly watchdog failed", error=type(exc).__name__)
-        await asyncio.sleep(max(cfg.watchdog_interval_seconds - (time.monotonic() - started), 1.0))
+
+    async def one_pass() -> None:
+        for report in await check_all(db, cfg, box) or []:
+            for error in report.errors:
+                log.error("calendly watchdog", account=report.account, error=error)
+
+    def failed(exc: Exception) -> None:  # never let the task die: try again next round
+        log.error("calendly watchdog failed", error=type(exc).__name__)
+
+    await run_every(cfg.watchdog_interval_seconds, one_pass, failed, min_pause=1.0)

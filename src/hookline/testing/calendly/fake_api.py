@@ -28,7 +28,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from hookline.providers.calendly import catalog, signature
-from hookline.providers.calendly.simulator import DEFAULT_TOKEN
+from hookline.testing.calendly.simulator import DEFAULT_TOKEN
 
 SUBSCRIBABLE = frozenset(catalog.CATALOG) | {"event_type.created", "event_type.updated", "event_type.deleted"}
 

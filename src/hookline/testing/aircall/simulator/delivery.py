@@ -21,9 +21,9 @@ from typing import Any
 
 import aiohttp
 
-from hookline.providers.aircall.fake_api import FakeAircallState
-from hookline.providers.aircall.simulator.clock import SimClock
-from hookline.providers.aircall.simulator.events import Emitted
+from hookline.testing.aircall.fake_api import FakeAircallState
+from hookline.testing.aircall.simulator.clock import SimClock
+from hookline.testing.aircall.simulator.events import Emitted
 
 RETRY_FIRST = 30.0  # simulated seconds before the first retry; doubles each time
 RETRY_MAX = 3600.0  # longest gap between two attempts

@@ -25,7 +25,7 @@ import jwt
 from aiohttp import web
 
 from hookline.providers.monday import catalog
-from hookline.providers.monday.simulator import DEFAULT_TOKEN
+from hookline.testing.monday.simulator import DEFAULT_TOKEN
 
 DEFAULT_BOARD = "1234567890"
 ACCOUNT_ID = 9000001

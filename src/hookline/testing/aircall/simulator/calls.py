@@ -15,11 +15,11 @@ import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from hookline.providers.aircall.samples import make_call
-from hookline.providers.aircall.simulator.company import Agent, brief_user, iso
+from hookline.testing.aircall.samples import make_call
+from hookline.testing.aircall.simulator.company import Agent, brief_user, iso
 
 if TYPE_CHECKING:
-    from hookline.providers.aircall.simulator.traffic import Process, Traffic
+    from hookline.testing.aircall.simulator.traffic import Process, Traffic
 
 Json = dict[str, Any]
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookline.providers.aircall.fake_api import FakeAircallState
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAircallState
 
 FIELDS = ("status", "started_at", "answered_at", "ended_at", "user_id", "missed_call_reason")
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import msgspec
 
-from hookline.providers.aircall.fake_api import FakeAircallState
-from hookline.providers.aircall.samples import sample_event
-from hookline.providers.aircall.simulator import calls
-from hookline.providers.aircall.simulator.company import Agent, Company, brief_number, iso
-from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE
-from hookline.providers.aircall.simulator.events import Emitted
+from hookline.testing.aircall.fake_api import FakeAircallState
+from hookline.testing.aircall.samples import sample_event
+from hookline.testing.aircall.simulator import calls
+from hookline.testing.aircall.simulator.company import Agent, Company, brief_number, iso
+from hookline.testing.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE
+from hookline.testing.aircall.simulator.events import Emitted
 
 Json = dict[str, Any]
 # A simulated actor: yields the seconds of the company's day until its next step.

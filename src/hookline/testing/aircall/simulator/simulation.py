@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hookline.providers.aircall.fake_api import FakeAircallState
-from hookline.providers.aircall.simulator.clock import SimClock
-from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
-from hookline.providers.aircall.simulator.delivery import Delivery, Outgoing
-from hookline.providers.aircall.simulator.events import Emitted
-from hookline.providers.aircall.simulator.traffic import Traffic
+from hookline.testing.aircall.fake_api import FakeAircallState
+from hookline.testing.aircall.simulator.clock import SimClock
+from hookline.testing.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
+from hookline.testing.aircall.simulator.delivery import Delivery, Outgoing
+from hookline.testing.aircall.simulator.events import Emitted
+from hookline.testing.aircall.simulator.traffic import Traffic
 
 TICK = 0.05  # wall-clock seconds between two steps when running live
 

@@ -17,7 +17,7 @@ def register(simulate: typer.Typer) -> None:
         """A fake Calendly API that also delivers signed webhooks (see docs/providers/calendly.md)."""
         from aiohttp import web
 
-        from hookline.providers.calendly.fake_api import FakeCalendly
+        from hookline.testing.calendly.fake_api import FakeCalendly
 
         fake = FakeCalendly(token=token, base_url=f"http://{host}:{port}")
         print(f"fake Calendly API on {fake.base_url} (token: {token})", flush=True)

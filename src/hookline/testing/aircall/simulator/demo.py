@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from hookline.providers.aircall.fake_api import FakeAircallState
-from hookline.providers.aircall.simulator.calls import ENDED_AFTER_HUNGUP
-from hookline.providers.aircall.simulator.server import serve_simulator
-from hookline.providers.aircall.simulator.simulation import Simulator
-from hookline.providers.aircall.simulator.truth import Comparison, compare
 from hookline.store.engine import Database
+from hookline.testing.aircall.fake_api import FakeAircallState
+from hookline.testing.aircall.simulator.calls import ENDED_AFTER_HUNGUP
+from hookline.testing.aircall.simulator.server import serve_simulator
+from hookline.testing.aircall.simulator.simulation import Simulator
+from hookline.testing.aircall.simulator.truth import Comparison, compare
 
 ACCOUNT = "sim"
 FINISH_SECONDS = 120.0  # at the end, how long the calls under way may take to end

@@ -18,7 +18,7 @@ def register(simulate: typer.Typer) -> None:
         """A fake monday.com GraphQL API that performs the challenge and delivers events (see docs)."""
         from aiohttp import web
 
-        from hookline.providers.monday.fake_api import DEFAULT_BOARD, FakeMonday
+        from hookline.testing.monday.fake_api import DEFAULT_BOARD, FakeMonday
 
         fake = FakeMonday(token=token, signing_secret=signing_secret)
         print(f"fake monday.com API on http://{host}:{port}/v2 (token: {token}, board {DEFAULT_BOARD})", flush=True)

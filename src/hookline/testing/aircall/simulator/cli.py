@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from hookline.clitools import bad_input, fail, time_option
-from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
+from hookline.testing.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
 
 if TYPE_CHECKING:
-    from hookline.providers.aircall.simulator.simulation import Simulator
+    from hookline.testing.aircall.simulator.simulation import Simulator
 
 STATUS_EVERY = 10.0  # wall-clock seconds between two status lines
 
@@ -96,9 +96,9 @@ async def _run(
     webhook_token: str | None,
     quiet: bool,
 ) -> None:
-    from hookline.providers.aircall.fake_api import FakeAircallState, FakeApiError
-    from hookline.providers.aircall.simulator.server import serve_simulator
-    from hookline.providers.aircall.simulator.simulation import Simulator
+    from hookline.testing.aircall.fake_api import FakeAircallState, FakeApiError
+    from hookline.testing.aircall.simulator.server import serve_simulator
+    from hookline.testing.aircall.simulator.simulation import Simulator
 
     state = FakeAircallState()
     # Aircall's default limit; the real client reads the X-AircallApi-* headers and backs off.

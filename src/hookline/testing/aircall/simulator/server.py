@@ -6,8 +6,8 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from hookline.providers.aircall.fake_api import make_app
-from hookline.providers.aircall.simulator.simulation import Simulator
+from hookline.testing.aircall.fake_api import make_app
+from hookline.testing.aircall.simulator.simulation import Simulator
 
 SIMULATOR: web.AppKey[Simulator] = web.AppKey("aircall_simulator", Simulator)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from hookline.clitools import fail
-from hookline.providers.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
+from hookline.testing.aircall.simulator.defaults import DEFAULT_AGENTS, DEFAULT_CALLS_PER_MINUTE, DEFAULT_SPEED
 
 
 def demo(
@@ -50,7 +50,7 @@ def demo(
             )
     if port == aircall_port:
         raise typer.BadParameter("hookline and the fake Aircall need two ports", param_hint="--aircall-port")
-    from hookline.providers.aircall.simulator.demo import DemoError, DemoOptions, print_summary, run_demo
+    from hookline.testing.aircall.simulator.demo import DemoError, DemoOptions, print_summary, run_demo
 
     opts = DemoOptions(
         port=port, aircall_port=aircall_port, data_dir=data_dir, database_url=database_url, speed=speed,

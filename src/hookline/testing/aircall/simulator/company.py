@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hookline.providers.aircall.fake_api import FakeAircallState
-from hookline.providers.aircall.samples import make_contact, make_number, make_tag, make_team, make_user
+from hookline.testing.aircall.fake_api import FakeAircallState
+from hookline.testing.aircall.samples import make_contact, make_number, make_tag, make_team, make_user
 
 Json = dict[str, Any]
 

@@ -1,0 +1,1 @@
+"""The fake Aircall API and its simulator."""

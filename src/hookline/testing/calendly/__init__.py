@@ -1,0 +1,1 @@
+"""The fake Calendly API and its simulator."""

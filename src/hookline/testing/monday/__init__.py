@@ -1,0 +1,1 @@
+"""The fake monday.com API and its simulator."""
