@@ -6,7 +6,7 @@ size, and reports per commit: the pages it adds to the WAL (counted: checkpoints
 of the process, and the wall time. Pages written are what the fsync pays for, and they do not
 depend on the load, so two commits' trees can be compared on a busy machine. With --tree, several
 source trees are measured in subprocesses, alternated, and --variant switches parts of the
-transaction off to price them (see VARIANTS).
+transaction off to price them (--variant LABEL=TREE:VARIANT: no-counts, no-hooks, drop:INDEX).
 
     .venv/bin/python bench/commit_cost.py --tree old=/tmp/wt-48f99ec/src --tree new=src [--batch 4]
         [--commits 500] [--rounds 3] [--dir /dev/shm] [--variant ...]
@@ -52,9 +52,11 @@ def measure(db_path: Path, batch: int, commits: int, variant: str) -> dict[str, 
     migrations.upgrade(Database(url), migration_sources())
     runtime = Runtime.create(load_settings(database_url=url, worker=False, forwarding_dispatcher=False))
     hooks = list(runtime.committer.in_transaction)
-    if variant == "no-hooks":
+    if variant == "no-hooks":  # no job row per event (the only hook of `serve --no-worker`)
         hooks = []
     conn = runtime.db.connect(writer=True)
+    if variant.startswith("drop:"):  # price one index: drop it
+        conn.raw.execute(f"DROP INDEX {variant[5:]}")
     if variant == "no-counts" and hasattr(event_log, "add_to_counts"):
         event_log.add_to_counts = lambda *a, **k: None  # type: ignore[attr-defined]
     conn.raw.execute("PRAGMA wal_autocheckpoint=0")  # the WAL grows by exactly what commits write
@@ -92,7 +94,8 @@ def measure(db_path: Path, batch: int, commits: int, variant: str) -> dict[str, 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tree", action="append", default=[], help="LABEL=SRC_DIR (repeat); default: this tree")
-    ap.add_argument("--variant", action="append", default=[], help="LABEL=TREE:VARIANT, VARIANT in no-counts, no-hooks")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="LABEL=TREE:VARIANT, VARIANT in no-counts, no-hooks, drop:INDEX")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--commits", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=3)
