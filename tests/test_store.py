@@ -63,7 +63,7 @@ def test_event_counts_follow_appends_and_roll_back_with_them(db: Database) -> No
 def test_the_committers_counts_are_held_back_but_counted(db: Database, monkeypatch) -> None:
     """The group committer writes event_counts at most every COUNTS_EVERY seconds (one page less per
     commit); counts() adds what the process holds, and flush_counts() writes it (at the committer's stop)."""
-    monkeypatch.setattr(event_log, "PENDING", event_log._Pending())
+    monkeypatch.setattr(event_log, "_PENDING", {})
     monkeypatch.setattr(event_log, "COUNTS_EVERY", 3600.0)
     conn = db.connect(writer=True)
 
@@ -87,6 +87,14 @@ def test_the_committers_counts_are_held_back_but_counted(db: Database, monkeypat
         event_log.append_batch(conn, [make("f")], defer_counts=True)
         assert conn.fetchone("SELECT COALESCE(sum(received), 0) FROM event_counts")[0] == stored[0] + 5
         assert event_log.counts(conn)[0] == stored[0] + 5
+        monkeypatch.setattr(event_log, "COUNTS_EVERY", 3600.0)
+        other = db.connect()  # another connection to the same database sees what is held too
+        try:
+            event_log.append_batch(conn, [make("g")], defer_counts=True)
+            assert conn.fetchone("SELECT COALESCE(sum(received), 0) FROM event_counts")[0] == stored[0] + 5
+            assert event_log.counts(other)[0] == stored[0] + 6
+        finally:
+            other.close()
     finally:
         conn.close()
 

@@ -73,15 +73,16 @@ def append_batch(
                 row = execute(_APPEND, _row(e)).fetchone()
                 results.append(AppendResult(int(row[0]), row[1] > 0))
         new = sum(1 for r in results if not r.duplicate)
-        if not defer_counts:
+        pending = _pending(conn) if defer_counts else None
+        if pending is None:
             add_to_counts(conn, new, len(results) - new)
-        elif PENDING.due():
-            written = PENDING.snapshot()
+        elif pending.due():
+            written = pending.snapshot()
             add_to_counts(conn, written[0] + new, written[1] + len(results) - new)
         for hook in hooks:
             hook(conn, events, results)
-    if defer_counts:  # committed: what was written leaves the pending counts, or this batch joins them
-        PENDING.committed(written, new, len(results) - new)
+    if pending is not None:  # committed: what was written leaves the pending counts, or this batch joins them
+        pending.committed(written, new, len(results) - new)
     return results
 
 
@@ -123,17 +124,38 @@ class _Pending:
                 self.written_at = time.monotonic()
 
 
-PENDING = _Pending()
+# One per database this process writes to (tests, and tools, may hold several).
+_PENDING: dict[object, _Pending] = {}
+_PENDING_GUARD = threading.Lock()
+
+
+def _database_key(conn: Connection) -> object:
+    """Which database `conn` is on: an SQLite file has one in-process write lock; PostgreSQL its DSN."""
+    if conn.write_lock is not None:
+        return ("sqlite", id(conn.write_lock))
+    if conn.dialect == "postgresql":
+        return ("postgresql", conn.raw.info.dsn)
+    return ("connection", id(conn.raw))
+
+
+def _pending(conn: Connection) -> _Pending:
+    key = _database_key(conn)
+    with _PENDING_GUARD:
+        found = _PENDING.get(key)
+        if found is None:
+            found = _PENDING[key] = _Pending()
+        return found
 
 
 def flush_counts(conn: Connection) -> None:
-    """Add the counts this process holds to event_counts now (the committer, when it stops)."""
-    written = PENDING.snapshot()
+    """Add the counts this process holds for conn's database to event_counts now (the committer, when it stops)."""
+    pending = _pending(conn)
+    written = pending.snapshot()
     if written == (0, 0):
         return
     with conn.transaction():
         add_to_counts(conn, *written)
-    PENDING.committed(written, 0, 0)
+    pending.committed(written, 0, 0)
 
 
 # The event_counts row this process adds to (several processes may share one: only contention).
@@ -155,7 +177,7 @@ def counts(conn: Connection) -> tuple[int, int]:
     (with what this process committed and holds for a later write: _Pending)."""
     received, duplicates = conn.fetchone(
         "SELECT COALESCE(sum(received), 0), COALESCE(sum(duplicates), 0) FROM event_counts")
-    held = PENDING.snapshot()
+    held = _pending(conn).snapshot()
     return int(received) + held[0], int(duplicates) + held[1]
 
 
