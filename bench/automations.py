@@ -1,6 +1,6 @@
 """Rule evaluation in the worker: events/s with 50 rules, as a ratio to the same worker with none.
 
-    .venv/bin/python bench/automations.py [--events 5000]
+    .venv/bin/python bench/automations.py [--events 5000] [--rounds 3] [--profile FILE]
 
 Each round stores the same Aircall events (calls of every lifecycle event, users, contacts...) in a
 fresh database, then drains the job worker in-process (projections + the rule matcher). The rules:
@@ -8,14 +8,21 @@ fresh database, then drains the job worker in-process (projections + the rule ma
 on other patterns (rarely matching), 10 on missed calls with windows counted in SQL. Matching rules
 create pending runs (no executor runs). The issue's target: >= 5,000 events/s per worker with 50
 rules; printed with the ratio to no rules (SQLite).
+
+The rounds alternate (none, 50, none, 50...) and each reports wall time and the process's CPU time
+(the worker's threads included): on a shared machine the CPU figure moves far less with the load.
+Then the matcher alone (RuleMatcher.apply over the same stored events, batches of 500, CPU time):
+what rule evaluation itself costs, apart from the projections the worker also runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import random
+import statistics
 import tempfile
 import time
 import uuid
@@ -69,7 +76,9 @@ def bodies(n: int) -> list[dict[str, object]]:
     return [sample_event(rng.choice(names), rng=random.Random(i), timestamp=base + i // 5) for i in range(n)]
 
 
-def one_round(url: str, payloads: list[dict[str, object]], with_rules: bool) -> tuple[float, int]:
+def one_round(url: str, payloads: list[dict[str, object]], with_rules: bool,
+              profile: str | None = None) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, runs created) to drain the worker over `payloads`."""
     db = Database(url)
     migrations.upgrade(db, migration_sources(providers()))
     if with_rules:
@@ -91,29 +100,78 @@ def one_round(url: str, payloads: list[dict[str, object]], with_rules: bool) -> 
         while await worker.run_once():
             pass
 
-    started = time.perf_counter()
-    asyncio.run(drain())
-    took = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    if profile:
+        cProfile.runctx("asyncio.run(drain())", globals(), {"drain": drain}, profile)
+    else:
+        asyncio.run(drain())
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     with db.connection() as c:
         made = int(c.scalar("SELECT count(*) FROM automation_runs"))
     db.close()
-    return took, made
+    return took, cpu, made
+
+
+def matcher_alone(url: str, payloads: list[dict[str, object]]) -> float:
+    """CPU seconds of RuleMatcher.apply over the stored events (50 rules), batches of 500, in transactions."""
+    from hookline.automations.matcher import RuleMatcher
+    from hookline.pipeline.handlers import load_events
+
+    db = Database(url)
+    migrations.upgrade(db, migration_sources())
+    with db.connection() as conn, conn.transaction():
+        rules.apply(conn, parse(rules_file(), registry(providers())), prune=False, write=True)
+    now = time.time()
+    conn = db.connect()
+    try:
+        ids: list[int] = []
+        for i in range(0, len(payloads), 1000):
+            batch = [IncomingEvent("aircall", "acme", str(b["event"]), uuid.uuid4().hex, json.dumps(b).encode(), now,
+                                   occurred_at=float(b["timestamp"])) for b in payloads[i:i + 1000]]
+            ids += [r.id for r in event_log.append_batch(conn, batch)]
+        events = load_events(conn, ids)
+        matcher = RuleMatcher(Runtime.create(load_settings(database_url=url)))
+        cpu = time.process_time()
+        for i in range(0, len(events), 500):
+            with conn.transaction():
+                matcher.apply(conn, events[i:i + 500])
+        return time.process_time() - cpu
+    finally:
+        conn.close()
+        db.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each (no rules / 50 rules), alternated")
+    parser.add_argument("--profile", help="cProfile the last 50-rule round's worker into this file")
     args = parser.parse_args()
     payloads = bodies(args.events)
-    results = {}
-    for label, with_rules in (("no rules", False), ("50 rules", True), ("no rules again", False)):
+    results: dict[str, list[tuple[float, float]]] = {"no rules": [], "50 rules": []}
+    for r in range(args.rounds):
+        for label in ("no rules", "50 rules"):
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"  # a fresh database per round
+                profile = args.profile if label == "50 rules" and r == args.rounds - 1 else None
+                took, cpu, made = one_round(url, payloads, label == "50 rules", profile)
+            results[label].append((took, cpu))
+            print(f"round {r + 1} {label:9} {args.events / took:7.0f} events/s wall, {args.events / cpu:7.0f} per CPU"
+                  f" second  ({took:.2f} s, {made} runs created)", flush=True)
+    wall = {k: statistics.median(t for t, _ in v) for k, v in results.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in results.items()}
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"\nmedians of {args.rounds} (load {load}):")
+    for k in results:
+        print(f"  worker, {k:9} {args.events / wall[k]:7.0f} events/s wall, {args.events / cpu[k]:7.0f} per CPU second")
+    print(f"  50 rules / no rules: {wall['no rules'] / wall['50 rules']:.2f} of the throughput (wall),"
+          f" {cpu['no rules'] / cpu['50 rules']:.2f} (CPU)")
+    alone = []
+    for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"  # a fresh database per round
-            took, made = one_round(url, payloads, with_rules)
-        results[label] = took
-        print(f"{label:16} {args.events / took:8.0f} events/s  ({took:.2f} s, {made} runs created)")
-    base = min(results["no rules"], results["no rules again"])
-    print(f"50 rules / no rules: {base / results['50 rules']:.2f} of the throughput")
+            alone.append(matcher_alone(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", payloads))
+    print(f"  the matcher alone, 50 rules: {args.events / statistics.median(alone):7.0f} events/s per CPU second"
+          f" ({statistics.median(alone) / args.events * 1e6:.0f} us an event)")
 
 
 if __name__ == "__main__":

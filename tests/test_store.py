@@ -61,6 +61,45 @@ def test_event_counts_follow_appends_and_roll_back_with_them(db: Database) -> No
         conn.close()
 
 
+def test_the_committers_counts_are_held_back_but_counted(db: Database, monkeypatch) -> None:
+    """The group committer writes event_counts at most every COUNTS_EVERY seconds (one page less per
+    commit); counts() adds what the process holds, and flush_counts() writes it (at the committer's stop)."""
+    monkeypatch.setattr(event_log, "_PENDING", {})
+    monkeypatch.setattr(event_log, "COUNTS_EVERY", 3600.0)
+    conn = db.connect(writer=True)
+
+    def failing_hook(c, events, results) -> None:
+        raise RuntimeError("boom")
+
+    try:
+        stored = conn.fetchone("SELECT COALESCE(sum(received), 0), COALESCE(sum(duplicates), 0) FROM event_counts")
+        event_log.append_batch(conn, [make("a"), make("b"), make("a")], defer_counts=True)
+        with contextlib.suppress(RuntimeError):
+            event_log.append_batch(conn, [make("d"), make("a")], [failing_hook], defer_counts=True)
+        event_log.append_batch(conn, [make("c")], defer_counts=True)
+        assert event_log.counts(conn) == (stored[0] + 3, stored[1] + 1)
+        assert conn.fetchone("SELECT COALESCE(sum(received), 0) FROM event_counts")[0] == stored[0]  # held
+        event_log.flush_counts(conn)
+        assert conn.fetchone("SELECT COALESCE(sum(received), 0), COALESCE(sum(duplicates), 0) FROM event_counts") \
+            == (stored[0] + 3, stored[1] + 1)
+        assert event_log.counts(conn) == (stored[0] + 3, stored[1] + 1)  # nothing counted twice
+        monkeypatch.setattr(event_log, "COUNTS_EVERY", 0.0)  # due: the next batch writes what is held too
+        event_log.append_batch(conn, [make("e")], defer_counts=True)
+        event_log.append_batch(conn, [make("f")], defer_counts=True)
+        assert conn.fetchone("SELECT COALESCE(sum(received), 0) FROM event_counts")[0] == stored[0] + 5
+        assert event_log.counts(conn)[0] == stored[0] + 5
+        monkeypatch.setattr(event_log, "COUNTS_EVERY", 3600.0)
+        other = db.connect()  # another connection to the same database sees what is held too
+        try:
+            event_log.append_batch(conn, [make("g")], defer_counts=True)
+            assert conn.fetchone("SELECT COALESCE(sum(received), 0) FROM event_counts")[0] == stored[0] + 5
+            assert event_log.counts(other)[0] == stored[0] + 6
+        finally:
+            other.close()
+    finally:
+        conn.close()
+
+
 def test_event_counts_start_from_the_events_already_stored(database_url: str, tmp_path: Path) -> None:
     """The migration that adds event_counts counts the log once, so an upgrade keeps /api/stats true."""
     db = Database(database_url)

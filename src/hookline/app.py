@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.assembly import create_runtime
 from hookline.automations import api as automations_api
+from hookline.automations.signals import SignInSignals
 from hookline.config import Settings
 from hookline.forwarding.service import ForwardingService
 from hookline.ingest.endpoint import WebhookEndpoint
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> HooklineApp:
     forwarding = ForwardingService(runtime)
     verifier = AdminTokenVerifier(runtime.db, settings)
     throttle = SignInThrottle(settings.auth_failures_per_minute, runtime.metrics)
+    throttle.on_failure = SignInSignals(runtime.db)  # failed sign-ins as events, for rules
     ui = dashboard.build(runtime, verifier, throttle)
     routes: list[Any] = [*health.routes(runtime)]
     for module in API_MODULES:

@@ -116,3 +116,38 @@ def test_a_shared_context_holds_what_every_candidate_rule_reads() -> None:
     # A condition that uses `data` whole gets it whole.
     assert Condition.compile("size(data) == 4").needs == {"data": None}
     assert rules[4].matches(EvalContext(values, merge_needs([c.needs for c in rules])))
+
+
+@pytest.mark.parametrize(
+    ("expr", "guards"),
+    [
+        ('data.direction == "inbound" && data.id % 100 == 3', (("data", "direction", "inbound"),)),
+        ("'call.created' == event && (has(data.user) || true)", (("event", None, "call.created"),)),
+        ('data.a == "1&&2" && provider == "aircall"', (("data", "a", "1&&2"), ("provider", None, "aircall"))),
+        ('data.direction == "inbound" || data.id == 3', ()),  # an `||` at the top: nothing is necessary
+        ('data.direction == "inbound" ? true : false', ()),
+        ('data.x == "a" // && data.y == "b"', ()),  # a comment: not read
+        ('data.x == "a\\"b" && data.user.name == "x"', ()),  # escapes and deeper paths: left to CEL
+    ],
+)
+def test_equality_guards_are_the_top_level_string_equalities(expr: str, guards: tuple[object, ...]) -> None:
+    from hookline.automations.conditions import equality_guards
+
+    assert equality_guards(expr) == guards
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"direction": "inbound", "id": 3}, {"direction": "outbound", "id": 3}, {"id": 3}, {"direction": 3, "id": 3},
+     {"direction": None, "id": 3}, {"direction": "inbound", "id": 4}, [1, 2], "text", None],
+)
+def test_a_failed_guard_means_the_condition_is_false(data: object) -> None:
+    """The matcher skips a rule whose guard fails without evaluating it: only sound if CEL agrees."""
+    from hookline.automations.conditions import guards_pass
+
+    condition = Condition.compile('data.direction == "inbound" && data.id % 100 == 3')
+    values = {"data": data, "event": "call.created"}
+    if not guards_pass(condition.guards, values):
+        assert not condition.matches(EvalContext(values))
+    else:
+        assert condition.matches(EvalContext(values)) == (isinstance(data, dict) and data.get("id") == 3)

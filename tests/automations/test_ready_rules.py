@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -26,7 +26,7 @@ from tests.providers.calendly.conftest import fake_calendly
 from tests.providers.calendly.test_watchdog import manage
 from tests.providers.fake_server import RunningApp
 from tests.sink import Sink
-from tests.support import run_cli
+from tests.support import Server, run_cli
 
 __all__ = ["fake_calendly"]
 
@@ -44,8 +44,9 @@ def sink() -> Iterator[Sink]:
 
 
 def test_the_security_layer_is_there() -> None:
-    assert {"aircall-premium-or-foreign-calls", "aircall-outbound-burst", "aircall-out-of-hours-calls",
-            "aircall-user-changes", "aircall-number-changes", "aircall-integration-deleted"} <= set(TEMPLATES)
+    assert {"hookline-failed-sign-ins", "aircall-premium-or-foreign-calls", "aircall-outbound-burst",
+            "aircall-out-of-hours-calls", "aircall-user-changes", "aircall-number-changes",
+            "aircall-integration-deleted"} <= set(TEMPLATES)
 
 
 @pytest.mark.parametrize("template", list(TEMPLATES.values()), ids=lambda t: t.name)
@@ -209,3 +210,67 @@ def test_a_calendly_subscription_the_watchdog_found_disabled_opens_an_alert(
     (new,) = fake.subscriptions.values()
     [sent] = sink.snapshot()
     assert new.uuid in sent.json["message"]
+
+
+def test_repeated_failed_sign_ins_open_one_alert(
+    db: Database, database_url: str, sink: Sink, start_server: Callable[..., Server]
+) -> None:
+    """Wrong admin tokens at /login and on /api become hookline's own events (from the refusal, not
+    from the request), which the hookline-failed-sign-ins template counts: the 3rd within the window
+    opens an alert and notifies; the 4th adds to it."""
+    add(db, database_url, "sign-ins", "hookline-failed-sign-ins", notify=f"json://127.0.0.1:{sink.port}/hook",
+        count="3", seconds="60", severity="critical")
+    server = start_server()
+    guess = "guessed-token-that-must-not-be-stored"
+    attacker = {"x-forwarded-for": "203.0.113.7"}  # the test talks from 127.0.0.1, a trusted proxy
+
+    def stored(n: int) -> None:
+        """Wait for the n-th event: each is written by its own thread, and a window counts in the
+        order the worker sees the events (one at a time here, as a guesser's attempts would come)."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with db.connection() as conn:
+                if conn.scalar("SELECT count(*) FROM events WHERE provider = 'hookline'") >= n:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"sign-in failure {n} not recorded")
+
+    with server.client() as c:
+        for i in range(3):
+            r = c.post("/login", data={"token": guess, "next": "/operations"}, headers=attacker)
+            assert r.status_code == 401
+            stored(i + 1)
+        assert c.get("/api/events", headers={"authorization": f"Bearer {guess}", **attacker}).status_code == 401
+        stored(4)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not sink.snapshot():
+        time.sleep(0.1)
+    [sent] = sink.snapshot()
+    assert sent.json["title"] == "3 failed sign-ins to hookline within 60 s"
+    deadline = time.monotonic() + 20  # the 4th failure's run adds to the open alert
+    while time.monotonic() < deadline and (len(found := run_rows(db, "sign-ins")) < 2 or not all_done(found)):
+        time.sleep(0.1)
+    with db.connection() as conn:
+        [alert] = alerts.list_alerts(conn, open_only=True)
+        bodies = [json.loads(bytes(b)) for (b,) in conn.fetchall(
+            "SELECT body FROM events WHERE provider = 'hookline' AND event = 'auth.sign_in_failed' ORDER BY id")]
+    assert (alert["severity"], alert["count"]) == ("critical", 2)
+    assert sorted((b["data"] for b in bodies), key=lambda d: d["path"]) == [
+        {"address": "203.0.113.7", "path": "/api/events", "surface": "api"}] + [
+        {"address": "203.0.113.7", "path": "/login", "surface": "login"}] * 3
+    assert guess not in json.dumps(bodies) and "sign-ins" in {r["rule_name"] for r in run_rows(db)}
+
+
+def test_sign_in_signals_keep_nothing_of_the_request_and_are_rate_limited(db: Database) -> None:
+    from hookline.automations.signals import SignInSignals
+
+    signals = SignInSignals(db, per_minute=2)
+    signals("x" * 5000, "/login", "login")  # called outside an event loop: written at once
+    signals("198.51.100.9", "/api/events", "api")
+    signals("198.51.100.9", "/api/events", "api")  # the third within the minute: only counted
+    with db.connection() as conn:
+        rows = conn.fetchall("SELECT provider, account, event, origin, body FROM events ORDER BY id")
+    assert [(p, a, e, o) for p, a, e, o, _ in rows] == [("hookline", "local", "auth.sign_in_failed", "watchdog")] * 2
+    first = json.loads(bytes(rows[0][4]))
+    assert first["data"] == {"address": "x" * 100, "path": "/login", "surface": "login"}
+    assert signals.dropped == 1

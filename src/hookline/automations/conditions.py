@@ -132,6 +132,80 @@ def merge_needs(parts: list[Needs]) -> Needs:
     return out
 
 
+# A guard: (context name, top-level key or None, the string it must equal). See equality_guards.
+Guard = tuple[str, str | None, str]
+_GUARD_SIDE = r"(event|provider|account|data)(?:\.([A-Za-z_]\w*))?"
+_GUARD_LITERAL = r"""(?:"([^"\\\n]*)"|'([^'\\\n]*)')"""
+_GUARD = re.compile(rf"^{_GUARD_SIDE}\s*==\s*{_GUARD_LITERAL}$")
+_GUARD_REVERSED = re.compile(rf"^{_GUARD_LITERAL}\s*==\s*{_GUARD_SIDE}$")
+
+
+def _top_level_conjuncts(expr: str) -> list[str] | None:
+    """The operands of the expression's top-level `&&` chain, or None when its top level holds a `||`
+    or a `?:`, or it has what this small splitter does not read (a comment, a triple-quoted string)."""
+    if '"""' in expr or "'''" in expr:
+        return None
+    parts: list[str] = []
+    depth, start, i, quote = 0, 0, 0, ""
+    while i < len(expr):
+        ch = expr[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif expr.startswith("//", i) or (depth == 0 and (expr.startswith("||", i) or ch == "?")):
+            return None
+        elif depth == 0 and expr.startswith("&&", i):
+            parts.append(expr[start:i])
+            start = i + 2
+            i += 1
+        i += 1
+    if quote or depth:
+        return None
+    parts.append(expr[start:])
+    return [p.strip() for p in parts]
+
+
+def equality_guards(expr: str) -> tuple[Guard, ...]:
+    """`name == "text"` / `data.key == "text"` operands of the expression's top-level `&&` chain.
+
+    Each is necessary for the condition to be true (CEL's `false && x` is false whatever x is, and a
+    field that is absent or of another type never equals a string), so the matcher checks them on the
+    decoded event in Python and skips the rule, without building the CEL context, when one fails.
+    """
+    conjuncts = _top_level_conjuncts(expr)
+    if conjuncts is None:
+        return ()
+    guards: list[Guard] = []
+    for c in conjuncts:
+        m = _GUARD.match(c)
+        if m is not None:
+            guards.append((m[1], m[2], m[3] if m[3] is not None else m[4]))
+            continue
+        m = _GUARD_REVERSED.match(c)
+        if m is not None:
+            guards.append((m[3], m[4], m[1] if m[1] is not None else m[2]))
+    return tuple(guards)
+
+
+def guards_pass(guards: tuple[Guard, ...], values: Mapping[str, Any]) -> bool:
+    """Whether the event's values can satisfy every guard (equality_guards)."""
+    for name, key, text in guards:
+        value = values.get(name)
+        if key is not None:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not (isinstance(value, str) and value == text):
+            return False
+    return True
+
+
 def _line_col(expr: str, offset: int) -> tuple[int, int]:
     line = expr.count("\n", 0, offset) + 1
     col = offset - (expr.rfind("\n", 0, offset) + 1) + 1
@@ -158,6 +232,7 @@ class Condition:
     program: cel.Program
     names: frozenset[str]
     needs: Needs
+    guards: tuple[Guard, ...] = ()  # necessary string equalities, checked before CEL (equality_guards)
 
     @classmethod
     def compile(cls, expr: str) -> Condition:
@@ -173,7 +248,7 @@ class Condition:
                 f"line {line}, column {col}: unknown name {name!r} (the context has {', '.join(NAMES)})",
                 line=line, column=col,
             )
-        return cls(expr, _compile(null_safe(expr)), frozenset(used), needed_fields(expr))
+        return cls(expr, _compile(null_safe(expr)), frozenset(used), needed_fields(expr), equality_guards(expr))
 
     def evaluate(self, context: EvalContext) -> Any:
         """The value; ExpressionError when the expression fails on this context."""
@@ -216,6 +291,10 @@ class EvalContext:
         return out
 
     def for_names(self, names: frozenset[str]) -> cel.Context:
+        return self.cel()
+
+    def cel(self) -> cel.Context:
+        """The CEL context, converted on the first call."""
         if self._context is None:
             self._context = cel.Context(variables=self._project())
         return self._context

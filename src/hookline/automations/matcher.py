@@ -20,7 +20,7 @@ import structlog
 from hookline.automations import runs
 from hookline.automations.actions import Action
 from hookline.automations.actions import registry as action_registry
-from hookline.automations.conditions import EvalContext, Needs, merge_needs
+from hookline.automations.conditions import EvalContext, Guard, Needs, guards_pass, merge_needs
 from hookline.automations.context import event_context
 from hookline.automations.errors import ExpressionError
 from hookline.automations.spec import CompiledRule
@@ -39,20 +39,38 @@ LIVE_ORIGINS = frozenset({"webhook", "watchdog"})
 _WINDOW_LOCK = 728_115_013  # the advisory-lock namespace of window counts
 
 
+class Candidates:
+    """The rules whose `on` patterns match one (provider, event type), with what the matcher needs of
+    them worked out once: their conditions' guards, what they read of the context, whether a context
+    must carry `body` (a condition reads it, or a dry-run rule previews its steps)."""
+
+    def __init__(self, rules: list[CompiledRule]) -> None:
+        self.rules = rules
+        self.needs: Needs = merge_needs([r.needs for r in rules])
+        self.with_body = "body" in self.needs or any(r.mode == "dry-run" for r in rules)
+        # (rule, its guards, its CEL program when the condition alone decides: no hours, no window)
+        self.plan: list[tuple[CompiledRule, tuple[Guard, ...], Any]] = [
+            (r, r.condition.guards if r.condition is not None else (),
+             r.condition.program if r.condition is not None and not r.spec.get("hours") and not r.spec.get("window")
+             else None)
+            for r in rules
+        ]
+
+
 class RuleSet:
     """The enabled rules, compiled; recompiled only for rules whose updated_at changed."""
 
     def __init__(self) -> None:
         self.rules: list[CompiledRule] = []
         self._by_id: dict[int, CompiledRule] = {}
-        # Per (provider, event type): the rules whose patterns match it and what their conditions read.
-        self._candidates: dict[tuple[str, str], tuple[list[CompiledRule], Needs]] = {}
+        # Per (provider, event type): the rules whose patterns match it (an index on `on`).
+        self._candidates: dict[tuple[str, str], Candidates] = {}
 
-    def candidates(self, provider: str, event: str) -> tuple[list[CompiledRule], Needs]:
+    def candidates(self, provider: str, event: str) -> Candidates:
         found = self._candidates.get((provider, event))
         if found is None:
-            rules = [r for r in self.rules if r.patterns.matches(provider, event)]
-            found = self._candidates[(provider, event)] = (rules, merge_needs([r.needs for r in rules]))
+            found = self._candidates[(provider, event)] = Candidates(
+                [r for r in self.rules if r.patterns.matches(provider, event)])
         return found
 
     def refresh(self, conn: Connection) -> list[CompiledRule]:
@@ -119,15 +137,32 @@ class RuleMatcher(EventHandler):
         for ev in events:
             if ev.origin not in LIVE_ORIGINS:
                 continue
-            candidates, needs = self.rules.candidates(ev.provider, ev.event)
-            if not candidates:
+            candidates = self.rules.candidates(ev.provider, ev.event)
+            if not candidates.rules:
                 continue
-            with_body = "body" in needs or any(r.mode == "dry-run" for r in candidates)
-            context = event_context(ev, self.providers.get(ev.provider), with_body=with_body)
-            cel_context = EvalContext(context, needs)
+            context = event_context(ev, self.providers.get(ev.provider), with_body=candidates.with_body)
+            # The CEL context (the costly conversion) is built by the first rule that gets past its
+            # guards, so an event that every candidate's guards turn away never pays for it.
+            cel_context = EvalContext(context, candidates.needs)
             ts = float(context["timestamp"])
-            for rule in candidates:
-                fired = self._fires(conn, rule, ev, ts, cel_context)
+            passed: dict[tuple[Guard, ...], bool] = {}  # rules often share guards: each checked once
+            for rule, guards, program in candidates.plan:
+                if guards:
+                    ok = passed.get(guards)
+                    if ok is None:
+                        ok = passed[guards] = guards_pass(guards, context)
+                    if not ok:
+                        continue
+                if program is not None:  # the condition alone decides (Condition.matches, inlined)
+                    try:
+                        hit = program.execute(cel_context.cel()) is True
+                    except Exception:  # an error on this event's content is no match (Condition.matches)
+                        hit = False
+                    if not hit:
+                        continue
+                    fired: str | None = ""
+                else:
+                    fired = self._fires(conn, rule, ev, ts, cel_context)
                 if fired is None:
                     continue
                 if rule.mode == "dry-run":

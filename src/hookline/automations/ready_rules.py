@@ -113,7 +113,29 @@ def cel_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(cel_string(v) for v in values) + "]"
 
 
-BUILTIN: tuple[RuleTemplate, ...] = ()
+def _failed_sign_ins(values: Mapping[str, Any]) -> dict[str, Any]:
+    # The events come from hookline's own refusals (automations/signals.py SignInSignals), never
+    # from a request's body: a webhook or a form cannot write them. All sources count together, so a
+    # guesser spreading over many addresses is seen too; the alert names the latest address.
+    title = f"{values['count']} failed sign-ins to hookline within {values['seconds']} s"
+    return {
+        "on": ["hookline:auth.sign_in_failed"],
+        "window": {"count": values["count"], "seconds": values["seconds"]},
+        "steps": alert_steps(values, title, "latest from {{ data.address }} on {{ data.path }}"),
+    }
+
+
+FAILED_SIGN_INS = RuleTemplate(
+    "hookline-failed-sign-ins",
+    "repeated failed sign-ins to hookline itself (dashboard /login and /api tokens): `count` within `seconds`",
+    _failed_sign_ins,
+    (
+        Param("count", "failed sign-ins that open the alert", "10", kind="int"),
+        Param("seconds", "within this many seconds", "300", kind="int"),
+    ),
+)
+
+BUILTIN: tuple[RuleTemplate, ...] = (FAILED_SIGN_INS,)
 
 
 def registry(providers: Sequence[Provider]) -> dict[str, RuleTemplate]:

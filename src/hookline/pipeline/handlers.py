@@ -84,6 +84,9 @@ def registry(runtime: Runtime) -> Registry:
     if found is None:
         core = [make(runtime) for make in runtime.core_handlers]
         found = {p.name: [*p.handlers(runtime), *core] for p in runtime.providers}
+        # Events hookline records about itself (automations/signals.py: failed sign-ins) have no
+        # provider of their own: only the core's handlers (the rule matcher) see them.
+        found.setdefault("hookline", list(core))
         runtime.state["pipeline.handlers"] = found
     return found
 

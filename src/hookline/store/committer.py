@@ -106,6 +106,8 @@ class Committer:
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout)
+        with contextlib.suppress(Exception):  # the counts held back (store/events.py _Pending)
+            event_log.flush_counts(self._connection())
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -170,7 +172,7 @@ class Committer:
             hooks = [*hooks, lambda conn, _e, _r: outputs.extend(_run_work(conn, work))]
         try:
             conn = self._connection()
-            results = event_log.append_batch(conn, events, hooks)
+            results = event_log.append_batch(conn, events, hooks, defer_counts=True)
         except Exception as exc:
             if not _event_at_fault(exc) or not self._alive():
                 log.error("commit failed", error=type(exc).__name__, batch=len(batch))
@@ -208,7 +210,7 @@ class Committer:
                 continue
             events = [w[0] for w in part]
             try:
-                results = event_log.append_batch(self._connection(), events, self.in_transaction)
+                results = event_log.append_batch(self._connection(), events, self.in_transaction, defer_counts=True)
             except Exception as exc:
                 if not _event_at_fault(exc) or not self._alive():
                     log.error("commit failed", error=type(exc).__name__, batch=len(part))

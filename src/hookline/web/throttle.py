@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import structlog
 from starlette.types import Scope
@@ -38,6 +39,8 @@ class SignInThrottle:
         self._metrics = metrics
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        # Told of each failure (address, path, surface): serve records it as an event for rules.
+        self.on_failure: Callable[[str, str, str], None] | None = None
 
     def retry_after(self, address: str, now: float | None = None) -> int | None:
         """Whole seconds until `address` may try again, or None when it may try now."""
@@ -67,6 +70,8 @@ class SignInThrottle:
             self._failures.setdefault(address, deque(maxlen=self.limit)).append(now)
         self._metrics.auth_failures.labels(surface=surface).inc()
         log.warning("authentication failed", address=address, path=path)
+        if self.on_failure is not None:
+            self.on_failure(address, path, surface)
 
     def _forget_stale(self, now: float) -> None:
         fresh = {a: t for a, t in self._failures.items() if t and t[-1] > now - self.window}
