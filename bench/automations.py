@@ -130,7 +130,7 @@ def matcher_alone(url: str, payloads: list[dict[str, object]]) -> float:
                                    occurred_at=float(b["timestamp"])) for b in payloads[i:i + 1000]]
             ids += [r.id for r in event_log.append_batch(conn, batch)]
         events = load_events(conn, ids)
-        matcher = RuleMatcher(Runtime.create(load_settings(database_url=url)))
+        matcher = RuleMatcher(create_runtime(load_settings(database_url=url), providers()))
         cpu = time.process_time()
         for i in range(0, len(events), 500):
             with conn.transaction():

@@ -29,6 +29,9 @@ from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 
+# One run row for runs.create: rule id, rule name, event id, mode, window key, state, step previews.
+Run = tuple[int, str, int, str, str, str, list[Any]]
+
 log = structlog.get_logger(__name__)
 
 WAKE_KEY = "automations.wake"
@@ -133,43 +136,13 @@ class RuleMatcher(EventHandler):
         rules = self.rules.refresh(conn)
         if not rules:
             return
-        rows: list[tuple[int, str, int, str, str, str, list[Any]]] = []
+        rows: list[Run] = []
         for ev in events:
             if ev.origin not in LIVE_ORIGINS:
                 continue
             candidates = self.rules.candidates(ev.provider, ev.event)
-            if not candidates.rules:
-                continue
-            context = event_context(ev, self.providers.get(ev.provider), with_body=candidates.with_body)
-            # The CEL context (the costly conversion) is built by the first rule that gets past its
-            # guards, so an event that every candidate's guards turn away never pays for it.
-            cel_context = EvalContext(context, candidates.needs)
-            ts = float(context["timestamp"])
-            passed: dict[tuple[Guard, ...], bool] = {}  # rules often share guards: each checked once
-            for rule, guards, program in candidates.plan:
-                if guards:
-                    ok = passed.get(guards)
-                    if ok is None:
-                        ok = passed[guards] = guards_pass(guards, context)
-                    if not ok:
-                        continue
-                if program is not None:  # the condition alone decides (Condition.matches, inlined)
-                    try:
-                        hit = program.execute(cel_context.cel()) is True
-                    except Exception:  # an error on this event's content is no match (Condition.matches)
-                        hit = False
-                    if not hit:
-                        continue
-                    fired: str | None = ""
-                else:
-                    fired = self._fires(conn, rule, ev, ts, cel_context)
-                if fired is None:
-                    continue
-                if rule.mode == "dry-run":
-                    rows.append((rule.id, rule.name, ev.id, "dry-run", fired, "dry-run",
-                                 preview_steps(rule, context, self.actions)))
-                else:
-                    rows.append((rule.id, rule.name, ev.id, "live", fired, "pending", []))
+            if candidates.rules:
+                rows += self._runs_for(conn, ev, candidates)
         if not rows:
             return
         made = runs.create(conn, rows)
@@ -177,6 +150,39 @@ class RuleMatcher(EventHandler):
             self._made = True
             if conn.dialect == "postgresql":
                 conn.execute(f"NOTIFY {CHANNEL}")  # delivered at COMMIT, to executors in every process
+
+    def _runs_for(self, conn: Connection, ev: StoredEvent, candidates: Candidates) -> list[Run]:
+        """The runs one event makes: each candidate rule past its guards, condition, hours and window."""
+        rows: list[Run] = []
+        context = event_context(ev, self.providers.get(ev.provider), with_body=candidates.with_body)
+        # The CEL context (the costly conversion) is built by the first rule that gets past its
+        # guards, so an event that every candidate's guards turn away never pays for it.
+        cel_context = EvalContext(context, candidates.needs)
+        ts = float(context["timestamp"])
+        passed: dict[tuple[Guard, ...], bool] = {}  # rules often share guards: each checked once
+        for rule, guards, program in candidates.plan:
+            if guards:
+                ok = passed.get(guards)
+                if ok is None:
+                    ok = passed[guards] = guards_pass(guards, context)
+                if not ok:
+                    continue
+            if program is not None:  # the condition alone decides (Condition.matches, inlined)
+                try:
+                    hit = program.execute(cel_context.cel()) is True
+                except Exception:  # an error on this event's content is no match (Condition.matches)
+                    hit = False
+                fired: str | None = "" if hit else None
+            else:
+                fired = self._fires(conn, rule, ev, ts, cel_context)
+            if fired is None:
+                continue
+            if rule.mode == "dry-run":
+                rows.append((rule.id, rule.name, ev.id, "dry-run", fired, "dry-run",
+                             preview_steps(rule, context, self.actions)))
+            else:
+                rows.append((rule.id, rule.name, ev.id, "live", fired, "pending", []))
+        return rows
 
     def _fires(self, conn: Connection, rule: CompiledRule, ev: StoredEvent, ts: float,
                context: EvalContext) -> str | None:
