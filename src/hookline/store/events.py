@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -179,3 +180,28 @@ def event_time(conn: Connection, event_id: int) -> float | None:
     """When an event happened (or arrived, when it does not say); None for an unknown id."""
     value = conn.scalar(Q.event_time, (event_id,))
     return None if value is None else float(value)
+
+
+def event_heads(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """(provider, account, event) of each of these events that the log holds, by id."""
+    if not ids:
+        return {}
+    rows = conn.fetchall(Q.event_heads, (conn.array(sorted(set(ids))),))
+    return {int(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
+def _until(until: float | None) -> float:
+    return math.inf if until is None else until
+
+
+def count_received_between(conn: Connection, since: float, until: float | None = None) -> int:
+    """Events received in [since, until) (no end: until None)."""
+    return int(conn.scalar(Q.count_received_between, (since, _until(until))))
+
+
+def page_received_between(
+    conn: Connection, since: float, until: float | None, after_id: int, limit: int
+) -> list[tuple[Any, ...]]:
+    """(id, provider, account, event, resource, resource_id, occurred_at, received_at) of events received in
+    [since, until) with id > after_id, oldest first."""
+    return [tuple(r) for r in conn.fetchall(Q.page_received_between, (since, _until(until), after_id, limit))]

@@ -11,3 +11,6 @@ SELECT count(*) FROM events WHERE provider = ANY(?);
 -- name: page_stored_events
 SELECT id, provider, account, event, origin, occurred_at, received_at, body
 FROM events WHERE provider = ANY(?) AND id > ? ORDER BY id LIMIT ?;
+
+-- name: event_heads
+SELECT id, provider, account, event FROM events WHERE id = ANY(?);

@@ -75,3 +75,16 @@ SELECT min(received_at) FROM events;
 -- name: event_time
 -- When an event happened, or arrived when it does not say.
 SELECT coalesce(occurred_at, received_at) FROM events WHERE id = ?;
+
+-- name: event_heads
+-- Who sent an event and what it is, for the events in the array parameter (deliveries' listings).
+SELECT id, provider, account, event FROM events WHERE id IN (SELECT value FROM json_each(?));
+
+-- name: count_received_between
+-- received_at in [since, until); an open end is passed as infinity.
+SELECT count(*) FROM events WHERE received_at >= ? AND received_at < ?;
+
+-- name: page_received_between
+-- Replays: what matching and ordering need, oldest first, after an id.
+SELECT id, provider, account, event, resource, resource_id, occurred_at, received_at
+FROM events WHERE received_at >= ? AND received_at < ? AND id > ? ORDER BY id LIMIT ?;
