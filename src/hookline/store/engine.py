@@ -245,6 +245,12 @@ class Connection:
         execute = self.raw.execute
         return [execute(query.sqlite, row).fetchone() for row in rows]
 
+    def lock_until_commit(self, namespace: int, key: str) -> None:
+        """Serialise the transactions of every process that take this (namespace, key) until this one ends
+        (pg_advisory_xact_lock). SQLite: nothing to do, its single writer already runs them one at a time."""
+        if self.dialect == "postgresql":
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (namespace, key))
+
     @property
     def notifies(self) -> bool:
         """Whether `notify` reaches other connections (PostgreSQL) or does nothing (SQLite)."""

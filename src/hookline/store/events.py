@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.store.engine import Connection
-from hookline.store.queries import compose, load_queries
+from hookline.store.queries import compose, load_queries, marks
 from hookline.types import AppendResult, IncomingEvent
 
 Q = load_queries(__package__)
@@ -205,3 +205,32 @@ def page_received_between(
     """(id, provider, account, event, resource, resource_id, occurred_at, received_at) of events received in
     [since, until) with id > after_id, oldest first."""
     return [tuple(r) for r in conn.fetchall(Q.page_received_between, (since, _until(until), after_id, limit))]
+
+
+def insert_exported(conn: Connection, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Events from an export, with their ids (`names`: the events table's columns, the id first; rows sorted
+    by id); one already stored is kept. Returns how many were new."""
+    if not rows:
+        return 0
+    span = (rows[0][0], rows[-1][0])
+    before = int(conn.scalar(Q.count_event_ids_between, span))
+    values = f"({', '.join(names)}) VALUES ({marks(len(names))})"
+    conn.executemany(compose(Q.import_events_fragment, values, Q.import_events_tail_clause), rows)
+    return int(conn.scalar(Q.count_event_ids_between, span)) - before
+
+
+def follow_imported_ids(conn: Connection) -> None:
+    """New events get ids above every imported one (PostgreSQL's identity does not follow explicit ids)."""
+    conn.execute(Q.follow_imported_ids)
+
+
+def page_by_occurrence(
+    conn: Connection, after: tuple[float, int], until: float | None, limit: int
+) -> list[StoredEvent]:
+    """Events that say when they happened, in (occurred_at, id) order after `after`, up to `until`."""
+    at, event_id = after
+    if until is None:
+        rows = conn.fetchall(Q.page_by_occurrence, (at, at, event_id, limit))
+    else:
+        rows = conn.fetchall(Q.page_by_occurrence_until, (at, at, event_id, until, limit))
+    return [_stored(r) for r in rows]

@@ -88,3 +88,40 @@ SELECT count(*) FROM events WHERE received_at >= ? AND received_at < ?;
 -- Replays: what matching and ordering need, oldest first, after an id.
 SELECT id, provider, account, event, resource, resource_id, occurred_at, received_at
 FROM events WHERE received_at >= ? AND received_at < ? AND id > ? ORDER BY id LIMIT ?;
+
+-- name: table_columns
+-- (name, declared type) of a table's columns in order (store/tables.py).
+SELECT name, type FROM pragma_table_info(?) ORDER BY cid;
+
+-- name: storage_size
+-- (bytes of the database, bytes of its free pages, bytes of the events table): what each engine knows.
+SELECT p.page_count * s.page_size, f.freelist_count * s.page_size, NULL
+FROM pragma_page_count() AS p, pragma_page_size() AS s, pragma_freelist_count() AS f;
+
+-- name: import_events_fragment
+-- `hookline import events`: followed by "(columns) VALUES (marks)" of the table's own columns, then
+-- import_events_tail_clause: an event already there (same id or dedup key) is kept as it is.
+INSERT INTO events
+
+-- name: import_events_tail_clause
+ON CONFLICT DO NOTHING
+
+-- name: count_event_ids_between
+SELECT count(*) FROM events WHERE id >= ? AND id <= ?;
+
+-- name: follow_imported_ids
+-- After events were inserted with their own ids, new ones must get ids above them. SQLite's AUTOINCREMENT
+-- follows explicit ids by itself: nothing to do but read. PostgreSQL: queries.postgresql.sql.
+SELECT max(id) FROM events;
+
+-- name: page_by_occurrence
+-- `rules test`: events that say when they happened, in (occurred_at, id) order after a position.
+SELECT id, provider, account, event, origin, occurred_at, received_at, body
+FROM events WHERE occurred_at IS NOT NULL AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
+ORDER BY occurred_at, id LIMIT ?;
+
+-- name: page_by_occurrence_until
+SELECT id, provider, account, event, origin, occurred_at, received_at, body
+FROM events WHERE occurred_at IS NOT NULL AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
+  AND occurred_at <= ?
+ORDER BY occurred_at, id LIMIT ?;
