@@ -367,6 +367,12 @@ class Database:
         return self.dialect == "postgresql"
 
     @property
+    def embedded(self) -> bool:
+        """A database file of hookline's own (SQLite): created and migrated on first use, where a server
+        (PostgreSQL) is shared and migrated on purpose (`hookline db upgrade`)."""
+        return self.dialect == "sqlite"
+
+    @property
     def single_writer_file(self) -> Path | None:
         """The database file whose writes one process serialises (SQLite), so that loops which write run once
         per file; None where any number of processes write at once (PostgreSQL)."""

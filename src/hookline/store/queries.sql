@@ -125,3 +125,10 @@ SELECT id, provider, account, event, origin, occurred_at, received_at, body
 FROM events WHERE occurred_at IS NOT NULL AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
   AND occurred_at <= ?
 ORDER BY occurred_at, id LIMIT ?;
+
+-- name: get_setting
+SELECT value FROM settings WHERE key = ?;
+
+-- name: put_setting
+INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+

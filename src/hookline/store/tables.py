@@ -81,3 +81,14 @@ def delete_aged(
     return conn.fetchall(
         compose(f"DELETE FROM {quote(table)} AS t WHERE {match} AND", done, f"RETURNING {returning}"), params
     )
+
+
+def column_values(conn: Connection, table: str, key: str, column: str) -> list[Any]:
+    """(key, value) of every row whose `column` is not NULL (the names come from code: sealed.py)."""
+    return conn.fetchall(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL")
+
+
+def replace_value(conn: Connection, table: str, key: str, column: str, key_value: Any, old: Any, new: Any) -> int:
+    """Write `new` into one row's `column` only while it still holds `old`; returns the rows changed (0 or 1)."""
+    cur = conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?", (new, key_value, old))
+    return int(cur.rowcount)
