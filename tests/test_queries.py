@@ -69,8 +69,8 @@ def test_compose_joins_a_fragment_and_its_clauses_on_each_engine() -> None:
         {"rows_fragment": "SELECT a FROM t WHERE TRUE", "b_clause": "AND b = ?", "last_clause": "LIMIT ?"},
         {"postgresql": {"last_clause": "LIMIT ? FOR UPDATE SKIP LOCKED"}},
     )
-    query = compose("rows", queries.rows_fragment, queries.b_clause, queries.last_clause)
-    assert query.name == "rows"
+    query = compose(queries.rows_fragment, queries.b_clause, queries.last_clause)
+    assert query.name == "rows_fragment+b_clause+last_clause"
     assert query.sqlite == "SELECT a FROM t WHERE TRUE AND b = ? LIMIT ?"
     assert query.postgresql == "SELECT a FROM t WHERE TRUE AND b = ? LIMIT ? FOR UPDATE SKIP LOCKED"
 

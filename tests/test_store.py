@@ -114,7 +114,7 @@ def test_event_counts_start_from_the_events_already_stored(database_url: str, tm
         try:
             with conn.transaction():
                 for key in ("x", "y", "x"):
-                    conn.execute(event_log._APPEND, event_log._row(make(key)))
+                    conn.execute(event_log.Q.append_event, event_log._row(make(key)))
         finally:
             conn.close()
         migrations.upgrade(db, migration_sources(providers()))

@@ -83,7 +83,7 @@ def open_database(cfg: Settings | None = None) -> Database:
     except ValueError as exc:
         bad_input(str(exc))
     try:
-        if db.dialect == "sqlite":
+        if db.embedded:
             migrations.upgrade(db, migration_sources(providers()))
         else:
             # One plain connection first: an unreachable server is a message at once, where the

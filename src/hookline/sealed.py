@@ -34,12 +34,13 @@ def rotate(db: Database, box: SecretBox, columns: list[SealedColumn]) -> RotateR
     The (slow) sealing happens outside any transaction; each write only lands when the value is
     still the one read, so a credential changed meanwhile is never overwritten with an old one."""
     from hookline.secretbox import SecretBoxError
+    from hookline.store.tables import column_values, replace_value
 
     report = RotateReport()
     planned: list[tuple[SealedColumn, list[tuple[str, object, str]]]] = []
     for col in columns:
         with db.connection() as conn:
-            rows = conn.fetchall(f"SELECT {col.key}, {col.column} FROM {col.table} WHERE {col.column} IS NOT NULL")
+            rows = column_values(conn, col.table, col.key, col.column)
         updates = []
         for key, stored in rows:
             try:
@@ -57,9 +58,5 @@ def rotate(db: Database, box: SecretBox, columns: list[SealedColumn]) -> RotateR
     with db.connection() as conn, conn.transaction():
         for col, updates in planned:
             for fresh, key, stored in updates:
-                cur = conn.execute(
-                    f"UPDATE {col.table} SET {col.column} = ? WHERE {col.key} = ? AND {col.column} = ?",
-                    (fresh, key, stored),
-                )
-                report.resealed += cur.rowcount
+                report.resealed += replace_value(conn, col.table, col.key, col.column, key, stored, fresh)
     return report

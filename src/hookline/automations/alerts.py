@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
 
 COLUMNS = ("id", "rule_name", "window_key", "severity", "title", "event_id", "count", "opened_at", "last_at",
            "acked_at")
-_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM alerts"
+Q = load_queries(__package__)
 
 
 def _row(row: Sequence[Any]) -> dict[str, Any]:
@@ -28,33 +29,26 @@ def open_or_count(
     record) gets the alert it opened, not one more hit, so the steps after it still run once.
     """
     now = time.time()
-    mine = conn.scalar(
-        "SELECT id FROM alerts WHERE rule_name = ? AND window_key = ? AND acked_at IS NULL AND event_id = ?",
-        (rule, key, event_id),
-    )
+    mine = conn.scalar(Q.my_open_alert, (rule, key, event_id))
     if mine is not None:
         return int(mine), True
     row = conn.fetchone(
-        "INSERT INTO alerts (rule_name, window_key, severity, title, event_id, count, opened_at, last_at)"
-        " VALUES (?, ?, ?, ?, ?, 1, ?, ?)"
-        " ON CONFLICT (rule_name, window_key) WHERE acked_at IS NULL"
-        " DO UPDATE SET count = alerts.count + 1, last_at = excluded.last_at RETURNING id, count",
+        Q.open_or_count_alert,
         (rule, key, severity, title, event_id, now, now),
     )
     return int(row[0]), int(row[1]) == 1
 
 
 def list_alerts(conn: Connection, *, open_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
-    sql = _SELECT + (" WHERE acked_at IS NULL" if open_only else "") + " ORDER BY id DESC LIMIT ?"
-    return [_row(r) for r in conn.fetchall(sql, (limit,))]
+    return [_row(r) for r in conn.fetchall(Q.list_open_alerts if open_only else Q.list_alerts, (limit,))]
 
 
 def get(conn: Connection, alert_id: int) -> dict[str, Any] | None:
-    row = conn.fetchone(_SELECT + " WHERE id = ?", (alert_id,))
+    row = conn.fetchone(Q.get_alert, (alert_id,))
     return None if row is None else _row(row)
 
 
 def ack(conn: Connection, alert_id: int) -> dict[str, Any] | None:
     """Acknowledge (idempotent); None when there is no such alert. The next match opens a new one."""
-    conn.execute("UPDATE alerts SET acked_at = ? WHERE id = ? AND acked_at IS NULL", (time.time(), alert_id))
+    conn.execute(Q.ack_alert, (time.time(), alert_id))
     return get(conn, alert_id)

@@ -19,12 +19,11 @@ from hookline.automations.context import event_context
 from hookline.automations.errors import ExpressionError
 from hookline.automations.matcher import LIVE_ORIGINS, preview_steps
 from hookline.automations.spec import CompiledRule
-from hookline.pipeline.handlers import StoredEvent
 from hookline.providers.base import Provider
 from hookline.store.engine import Connection
+from hookline.store.events import page_by_occurrence
 
 PAGE = 1000
-_COLUMNS = "id, provider, account, event, origin, occurred_at, received_at, body"
 
 
 def backtest(
@@ -37,18 +36,12 @@ def backtest(
                               "would_run": 0, "samples": []}
     after: tuple[float, int] = (since, 0)
     while True:
-        sql = (f"SELECT {_COLUMNS} FROM events WHERE occurred_at IS NOT NULL"
-               " AND (occurred_at > ? OR (occurred_at = ? AND id > ?))")
-        params: list[Any] = [after[0], after[0], after[1]]
-        if until is not None:
-            sql += " AND occurred_at <= ?"
-            params.append(until)
-        rows = conn.fetchall(sql + " ORDER BY occurred_at, id LIMIT ?", [*params, PAGE])
-        if not rows:
+        events = page_by_occurrence(conn, after, until, PAGE)
+        if not events:
             return result
-        for r in rows:
-            ev = StoredEvent(int(r[0]), r[1], r[2], r[3], r[4], float(r[5]), float(r[6]), bytes(r[7]))
-            after = (float(r[5]), ev.id)
+        for ev in events:
+            assert ev.occurred_at is not None  # the page holds only events that say when they happened
+            after = (ev.occurred_at, ev.id)
             result["events"] += 1
             if ev.origin not in LIVE_ORIGINS or not rule.patterns.matches(ev.provider, ev.event):
                 continue

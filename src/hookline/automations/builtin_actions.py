@@ -22,6 +22,10 @@ from hookline.automations.masking import SECRET_HEADER
 from hookline.automations.templates import is_template
 from hookline.outbound import refusal, without_credentials
 from hookline.retry_after import parse_retry_after
+from hookline.store.events import event_time
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 SEVERITIES = ("info", "warning", "critical")
@@ -193,17 +197,14 @@ class ForwardAction(Action):
 
         def queue() -> tuple[int | None, bool]:
             with ctx.runtime.db.connection() as conn, conn.transaction():
-                dest = conn.scalar("SELECT id FROM destinations WHERE name = ?", (name,))
+                dest = conn.scalar(Q.forward_destination, (name,))
                 if dest is None:
                     return None, False
-                if conn.dialect == "postgresql":  # two runs forwarding the same event: one at a time
-                    conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))",
-                                 (_FORWARD_LOCK, f"{dest}:{ctx.run.event_id}"))
-                if conn.scalar("SELECT 1 FROM deliveries WHERE destination_id = ? AND event_id = ?",
-                               (dest, ctx.run.event_id)) is not None:
+                # Two runs forwarding the same event: one at a time (other processes too, on PostgreSQL).
+                conn.lock_until_commit(_FORWARD_LOCK, f"{dest}:{ctx.run.event_id}")
+                if conn.scalar(Q.delivery_of_event, (dest, ctx.run.event_id)) is not None:
                     return int(dest), False
-                when = conn.scalar("SELECT coalesce(occurred_at, received_at) FROM events WHERE id = ?",
-                                   (ctx.run.event_id,))
+                when = event_time(conn, ctx.run.event_id)
                 now = time.time()
                 deliveries.insert(conn, [deliveries.NewDelivery(int(dest), ctx.run.event_id, "live", None,
                                                                 float(when or now), now)])

@@ -39,6 +39,9 @@ from hookline.pipeline.loops import Loop
 from hookline.pipeline.wakeup import listen
 from hookline.pipeline.worker import worker_name
 from hookline.runtime import Runtime
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +71,7 @@ class Executor:
         loop = asyncio.get_running_loop()
         self.runtime.state[WAKE_KEY] = lambda: loop.call_soon_threadsafe(self.wake.set)
         helpers: list[asyncio.Task[Any]] = []
-        if self.db.dialect == "postgresql":
+        if self.db.notifies:
             helpers.append(asyncio.create_task(listen(self.db.url.url, CHANNEL, lambda _p: self.wake.set(), stop)))
         # The outbound policy's connector: a rule's URL resolving to a denied address gets no connection.
         self._session = aiohttp.ClientSession(connector=OutboundPolicy.from_settings(self.runtime.settings).connector())
@@ -132,7 +135,7 @@ class Executor:
 
     def _load(self, run: runs.Claimed) -> tuple[dict[str, Any] | None, StoredEvent | None]:
         with self.db.connection() as conn:
-            spec = conn.scalar("SELECT spec FROM rules WHERE id = ?", (run.rule_id,))
+            spec = conn.scalar(Q.rule_spec, (run.rule_id,))
             events = load_events(conn, [run.event_id])
         return (None if spec is None else msgspec.json.decode(spec)), (events[0] if events else None)
 

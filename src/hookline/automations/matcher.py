@@ -28,6 +28,9 @@ from hookline.automations.templates import render_value
 from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 # One run row for runs.create: rule id, rule name, event id, mode, window key, state, step previews.
 Run = tuple[int, str, int, str, str, str, list[Any]]
@@ -77,12 +80,9 @@ class RuleSet:
         return found
 
     def refresh(self, conn: Connection) -> list[CompiledRule]:
-        current = {int(i): float(u) for i, u in conn.fetchall("SELECT id, updated_at FROM rules WHERE enabled = TRUE")}
+        current = {int(i): float(u) for i, u in conn.fetchall(Q.enabled_rule_versions)}
         stale = [i for i, u in current.items() if i not in self._by_id or self._by_id[i].updated_at != u]
-        for rule_id, name, spec in (
-            conn.fetchall(f"SELECT id, name, spec FROM rules WHERE id IN ({','.join('?' * len(stale))})", stale)
-            if stale else []
-        ):
+        for rule_id, name, spec in conn.fetchall(Q.rules_by_ids, (conn.array(stale),)) if stale else []:
             try:
                 self._by_id[int(rule_id)] = CompiledRule.build(int(rule_id), current[int(rule_id)],
                                                                msgspec.json.decode(spec))
@@ -148,8 +148,7 @@ class RuleMatcher(EventHandler):
         made = runs.create(conn, rows)
         if made and any(r[5] == "pending" for r in rows):
             self._made = True
-            if conn.dialect == "postgresql":
-                conn.execute(f"NOTIFY {CHANNEL}")  # delivered at COMMIT, to executors in every process
+            conn.notify(CHANNEL)  # PostgreSQL: delivered at COMMIT, to executors in every process
 
     def _runs_for(self, conn: Connection, ev: StoredEvent, candidates: Candidates) -> list[Run]:
         """The runs one event makes: each candidate rule past its guards, condition, hours and window."""
@@ -201,17 +200,12 @@ class RuleMatcher(EventHandler):
             except ExpressionError:  # no key (the field is absent): nothing to count under
                 return None
             key = value if isinstance(value, str) else msgspec.json.encode(value).decode()
-        if conn.dialect == "postgresql":
-            # Workers in other processes count the same key: one at a time, each seeing the other's
-            # committed match (SQLite has one writer, which is as serial).
-            conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_WINDOW_LOCK, f"{rule.id}:{key[:500]}"))
-        conn.execute(
-            "INSERT INTO automation_matches (rule_id, event_id, window_key, at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (rule_id, event_id) DO NOTHING",
-            (rule.id, ev.id, key[:500], ts),
-        )
+        # Workers in other processes count the same key: one at a time, each seeing the other's
+        # committed match (SQLite has one writer, which is as serial).
+        conn.lock_until_commit(_WINDOW_LOCK, f"{rule.id}:{key[:500]}")
+        conn.execute(Q.add_window_match, (rule.id, ev.id, key[:500], ts))
         count = conn.scalar(
-            "SELECT count(*) FROM automation_matches WHERE rule_id = ? AND window_key = ? AND at > ? AND at <= ?",
+            Q.count_window_matches,
             (rule.id, key[:500], ts - window["seconds"], ts),
         )
         return key[:500] if int(count) >= int(window["count"]) else None

@@ -11,8 +11,9 @@ import msgspec
 
 from hookline.automations.masking import masked_spec
 from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
 
-_COLUMNS = "id, name, spec, enabled, created_at, updated_at"
+Q = load_queries(__package__)
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,11 @@ class Rule:
 
 
 def list_rules(conn: Connection, *, enabled_only: bool = False) -> list[Rule]:
-    sql = f"SELECT {_COLUMNS} FROM rules" + (" WHERE enabled = TRUE" if enabled_only else "") + " ORDER BY name"
-    return [Rule.from_row(r) for r in conn.fetchall(sql)]
+    return [Rule.from_row(r) for r in conn.fetchall(Q.enabled_rules if enabled_only else Q.all_rules)]
 
 
 def get(conn: Connection, name: str) -> Rule | None:
-    row = conn.fetchone(f"SELECT {_COLUMNS} FROM rules WHERE name = ?", (name,))
+    row = conn.fetchone(Q.rule_by_name, (name,))
     return None if row is None else Rule.from_row(row)
 
 
@@ -78,7 +78,7 @@ def apply(conn: Connection, specs: Sequence[dict[str, Any]], *, prune: bool, wri
             result.created.append(spec["name"])
             if write:
                 conn.execute(
-                    "INSERT INTO rules (name, spec, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    Q.add_rule,
                     (spec["name"], msgspec.json.encode(stored).decode(), spec.get("enabled", True), now, now),
                 )
             continue
@@ -89,7 +89,7 @@ def apply(conn: Connection, specs: Sequence[dict[str, Any]], *, prune: bool, wri
         result.updated.append(spec["name"])
         if write:
             conn.execute(
-                "UPDATE rules SET spec = ?, enabled = ?, updated_at = ? WHERE id = ?",
+                Q.update_rule,
                 (msgspec.json.encode(stored).decode(), enabled, now, old.id),
             )
     if prune:
@@ -97,18 +97,17 @@ def apply(conn: Connection, specs: Sequence[dict[str, Any]], *, prune: bool, wri
         for name in sorted(set(existing) - wanted):
             result.removed.append(name)
             if write:
-                conn.execute("DELETE FROM rules WHERE name = ?", (name,))
+                conn.execute(Q.remove_rule, (name,))
     return result
 
 
 def set_enabled(conn: Connection, name: str, enabled: bool) -> bool:
-    return bool(conn.execute("UPDATE rules SET enabled = ?, updated_at = ? WHERE name = ?",
-                             (enabled, time.time(), name)).rowcount)
+    return bool(conn.execute(Q.set_rule_enabled, (enabled, time.time(), name)).rowcount)
 
 
 def remove(conn: Connection, name: str) -> bool:
     """Delete a rule with its runs and window matches (alerts stay: they are history)."""
-    return bool(conn.execute("DELETE FROM rules WHERE name = ?", (name,)).rowcount)
+    return bool(conn.execute(Q.remove_rule, (name,)).rowcount)
 
 
 def export(rules: Sequence[Rule]) -> dict[str, Any]:

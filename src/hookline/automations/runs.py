@@ -16,11 +16,12 @@ from typing import Any
 import msgspec
 
 from hookline.store.engine import Connection
+from hookline.store.queries import compose, load_queries
 
 STATES = ("pending", "running", "succeeded", "failed", "parked", "dry-run")
 COLUMNS = ("id", "rule_id", "rule_name", "event_id", "mode", "window_key", "state", "attempts", "run_at",
            "steps", "last_error", "created_at", "updated_at", "finished_at")
-_SELECT = "SELECT " + ", ".join(f"r.{c}" for c in COLUMNS) + " FROM automation_runs r"
+Q = load_queries(__package__)
 
 
 def create(conn: Connection, rows: Sequence[tuple[int, str, int, str, str, str, list[Any]]]) -> int:
@@ -30,9 +31,7 @@ def create(conn: Connection, rows: Sequence[tuple[int, str, int, str, str, str, 
     for rule_id, name, event_id, mode, key, state, steps in rows:
         finished = now if state == "dry-run" else None
         made += conn.execute(
-            "INSERT INTO automation_runs (rule_id, rule_name, event_id, mode, window_key, state, run_at, steps,"
-            " created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (rule_id, event_id) DO NOTHING",
+            Q.create_run,
             (rule_id, name, event_id, mode, key, state, now, msgspec.json.encode(steps).decode(), now, now, finished),
         ).rowcount
     return made
@@ -49,42 +48,31 @@ class Claimed:
     steps: list[dict[str, Any]]
 
 
-_CLAIM = (
-    "UPDATE automation_runs SET state = 'running', claim = ?, attempts = attempts + 1, run_at = ?, updated_at = ?"
-    " WHERE id IN (SELECT id FROM automation_runs WHERE state IN ('pending', 'running') AND run_at <= ?"
-    " ORDER BY run_at, id LIMIT ?{lock})"
-    " RETURNING id, rule_id, rule_name, event_id, window_key, attempts, steps"
-)
-
-
 def claim(conn: Connection, token: str, limit: int, lease: float, now: float | None = None) -> list[Claimed]:
     """Take due runs (pending, or running with a lapsed lease: its process died) under `token`."""
     now = time.time() if now is None else now
-    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
     with conn.transaction():
-        rows = conn.fetchall(_CLAIM.format(lock=lock), (token, now + lease, now, now, limit))
+        rows = conn.fetchall(Q.claim_runs, (token, now + lease, now, now, limit))
     return [Claimed(int(r[0]), int(r[1]), r[2], int(r[3]), r[4], int(r[5]), msgspec.json.decode(r[6]))
             for r in sorted(rows, key=lambda r: int(r[0]))]
 
 
 def next_due(conn: Connection, now: float) -> float | None:
-    value = conn.scalar("SELECT min(run_at) FROM automation_runs WHERE state IN ('pending', 'running')"
-                        " AND run_at > ?", (now,))
+    value = conn.scalar(Q.next_run_due, (now,))
     return None if value is None else float(value)
 
 
 def renew(conn: Connection, token: str, lease: float) -> int:
     now = time.time()
     with conn.transaction():
-        return int(conn.execute("UPDATE automation_runs SET run_at = ?, updated_at = ? WHERE claim = ?"
-                                " AND state = 'running'", (now + lease, now, token)).rowcount)
+        return int(conn.execute(Q.renew_runs, (now + lease, now, token)).rowcount)
 
 
 def record_steps(conn: Connection, run_id: int, token: str, steps: list[dict[str, Any]]) -> bool:
     """A step ended: its outcome is stored before the next one starts (False: the claim was lost)."""
     with conn.transaction():
         return bool(conn.execute(
-            "UPDATE automation_runs SET steps = ?, updated_at = ? WHERE id = ? AND claim = ?",
+            Q.record_run_steps,
             (msgspec.json.encode(steps).decode(), time.time(), run_id, token),
         ).rowcount)
 
@@ -98,8 +86,7 @@ def finish(
     done = state != "pending"
     with conn.transaction():
         return bool(conn.execute(
-            "UPDATE automation_runs SET state = ?, claim = NULL, steps = ?, last_error = ?, run_at = ?,"
-            " updated_at = ?, finished_at = ? WHERE id = ? AND claim = ?",
+            Q.finish_run,
             (state, msgspec.json.encode(steps).decode(), None if error is None else error[:2000],
              retry_at if retry_at is not None else now, now, now if done else None, run_id, token),
         ).rowcount)
@@ -109,9 +96,7 @@ def release(conn: Connection, token: str) -> int:
     """Hand a claim back untouched (shutdown): due at once, the attempt not counted."""
     now = time.time()
     with conn.transaction():
-        return int(conn.execute(
-            "UPDATE automation_runs SET state = 'pending', claim = NULL, run_at = ?, attempts = attempts - 1,"
-            " updated_at = ? WHERE claim = ? AND state = 'running'", (now, now, token)).rowcount)
+        return int(conn.execute(Q.release_runs, (now, now, token)).rowcount)
 
 
 # --- reading and operator actions ---------------------------------------------------------------
@@ -128,34 +113,29 @@ def list_runs(
     before_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Newest first."""
-    where, params = [], []
-    for cond, value in (("r.rule_name = ?", rule), ("r.state = ?", state), ("r.id < ?", before_id)):
+    parts: list[Any] = [Q.list_runs_fragment]
+    params: list[Any] = []
+    for clause, value in ((Q.run_rule_clause, rule), (Q.run_state_clause, state), (Q.run_before_clause, before_id)):
         if value is not None:
-            where.append(cond)
+            parts += ["WHERE" if not params else "AND", clause]
             params.append(value)
-    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id DESC LIMIT ?"
-    return [_row(r) for r in conn.fetchall(sql, [*params, limit])]
+    return [_row(r) for r in conn.fetchall(compose(*parts, Q.list_runs_order_clause), [*params, limit])]
 
 
 def get(conn: Connection, run_id: int) -> dict[str, Any] | None:
-    row = conn.fetchone(_SELECT + " WHERE r.id = ?", (run_id,))
+    row = conn.fetchone(compose(Q.list_runs_fragment, "WHERE", Q.run_id_clause), (run_id,))
     return None if row is None else _row(row)
 
 
 def retry(conn: Connection, run_id: int) -> bool:
     """A failed or parked run queued again with a fresh attempt budget; steps that succeeded are kept."""
     now = time.time()
-    return bool(conn.execute(
-        "UPDATE automation_runs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, finished_at = NULL"
-        " WHERE id = ? AND state IN ('failed', 'parked')", (now, now, run_id)).rowcount)
+    return bool(conn.execute(Q.retry_run, (now, now, run_id)).rowcount)
 
 
 def counts_by_rule(conn: Connection, since: float) -> dict[str, dict[str, int]]:
     """Per rule: runs created since `since`, by state."""
     found: dict[str, dict[str, int]] = {}
-    for name, state, n in conn.fetchall(
-        "SELECT rule_name, state, count(*) FROM automation_runs WHERE created_at >= ? GROUP BY rule_name, state",
-        (since,),
-    ):
+    for name, state, n in conn.fetchall(Q.count_runs_by_rule, (since,)):
         found.setdefault(name, {})[state] = int(n)
     return found

@@ -14,24 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.forwarding.destinations import COLUMNS, Destination, bump_version
+from hookline.forwarding.destinations import Destination, bump_version
 from hookline.forwarding.policy import Decision
 from hookline.store.engine import Connection
+from hookline.store.events import StoredEvent, load_events
+from hookline.store.queries import load_queries
 
-OPEN = "d.state IN ('pending', 'retrying')"
-# On an ordered destination a delivery waits while an earlier one (by occurred_at, then event id) of the
-# same resource is unfinished, or while any of that resource's deliveries is in flight.
-_ORDERED = (
-    " AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries e"
-    " WHERE e.destination_id = d.destination_id AND e.ordering_key = d.ordering_key"
-    " AND e.state IN ('pending', 'retrying') AND e.id <> d.id"
-    " AND ((e.occurred_at, e.event_id, e.id) < (d.occurred_at, d.event_id, d.id) OR e.lease_expires_at > ?)))"
-)
-_JOB = (
-    "SELECT d.id, d.destination_id, d.webhook_id, d.origin, d.attempts, d.started_at,"
-    " e.id, e.provider, e.account, e.event, e.occurred_at, e.received_at, e.body"
-    " FROM deliveries d JOIN events e ON e.id = d.event_id"
-)
+Q = load_queries(__package__)
 
 
 @dataclass(frozen=True)
@@ -53,10 +42,13 @@ class Job:
     body: bytes
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> Job:
-        r = list(row)
-        r[12] = bytes(r[12])
-        return cls(*r)
+    def of(cls, delivery: Sequence[Any], ev: StoredEvent) -> Job:
+        """From a claimed_deliveries row (its last column the event id) and its event."""
+        delivery_id, destination_id, webhook_id, origin, attempts, started_at, _ = delivery
+        return cls(
+            delivery_id, destination_id, webhook_id, origin, attempts, started_at,
+            ev.id, ev.provider, ev.account, ev.event, ev.occurred_at, ev.received_at, ev.body,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,22 +61,14 @@ class Outcome:
 
 def sendable_destinations(conn: Connection, now: float) -> list[Destination]:
     """Not paused, not disabled, breaker closed or due for a probe."""
-    rows = conn.fetchall(
-        f"SELECT {COLUMNS} FROM destinations WHERE paused = FALSE AND disabled_reason IS NULL"
-        " AND (breaker_open_until IS NULL OR breaker_open_until <= ?) ORDER BY id",
-        (now,),
-    )
+    rows = conn.fetchall(Q.sendable_destinations, (now,))
     return [Destination.from_row(r) for r in rows]
 
 
 def next_due(conn: Connection, now: float) -> float | None:
     """When something not yet due becomes due: a retry's time, or an open breaker's probe."""
-    a = conn.scalar(f"SELECT min(d.next_attempt_at) FROM deliveries d WHERE {OPEN} AND d.next_attempt_at > ?", (now,))
-    b = conn.scalar(
-        "SELECT min(breaker_open_until) FROM destinations WHERE breaker_open_until > ?"
-        " AND paused = FALSE AND disabled_reason IS NULL",
-        (now,),
-    )
+    a = conn.scalar(Q.next_retry_due, (now,))
+    b = conn.scalar(Q.next_probe_due, (now,))
     found = [float(x) for x in (a, b) if x is not None]
     return min(found) if found else None
 
@@ -101,7 +85,6 @@ def claim(
 
     Call inside a transaction.
     """
-    lock = " FOR UPDATE OF d SKIP LOCKED" if conn.dialect == "postgresql" else ""
     claimed: list[int] = []
     used: list[Destination] = []
     for dest in sendable_destinations(conn, now):
@@ -111,41 +94,27 @@ def claim(
             limit = min(limit, 1)
         if limit <= 0:
             continue
-        sql = (
-            f"SELECT d.id FROM deliveries d WHERE d.destination_id = ? AND {OPEN} AND d.next_attempt_at <= ?"
-            " AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?)"
-        )
-        params: list[Any] = [dest.id, now, now]
         if dest.ordered:
-            sql += _ORDERED
-            params.append(now)
-        sql += " ORDER BY d.next_attempt_at, d.id LIMIT ?" + lock
-        params.append(limit)
-        ids = [int(r[0]) for r in conn.fetchall(sql, params)]
+            rows = conn.fetchall(Q.due_ordered_deliveries, (dest.id, now, now, now, limit))
+        else:
+            rows = conn.fetchall(Q.due_deliveries, (dest.id, now, now, limit))
+        ids = [int(r[0]) for r in rows]
         if not ids:
             continue
         if half_open:
             # The probe right: whoever moves breaker_open_until forward sends the one probe.
-            took = conn.execute(
-                "UPDATE destinations SET breaker_open_until = ? WHERE id = ? AND breaker_open_until <= ?",
-                (now + cooldown, dest.id, now),
-            ).rowcount
+            took = conn.execute(Q.take_probe, (now + cooldown, dest.id, now)).rowcount
             if not took:
                 continue
         claimed.extend(ids)
         used.append(dest)
     if not claimed:
         return [], []
-    marks = ", ".join("?" for _ in claimed)
-    conn.execute(
-        f"UPDATE deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id IN ({marks})",
-        [owner, now + lease_seconds, *claimed],
-    )
-    jobs = [Job.from_row(r) for r in conn.fetchall(f"{_JOB} WHERE d.id IN ({marks})", claimed)]
+    conn.execute(Q.lease_deliveries, (owner, now + lease_seconds, conn.array(claimed)))
+    rows = conn.fetchall(Q.claimed_deliveries, (conn.array(claimed),))
+    events = {ev.id: ev for ev in load_events(conn, sorted({int(r[6]) for r in rows}))}
+    jobs = [Job.of(r, events[int(r[6])]) for r in rows if int(r[6]) in events]
     return jobs, used
-
-
-_DONE = "lease_owner = NULL, lease_expires_at = NULL, attempts = attempts + 1, last_attempt_at = ?, last_status = ?"
 
 
 def record(conn: Connection, outcomes: Sequence[Outcome], owner: str, threshold: int, cooldown: float) -> None:
@@ -171,58 +140,28 @@ def record(conn: Connection, outcomes: Sequence[Outcome], owner: str, threshold:
             dead.append((o.finished_at, o.status, d.error, j.id, owner))
             if d.verdict == "gone":
                 gone[j.destination_id] = d.error or "410 Gone"
-    ph = "%s" if conn.dialect == "postgresql" else "?"
-
-    def many(sql: str, rows: list[Any]) -> None:
-        if rows:
-            conn.raw.cursor().executemany(sql.replace("?", ph), rows)
-
-    many(
-        f"UPDATE deliveries SET state = 'succeeded', {_DONE}, last_error = NULL, delivered_at = ?"
-        " WHERE id = ? AND lease_owner = ?",
-        succeeded,
-    )
-    many(
-        f"UPDATE deliveries SET state = 'retrying', {_DONE}, next_attempt_at = ?, last_error = ?"
-        " WHERE id = ? AND lease_owner = ?",
-        retrying,
-    )
-    many(
-        f"UPDATE deliveries SET state = 'dead', {_DONE}, last_error = ? WHERE id = ? AND lease_owner = ?",
-        dead,
-    )
-    many("UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?", skipped)
+    conn.executemany(Q.delivery_succeeded, succeeded)
+    conn.executemany(Q.delivery_retrying, retrying)
+    conn.executemany(Q.delivery_dead, dead)
+    conn.executemany(Q.delivery_unleased, skipped)
     now = time.time()
     for dest_id, (reset, failures) in breaker.items():
         opened = now + cooldown
         if reset:
-            conn.execute(
-                "UPDATE destinations SET consecutive_failures = ?,"
-                " breaker_open_until = CASE WHEN ? >= ? THEN ? ELSE NULL END WHERE id = ?",
-                (failures, failures, threshold, opened, dest_id),
-            )
+            conn.execute(Q.breaker_after_success, (failures, failures, threshold, opened, dest_id))
         else:
-            conn.execute(
-                "UPDATE destinations SET consecutive_failures = consecutive_failures + ?,"
-                " breaker_open_until = CASE WHEN consecutive_failures + ? >= ? THEN ? ELSE breaker_open_until END"
-                " WHERE id = ?",
-                (failures, failures, threshold, opened, dest_id),
-            )
+            conn.execute(Q.breaker_after_failures, (failures, failures, threshold, opened, dest_id))
     for dest_id, reason in gone.items():
-        conn.execute(
-            "UPDATE destinations SET disabled_reason = ?, disabled_at = ? WHERE id = ? AND disabled_reason IS NULL",
-            (reason, now, dest_id),
-        )
+        conn.execute(Q.disable_gone_destination, (reason, now, dest_id))
     if gone:
         bump_version(conn)
 
 
 def release(conn: Connection, owner: str | None) -> int:
     """Give back leases: one dispatcher's (graceful stop), or all of them (SQLite start: the only dispatcher)."""
-    sql = "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE "
     if owner is None:
-        return int(conn.execute(sql + "lease_owner IS NOT NULL").rowcount)
-    return int(conn.execute(sql + "lease_owner = ?", (owner,)).rowcount)
+        return int(conn.execute(Q.release_all_leases).rowcount)
+    return int(conn.execute(Q.release_leases, (owner,)).rowcount)
 
 
 def cycle(

@@ -13,15 +13,14 @@ from typing import Any
 from hookline.forwarding.destinations import notify
 from hookline.forwarding.signing import new_webhook_id
 from hookline.store.engine import Connection, Database
+from hookline.store.events import event_heads
+from hookline.store.queries import compose, load_queries
 
 STATES = ("pending", "retrying", "succeeded", "dead")
 # "failed" is a filter, not a state: the last attempt failed (still retrying, or dead).
 FILTERS = {**{s: (s,) for s in STATES}, "failed": ("retrying", "dead"), "open": ("pending", "retrying")}
 
-_INSERT = (
-    "INSERT INTO deliveries (destination_id, event_id, webhook_id, origin, state, ordering_key, occurred_at,"
-    " created_at, started_at, next_attempt_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)"
-)
+Q = load_queries(__package__)
 
 
 @dataclass(frozen=True)
@@ -49,30 +48,29 @@ class NewDelivery:
 
 def insert(conn: Connection, rows: Sequence[NewDelivery]) -> None:
     """Many rows in one statement batch (pipelined on PostgreSQL)."""
-    params = [r.params() for r in rows]
-    if conn.dialect == "postgresql":
-        conn.raw.cursor().executemany(_INSERT.replace("?", "%s"), params)
-    else:
-        conn.raw.executemany(_INSERT, params)
+    conn.executemany(Q.insert_delivery, [r.params() for r in rows])
 
 
-_LIST = (
-    "SELECT d.id, t.name, d.event_id, e.provider, e.account, e.event, d.webhook_id, d.origin, d.state,"
-    " d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error,"
-    " d.delivered_at"
-    " FROM deliveries d JOIN destinations t ON t.id = d.destination_id JOIN events e ON e.id = d.event_id"
-)
 _LIST_KEYS = [
     *("id", "destination", "event_id", "provider", "account", "event", "webhook_id", "origin", "state"),
     *("attempts", "created_at", "next_attempt_at", "last_attempt_at", "last_status", "last_error", "delivered_at"),
 ]
 
 
-def _as_dict(row: Sequence[Any]) -> dict[str, Any]:
-    out = dict(zip(_LIST_KEYS, row, strict=True))
-    if out["state"] not in ("pending", "retrying"):
-        out["next_attempt_at"] = None
-    return out
+def _as_dicts(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """list_deliveries_fragment rows with their event's provider, account and name (store/events.py);
+    a delivery whose event the log no longer holds is left out (as a join would)."""
+    heads = event_heads(conn, [int(r[2]) for r in rows])
+    found = []
+    for row in rows:
+        head = heads.get(int(row[2]))
+        if head is None:
+            continue
+        out = dict(zip(_LIST_KEYS, (*row[:3], *head, *row[3:]), strict=True))
+        if out["state"] not in ("pending", "retrying"):
+            out["next_attempt_at"] = None
+        found.append(out)
+    return found
 
 
 def list_deliveries(
@@ -83,50 +81,42 @@ def list_deliveries(
     before_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Newest first."""
-    where: list[str] = []
-    params: list[Any] = []
-    if states:
-        where.append(f"d.state IN ({', '.join('?' for _ in states)})")
-        params.extend(states)
-    if destination is not None:
-        where.append("t.name = ?")
-        params.append(destination)
-    if before_id is not None:
-        where.append("d.id < ?")
-        params.append(before_id)
-    sql = _LIST + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id DESC LIMIT ?"
-    params.append(limit)
     with db.connection() as conn:
-        return [_as_dict(r) for r in conn.fetchall(sql, params)]
+        parts: list[Any] = [Q.list_deliveries_fragment]
+        params: list[Any] = []
+        for clause, value in (
+            (Q.delivery_states_clause, conn.array(states) if states else None),
+            (Q.delivery_destination_clause, destination),
+            (Q.delivery_before_clause, before_id),
+        ):
+            if value is not None:
+                parts += ["WHERE" if not params else "AND", clause]
+                params.append(value)
+        params.append(limit)
+        return _as_dicts(conn, conn.fetchall(compose(*parts, Q.list_deliveries_order_clause), params))
 
 
 def get_delivery(db: Database, delivery_id: int) -> dict[str, Any] | None:
     with db.connection() as conn:
-        row = conn.fetchone(_LIST + " WHERE d.id = ?", (delivery_id,))
-    return None if row is None else _as_dict(row)
+        row = conn.fetchone(compose(Q.list_deliveries_fragment, "WHERE", Q.delivery_id_clause), (delivery_id,))
+        found = [] if row is None else _as_dicts(conn, [row])
+    return found[0] if found else None
 
 
 class RetryRefused(ValueError):
     pass
 
 
-# A manual retry starts a fresh budget: attempts and age count again from now.
-_RETRY = (
-    "UPDATE deliveries SET state = 'pending', attempts = 0, started_at = ?, next_attempt_at = ?,"
-    " lease_owner = NULL, lease_expires_at = NULL"
-)
-
-
 def retry(db: Database, delivery_id: int) -> dict[str, Any]:
     """Send a failed (dead or retrying) delivery again now; RetryRefused names why not."""
     now = time.time()
     with db.connection() as conn, conn.transaction():
-        state = conn.scalar("SELECT state FROM deliveries WHERE id = ?", (delivery_id,))
+        state = conn.scalar(Q.delivery_state, (delivery_id,))
         if state is None:
             raise LookupError(f"no delivery {delivery_id}")
         if state == "succeeded":
             raise RetryRefused(f"delivery {delivery_id} succeeded already; `hookline events replay` sends events again")
-        conn.execute(_RETRY + " WHERE id = ?", (now, now, delivery_id))
+        conn.execute(Q.retry_delivery, (now, now, delivery_id))
         notify(conn)
     found = get_delivery(db, delivery_id)
     assert found is not None
@@ -135,13 +125,11 @@ def retry(db: Database, delivery_id: int) -> dict[str, Any]:
 
 def retry_all_failed(db: Database, destination: str | None = None) -> int:
     now = time.time()
-    sql = _RETRY + " WHERE state IN ('retrying', 'dead')"
-    params: list[Any] = [now, now]
-    if destination is not None:
-        sql += " AND destination_id = (SELECT id FROM destinations WHERE name = ?)"
-        params.append(destination)
     with db.connection() as conn, conn.transaction():
-        n = int(conn.execute(sql, params).rowcount)
+        if destination is None:
+            n = int(conn.execute(Q.retry_failed_deliveries, (now, now)).rowcount)
+        else:
+            n = int(conn.execute(Q.retry_failed_deliveries_of, (now, now, destination)).rowcount)
         notify(conn)
     return n
 
@@ -151,9 +139,6 @@ def counts_by_state(db: Database) -> dict[str, dict[str, int]]:
     that would scan the whole history)."""
     out: dict[str, dict[str, int]] = {}
     with db.connection() as conn:
-        for name, state, n in conn.fetchall(
-            "SELECT t.name, d.state, count(*) FROM deliveries d JOIN destinations t ON t.id = d.destination_id"
-            " WHERE d.state <> 'succeeded' GROUP BY t.name, d.state"
-        ):
+        for name, state, n in conn.fetchall(Q.count_deliveries_by_state):
             out.setdefault(name, {})[state] = int(n)
     return out

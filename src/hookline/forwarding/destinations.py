@@ -17,14 +17,12 @@ from urllib.parse import urlsplit
 from hookline.forwarding import patterns, signing
 from hookline.outbound import OutboundPolicy, OutboundRefused, without_credentials
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
 from hookline.timeparse import iso
 
 VERSION_KEY = "forwarding.destinations_version"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-COLUMNS = (
-    "id, name, url, events, account, secret, ordered, paused, disabled_reason, disabled_at,"
-    " created_at, consecutive_failures, breaker_open_until"
-)
+Q = load_queries(__package__)
 
 
 class DestinationError(ValueError):
@@ -117,19 +115,16 @@ def validate_url(url: str, policy: OutboundPolicy) -> str:
 
 
 def bump_version(conn: Connection) -> None:
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (VERSION_KEY, uuid.uuid4().hex),
-    )
+    conn.execute(Q.bump_destinations_version, (VERSION_KEY, uuid.uuid4().hex))
 
 
 def current_version(conn: Connection) -> str | None:
-    value = conn.scalar("SELECT value FROM settings WHERE key = ?", (VERSION_KEY,))
+    value = conn.scalar(Q.destinations_version, (VERSION_KEY,))
     return None if value is None else str(value)
 
 
 def load_all(conn: Connection) -> list[Destination]:
-    return [Destination.from_row(r) for r in conn.fetchall(f"SELECT {COLUMNS} FROM destinations ORDER BY name")]
+    return [Destination.from_row(r) for r in conn.fetchall(Q.all_destinations)]
 
 
 @dataclass(frozen=True)
@@ -185,11 +180,10 @@ class DestinationStore:
         if key is None:
             key = generated = signing.generate_secret()
         with self.db.connection() as conn, conn.transaction():
-            if conn.scalar("SELECT 1 FROM destinations WHERE name = ?", (name,)) is not None:
+            if conn.scalar(Q.destination_exists, (name,)) is not None:
                 raise DestinationError(f"a destination named {name!r} exists already")
             conn.execute(
-                "INSERT INTO destinations (name, url, events, account, secret, ordered, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                Q.add_destination,
                 (name, spec.url, json.dumps(spec.events), spec.account, key, ordered, time.time()),
             )
             bump_version(conn)
@@ -197,7 +191,7 @@ class DestinationStore:
 
     def get(self, name: str) -> Destination:
         with self.db.connection() as conn:
-            row = conn.fetchone(f"SELECT {COLUMNS} FROM destinations WHERE name = ?", (name,))
+            row = conn.fetchone(Q.destination_by_name, (name,))
         if row is None:
             raise DestinationError(f"no destination named {name!r}")
         return Destination.from_row(row)
@@ -208,13 +202,8 @@ class DestinationStore:
 
     def set_paused(self, name: str, paused: bool) -> Destination:
         """Pause queues deliveries; resume also clears a 410 disable and closes the breaker."""
-        extra = (
-            ""
-            if paused
-            else ", disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0, breaker_open_until = NULL"
-        )
         with self.db.connection() as conn, conn.transaction():
-            cur = conn.execute(f"UPDATE destinations SET paused = ?{extra} WHERE name = ?", (paused, name))
+            cur = conn.execute(Q.pause_destination if paused else Q.resume_destination, (paused, name))
             if not cur.rowcount:
                 raise DestinationError(f"no destination named {name!r}")
             bump_version(conn)
@@ -224,12 +213,12 @@ class DestinationStore:
     def remove(self, name: str) -> int:
         """Delete the destination and its deliveries; returns how many deliveries went with it."""
         with self.db.connection() as conn, conn.transaction():
-            dest_id = conn.scalar("SELECT id FROM destinations WHERE name = ?", (name,))
+            dest_id = conn.scalar(Q.destination_id, (name,))
             if dest_id is None:
                 raise DestinationError(f"no destination named {name!r}")
-            dropped = int(conn.scalar("SELECT count(*) FROM deliveries WHERE destination_id = ?", (dest_id,)))
-            conn.execute("DELETE FROM deliveries WHERE destination_id = ?", (dest_id,))
-            conn.execute("DELETE FROM destinations WHERE id = ?", (dest_id,))
+            dropped = int(conn.scalar(Q.count_destination_deliveries, (dest_id,)))
+            conn.execute(Q.delete_destination_deliveries, (dest_id,))
+            conn.execute(Q.delete_destination, (dest_id,))
             bump_version(conn)
         return dropped
 
@@ -239,5 +228,4 @@ CHANNEL = "hookline_deliveries"
 
 def notify(conn: Connection) -> None:
     """Wake dispatchers in other processes (PostgreSQL LISTEN/NOTIFY; sent at COMMIT)."""
-    if conn.dialect == "postgresql":
-        conn.execute(f"NOTIFY {CHANNEL}")
+    conn.notify(CHANNEL)

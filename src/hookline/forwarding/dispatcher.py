@@ -95,7 +95,7 @@ class Dispatcher:
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run fn(connection, *args) inside a transaction: the writer's, or our own thread's."""
         committer = self.runtime.committer
-        if self.db.dialect == "sqlite" and committer.running:
+        if self.db.single_writer_file is not None and committer.running:
             return await asyncio.wrap_future(committer.submit(lambda conn: fn(conn, *args)))
         loop = asyncio.get_running_loop()
 
@@ -128,13 +128,13 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         lock = self._single_sqlite_dispatcher()
-        if self.db.dialect == "sqlite" and lock is None:
+        if self.db.single_writer_file is not None and lock is None:
             log.warning("another dispatcher runs on this SQLite database; this one stays idle")
             await stop.wait()
             return
         self.runtime.state[WAKE_KEY] = lambda: loop.call_soon_threadsafe(self.wake.set)
         helpers = [asyncio.create_task(self._wake_on(stop))]
-        if self.db.dialect == "postgresql":
+        if self.db.notifies:
             helpers.append(asyncio.create_task(self._listen()))
         # The outbound policy's connector: a destination resolving to a denied address gets no connection.
         self._session = aiohttp.ClientSession(
@@ -142,7 +142,7 @@ class Dispatcher:
         )
         log.info("dispatcher started", owner=self.owner)
         try:
-            if self.db.dialect == "sqlite":
+            if self.db.single_writer_file is not None:
                 # The only dispatcher of this file: leases left by a previous process are stale.
                 await self._db(claims.release, None)
             await self._loop(stop)
@@ -279,8 +279,8 @@ class Dispatcher:
 
     def _single_sqlite_dispatcher(self) -> FileLock | None:
         """An exclusive lock file next to the SQLite database (the OS frees it if we die)."""
-        path = self.db.url.path
-        if self.db.dialect != "sqlite" or path is None:
+        path = self.db.single_writer_file
+        if path is None:
             return None
         lock = FileLock(f"{path}.dispatcher.lock")
         return lock if lock.acquire() else None

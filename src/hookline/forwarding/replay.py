@@ -11,6 +11,7 @@ from hookline.forwarding.destinations import DestinationError, load_all, notify
 from hookline.forwarding.fanout import Matcher, Target, delivery_rows
 from hookline.forwarding.patterns import EventPatterns, validate
 from hookline.store.engine import Database
+from hookline.store.events import count_received_between, page_received_between
 from hookline.timeparse import plausible
 
 CHUNK = 1000
@@ -22,14 +23,6 @@ class ReplayPlan:
     until: float | None = None
     event: str | None = None  # a glob on the event name, like a destination's filter
     to: str | None = None  # one destination; else every destination that is not disabled
-
-    def _where(self) -> tuple[str, list[object]]:
-        sql = "received_at >= ?"
-        params: list[object] = [self.since]
-        if self.until is not None:
-            sql += " AND received_at < ?"
-            params.append(self.until)
-        return sql, params
 
 
 def targets(db: Database, plan: ReplayPlan) -> list[Target]:
@@ -54,9 +47,8 @@ def targets(db: Database, plan: ReplayPlan) -> list[Target]:
 
 
 def count(db: Database, plan: ReplayPlan) -> int:
-    where, params = plan._where()
     with db.connection() as conn:
-        return int(conn.scalar(f"SELECT count(*) FROM events WHERE {where}", params))
+        return count_received_between(conn, plan.since, plan.until)
 
 
 def run(db: Database, plan: ReplayPlan, advance: Callable[[int], None] = lambda n: None) -> tuple[int, int]:
@@ -64,15 +56,10 @@ def run(db: Database, plan: ReplayPlan, advance: Callable[[int], None] = lambda 
     chosen = targets(db, plan)
     matcher = Matcher(chosen)
     wanted = EventPatterns([plan.event]) if plan.event else None
-    where, params = plan._where()
     last_id, seen, created = 0, 0, 0
     while True:
         with db.connection() as conn, conn.transaction():
-            rows = conn.fetchall(
-                "SELECT id, provider, account, event, resource, resource_id, occurred_at, received_at"
-                f" FROM events WHERE {where} AND id > ? ORDER BY id LIMIT ?",
-                [*params, last_id, CHUNK],
-            )
+            rows = page_received_between(conn, plan.since, plan.until, last_id, CHUNK)
             if not rows:
                 break
             now = time.time()

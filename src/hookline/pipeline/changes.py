@@ -93,9 +93,9 @@ class ChangeFeed:
     def committed(self, conn: Connection, providers: Iterable[str]) -> None:
         """A worker committed projections of `providers` (call after COMMIT, on the worker's connection)."""
         message = {"providers": sorted(set(providers))}
-        if conn.dialect == "postgresql":
-            # Every serve process (this one included) hears it through its listener.
-            conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, msgspec.json.encode(message).decode()))
+        if conn.notifies:
+            # Every serve process (this one included) hears it through its listener (PostgreSQL).
+            conn.notify(CHANNEL, msgspec.json.encode(message).decode())
         else:
             self.publish(message)
 

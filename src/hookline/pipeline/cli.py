@@ -81,11 +81,12 @@ def worker() -> None:
 def _say_what_cannot_be_replayed(db: Database) -> None:
     """With retention on, the log no longer holds all history: say from when a rebuild replays."""
     from hookline.retention.policies import purged_before
+    from hookline.store.events import oldest_received
     from hookline.timeparse import iso
 
     with db.connection() as conn:
         purged = purged_before(conn)
-        oldest = conn.scalar("SELECT min(received_at) FROM events")
+        oldest = oldest_received(conn)
     if purged is None:
         return
     kept = "no event" if oldest is None else f"the oldest event kept was received {iso(float(oldest))}"

@@ -10,28 +10,21 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from hookline.store.engine import Connection
 
+# The log's reads live in store/events.py; handlers and the worker know them by these names.
+from hookline.store.events import StoredEvent as StoredEvent
+from hookline.store.events import load_events as load_events
+from hookline.store.events import page_events as page_events
+from hookline.store.queries import compose, load_queries
+
+Q = load_queries(__package__)
+
 if TYPE_CHECKING:
     from hookline.runtime import Runtime
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event as the log holds it."""
-
-    id: int
-    provider: str
-    account: str
-    event: str
-    origin: str
-    occurred_at: float | None
-    received_at: float
-    body: bytes
 
 
 class Unprocessable(Exception):
@@ -72,7 +65,7 @@ class EventHandler(ABC):
     def reset(self, conn: Connection) -> None:
         """Empty this handler's tables (inside the caller's transaction)."""
         for table in self.tables:
-            conn.execute(f"DELETE FROM {table}")
+            conn.execute(compose(Q.delete_all_fragment, table))
 
 
 Registry = dict[str, list[EventHandler]]
@@ -98,41 +91,6 @@ def unique_handlers(handlers: Registry) -> list[EventHandler]:
         for h in hs:
             seen.setdefault(id(h), h)
     return list(seen.values())
-
-
-_EVENT_COLUMNS = "id, provider, account, event, origin, occurred_at, received_at, body"
-
-
-def _stored(row: Sequence[Any]) -> StoredEvent:
-    return StoredEvent(
-        int(row[0]), row[1], row[2], row[3], row[4],
-        None if row[5] is None else float(row[5]), float(row[6]), bytes(row[7]),
-    )
-
-
-def load_events(conn: Connection, ids: Sequence[int]) -> list[StoredEvent]:
-    """The given events, in id order (missing ids are skipped)."""
-    if not ids:
-        return []
-    if conn.dialect == "postgresql":
-        rows = conn.fetchall(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ANY(?) ORDER BY id", (list(ids),))
-    else:
-        marks = ",".join("?" * len(ids))
-        rows = conn.fetchall(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id IN ({marks}) ORDER BY id", list(ids))
-    return [_stored(r) for r in rows]
-
-
-def page_events(
-    conn: Connection, providers: Iterable[str], after_id: int, limit: int
-) -> list[StoredEvent]:
-    """Events of these providers with id > after_id, oldest first (for replays)."""
-    names = list(providers)
-    marks = ",".join("?" * len(names))
-    rows = conn.fetchall(
-        f"SELECT {_EVENT_COLUMNS} FROM events WHERE provider IN ({marks}) AND id > ? ORDER BY id LIMIT ?",
-        [*names, after_id, limit],
-    )
-    return [_stored(r) for r in rows]
 
 
 def apply_all(conn: Connection, handlers: Registry, events: Sequence[StoredEvent]) -> None:

@@ -15,19 +15,13 @@ from typing import Any
 
 from hookline.store.engine import Connection
 from hookline.store.events import counts as event_counts
+from hookline.store.queries import compose, load_queries
 from hookline.types import AppendResult, IncomingEvent
 
 CHANNEL = "hookline_jobs"
 STATES = ("queued", "running", "parked")
 
-_ENQUEUE = "INSERT INTO jobs (event_id, provider, run_at, received_at, updated_at) VALUES (?, ?, ?, ?, ?)"
-# PostgreSQL: the whole batch in one statement (arrays), and the NOTIFY with it: one round trip.
-# NOTIFY is transactional: listeners hear it only once the events and their jobs are committed.
-_ENQUEUE_PG = (
-    "WITH ins AS (INSERT INTO jobs (event_id, provider, run_at, received_at, updated_at)"
-    " SELECT e, p, r, r, r FROM unnest(%s::bigint[], %s::text[], %s::float8[]) AS t (e, p, r))"
-    f" SELECT pg_notify('{CHANNEL}', '')"
-)
+Q = load_queries(__package__)
 
 
 def enqueue_hook(wake: Callable[[], None] | None = None) -> Callable[..., None]:
@@ -51,11 +45,8 @@ def enqueue(conn: Connection, rows: Sequence[tuple[int, str, float]]) -> None:
     """Jobs for (event_id, provider, received_at) rows, inside the caller's transaction."""
     if not rows:
         return
-    if conn.dialect == "postgresql":
-        ids, provs, times = zip(*rows, strict=True)
-        conn.raw.execute(_ENQUEUE_PG, (list(ids), list(provs), list(times)))
-    else:
-        conn.raw.executemany(_ENQUEUE, [(i, p, t, t, t) for i, p, t in rows])
+    # PostgreSQL: one statement over arrays that also notifies CHANNEL (its text in queries.postgresql.sql).
+    conn.execute_columns(Q.enqueue_jobs, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,30 +58,21 @@ class Claimed:
     received_at: float
 
 
-_CLAIM = (
-    "UPDATE jobs SET state = 'running', claim = ?, attempts = attempts + 1, run_at = ?, updated_at = ?"
-    " WHERE id IN (SELECT id FROM jobs WHERE state <> 'parked' AND run_at <= ?"
-    " ORDER BY run_at LIMIT ?{lock})"
-    " RETURNING id, event_id, provider, attempts, received_at"
-)
-
-
 def claim(conn: Connection, token: str, limit: int, lease: float, now: float | None = None) -> list[Claimed]:
     """Take up to `limit` due jobs (queued, or running with an expired lease) under `token`."""
     now = time.time() if now is None else now
-    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
     with conn.transaction():
-        rows = conn.fetchall(_CLAIM.format(lock=lock), (token, now + lease, now, now, limit))
+        rows = conn.fetchall(Q.claim_jobs, (token, now + lease, now, now, limit))
     return [Claimed(int(r[0]), int(r[1]), r[2], int(r[3]), float(r[4])) for r in rows]
 
 
 def complete_claim(conn: Connection, token: str) -> int:
     """Delete the jobs of a whole claim (inside the caller's transaction); returns how many."""
-    return int(conn.execute("DELETE FROM jobs WHERE claim = ?", (token,)).rowcount)
+    return int(conn.execute(Q.complete_claim, (token,)).rowcount)
 
 
 def complete_job(conn: Connection, job_id: int, token: str) -> bool:
-    return bool(conn.execute("DELETE FROM jobs WHERE id = ? AND claim = ?", (job_id, token)).rowcount)
+    return bool(conn.execute(Q.complete_job, (job_id, token)).rowcount)
 
 
 def backoff_delay(attempts: int, base: float, cap: float) -> float:
@@ -112,8 +94,7 @@ def fail_job(
     now = time.time() if now is None else now
     state = "parked" if retry_at is None else "queued"
     cur = conn.execute(
-        "UPDATE jobs SET state = ?, run_at = ?, claim = NULL, last_error = ?, updated_at = ?"
-        " WHERE id = ? AND claim = ?",
+        Q.fail_job,
         (state, now if retry_at is None else retry_at, error[:4000], now, job_id, token),
     )
     return bool(cur.rowcount)
@@ -122,32 +103,21 @@ def fail_job(
 def renew(conn: Connection, token: str, lease: float) -> int:
     """Push the lease of a running claim forward; returns the jobs still held."""
     now = time.time()
-    cur = conn.execute(
-        "UPDATE jobs SET run_at = ?, updated_at = ? WHERE claim = ? AND state = 'running'", (now + lease, now, token)
-    )
+    cur = conn.execute(Q.renew_claim, (now + lease, now, token))
     return int(cur.rowcount)
 
 
 def release(conn: Connection, token: str) -> int:
     """Give a claim back untouched (shutdown): due now, and the attempt does not count."""
     now = time.time()
-    cur = conn.execute(
-        "UPDATE jobs SET state = 'queued', claim = NULL, run_at = ?, attempts = attempts - 1, updated_at = ?"
-        " WHERE claim = ? AND state = 'running'",
-        (now, now, token),
-    )
+    cur = conn.execute(Q.release_claim, (now, now, token))
     return int(cur.rowcount)
 
 
 def park_abandoned(conn: Connection, max_attempts: int, now: float | None = None) -> int:
     """Park jobs whose lease lapsed `max_attempts` times (their worker keeps dying on them)."""
     now = time.time() if now is None else now
-    cur = conn.execute(
-        "UPDATE jobs SET state = 'parked', claim = NULL, updated_at = ?,"
-        " last_error = 'the worker running it stopped before finishing, ' || attempts || ' times'"
-        " WHERE state = 'running' AND run_at <= ? AND attempts >= ?",
-        (now, now, max_attempts),
-    )
+    cur = conn.execute(Q.park_abandoned, (now, now, max_attempts))
     return int(cur.rowcount)
 
 
@@ -164,39 +134,32 @@ def list_jobs(
     conn: Connection, state: str | None = None, limit: int = 100, before_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Newest first."""
-    where: list[str] = []
+    parts: list[Any] = [Q.list_jobs_fragment]
     params: list[Any] = []
-    if state is not None:
-        where.append("state = ?")
-        params.append(state)
-    if before_id is not None:
-        where.append("id < ?")
-        params.append(before_id)
-    sql = f"SELECT {_COLUMNS} FROM jobs"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    for clause, value in ((Q.job_state_clause, state), (Q.job_before_clause, before_id)):
+        if value is not None:
+            parts += ["WHERE" if not params else "AND", clause]
+            params.append(value)
     params.append(limit)
-    return [_job(r) for r in conn.fetchall(sql + " ORDER BY id DESC LIMIT ?", params)]
+    return [_job(r) for r in conn.fetchall(compose(*parts, Q.list_jobs_order_clause), params)]
 
 
 def get_job(conn: Connection, job_id: int) -> dict[str, Any] | None:
-    row = conn.fetchone(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+    row = conn.fetchone(Q.get_job, (job_id,))
     return None if row is None else _job(row)
 
 
 def retry(conn: Connection, job_ids: Sequence[int] | None = None) -> int:
     """Queue parked jobs again with a fresh attempt budget: the given ones, or all parked (None)."""
     now = time.time()
-    sql = "UPDATE jobs SET state = 'queued', run_at = ?, attempts = 0, updated_at = ? WHERE state = 'parked'"
     if job_ids is None:
-        return int(conn.execute(sql, (now, now)).rowcount)
-    return sum(int(conn.execute(sql + " AND id = ?", (now, now, i)).rowcount) for i in job_ids)
+        return int(conn.execute(Q.retry_parked_jobs, (now, now)).rowcount)
+    return sum(int(conn.execute(Q.retry_parked_job, (now, now, i)).rowcount) for i in job_ids)
 
 
 def notify(conn: Connection) -> None:
     """Wake PostgreSQL listeners (after `retry`, for instance); a no-op on SQLite."""
-    if conn.dialect == "postgresql":
-        conn.execute(f"SELECT pg_notify('{CHANNEL}', '')")
+    conn.notify(CHANNEL)
 
 
 @dataclass(frozen=True)
@@ -217,8 +180,8 @@ class Stats:
 
 def stats(conn: Connection) -> Stats:
     received, duplicates = event_counts(conn)
-    rows = dict(conn.fetchall("SELECT state, count(*) FROM jobs GROUP BY state"))
-    oldest = conn.scalar("SELECT min(received_at) FROM jobs WHERE state <> 'parked'")
+    rows = dict(conn.fetchall(Q.count_jobs_by_state))
+    oldest = conn.scalar(Q.oldest_pending_job)
     queued, running, parked = (int(rows.get(s, 0)) for s in STATES)
     pending = queued + running
     return Stats(

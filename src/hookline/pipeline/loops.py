@@ -33,12 +33,12 @@ def worker_loop(runtime: Runtime) -> Loop:
     from hookline.pipeline.worker import Worker
 
     lock: FileLock | None = None
-    if runtime.db.dialect == "sqlite":
-        assert runtime.db.url.path is not None
-        lock = FileLock(f"{runtime.db.url.path}-worker.lock")
+    path = runtime.db.single_writer_file
+    if path is not None:
+        lock = FileLock(f"{path}-worker.lock")
         if not lock.acquire():
             raise LoopUnavailable(
-                f"another worker (pid {lock.holder()}) already processes {runtime.db.url.path};"
+                f"another worker (pid {lock.holder()}) already processes {path};"
                 " SQLite takes one worker per database file"
             )
     worker = Worker(runtime)

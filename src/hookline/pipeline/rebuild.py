@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from hookline.pipeline.handlers import Registry, apply_all, page_events
 from hookline.store.engine import Database
+from hookline.store.events import count_provider_events
 
 PAGE = 1000
 
@@ -34,8 +35,7 @@ def count_events(db: Database, handlers: Registry) -> int:
     if not names:
         return 0
     with db.connection() as conn:
-        marks = ",".join("?" * len(names))
-        return int(conn.scalar(f"SELECT count(*) FROM events WHERE provider IN ({marks})", names))
+        return count_provider_events(conn, names)
 
 
 def rebuild(

@@ -77,35 +77,6 @@ class VersionedColumns:
 def insert_many(
     conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
 ) -> None:
-    """INSERT many rows in one statement: executemany on SQLite (in-process, cheap); one statement
-    over arrays (unnest) on PostgreSQL, planned and executed once instead of once per row. Rows
-    must not repeat a conflict key (PostgreSQL refuses to update a row twice in one statement)."""
-    if not rows:
-        return
-    names = ", ".join(map(q, columns))
-    if conn.dialect == "postgresql":
-        types = pg_column_types(conn, table)
-        arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no per-string escaping
-        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) AS u ({names}) {tail}"
-        conn.raw.execute(sql, [list(col) for col in zip(*rows, strict=True)])
-    else:
-        marks = ", ".join("?" * len(columns))
-        conn.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {tail}", rows)
-
-
-_pg_types: dict[str, dict[str, str]] = {}
-
-
-def pg_column_types(conn: Connection, table: str) -> dict[str, str]:
-    """Column types of a table, read once per process (the same in every schema: one set of migrations)."""
-    found = _pg_types.get(table)
-    if found is None:
-        rows = conn.fetchall(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
-            " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped",
-            (table,),
-        )
-        if not rows:
-            raise LookupError(f"no table {table}")
-        found = _pg_types[table] = {str(name): str(kind) for name, kind in rows}
-    return found
+    """INSERT many rows in one statement (Connection.insert_many: arrays on PostgreSQL, executemany on
+    SQLite). Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice in one statement)."""
+    conn.insert_many(table, columns, rows, tail)

@@ -89,7 +89,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         self.bell.bind()
         listener = None
-        if self.runtime.db.dialect == "postgresql":
+        if self.runtime.db.notifies:
             listener = asyncio.create_task(listen_postgres(self.runtime.db.url.url, self.bell, stop))
         log.info("worker started", worker=self.name, batch=self.batch, lease=self.lease)
         try:
@@ -151,12 +151,9 @@ class Worker:
             # The worker's commits need not wait for the disk: a crash can lose the last ones, but
             # each loses its job deletions with it (same transaction), so that work is simply redone.
             # The log's own commits stay synchronous, and flush these along with them.
-            if conn.dialect == "postgresql":
-                conn.execute("SET synchronous_commit = off")
-                # A statement stuck past the job timeout is cancelled instead of holding its claim.
-                conn.execute(f"SET statement_timeout = {int(self.job_timeout * 1000)}")
-            else:
-                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.defer_sync()
+            # A statement stuck past the job timeout is cancelled instead of holding its claim (PostgreSQL).
+            conn.statement_timeout(self.job_timeout)
             self._conn = conn
         return self._conn
 

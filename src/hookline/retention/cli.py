@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from hookline.clitools import console, fail, open_database, time_option
+from hookline.store import maintenance
 
 if TYPE_CHECKING:
     from hookline.store.engine import Database
@@ -129,20 +130,6 @@ def db_vacuum() -> None:
     db = open_database()
     conn = db.connect()
     try:
-        if conn.dialect == "sqlite":
-            assert db.url.path is not None
-            before = db.url.path.stat().st_size
-            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            conn.execute("VACUUM")
-            after = db.url.path.stat().st_size
-            mode = conn.scalar("PRAGMA auto_vacuum")
-            console.print(
-                f"vacuumed {db.url.path}: {before:,} -> {after:,} bytes; auto_vacuum="
-                f"{'incremental' if mode == 2 else mode}",
-                highlight=False,
-            )
-        else:
-            conn.execute("VACUUM (ANALYZE)")
-            console.print("vacuumed and analyzed the PostgreSQL database", highlight=False)
+        console.print(maintenance.vacuum(db, conn), highlight=False)
     finally:
         conn.close()

@@ -17,7 +17,9 @@ from starlette.requests import Request
 
 from hookline.retention.policies import cutoff, policies, purged_before, would_delete
 from hookline.retention.settings import load_retention_settings
+from hookline.store import maintenance
 from hookline.store.engine import Database
+from hookline.store.events import oldest_received
 from hookline.web.dashboard.ui import Dashboard
 
 
@@ -25,16 +27,9 @@ def storage(db: Database) -> dict[str, Any]:
     cfg = load_retention_settings()
     now = time.time()
     with db.connection() as conn:
-        if conn.dialect == "sqlite":
-            page = int(conn.scalar("PRAGMA page_size"))
-            size = int(conn.scalar("PRAGMA page_count")) * page
-            free = int(conn.scalar("PRAGMA freelist_count")) * page
-            events_size = None
-        else:
-            size = int(conn.scalar("SELECT pg_database_size(current_database())"))
-            free = None
-            events_size = int(conn.scalar("SELECT pg_total_relation_size('events')"))
-        oldest = conn.scalar("SELECT min(received_at) FROM events")
+        sizes = maintenance.storage(conn)
+        size, free, events_size = sizes.size, sizes.free, sizes.events_size
+        oldest = oldest_received(conn)
         rows = []
         for policy in policies():
             days = float(getattr(cfg, policy.setting))

@@ -22,6 +22,7 @@ from hookline import __version__
 from hookline.retention.formats import RowWriter, open_writer
 from hookline.retention.tables import ColumnKind, ExportTable, columns
 from hookline.store.engine import Database
+from hookline.store.tables import keyset_page
 
 PAGE = 5000
 MANIFEST = "manifest.json"
@@ -64,10 +65,6 @@ def _encode(row: tuple[Any, ...], cols: list[tuple[str, ColumnKind]]) -> dict[st
     return out
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def stream_rows(
     db: Database, table: ExportTable, since: float, until: float, page: int = PAGE
 ) -> Iterator[tuple[float, dict[str, Any]]]:
@@ -77,18 +74,10 @@ def stream_rows(
     order = [table.time_column, *table.key_columns]
     names = [c for c, _ in cols]
     positions = [names.index(c) for c in order]
-    select = ", ".join(_q(c) for c in names)
-    ordered = ", ".join(_q(c) for c in order)
-    base = f"SELECT {select} FROM {_q(table.table)} WHERE {_q(table.time_column)} >= ? AND {_q(table.time_column)} < ?"
     after: list[Any] | None = None
     while True:
-        sql, params = base, [since, until]
-        if after is not None:
-            sql += f" AND ({ordered}) > ({', '.join('?' * len(order))})"
-            params += after
-        sql += f" ORDER BY {ordered} LIMIT ?"
         with db.connection() as conn:
-            rows = conn.fetchall(sql, [*params, page])
+            rows = keyset_page(conn, table.table, names, order, since, until, after, page)
         for row in rows:
             yield float(row[positions[0]]), _encode(tuple(row), cols)
         if len(rows) < page:

@@ -16,6 +16,7 @@ import structlog
 
 from hookline.retention.policies import Policy, cutoff, policies, purge_batch
 from hookline.retention.settings import RetentionSettings, load_retention_settings
+from hookline.store import maintenance
 from hookline.store.engine import Connection, Database
 
 if TYPE_CHECKING:
@@ -46,17 +47,15 @@ def purge_policy(
 
 def incremental_vacuum(conn: Connection, should_stop: Callable[[], bool] = lambda: False) -> int:
     """SQLite: give free pages back to the file system in steps; returns the pages freed."""
-    if conn.dialect != "sqlite" or int(conn.scalar("PRAGMA auto_vacuum")) != 2:
+    if not maintenance.reclaims_incrementally(conn):
         return 0
     freed = 0
     while not should_stop():
-        free = int(conn.scalar("PRAGMA freelist_count"))
+        free = maintenance.free_pages(conn)
         if free == 0:
             break
-        with conn.write_lock or contextlib.nullcontext():
-            # executescript steps the pragma to the end (execute() would free a single page).
-            conn.raw.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
-        left = int(conn.scalar("PRAGMA freelist_count"))
+        maintenance.release_free_pages(conn, VACUUM_PAGES)
+        left = maintenance.free_pages(conn)
         if left >= free:  # no progress (another connection holds the pages): next pass
             break
         freed += free - left

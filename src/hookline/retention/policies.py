@@ -16,6 +16,10 @@ from typing import Any
 
 from hookline.retention.settings import RetentionSettings
 from hookline.store.engine import Connection
+from hookline.store.queries import Query, load_queries
+from hookline.store.tables import count_aged, delete_aged
+
+Q = load_queries(__package__)
 
 DAY = 86400.0
 # The newest `received_at` of an event purged by retention: older history cannot be replayed.
@@ -28,7 +32,7 @@ class Policy:
     setting: str  # the RetentionSettings field giving its age in days
     table: str
     time_column: str
-    done: str  # SQL condition (alias t) of a row that may go
+    done: str | Query  # SQL condition (alias t) of a row that may go; a `*_clause` of a query file
     key: str = "id"  # the column(s) naming a row, for batched deletes
     # Runs in the delete's transaction with the deleted rows (key columns, then the time).
     after_delete: Callable[[Connection, list[Any]], None] | None = None
@@ -36,14 +40,9 @@ class Policy:
 
 def _event_extras(conn: Connection, gone: list[Any]) -> None:
     """The deleted events' windowed-rule matches, and how far the log was purged (for `rebuild`)."""
-    marks = ",".join("?" * len(gone))
-    conn.execute(f"DELETE FROM automation_matches WHERE event_id IN ({marks})", [g[0] for g in gone])
+    conn.execute(Q.delete_event_matches, (conn.array([g[0] for g in gone]),))
     newest = max(float(g[1]) for g in gone)
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-        " WHERE CAST(settings.value AS DOUBLE PRECISION) < CAST(excluded.value AS DOUBLE PRECISION)",
-        (PURGED_KEY, repr(newest)),
-    )
+    conn.execute(Q.advance_purged_before, (PURGED_KEY, repr(newest)))
 
 
 EVENTS = Policy(
@@ -51,14 +50,12 @@ EVENTS = Policy(
     "events_days",
     "events",
     "received_at",
-    "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = t.id)"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = t.id AND d.state IN ('pending', 'retrying'))"
-    " AND NOT EXISTS (SELECT 1 FROM automation_runs r WHERE r.event_id = t.id AND r.state IN ('pending', 'running'))",
+    Q.event_done_clause,
     after_delete=_event_extras,
 )
-DELIVERIES = Policy("deliveries", "deliveries_days", "deliveries", "created_at", "t.state IN ('succeeded', 'dead')")
+DELIVERIES = Policy("deliveries", "deliveries_days", "deliveries", "created_at", Q.delivery_done_clause)
 AUTOMATION_RUNS = Policy(
-    "automation_runs", "automation_runs_days", "automation_runs", "created_at", "t.state NOT IN ('pending', 'running')"
+    "automation_runs", "automation_runs_days", "automation_runs", "created_at", Q.automation_run_done_clause
 )
 
 
@@ -80,44 +77,22 @@ def cutoff(cfg: RetentionSettings, policy: Policy, now: float | None = None) -> 
     return (time.time() if now is None else now) - days * DAY
 
 
-def _where(policy: Policy) -> str:
-    return f'FROM {policy.table} t WHERE t."{policy.time_column}" < ? AND {policy.done}'
-
-
 def would_delete(conn: Connection, policy: Policy, before: float) -> dict[str, Any]:
     """What a purge would delete now: a count, the oldest time, and (old rows kept) how many stay."""
-    row = conn.fetchone(f'SELECT count(*), min(t."{policy.time_column}") {_where(policy)}', (before,))
-    old = int(conn.scalar(f'SELECT count(*) FROM {policy.table} t WHERE t."{policy.time_column}" < ?', (before,)))
-    return {"rows": int(row[0]), "oldest": None if row[1] is None else float(row[1]), "held_back": old - int(row[0])}
+    rows, oldest, old = count_aged(conn, policy.table, policy.time_column, policy.done, before)
+    return {"rows": rows, "oldest": None if oldest is None else float(oldest), "held_back": old - rows}
 
 
 def purge_batch(conn: Connection, policy: Policy, before: float, limit: int) -> int:
     """Delete at most `limit` old, done rows in ONE short transaction; returns how many went."""
     keys = [k.strip() for k in policy.key.split(",")]
-    cols = ", ".join(f"t.{k}" for k in keys)
     with conn.transaction():
-        order = f't."{policy.time_column}"'
-        ids = conn.fetchall(f"SELECT {cols} {_where(policy)} ORDER BY {order} LIMIT ?", (before, limit))
-        if not ids:
-            return 0
-        if len(keys) == 1:
-            params: list[Any] = [i[0] for i in ids]
-            match = f"t.{keys[0]} IN ({','.join('?' * len(ids))})"
-        else:
-            one = "(" + ", ".join("?" * len(keys)) + ")"
-            match = f"({cols}) IN (VALUES {', '.join([one] * len(ids))})"
-            params = [v for i in ids for v in i]
-        # The condition again: a row that became needed since the SELECT stays.
-        returning = ", ".join([*keys, f'"{policy.time_column}"'])  # SQLite's RETURNING takes no alias
-        gone = conn.fetchall(
-            f"DELETE FROM {policy.table} AS t WHERE {match} AND {policy.done} RETURNING {returning}",
-            params,
-        )
+        gone = delete_aged(conn, policy.table, policy.time_column, policy.done, keys, before, limit)
         if gone and policy.after_delete is not None:
             policy.after_delete(conn, gone)
         return len(gone)
 
 
 def purged_before(conn: Connection) -> float | None:
-    value = conn.scalar("SELECT value FROM settings WHERE key = ?", (PURGED_KEY,))
+    value = conn.scalar(Q.purged_before, (PURGED_KEY,))
     return None if value is None else float(value)

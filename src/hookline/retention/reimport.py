@@ -89,19 +89,6 @@ def _decode(row: dict[str, Any], cols: list[tuple[str, ColumnKind]]) -> tuple[An
     return tuple(out)
 
 
-def _insert(conn: Connection, names: list[str], rows: list[tuple[Any, ...]]) -> int:
-    cols = ", ".join(names)
-    marks = ", ".join("?" * len(names))
-    sql = f"INSERT INTO events ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    before = int(conn.scalar("SELECT count(*) FROM events WHERE id >= ? AND id <= ?", (rows[0][0], rows[-1][0])))
-    if conn.dialect == "postgresql":
-        conn.raw.cursor().executemany(sql.replace("?", "%s"), rows)
-    else:
-        conn.raw.executemany(sql, rows)
-    after = int(conn.scalar("SELECT count(*) FROM events WHERE id >= ? AND id <= ?", (rows[0][0], rows[-1][0])))
-    return after - before
-
-
 def import_events(db: Database, directory: Path) -> ImportResult:
     root, manifest = load_manifest(directory, "events")
     result = ImportResult()
@@ -122,14 +109,8 @@ def import_events(db: Database, directory: Path) -> ImportResult:
             if batch:
                 result.inserted += _write(conn, names, batch)
                 result.rows += len(batch)
-        if conn.dialect == "postgresql":
-            # Explicit ids do not move the identity: make sure new events get ids above the imported ones.
-            seq = conn.scalar("SELECT pg_get_serial_sequence('events', 'id')")
-            conn.execute(
-                "SELECT setval(?, GREATEST((SELECT COALESCE(max(id), 1) FROM events),"
-                f" (SELECT last_value FROM {seq})))",
-                (seq,),
-            )
+        # Explicit ids do not move PostgreSQL's identity: new events must get ids above the imported ones.
+        events.follow_imported_ids(conn)
     finally:
         conn.close()
     return result
@@ -138,7 +119,7 @@ def import_events(db: Database, directory: Path) -> ImportResult:
 def _write(conn: Connection, names: list[str], batch: list[tuple[Any, ...]]) -> int:
     batch.sort(key=lambda r: r[0])
     with conn.transaction():
-        inserted = _insert(conn, names, batch)
+        inserted = events.insert_exported(conn, names, batch)
         if inserted:
             events.add_to_counts(conn, inserted)  # /api/stats counts what the log took in
         return inserted

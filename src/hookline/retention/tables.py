@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hookline.store.engine import Connection
+from hookline.store.tables import table_columns
 
 ColumnKind = Literal["int", "float", "bool", "text", "bytes"]
 
@@ -48,12 +49,4 @@ def _kind(declared: str) -> ColumnKind:
 
 def columns(conn: Connection, table: str) -> list[tuple[str, ColumnKind]]:
     """The table's columns in order, with the kind of value each holds (from the declared types)."""
-    if conn.dialect == "sqlite":
-        rows = conn.fetchall(f"PRAGMA table_info({table})")
-        return [(r[1], _kind(r[2])) for r in rows]
-    rows = conn.fetchall(
-        "SELECT column_name, data_type FROM information_schema.columns"
-        " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
-        (table,),
-    )
-    return [(r[0], _kind(r[1])) for r in rows]
+    return [(name, _kind(declared)) for name, declared in table_columns(conn, table)]

@@ -8,6 +8,7 @@ uses its text for this connection's engine. Keep literal `?` and `%` out of SQL 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import sqlite3
 import threading
@@ -78,6 +79,7 @@ class FairLock:
 
 
 _sqlite_write_locks: dict[str, FairLock] = {}
+_pg_types: dict[str, dict[str, str]] = {}
 _sqlite_write_locks_guard = threading.Lock()
 
 
@@ -144,6 +146,116 @@ class Connection:
         if self.dialect == "sqlite":
             optimize(self.raw)
         self.raw.close()
+
+    # --- What differs between the engines, asked by what it does (no module outside store/ asks
+    # which engine it is on; issue 12). Statements whose text differs live in query-file overrides.
+
+    def executemany(self, sql: str | Query, rows: Sequence[Params]) -> None:
+        """One statement over many parameter rows (pipelined by psycopg; in-process on SQLite)."""
+        if not rows:
+            return
+        if not isinstance(sql, str):
+            sql = sql.text(self.dialect)
+        if self.dialect == "postgresql":
+            self.raw.cursor().executemany(_to_pg(sql), rows)
+        else:
+            self.raw.executemany(sql, rows)
+
+    def execute_columns(self, query: Query, rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows through a query whose PostgreSQL text takes one array per column (`unnest(?::int8[], ...)`),
+        executed once there; on SQLite its text takes one row and runs once per row."""
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            self.raw.execute(_to_pg(query.postgresql), [list(col) for col in zip(*rows, strict=True)])
+        else:
+            self.raw.executemany(query.sqlite, rows)
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+        """INSERT rows into `table` (names already safe), `tail` after them (an ON CONFLICT clause): executemany on
+        SQLite (in-process, cheap); one statement over arrays (unnest) on PostgreSQL, planned and executed once
+        instead of once per row. Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice)."""
+        if not rows:
+            return
+        names = ", ".join(f'"{c}"' for c in columns)
+        if self.dialect == "postgresql":
+            types = self.column_types(table)
+            arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no per-string escaping
+            sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) AS u ({names}) {tail}"
+            self.raw.execute(sql, [list(col) for col in zip(*rows, strict=True)])
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {tail}", rows)
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """PostgreSQL column types of a table, read once per process (the same in every schema: one set of
+        migrations); empty on SQLite, which needs none."""
+        if self.dialect != "postgresql":
+            return {}
+        found = _pg_types.get(table)
+        if found is None:
+            rows = self.fetchall(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped",
+                (table,),
+            )
+            if not rows:
+                raise LookupError(f"no table {table}")
+            found = _pg_types[table] = {str(name): str(kind) for name, kind in rows}
+        return found
+
+    def array(self, values: Sequence[Any]) -> Any:
+        """A list as one parameter: a Python list for PostgreSQL's `= ANY(?)`, JSON text for SQLite's
+        `IN (SELECT value FROM json_each(?))` (the query file's two texts of one statement)."""
+        if self.dialect == "postgresql":
+            return list(values)
+        return json.dumps(list(values))
+
+    def notify(self, channel: str, payload: str = "") -> None:
+        """Wake the listeners of `channel` once this transaction commits (PostgreSQL's NOTIFY); SQLite has
+        no listeners across processes: a no-op (its in-process doorbells are rung by the caller)."""
+        if self.dialect == "postgresql":
+            self.raw.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+
+    def defer_sync(self) -> None:
+        """This connection's commits need not wait for the disk (a crash may lose its last ones; the next
+        synchronous commit of the database flushes them): synchronous_commit off / synchronous NORMAL."""
+        if self.dialect == "postgresql":
+            self.raw.execute("SET synchronous_commit = off")
+        else:
+            self.raw.execute("PRAGMA synchronous = NORMAL")
+
+    def statement_timeout(self, seconds: float) -> None:
+        """Cancel a statement of this connection that runs longer (PostgreSQL; SQLite statements run in
+        process and are not cancelled this way: a no-op)."""
+        if self.dialect == "postgresql":
+            self.raw.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+
+    def fetch_each(self, query: Query, rows: Sequence[Params]) -> list[Any]:
+        """Run a statement that returns one row (INSERT ... RETURNING) once per parameter row; its rows in
+        order. PostgreSQL pipelines them (executemany with returning): one round trip for the batch."""
+        if self.dialect == "postgresql":
+            found = []
+            cur = self.raw.cursor()
+            cur.executemany(_to_pg(query.postgresql), rows, returning=True)
+            while True:
+                found.append(cur.fetchone())
+                if not cur.nextset():
+                    break
+            return found
+        execute = self.raw.execute
+        return [execute(query.sqlite, row).fetchone() for row in rows]
+
+    def lock_until_commit(self, namespace: int, key: str) -> None:
+        """Serialise the transactions of every process that take this (namespace, key) until this one ends
+        (pg_advisory_xact_lock). SQLite: nothing to do, its single writer already runs them one at a time."""
+        if self.dialect == "postgresql":
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (namespace, key))
+
+    @property
+    def notifies(self) -> bool:
+        """Whether `notify` reaches other connections (PostgreSQL) or does nothing (SQLite)."""
+        return self.dialect == "postgresql"
 
 
 def connect_sqlite(path: Path, *, writer: bool = False) -> sqlite3.Connection:
@@ -249,6 +361,23 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    @property
+    def notifies(self) -> bool:
+        """Whether other processes hear `Connection.notify` (LISTEN/NOTIFY, PostgreSQL): loops listen then."""
+        return self.dialect == "postgresql"
+
+    @property
+    def embedded(self) -> bool:
+        """A database file of hookline's own (SQLite): created and migrated on first use, where a server
+        (PostgreSQL) is shared and migrated on purpose (`hookline db upgrade`)."""
+        return self.dialect == "sqlite"
+
+    @property
+    def single_writer_file(self) -> Path | None:
+        """The database file whose writes one process serialises (SQLite), so that loops which write run once
+        per file; None where any number of processes write at once (PostgreSQL)."""
+        return self.url.path if self.dialect == "sqlite" else None
 
 
 class AlreadyServing(Exception):

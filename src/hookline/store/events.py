@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hookline.store.engine import Connection
+from hookline.store.queries import compose, load_queries, marks
 from hookline.types import AppendResult, IncomingEvent
 
-# One statement for both engines: a repeat of a known dedup key only bumps its counter.
-_APPEND = (
-    "INSERT INTO events (provider, account, event, resource, resource_id, occurred_at, received_at,"
-    " dedup_key, duplicate_count, last_seen_at, known, origin, headers, body)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (provider, account, dedup_key) DO UPDATE"
-    " SET duplicate_count = events.duplicate_count + 1, last_seen_at = excluded.last_seen_at"
-    " RETURNING id, duplicate_count"
-)
+Q = load_queries(__package__)
 
 
 def _row(ev: IncomingEvent) -> tuple[Any, ...]:
@@ -55,23 +49,11 @@ def append_batch(
     batch's counts go to event_counts with a later batch, at most every COUNTS_EVERY seconds (see
     _Pending), instead of one more page written and fsynced by every commit.
     """
-    results: list[AppendResult] = []
     written: tuple[int, int] | None = None
     with conn.transaction():
-        if conn.dialect == "postgresql":
-            # executemany with returning pipelines the statements: one round trip per batch.
-            cur = conn.raw.cursor()
-            cur.executemany(_APPEND.replace("?", "%s"), [_row(e) for e in events], returning=True)
-            while True:
-                row = cur.fetchone()
-                results.append(AppendResult(int(row[0]), row[1] > 0))
-                if not cur.nextset():
-                    break
-        else:
-            execute = conn.raw.execute
-            for e in events:
-                row = execute(_APPEND, _row(e)).fetchone()
-                results.append(AppendResult(int(row[0]), row[1] > 0))
+        # One round trip per batch on PostgreSQL (pipelined), one statement per event on SQLite.
+        rows = conn.fetch_each(Q.append_event, [_row(e) for e in events])
+        results = [AppendResult(int(row[0]), row[1] > 0) for row in rows]
         new = sum(1 for r in results if not r.duplicate)
         pending = _pending(conn) if defer_counts else None
         if pending is None:
@@ -160,23 +142,17 @@ def flush_counts(conn: Connection) -> None:
 
 # The event_counts row this process adds to (several processes may share one: only contention).
 _SLOT = os.getpid() % 16
-_COUNT = (
-    "INSERT INTO event_counts (slot, received, duplicates) VALUES (?, ?, ?) ON CONFLICT (slot) DO UPDATE"
-    " SET received = event_counts.received + excluded.received,"
-    " duplicates = event_counts.duplicates + excluded.duplicates"
-)
 
 
 def add_to_counts(conn: Connection, received: int, duplicates: int = 0) -> None:
     """Count events taken in (append_batch, `hookline import events`), in the caller's transaction."""
-    conn.execute(_COUNT, (_SLOT, received, duplicates))
+    conn.execute(Q.add_to_counts, (_SLOT, received, duplicates))
 
 
 def counts(conn: Connection) -> tuple[int, int]:
     """Events appended and duplicates received, ever: kept by append_batch, not counted in the log
     (with what this process committed and holds for a later write: _Pending)."""
-    received, duplicates = conn.fetchone(
-        "SELECT COALESCE(sum(received), 0), COALESCE(sum(duplicates), 0) FROM event_counts")
+    received, duplicates = conn.fetchone(Q.event_counts)
     held = _pending(conn).snapshot()
     return int(received) + held[0], int(duplicates) + held[1]
 
@@ -190,6 +166,7 @@ class EventFilter:
     before_id: int | None = None  # cursor: ids strictly below this
 
 
+# The columns of list_events_fragment and get_event (without body), in their order.
 _META = (
     "id, provider, account, event, resource, resource_id, occurred_at, received_at,"
     " dedup_key, duplicate_count, last_seen_at, known, origin, headers"
@@ -206,41 +183,142 @@ def _meta(row: Sequence[Any]) -> dict[str, Any]:
 
 def list_events(conn: Connection, flt: EventFilter, limit: int) -> list[dict[str, Any]]:
     """Newest first, metadata only."""
-    where: list[str] = []
+    parts: list[Any] = [Q.list_events_fragment]
     params: list[Any] = []
-    for column, value in (("provider", flt.provider), ("event", flt.event), ("account", flt.account)):
+    for clause, value in (
+        (Q.event_provider_clause, flt.provider),
+        (Q.event_event_clause, flt.event),
+        (Q.event_account_clause, flt.account),
+        (Q.event_since_clause, flt.since),
+        (Q.event_before_clause, flt.before_id),
+    ):
         if value is not None:
-            where.append(f"{column} = ?")
+            parts += ["WHERE" if not params else "AND", clause]
             params.append(value)
-    if flt.since is not None:
-        where.append("received_at >= ?")
-        params.append(flt.since)
-    if flt.before_id is not None:
-        where.append("id < ?")
-        params.append(flt.before_id)
-    sql = f"SELECT {_META} FROM events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY id DESC LIMIT ?"
     params.append(limit)
-    return [_meta(r) for r in conn.fetchall(sql, params)]
+    return [_meta(r) for r in conn.fetchall(compose(*parts, Q.list_events_order_clause), params)]
 
 
 def get_event(conn: Connection, event_id: int) -> tuple[dict[str, Any], bytes] | None:
-    row = conn.fetchone(f"SELECT {_META}, body FROM events WHERE id = ?", (event_id,))
+    row = conn.fetchone(Q.get_event, (event_id,))
     if row is None:
         return None
     return _meta(row[:-1]), bytes(row[-1])
 
 
 def count_events(conn: Connection) -> int:
-    return int(conn.scalar("SELECT count(*) FROM events"))
+    return int(conn.scalar(Q.count_events))
 
 
 def last_received(conn: Connection, provider: str, account: str, origin: str = "webhook") -> float | None:
     """When the newest event of this origin (default: a webhook, not a backfill) of the account arrived."""
-    value = conn.scalar(
-        "SELECT received_at FROM events WHERE provider = ? AND account = ? AND origin = ? ORDER BY id DESC LIMIT 1",
-        (provider, account, origin),
-    )
+    value = conn.scalar(Q.last_received, (provider, account, origin))
     return None if value is None else float(value)
+
+
+# --- What the pipeline and its readers take from the log ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the log holds it."""
+
+    id: int
+    provider: str
+    account: str
+    event: str
+    origin: str
+    occurred_at: float | None
+    received_at: float
+    body: bytes
+
+
+def _stored(row: Sequence[Any]) -> StoredEvent:
+    return StoredEvent(
+        int(row[0]), row[1], row[2], row[3], row[4],
+        None if row[5] is None else float(row[5]), float(row[6]), bytes(row[7]),
+    )
+
+
+def load_events(conn: Connection, ids: Sequence[int]) -> list[StoredEvent]:
+    """The given events, in id order (missing ids are skipped)."""
+    if not ids:
+        return []
+    return [_stored(r) for r in conn.fetchall(Q.stored_events, (conn.array(ids),))]
+
+
+def page_events(conn: Connection, providers: Iterable[str], after_id: int, limit: int) -> list[StoredEvent]:
+    """Events of these providers with id > after_id, oldest first (for replays)."""
+    rows = conn.fetchall(Q.page_stored_events, (conn.array(list(providers)), after_id, limit))
+    return [_stored(r) for r in rows]
+
+
+def count_provider_events(conn: Connection, providers: Sequence[str]) -> int:
+    """How many events of these providers the log holds."""
+    return int(conn.scalar(Q.count_provider_events, (conn.array(providers),)))
+
+
+def oldest_received(conn: Connection) -> float | None:
+    """When the oldest event the log still holds arrived (retention deletes older ones)."""
+    value = conn.scalar(Q.oldest_received)
+    return None if value is None else float(value)
+
+
+def event_time(conn: Connection, event_id: int) -> float | None:
+    """When an event happened (or arrived, when it does not say); None for an unknown id."""
+    value = conn.scalar(Q.event_time, (event_id,))
+    return None if value is None else float(value)
+
+
+def event_heads(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """(provider, account, event) of each of these events that the log holds, by id."""
+    if not ids:
+        return {}
+    rows = conn.fetchall(Q.event_heads, (conn.array(sorted(set(ids))),))
+    return {int(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
+def _until(until: float | None) -> float:
+    return math.inf if until is None else until
+
+
+def count_received_between(conn: Connection, since: float, until: float | None = None) -> int:
+    """Events received in [since, until) (no end: until None)."""
+    return int(conn.scalar(Q.count_received_between, (since, _until(until))))
+
+
+def page_received_between(
+    conn: Connection, since: float, until: float | None, after_id: int, limit: int
+) -> list[tuple[Any, ...]]:
+    """(id, provider, account, event, resource, resource_id, occurred_at, received_at) of events received in
+    [since, until) with id > after_id, oldest first."""
+    return [tuple(r) for r in conn.fetchall(Q.page_received_between, (since, _until(until), after_id, limit))]
+
+
+def insert_exported(conn: Connection, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Events from an export, with their ids (`names`: the events table's columns, the id first; rows sorted
+    by id); one already stored is kept. Returns how many were new."""
+    if not rows:
+        return 0
+    span = (rows[0][0], rows[-1][0])
+    before = int(conn.scalar(Q.count_event_ids_between, span))
+    values = f"({', '.join(names)}) VALUES ({marks(len(names))})"
+    conn.executemany(compose(Q.import_events_fragment, values, Q.import_events_tail_clause), rows)
+    return int(conn.scalar(Q.count_event_ids_between, span)) - before
+
+
+def follow_imported_ids(conn: Connection) -> None:
+    """New events get ids above every imported one (PostgreSQL's identity does not follow explicit ids)."""
+    conn.execute(Q.follow_imported_ids)
+
+
+def page_by_occurrence(
+    conn: Connection, after: tuple[float, int], until: float | None, limit: int
+) -> list[StoredEvent]:
+    """Events that say when they happened, in (occurred_at, id) order after `after`, up to `until`."""
+    at, event_id = after
+    if until is None:
+        rows = conn.fetchall(Q.page_by_occurrence, (at, at, event_id, limit))
+    else:
+        rows = conn.fetchall(Q.page_by_occurrence_until, (at, at, event_id, until, limit))
+    return [_stored(r) for r in rows]

@@ -39,6 +39,19 @@ class Query:
         raise TypeError(f"query {self.name!r} must go through Connection.execute, not str()")
 
 
+def compose(*parts: Query | str, sep: str = " ") -> Query:
+    """Dynamic SQL: named pieces (`*_clause`, `*_fragment`) and plain joiners (`WHERE`, `AND`, a mark
+    list) joined into one Query, each engine's text from each piece's text on that engine."""
+    texts = {d: sep.join(p if isinstance(p, str) else p.text(d) for p in parts) for d in DIALECTS}
+    names = "+".join(p.name for p in parts if not isinstance(p, str))
+    return Query(names or "composed", texts["sqlite"], texts["postgresql"])
+
+
+def marks(count: int) -> str:
+    """`?, ?, ?`: the placeholders of an IN list of `count` values."""
+    return ", ".join("?" * count)
+
+
 def parse(text: str, origin: str) -> dict[str, str]:
     """The statements of one query file by name; a repeated name or text before the first name is an error."""
     found: dict[str, str] = {}
@@ -117,8 +130,3 @@ def load_queries(package: str | None, stem: str = "queries") -> Queries:
             overrides[dialect] = parse(path.read_text(encoding="utf-8"), origin.replace(".sql", f".{dialect}.sql"))
     return Queries(origin, base, overrides)
 
-
-def compose(name: str, *parts: Query) -> Query:
-    """One statement from pieces of query files, joined by spaces on each engine: a `*_fragment` and the
-    `*_clause`s that apply, for SQL whose shape depends on the call (optional filters)."""
-    return Query(name, " ".join(p.sqlite for p in parts), " ".join(p.postgresql for p in parts))

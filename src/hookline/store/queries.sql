@@ -11,3 +11,137 @@ ROLLBACK TO SAVEPOINT hookline_work
 
 -- name: committer_release_savepoint
 RELEASE SAVEPOINT hookline_work
+-- The event log's SQL (store/events.py): the only module that reads or writes the events table.
+
+-- name: append_event
+-- One statement for both engines: a repeat of a known dedup key only bumps its counter, and the
+-- returned duplicate_count tells a new event (0) from a repeat.
+INSERT INTO events (provider, account, event, resource, resource_id, occurred_at, received_at,
+  dedup_key, duplicate_count, last_seen_at, known, origin, headers, body)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+ON CONFLICT (provider, account, dedup_key) DO UPDATE
+SET duplicate_count = events.duplicate_count + 1, last_seen_at = excluded.last_seen_at
+RETURNING id, duplicate_count;
+
+-- name: add_to_counts
+-- Several processes may share a slot: only contention, never a wrong sum.
+INSERT INTO event_counts (slot, received, duplicates) VALUES (?, ?, ?) ON CONFLICT (slot) DO UPDATE
+SET received = event_counts.received + excluded.received,
+  duplicates = event_counts.duplicates + excluded.duplicates;
+
+-- name: event_counts
+SELECT COALESCE(sum(received), 0), COALESCE(sum(duplicates), 0) FROM event_counts;
+
+-- name: list_events_fragment
+-- Metadata only; followed by WHERE and the filter clauses below, then list_events_order_clause.
+SELECT id, provider, account, event, resource, resource_id, occurred_at, received_at,
+  dedup_key, duplicate_count, last_seen_at, known, origin, headers
+FROM events
+
+-- name: event_provider_clause
+provider = ?
+
+-- name: event_event_clause
+event = ?
+
+-- name: event_account_clause
+account = ?
+
+-- name: event_since_clause
+received_at >= ?
+
+-- name: event_before_clause
+id < ?
+
+-- name: list_events_order_clause
+ORDER BY id DESC LIMIT ?
+
+-- name: get_event
+SELECT id, provider, account, event, resource, resource_id, occurred_at, received_at,
+  dedup_key, duplicate_count, last_seen_at, known, origin, headers, body
+FROM events WHERE id = ?;
+
+-- name: count_events
+SELECT count(*) FROM events;
+
+-- name: last_received
+-- The newest event of one origin of an account (the watchdogs: when did a webhook last arrive).
+SELECT received_at FROM events WHERE provider = ? AND account = ? AND origin = ? ORDER BY id DESC LIMIT 1;
+
+-- name: stored_events
+-- The events whose ids are in the array parameter (Connection.array), in id order: the worker's batch.
+SELECT id, provider, account, event, origin, occurred_at, received_at, body
+FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id;
+
+-- name: page_stored_events
+-- Replays: events of the providers in the array parameter after an id, oldest first.
+SELECT id, provider, account, event, origin, occurred_at, received_at, body
+FROM events WHERE provider IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id LIMIT ?;
+
+-- name: count_provider_events
+-- Events of the providers in the array parameter (Connection.array).
+SELECT count(*) FROM events WHERE provider IN (SELECT value FROM json_each(?));
+
+-- name: oldest_received
+SELECT min(received_at) FROM events;
+
+-- name: event_time
+-- When an event happened, or arrived when it does not say.
+SELECT coalesce(occurred_at, received_at) FROM events WHERE id = ?;
+
+-- name: event_heads
+-- Who sent an event and what it is, for the events in the array parameter (deliveries' listings).
+SELECT id, provider, account, event FROM events WHERE id IN (SELECT value FROM json_each(?));
+
+-- name: count_received_between
+-- received_at in [since, until); an open end is passed as infinity.
+SELECT count(*) FROM events WHERE received_at >= ? AND received_at < ?;
+
+-- name: page_received_between
+-- Replays: what matching and ordering need, oldest first, after an id.
+SELECT id, provider, account, event, resource, resource_id, occurred_at, received_at
+FROM events WHERE received_at >= ? AND received_at < ? AND id > ? ORDER BY id LIMIT ?;
+
+-- name: table_columns
+-- (name, declared type) of a table's columns in order (store/tables.py).
+SELECT name, type FROM pragma_table_info(?) ORDER BY cid;
+
+-- name: storage_size
+-- (bytes of the database, bytes of its free pages, bytes of the events table): what each engine knows.
+SELECT p.page_count * s.page_size, f.freelist_count * s.page_size, NULL
+FROM pragma_page_count() AS p, pragma_page_size() AS s, pragma_freelist_count() AS f;
+
+-- name: import_events_fragment
+-- `hookline import events`: followed by "(columns) VALUES (marks)" of the table's own columns, then
+-- import_events_tail_clause: an event already there (same id or dedup key) is kept as it is.
+INSERT INTO events
+
+-- name: import_events_tail_clause
+ON CONFLICT DO NOTHING
+
+-- name: count_event_ids_between
+SELECT count(*) FROM events WHERE id >= ? AND id <= ?;
+
+-- name: follow_imported_ids
+-- After events were inserted with their own ids, new ones must get ids above them. SQLite's AUTOINCREMENT
+-- follows explicit ids by itself: nothing to do but read. PostgreSQL: queries.postgresql.sql.
+SELECT max(id) FROM events;
+
+-- name: page_by_occurrence
+-- `rules test`: events that say when they happened, in (occurred_at, id) order after a position.
+SELECT id, provider, account, event, origin, occurred_at, received_at, body
+FROM events WHERE occurred_at IS NOT NULL AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
+ORDER BY occurred_at, id LIMIT ?;
+
+-- name: page_by_occurrence_until
+SELECT id, provider, account, event, origin, occurred_at, received_at, body
+FROM events WHERE occurred_at IS NOT NULL AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
+  AND occurred_at <= ?
+ORDER BY occurred_at, id LIMIT ?;
+
+-- name: get_setting
+SELECT value FROM settings WHERE key = ?;
+
+-- name: put_setting
+INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+

@@ -7,6 +7,7 @@ import hmac
 import secrets
 
 from hookline.config import Settings
+from hookline.store import stored_settings
 from hookline.store.engine import Database
 
 _KEY = "admin_token_sha256"
@@ -28,7 +29,7 @@ def ensure(db: Database, settings: Settings) -> str | None:
     if settings.admin_token is not None:
         return None
     with db.connection() as conn:
-        if conn.scalar("SELECT value FROM settings WHERE key = ?", (_KEY,)) is not None:
+        if stored_settings.get(conn, _KEY) is not None:
             return None
     return reset(db)
 
@@ -37,10 +38,7 @@ def reset(db: Database) -> str:
     """Generate a new token, replacing any stored one; the caller shows it to the user once."""
     token = "hl_" + secrets.token_urlsafe(32)
     with db.connection() as conn:
-        conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (_KEY, _digest(token)),
-        )
+        stored_settings.put(conn, _KEY, _digest(token))
     return token
 
 
@@ -57,8 +55,7 @@ class AdminTokenVerifier:
             return self._configured_digest
         # Read each time so `hookline admin-token --reset` takes effect without a restart.
         with self._db.connection() as conn:
-            value = conn.scalar("SELECT value FROM settings WHERE key = ?", (_KEY,))
-        return None if value is None else str(value)
+            return stored_settings.get(conn, _KEY)
 
     def fingerprint(self) -> str | None:
         """A value that changes when the admin token does (dashboard sessions are bound to it)."""

@@ -10,6 +10,9 @@ import hashlib
 from dataclasses import dataclass
 
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 USER_AGENT_MAX = 300
 
@@ -31,9 +34,6 @@ class SessionRow:
         return self.id_sha256[:12]
 
 
-_COLUMNS = "id_sha256, created_at, last_seen_at, expires_at, user_agent"
-
-
 def _row(raw: tuple[object, ...]) -> SessionRow:
     ua = raw[4]
     return SessionRow(str(raw[0]), float(str(raw[1])), float(str(raw[2])), float(str(raw[3])),
@@ -45,30 +45,30 @@ def create(db: Database, id_sha256: str, now: float, expires_at: float, user_age
     agent = (user_agent or "").replace("\x00", "")[:USER_AGENT_MAX] or None
     with db.connection() as conn, conn.transaction():
         conn.execute(
-            f"INSERT INTO dashboard_sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+            Q.create_session,
             (id_sha256, now, now, expires_at, agent),
         )
 
 
 def get(db: Database, id_sha256: str) -> SessionRow | None:
     with db.connection() as conn:
-        raw = conn.fetchone(f"SELECT {_COLUMNS} FROM dashboard_sessions WHERE id_sha256 = ?", (id_sha256,))
+        raw = conn.fetchone(Q.get_session, (id_sha256,))
     return None if raw is None else _row(tuple(raw))
 
 
 def touch(db: Database, id_sha256: str, now: float) -> None:
     with db.connection() as conn, conn.transaction():
-        conn.execute("UPDATE dashboard_sessions SET last_seen_at = ? WHERE id_sha256 = ?", (now, id_sha256))
+        conn.execute(Q.touch_session, (now, id_sha256))
 
 
 def delete(db: Database, id_sha256: str) -> bool:
     with db.connection() as conn, conn.transaction():
-        return bool(conn.execute("DELETE FROM dashboard_sessions WHERE id_sha256 = ?", (id_sha256,)).rowcount)
+        return bool(conn.execute(Q.delete_session, (id_sha256,)).rowcount)
 
 
 def delete_all(db: Database) -> int:
     with db.connection() as conn, conn.transaction():
-        return int(conn.execute("DELETE FROM dashboard_sessions").rowcount)
+        return int(conn.execute(Q.delete_all_sessions).rowcount)
 
 
 def purge(db: Database, now: float, idle_seconds: float = 0) -> int:
@@ -76,7 +76,7 @@ def purge(db: Database, now: float, idle_seconds: float = 0) -> int:
     with db.connection() as conn, conn.transaction():
         return int(
             conn.execute(
-                "DELETE FROM dashboard_sessions WHERE expires_at <= ? OR last_seen_at < ?",
+                Q.purge_sessions,
                 (now, _idle_cutoff(now, idle_seconds)),
             ).rowcount
         )
@@ -86,8 +86,7 @@ def list_active(db: Database, now: float, idle_seconds: float = 0) -> list[Sessi
     """The sessions that still sign a browser in, most recently used first."""
     with db.connection() as conn:
         rows = conn.fetchall(
-            f"SELECT {_COLUMNS} FROM dashboard_sessions WHERE expires_at > ? AND last_seen_at >= ?"
-            " ORDER BY last_seen_at DESC",
+            Q.active_sessions,
             (now, _idle_cutoff(now, idle_seconds)),
         )
     return [_row(tuple(r)) for r in rows]

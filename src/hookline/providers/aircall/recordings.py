@@ -174,7 +174,7 @@ def list_recordings(
         if value is not None:
             parts.append(clause)
             params.append(value)
-    query = compose("list_recordings", *parts, Q.newest_recordings_clause)
+    query = compose(*parts, Q.newest_recordings_clause)
     return [_row(r) for r in conn.fetchall(query, [*params, limit])]
 
 
@@ -211,7 +211,7 @@ def want_since(conn: Connection, since: float, until: float | None, account: str
         if value is not None:
             parts.append(clause)
             params.append(value)
-    calls = conn.fetchall(compose("calls_with_media", *parts), params)
+    calls = conn.fetchall(compose(*parts), params)
     rows: list[tuple[str, int, str, float | None]] = []
     for acct, call_id, has_recording, has_voicemail, started_at in calls:
         start = None if started_at is None else float(started_at)

@@ -1,0 +1,94 @@
+"""Reads and deletes over a table named at run time: its columns, keyset pages by time, old rows.
+
+Retention's policies and exports work on the event log and on the tables providers offer
+(Provider.retention_policies, Provider.exports), so their statements are composed here from names the
+code (never a request) gives. Only store/ composes such SQL; the rest of hookline calls these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hookline.store.engine import Connection
+from hookline.store.queries import Query, compose, load_queries, marks
+
+Q = load_queries(__package__)
+
+
+def quote(name: str) -> str:
+    """An identifier quoted for both engines."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_columns(conn: Connection, table: str) -> list[tuple[str, str]]:
+    """(name, declared type) of each column of `table`, in order."""
+    return [(str(r[0]), str(r[1])) for r in conn.fetchall(Q.table_columns, (table,))]
+
+
+def keyset_page(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    order: Sequence[str],
+    since: float,
+    until: float,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[Any]:
+    """Rows of `columns` whose `order[0]` (a time) is in [since, until), in `order`, after the key `after`."""
+    ordered = ", ".join(map(quote, order))
+    time = quote(order[0])
+    sql = f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)} WHERE {time} >= ? AND {time} < ?"
+    params: list[Any] = [since, until]
+    if after is not None:
+        sql += f" AND ({ordered}) > ({marks(len(order))})"
+        params += after
+    return conn.fetchall(f"{sql} ORDER BY {ordered} LIMIT ?", [*params, limit])
+
+
+def count_aged(
+    conn: Connection, table: str, time_column: str, done: Query | str, before: float
+) -> tuple[int, Any, int]:
+    """(rows older than `before` that are done, the oldest time among them, all rows older than `before`).
+    `done` is a condition on the row (alias t)."""
+    aged = f"FROM {quote(table)} t WHERE t.{quote(time_column)} < ?"
+    row = conn.fetchone(compose(f"SELECT count(*), min(t.{quote(time_column)}) {aged} AND", done), (before,))
+    old = int(conn.scalar(f"SELECT count(*) {aged}", (before,)))
+    return int(row[0]), row[1], old
+
+
+def delete_aged(
+    conn: Connection, table: str, time_column: str, done: Query | str, keys: Sequence[str], before: float, limit: int
+) -> list[Any]:
+    """Delete at most `limit` rows older than `before` that are done, oldest first (call inside a transaction);
+    returns the deleted rows' keys and time. The condition is checked again by the DELETE: a row that became
+    needed since it was picked stays."""
+    cols = ", ".join(f"t.{k}" for k in keys)
+    time = f"t.{quote(time_column)}"
+    picked = compose(f"SELECT {cols} FROM {quote(table)} t WHERE {time} < ? AND", done, f"ORDER BY {time} LIMIT ?")
+    ids = conn.fetchall(picked, (before, limit))
+    if not ids:
+        return []
+    if len(keys) == 1:
+        params: list[Any] = [i[0] for i in ids]
+        match = f"t.{keys[0]} IN ({marks(len(ids))})"
+    else:
+        one = f"({marks(len(keys))})"
+        match = f"({cols}) IN (VALUES {', '.join([one] * len(ids))})"
+        params = [v for i in ids for v in i]
+    returning = ", ".join([*keys, quote(time_column)])  # SQLite's RETURNING takes no alias
+    return conn.fetchall(
+        compose(f"DELETE FROM {quote(table)} AS t WHERE {match} AND", done, f"RETURNING {returning}"), params
+    )
+
+
+def column_values(conn: Connection, table: str, key: str, column: str) -> list[Any]:
+    """(key, value) of every row whose `column` is not NULL (the names come from code: sealed.py)."""
+    return conn.fetchall(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL")
+
+
+def replace_value(conn: Connection, table: str, key: str, column: str, key_value: Any, old: Any, new: Any) -> int:
+    """Write `new` into one row's `column` only while it still holds `old`; returns the rows changed (0 or 1)."""
+    cur = conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?", (new, key_value, old))
+    return int(cur.rowcount)
