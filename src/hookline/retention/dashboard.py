@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from hookline.retention.policies import cutoff, policies, purged_before, would_delete
 from hookline.retention.settings import load_retention_settings
 from hookline.store.engine import Database
-from hookline.web.dashboard.ui import Dashboard
+from hookline.web.dashboard.ui import Dashboard, ui_of
+from hookline.web.reads import in_thread, runtime_of
 
 
 def storage(db: Database) -> dict[str, Any]:
@@ -46,11 +46,11 @@ def storage(db: Database) -> dict[str, Any]:
             "purged": purged, "dialect": db.dialect}
 
 
+async def section(request: Request) -> Markup:
+    data = await in_thread(storage, runtime_of(request).db)
+    return ui_of(request).fragment("retention/_operations.html", **data)
+
+
 def register(ui: Dashboard) -> None:
     ui.add_templates(Path(__file__).parent / "templates")
-
-    async def section(request: Request) -> Markup:
-        data = await run_in_threadpool(storage, ui.runtime.db)
-        return ui.fragment("retention/_operations.html", **data)
-
     ui.add_section("Storage and retention", section)
