@@ -140,4 +140,5 @@ def create_app(settings: Settings) -> HooklineApp:
         },
     )
     rest.state.runtime = runtime
+    ui.install(rest.state)
     return HooklineApp(webhooks, rest, runtime)

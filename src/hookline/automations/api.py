@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
 from hookline.automations import alerts, rules, runs
 from hookline.automations.spec import NAME
 from hookline.runtime import Runtime
+from hookline.store.engine import Connection
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_ID, BadQuery, bool_param, id_param, int_param, time_param
+from hookline.web.reads import read, runtime_of
 from hookline.web.responses import JSON, error
+
+if TYPE_CHECKING:
+    from hookline.providers.base import Provider
 
 MAX_LIMIT = 500
 _RUN_TIMES = ("run_at", "created_at", "updated_at", "finished_at")
@@ -28,124 +32,130 @@ def _with_iso(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return row
 
 
-def routes(runtime: Runtime) -> list[Route]:  # noqa: C901
-    db = runtime.db
+def _rules(conn: Connection) -> list[dict[str, Any]]:
+    counts = runs.counts_by_rule(conn, time.time() - 86400)
+    return [{**r.as_json(), "runs_24h": counts.get(r.name, {})} for r in rules.list_rules(conn)]
 
-    async def list_rules(request: Request) -> JSON:
-        def query() -> list[dict[str, Any]]:
-            with db.connection() as conn:
-                counts = runs.counts_by_rule(conn, time.time() - 86400)
-                return [{**r.as_json(), "runs_24h": counts.get(r.name, {})} for r in rules.list_rules(conn)]
 
-        return JSON({"rules": await run_in_threadpool(query)})
+async def list_rules(request: Request) -> JSON:
+    return JSON({"rules": await read(request, _rules)})
 
-    async def get_rule(request: Request) -> JSON:
-        name = request.path_params["name"]
 
-        def query() -> dict[str, Any] | None:
-            if not NAME.match(name):
-                return None
-            with db.connection() as conn:
-                rule = rules.get(conn, name)
-                if rule is None:
-                    return None
-                counts = runs.counts_by_rule(conn, time.time() - 86400)
-                recent = [_with_iso(r, _RUN_TIMES) for r in runs.list_runs(conn, rule=name, limit=20)]
-            return {**rule.as_json(), "runs_24h": counts.get(name, {}), "recent_runs": recent}
+def _rule(conn: Connection, name: str) -> dict[str, Any] | None:
+    if not NAME.match(name):
+        return None
+    rule = rules.get(conn, name)
+    if rule is None:
+        return None
+    counts = runs.counts_by_rule(conn, time.time() - 86400)
+    recent = [_with_iso(r, _RUN_TIMES) for r in runs.list_runs(conn, rule=name, limit=20)]
+    return {**rule.as_json(), "runs_24h": counts.get(name, {}), "recent_runs": recent}
 
-        found = await run_in_threadpool(query)
-        if found is None:
-            return error(404, "not_found", f"no rule named {name!r}")
-        return JSON(found)
 
-    async def test_rule(request: Request) -> JSON:
-        from hookline.automations.actions import registry
-        from hookline.automations.backtest import backtest
-        from hookline.automations.spec import CompiledRule
+async def get_rule(request: Request) -> JSON:
+    name = request.path_params["name"]
+    found = await read(request, _rule, name)
+    if found is None:
+        return error(404, "not_found", f"no rule named {name!r}")
+    return JSON(found)
 
-        name = request.path_params["name"]
-        try:
-            since = time_param(request.query_params, "since")
-            until = time_param(request.query_params, "until")
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        if since is None:
-            return error(400, "invalid_query", "since is required (ISO 8601 or unix seconds)")
 
-        def query() -> dict[str, Any] | None:
-            if not NAME.match(name):
-                return None
-            with db.connection() as conn:
-                rule = rules.get(conn, name)
-                if rule is None:
-                    return None
-                compiled = CompiledRule.build(rule.id, rule.updated_at, rule.spec)
-                provs = runtime.providers
-                return backtest(conn, compiled, {p.name: p for p in provs}, registry(provs), since, until)
+def _backtest(
+    conn: Connection, providers: tuple[Provider, ...], name: str, since: float, until: float | None
+) -> dict[str, Any] | None:
+    from hookline.automations.actions import registry
+    from hookline.automations.backtest import backtest
+    from hookline.automations.spec import CompiledRule
 
-        found = await run_in_threadpool(query)
-        if found is None:
-            return error(404, "not_found", f"no rule named {name!r}")
-        return JSON(found)
+    if not NAME.match(name):
+        return None
+    rule = rules.get(conn, name)
+    if rule is None:
+        return None
+    compiled = CompiledRule.build(rule.id, rule.updated_at, rule.spec)
+    return backtest(conn, compiled, {p.name: p for p in providers}, registry(providers), since, until)
 
-    async def list_runs(request: Request) -> JSON:
-        q = request.query_params
-        state = q.get("state") or None
-        if state is not None and state not in runs.STATES:
-            return error(400, "invalid_query", f"state must be one of: {', '.join(runs.STATES)}")
-        try:
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            cursor = int_param(q, "cursor", None, 1, MAX_ID)
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        rule = q.get("rule") or None
 
-        def query() -> list[dict[str, Any]]:
-            with db.connection() as conn:
-                return runs.list_runs(conn, rule=rule, state=state, limit=limit + 1, before_id=cursor)
+async def test_rule(request: Request) -> JSON:
+    name = request.path_params["name"]
+    try:
+        since = time_param(request.query_params, "since")
+        until = time_param(request.query_params, "until")
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    if since is None:
+        return error(400, "invalid_query", "since is required (ISO 8601 or unix seconds)")
+    found = await read(request, _backtest, runtime_of(request).providers, name, since, until)
+    if found is None:
+        return error(404, "not_found", f"no rule named {name!r}")
+    return JSON(found)
 
-        rows = await run_in_threadpool(query)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return JSON({"runs": [_with_iso(r, _RUN_TIMES) for r in rows],
-                     "next_cursor": str(rows[-1]["id"]) if more and rows else None})
 
-    async def list_alerts(request: Request) -> JSON:
-        try:
-            open_only = bool_param(request.query_params, "open") or False
-            limit = int_param(request.query_params, "limit", 100, 1, MAX_LIMIT) or 100
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
+async def list_runs(request: Request) -> JSON:
+    q = request.query_params
+    state = q.get("state") or None
+    if state is not None and state not in runs.STATES:
+        return error(400, "invalid_query", f"state must be one of: {', '.join(runs.STATES)}")
+    try:
+        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    rule = q.get("rule") or None
+    rows = await read(request, _runs, rule, state, limit + 1, cursor)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JSON({"runs": [_with_iso(r, _RUN_TIMES) for r in rows],
+                 "next_cursor": str(rows[-1]["id"]) if more and rows else None})
 
-        def query() -> list[dict[str, Any]]:
-            with db.connection() as conn:
-                return alerts.list_alerts(conn, open_only=open_only, limit=limit)
 
-        return JSON({"alerts": [_with_iso(a, _ALERT_TIMES) for a in await run_in_threadpool(query)]})
+def _runs(
+    conn: Connection, rule: str | None, state: str | None, limit: int, cursor: int | None
+) -> list[dict[str, Any]]:
+    return runs.list_runs(conn, rule=rule, state=state, limit=limit, before_id=cursor)
 
-    async def ack_alert(request: Request) -> JSON:
-        try:
-            alert_id = id_param(request.path_params["id"], "alert")
-        except BadQuery as exc:
-            return error(400, "invalid_id", str(exc))
 
-        def do() -> dict[str, Any] | None:
-            with db.connection() as conn, conn.transaction():
-                return alerts.ack(conn, alert_id)
+def _alerts(conn: Connection, open_only: bool, limit: int) -> list[dict[str, Any]]:
+    return alerts.list_alerts(conn, open_only=open_only, limit=limit)
 
-        found = await run_in_threadpool(do)
-        if found is None:
-            return error(404, "not_found", f"no alert {alert_id}")
-        return JSON(_with_iso(found, _ALERT_TIMES))
 
-    return [
-        Route("/api/rules", list_rules),
-        Route("/api/rules/{name}", get_rule),
-        Route("/api/rules/{name}/test", test_rule),
-        Route("/api/runs", list_runs),
-        Route("/api/alerts", list_alerts),
-        Route("/api/alerts/{id}/ack", ack_alert, methods=["POST"]),
-    ]
+async def list_alerts(request: Request) -> JSON:
+    try:
+        open_only = bool_param(request.query_params, "open") or False
+        limit = int_param(request.query_params, "limit", 100, 1, MAX_LIMIT) or 100
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    return JSON({"alerts": [_with_iso(a, _ALERT_TIMES) for a in await read(request, _alerts, open_only, limit)]})
+
+
+def _ack(conn: Connection, alert_id: int) -> dict[str, Any] | None:
+    with conn.transaction():
+        return alerts.ack(conn, alert_id)
+
+
+async def ack_alert(request: Request) -> JSON:
+    try:
+        alert_id = id_param(request.path_params["id"], "alert")
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    found = await read(request, _ack, alert_id)
+    if found is None:
+        return error(404, "not_found", f"no alert {alert_id}")
+    return JSON(_with_iso(found, _ALERT_TIMES))
+
+
+ROUTES = [
+    Route("/api/rules", list_rules),
+    Route("/api/rules/{name}", get_rule),
+    Route("/api/rules/{name}/test", test_rule),
+    Route("/api/runs", list_runs),
+    Route("/api/alerts", list_alerts),
+    Route("/api/alerts/{id}/ack", ack_alert, methods=["POST"]),
+]
+
+
+def routes(runtime: Runtime) -> list[Route]:
+    return ROUTES
 
 
 _TIME = {"type": "string", "pattern": r"^([0-9]{1,10}|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?)$"}

@@ -4,17 +4,15 @@ state and when it last sent an event (shown in the nav once there is one)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.store.engine import Connection
 from hookline.store.events import last_received
-
-if TYPE_CHECKING:
-    from hookline.web.dashboard.ui import Dashboard
+from hookline.web.dashboard.ui import Dashboard, NavEntry, Page, ui_of
+from hookline.web.reads import read
 
 _ROWS = (
     "SELECT provider, account, installed, installed_at, uninstalled_at, uninstall_reason"
@@ -34,16 +32,14 @@ def _any(conn: Connection) -> bool:
     return conn.scalar("SELECT 1 FROM oauth_installations LIMIT 1") is not None
 
 
+async def installations(request: Request) -> Response:
+    return ui_of(request).render(request, "oauth/installations.html", installations=await read(request, rows))
+
+
+PAGES = [Page("/installations", installations)]
+NAV = [NavEntry("Installations", "/installations", 85, shown=_any)]
+
+
 def register(ui: Dashboard) -> None:
-    db = ui.runtime.db
     ui.add_templates(Path(__file__).parent / "templates")
-
-    async def installations(request: Request) -> Response:
-        def read() -> list[dict[str, Any]]:
-            with db.connection() as conn:
-                return rows(conn)
-
-        return ui.render(request, "oauth/installations.html", installations=await run_in_threadpool(read))
-
-    ui.page("/installations", installations)
-    ui.add_nav("Installations", "/installations", 85, shown=_any)
+    ui.add_pages(PAGES, NAV)

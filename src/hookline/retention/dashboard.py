@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from hookline.retention.policies import cutoff, policies, purged_before, would_delete
@@ -20,7 +19,8 @@ from hookline.retention.settings import load_retention_settings
 from hookline.store import maintenance
 from hookline.store.engine import Database
 from hookline.store.events import oldest_received
-from hookline.web.dashboard.ui import Dashboard
+from hookline.web.dashboard.ui import Dashboard, ui_of
+from hookline.web.reads import in_thread, runtime_of
 
 
 def storage(db: Database) -> dict[str, Any]:
@@ -41,11 +41,11 @@ def storage(db: Database) -> dict[str, Any]:
             "purged": purged, "dialect": db.dialect}
 
 
+async def section(request: Request) -> Markup:
+    data = await in_thread(storage, runtime_of(request).db)
+    return ui_of(request).fragment("retention/_operations.html", **data)
+
+
 def register(ui: Dashboard) -> None:
     ui.add_templates(Path(__file__).parent / "templates")
-
-    async def section(request: Request) -> Markup:
-        data = await run_in_threadpool(storage, ui.runtime.db)
-        return ui.fragment("retention/_operations.html", **data)
-
     ui.add_section("Storage and retention", section)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -14,6 +13,7 @@ from hookline.store import events as event_log
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_ID, BadQuery, id_param, int_param, time_param
+from hookline.web.reads import read
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
@@ -25,56 +25,51 @@ def _with_times(meta: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+async def list_events(request: Request) -> JSON:
+    q = request.query_params
+    try:
+        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+        since = time_param(q, "since")
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    flt = event_log.EventFilter(
+        provider=q.get("provider") or None,
+        event=q.get("event") or None,
+        account=q.get("account") or None,
+        since=since,
+        before_id=cursor,
+    )
+    rows = await read(request, event_log.list_events, flt, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = str(rows[-1]["id"]) if more and rows else None
+    return JSON({"events": [_with_times(r) for r in rows], "next_cursor": next_cursor})
+
+
+async def get_event(request: Request) -> JSON:
+    try:
+        event_id = id_param(request.path_params["id"], "event")
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    found = await read(request, event_log.get_event, event_id)
+    if found is None:
+        return error(404, "not_found", f"no event {event_id}")
+    meta, body = found
+    meta = _with_times(meta)
+    try:
+        meta["body"] = body.decode("utf-8")
+    except UnicodeDecodeError:
+        meta["body"] = None
+    meta["body_base64"] = base64.b64encode(body).decode()
+    return JSON(meta)
+
+
+ROUTES = [Route("/api/events", list_events), Route("/api/events/{id}", get_event)]
+
+
 def routes(runtime: Runtime) -> list[Route]:
-    async def list_events(request: Request) -> JSON:
-        q = request.query_params
-        try:
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            cursor = int_param(q, "cursor", None, 1, MAX_ID)
-            since = time_param(q, "since")
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        flt = event_log.EventFilter(
-            provider=q.get("provider") or None,
-            event=q.get("event") or None,
-            account=q.get("account") or None,
-            since=since,
-            before_id=cursor,
-        )
-
-        def query() -> list[dict[str, Any]]:
-            with runtime.db.connection() as conn:
-                return event_log.list_events(conn, flt, limit + 1)
-
-        rows = await run_in_threadpool(query)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = str(rows[-1]["id"]) if more and rows else None
-        return JSON({"events": [_with_times(r) for r in rows], "next_cursor": next_cursor})
-
-    async def get_event(request: Request) -> JSON:
-        try:
-            event_id = id_param(request.path_params["id"], "event")
-        except BadQuery as exc:
-            return error(400, "invalid_id", str(exc))
-
-        def query() -> tuple[dict[str, Any], bytes] | None:
-            with runtime.db.connection() as conn:
-                return event_log.get_event(conn, event_id)
-
-        found = await run_in_threadpool(query)
-        if found is None:
-            return error(404, "not_found", f"no event {event_id}")
-        meta, body = found
-        meta = _with_times(meta)
-        try:
-            meta["body"] = body.decode("utf-8")
-        except UnicodeDecodeError:
-            meta["body"] = None
-        meta["body_base64"] = base64.b64encode(body).decode()
-        return JSON(meta)
-
-    return [Route("/api/events", list_events), Route("/api/events/{id}", get_event)]
+    return ROUTES
 
 
 _EVENT = {

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
 from hookline.forwarding import deliveries
 from hookline.forwarding.destinations import DestinationError, DestinationStore
 from hookline.runtime import Runtime
+from hookline.store.engine import Database
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_ID, BadQuery, id_param, int_param
+from hookline.web.reads import in_thread, runtime_of
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
@@ -26,72 +27,73 @@ def _delivery(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _destinations(db: Database) -> list[dict[str, Any]]:
+    counts = deliveries.counts_by_state(db)
+    return [{**d.public(), "deliveries": counts.get(d.name, {})} for d in DestinationStore(db).list()]
+
+
+async def list_destinations(request: Request) -> JSON:
+    return JSON({"destinations": await in_thread(_destinations, runtime_of(request).db)})
+
+
+def _deliveries(
+    db: Database, state: str | None, destination: str | None, limit: int, cursor: int | None
+) -> list[dict[str, Any]] | None:
+    if destination is not None:
+        try:
+            DestinationStore(db).get(destination)
+        except DestinationError:
+            return None
+    return deliveries.list_deliveries(db, deliveries.FILTERS[state] if state else (), destination, limit, cursor)
+
+
+async def list_deliveries(request: Request) -> JSON:
+    q = request.query_params
+    state = q.get("state") or None
+    if state is not None and state not in deliveries.FILTERS:
+        return error(400, "invalid_query", f"state must be one of: {', '.join(deliveries.FILTERS)}")
+    try:
+        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    destination = q.get("destination") or None
+    rows = await in_thread(_deliveries, runtime_of(request).db, state, destination, limit + 1, cursor)
+    if rows is None:
+        return error(404, "not_found", f"no destination named {destination!r}")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JSON(
+        {
+            "deliveries": [_delivery(r) for r in rows],
+            "next_cursor": str(rows[-1]["id"]) if more and rows else None,
+        }
+    )
+
+
+async def retry_delivery(request: Request) -> JSON:
+    try:
+        delivery_id = id_param(request.path_params["id"], "delivery")
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    try:
+        row = await in_thread(deliveries.retry, runtime_of(request).db, delivery_id)
+    except LookupError as exc:
+        return error(404, "not_found", str(exc))
+    except deliveries.RetryRefused as exc:
+        return error(409, "conflict", str(exc))
+    return JSON(_delivery(row))
+
+
+ROUTES = [
+    Route("/api/destinations", list_destinations),
+    Route("/api/deliveries", list_deliveries),
+    Route("/api/deliveries/{id}/retry", retry_delivery, methods=["POST"]),
+]
+
+
 def routes(runtime: Runtime) -> list[Route]:
-    store = DestinationStore(runtime.db)
-
-    async def list_destinations(request: Request) -> JSON:
-        def query() -> list[dict[str, Any]]:
-            counts = deliveries.counts_by_state(runtime.db)
-            return [{**d.public(), "deliveries": counts.get(d.name, {})} for d in store.list()]
-
-        return JSON({"destinations": await run_in_threadpool(query)})
-
-    async def list_deliveries(request: Request) -> JSON:
-        q = request.query_params
-        state = q.get("state") or None
-        if state is not None and state not in deliveries.FILTERS:
-            return error(400, "invalid_query", f"state must be one of: {', '.join(deliveries.FILTERS)}")
-        try:
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            cursor = int_param(q, "cursor", None, 1, MAX_ID)
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        destination = q.get("destination") or None
-
-        def query() -> list[dict[str, Any]] | None:
-            if destination is not None:
-                try:
-                    store.get(destination)
-                except DestinationError:
-                    return None
-            return deliveries.list_deliveries(
-                runtime.db, deliveries.FILTERS[state] if state else (), destination, limit + 1, cursor
-            )
-
-        rows = await run_in_threadpool(query)
-        if rows is None:
-            return error(404, "not_found", f"no destination named {destination!r}")
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return JSON(
-            {
-                "deliveries": [_delivery(r) for r in rows],
-                "next_cursor": str(rows[-1]["id"]) if more and rows else None,
-            }
-        )
-
-    async def retry_delivery(request: Request) -> JSON:
-        try:
-            delivery_id = id_param(request.path_params["id"], "delivery")
-        except BadQuery as exc:
-            return error(400, "invalid_id", str(exc))
-
-        def do() -> dict[str, Any]:
-            return deliveries.retry(runtime.db, delivery_id)
-
-        try:
-            row = await run_in_threadpool(do)
-        except LookupError as exc:
-            return error(404, "not_found", str(exc))
-        except deliveries.RetryRefused as exc:
-            return error(409, "conflict", str(exc))
-        return JSON(_delivery(row))
-
-    return [
-        Route("/api/destinations", list_destinations),
-        Route("/api/deliveries", list_deliveries),
-        Route("/api/deliveries/{id}/retry", retry_delivery, methods=["POST"]),
-    ]
+    return ROUTES
 
 
 _DESTINATION = p.obj(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
 from hookline.pipeline import jobs
 from hookline.runtime import Runtime
+from hookline.store.engine import Connection
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_ID, BadQuery, choice_param, id_param, int_param
+from hookline.web.reads import read, runtime_of
 from hookline.web.responses import JSON, error
 
 MAX_LIMIT = 500
@@ -27,100 +28,93 @@ def _shown(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def routes(runtime: Runtime) -> list[Route]:  # noqa: C901
-    db = runtime.db
+async def stats(request: Request) -> JSON:
+    s = await read(request, jobs.stats)
+    return JSON(
+        {
+            "events": {"received": s.received, "duplicates": s.duplicates},
+            "jobs": {
+                "processed": s.processed,
+                "pending": s.pending,
+                "running": s.running,
+                "parked": s.parked,
+            },
+            "lag_seconds": round(s.lag_seconds(time.time()), 3),
+            "oldest_pending_received_at": s.oldest_pending_received_at,
+        }
+    )
 
-    async def stats(request: Request) -> JSON:
-        def query() -> jobs.Stats:
-            with db.connection() as conn:
-                return jobs.stats(conn)
 
-        s = await run_in_threadpool(query)
-        return JSON(
-            {
-                "events": {"received": s.received, "duplicates": s.duplicates},
-                "jobs": {
-                    "processed": s.processed,
-                    "pending": s.pending,
-                    "running": s.running,
-                    "parked": s.parked,
-                },
-                "lag_seconds": round(s.lag_seconds(time.time()), 3),
-                "oldest_pending_received_at": s.oldest_pending_received_at,
-            }
-        )
+async def list_jobs(request: Request) -> JSON:
+    q = request.query_params
+    try:
+        state = choice_param(q, "state", jobs.STATES)
+        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    rows = await read(request, jobs.list_jobs, state, limit + 1, cursor)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JSON({"jobs": [_shown(r) for r in rows], "next_cursor": str(rows[-1]["id"]) if more else None})
 
-    async def list_jobs(request: Request) -> JSON:
-        q = request.query_params
-        try:
-            state = choice_param(q, "state", jobs.STATES)
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            cursor = int_param(q, "cursor", None, 1, MAX_ID)
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
 
-        def query() -> list[dict[str, Any]]:
-            with db.connection() as conn:
-                return jobs.list_jobs(conn, state, limit + 1, cursor)
+def _job_id(request: Request) -> int:
+    return id_param(request.path_params["id"], "job")
 
-        rows = await run_in_threadpool(query)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return JSON({"jobs": [_shown(r) for r in rows], "next_cursor": str(rows[-1]["id"]) if more else None})
 
-    def _job_id(request: Request) -> int:
-        return id_param(request.path_params["id"], "job")
+async def get_job(request: Request) -> JSON:
+    try:
+        job_id = _job_id(request)
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    job = await read(request, jobs.get_job, job_id)
+    if job is None:
+        return error(404, "not_found", f"no job {job_id}")
+    return JSON(_shown(job))
 
-    async def get_job(request: Request) -> JSON:
-        try:
-            job_id = _job_id(request)
-        except BadQuery as exc:
-            return error(400, "invalid_id", str(exc))
 
-        def query() -> dict[str, Any] | None:
-            with db.connection() as conn:
-                return jobs.get_job(conn, job_id)
+def _retry(conn: Connection, ids: list[int] | None) -> int:
+    n = jobs.retry(conn, ids)
+    if n:
+        jobs.notify(conn)
+    return n
 
-        job = await run_in_threadpool(query)
-        if job is None:
-            return error(404, "not_found", f"no job {job_id}")
-        return JSON(_shown(job))
 
-    def _retry(ids: list[int] | None) -> int:
-        with db.connection() as conn:
-            n = jobs.retry(conn, ids)
-            if n:
-                jobs.notify(conn)
-        runtime.doorbell.ring()
-        return n
+async def _retried(request: Request, ids: list[int] | None) -> JSON:
+    n = await read(request, _retry, ids)
+    runtime_of(request).doorbell.ring()
+    return JSON({"retried": n})
 
-    async def retry_job(request: Request) -> JSON:
-        try:
-            job_id = _job_id(request)
-        except BadQuery as exc:
-            return error(400, "invalid_id", str(exc))
 
-        def existing() -> dict[str, Any] | None:
-            with db.connection() as conn:
-                return jobs.get_job(conn, job_id)
+async def retry_job(request: Request) -> JSON:
+    try:
+        job_id = _job_id(request)
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    job = await read(request, jobs.get_job, job_id)
+    if job is None:
+        return error(404, "not_found", f"no job {job_id}")
+    if job["state"] != "parked":
+        return error(409, "not_parked", f"job {job_id} is {job['state']}, only parked jobs are retried")
+    return await _retried(request, [job_id])
 
-        job = await run_in_threadpool(existing)
-        if job is None:
-            return error(404, "not_found", f"no job {job_id}")
-        if job["state"] != "parked":
-            return error(409, "not_parked", f"job {job_id} is {job['state']}, only parked jobs are retried")
-        return JSON({"retried": await run_in_threadpool(_retry, [job_id])})
 
-    async def retry_parked(request: Request) -> JSON:
-        return JSON({"retried": await run_in_threadpool(_retry, None)})
+async def retry_parked(request: Request) -> JSON:
+    return await _retried(request, None)
 
-    return [
-        Route("/api/stats", stats),
-        Route("/api/jobs", list_jobs),
-        Route("/api/jobs/retry", retry_parked, methods=["POST"]),
-        Route("/api/jobs/{id}", get_job),
-        Route("/api/jobs/{id}/retry", retry_job, methods=["POST"]),
-    ]
+
+ROUTES = [
+    Route("/api/stats", stats),
+    Route("/api/jobs", list_jobs),
+    Route("/api/jobs/retry", retry_parked, methods=["POST"]),
+    Route("/api/jobs/{id}", get_job),
+    Route("/api/jobs/{id}/retry", retry_job, methods=["POST"]),
+]
+
+
+def routes(runtime: Runtime) -> list[Route]:
+    return ROUTES
 
 
 _COUNT = {"type": "integer", "minimum": 0}

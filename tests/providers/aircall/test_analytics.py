@@ -22,6 +22,7 @@ from hookline.providers.aircall import projections as proj
 from hookline.providers.aircall.dashboard import analytics
 from hookline.store import events as event_log
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import Query
 from hookline.testing.aircall.samples import make_call, make_contact, make_number, make_user
 from hookline.types import IncomingEvent
 from tests.support import on_engine
@@ -249,8 +250,9 @@ def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
         conn.execute("ANALYZE")
         raw = conn.execute
 
-        def explained(sql: str, params: Any = None) -> Any:
-            seen.append("\n".join(str(r[-1]) for r in raw("EXPLAIN QUERY PLAN " + sql, params).fetchall()))
+        def explained(sql: str | Query, params: Any = None) -> Any:
+            text = sql.text(db.dialect) if isinstance(sql, Query) else sql  # the report's statements are named
+            seen.append("\n".join(str(r[-1]) for r in raw("EXPLAIN QUERY PLAN " + text, params).fetchall()))
             return raw(sql, params)
 
         conn.execute = explained  # type: ignore[method-assign]

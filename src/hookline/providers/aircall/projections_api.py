@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
@@ -16,6 +15,7 @@ from hookline.providers.aircall import recordings
 from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
+from hookline.store.queries import Query, load_queries
 from hookline.web.params import (
     MAX_ID,
     BadQuery,
@@ -26,8 +26,10 @@ from hookline.web.params import (
     str_param,
     time_param,
 )
+from hookline.web.reads import read
 from hookline.web.responses import JSON, error
 
+Q = load_queries(__package__)
 MAX_LIMIT = 500
 _JSON = {
     "user", "number", "contact", "assigned_to", "teams", "tags", "comments", "transferred_by", "transferred_to",
@@ -59,8 +61,13 @@ def rows_as_dicts(cur: Any) -> list[dict[str, Any]]:
     ]
 
 
-def query(conn: Connection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+def query(conn: Connection, sql: str | Query, params: Sequence[Any]) -> list[dict[str, Any]]:
     return rows_as_dicts(conn.execute(sql, params))
+
+
+def composed(conn: Connection, select: Query, tail: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """A `*_fragment` SELECT with the filters, order and limit a request asked for."""
+    return query(conn, select.text(conn.dialect) + tail, params)
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,32 @@ class Listing:
 
     path: str
     key: str  # the response's list name
-    table: str
-    columns: str
+    select: Query  # SELECT <columns> FROM <table> [alias], a *_fragment of queries.sql
     filters: Callable[[Mapping[str, str]], list[tuple[str, Any]]]
     deletable: bool = True
+    alias: str = ""  # "u." when the fragment names its table "u"
+
+    async def endpoint(self, request: Request) -> JSON:
+        """GET <path>: newest first, `limit` rows after `cursor`, with the table's filters."""
+        alias = self.alias
+        q = request.query_params
+        try:
+            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+            cursor = int_param(q, "cursor", None, 1, MAX_ID)
+            conds = self.filters(q)
+            if self.deletable and not bool_param(q, "include_deleted"):
+                conds.append((f"{alias}deleted = ?", False))
+        except BadQuery as exc:
+            return error(400, "invalid_query", str(exc))
+        if cursor is not None:
+            conds.append((f"{alias}id < ?", cursor))
+        where = " AND ".join(c for c, _ in conds)
+        params = [v for c, v in conds if "?" in c]
+        tail = (f" WHERE {where}" if where else "") + f" ORDER BY {alias}id DESC LIMIT ?"
+        rows = await read(request, composed, self.select, tail, [*params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return JSON({self.key: rows, "next_cursor": str(rows[-1]["id"]) if more else None})
 
 
 # A missed call: Aircall gave a reason, or an inbound call ended without anyone answering.
@@ -128,66 +157,27 @@ def _message_filters(q: Mapping[str, str]) -> list[tuple[str, Any]]:
     return out
 
 
-_CALL_COLUMNS = (
-    'account, id, call_uuid, direction, status, started_at, answered_at, ended_at, duration, missed_call_reason,'
-    ' raw_digits, archived, "user", number, contact, assigned_to, teams, tags, comments, transferred_by,'
-    " transferred_to, participants, has_recording, has_voicemail, last_event"
-)
-# current_call_id: the agent's latest call that is not done yet (read from the calls, so it is as
-# order-independent as they are).
-_AGENT_COLUMNS = (
-    "u.account, u.id, COALESCE(u.name, u.seen_name) AS name, COALESCE(u.email, u.seen_email) AS email,"
-    " u.available, u.availability_status, u.substatus, u.time_zone, u.language, u.wrap_up_time, u.deleted,"
-    " u.connected, u.in_wrap_up, CASE WHEN u.last_seen < 0 THEN NULL ELSE u.last_seen END AS last_seen,"
-    " (SELECT c.id FROM aircall_calls c WHERE c.account = u.account AND c.user_id = u.id"
-    " AND c.status <> 'done' ORDER BY c.started_at DESC, c.id DESC LIMIT 1) AS current_call_id"
-)
-
+CALLS = Q.projections_api_calls_fragment  # the Calls page filters the same rows
 LISTINGS = (
-    Listing("/api/calls", "calls", "aircall_calls", _CALL_COLUMNS, _call_filters, deletable=False),
-    Listing("/api/agents", "agents", "aircall_users u", _AGENT_COLUMNS, _account),
-    Listing(
-        "/api/contacts", "contacts", "aircall_contacts",
-        "account, id, first_name, last_name, company_name, description, information, is_shared, phone_numbers,"
-        " emails, created_at, updated_at, deleted",
-        _account,
-    ),
-    Listing(
-        "/api/numbers", "numbers", "aircall_numbers",
-        'account, id, name, digits, e164_digits, country, time_zone, "open", availability_status, is_ivr,'
-        " live_recording_activated, priority, users, created_at, deleted",
-        _account,
-    ),
-    Listing("/api/teams", "teams", "aircall_teams", "account, id, name, users, created_at, deleted", _account),
-    Listing("/api/tags", "tags", "aircall_tags", "account, id, name, color, description", _account, deletable=False),
+    Listing("/api/calls", "calls", CALLS, _call_filters, deletable=False),
+    Listing("/api/agents", "agents", Q.projections_api_agents_fragment, _account, alias="u."),
+    Listing("/api/contacts", "contacts", Q.projections_api_contacts_fragment, _account),
+    Listing("/api/numbers", "numbers", Q.projections_api_numbers_fragment, _account),
+    Listing("/api/teams", "teams", Q.projections_api_teams_fragment, _account),
+    Listing("/api/tags", "tags", Q.projections_api_tags_fragment, _account, deletable=False),
 )
 
 
 def call_record(conn: Connection, call_id: int, account: str | None) -> dict[str, Any] | str | None:
     """A call with its timeline and intelligence results; "ambiguous" when several accounts have it."""
-    sql = f"SELECT {_CALL_COLUMNS}, data FROM aircall_calls WHERE id = ?"
-    params: list[Any] = [call_id]
-    if account:
-        sql += " AND account = ?"
-        params.append(account)
-    found = query(conn, sql, params)
+    account = account or None
+    found = query(conn, Q.projections_api_call, (call_id, account, account))
     if len(found) > 1:
         return "ambiguous"
     call: dict[str, Any] = found[0] if found else {"account": account, "id": call_id}
-    acct = call["account"]
-    timeline = query(
-        conn,
-        'SELECT event, "timestamp", event_id FROM aircall_call_timeline'
-        ' WHERE call_id = ?' + (" AND account = ?" if acct else "")
-        + ' ORDER BY "timestamp", event_id',
-        [call_id, acct] if acct else [call_id],
-    )
-    results = query(
-        conn,
-        'SELECT kind, result_id, event, "timestamp", data FROM aircall_call_intelligence'
-        " WHERE call_id = ?" + (" AND account = ?" if acct else "") + ' ORDER BY kind, "timestamp"',
-        [call_id, acct] if acct else [call_id],
-    )
+    acct = call["account"] or None
+    timeline = query(conn, Q.projections_api_call_timeline, (call_id, acct, acct))
+    results = query(conn, Q.projections_api_call_intelligence, (call_id, acct, acct))
     if not found and not timeline and not results:
         return None
     intelligence: dict[str, list[dict[str, Any]]] = {}
@@ -200,101 +190,57 @@ def call_record(conn: Connection, call_id: int, account: str | None) -> dict[str
     return call
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:  # noqa: C901
-    db = runtime.db
-
-    def listing_route(spec: Listing) -> Route:
-        alias = spec.table.split()[-1] + "." if " " in spec.table else ""
-
-        async def endpoint(request: Request) -> JSON:
-            q = request.query_params
+async def messages(request: Request) -> JSON:
+    # Message ids are strings: newest first by (created_at, id), cursor "created_at:id".
+    q = request.query_params
+    try:
+        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+        conds = _message_filters(q)
+        raw_cursor = str_param(q, "cursor")
+        if raw_cursor is not None:
+            at, sep, last_id = raw_cursor.partition(":")
             try:
-                limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-                cursor = int_param(q, "cursor", None, 1, MAX_ID)
-                conds = spec.filters(q)
-                if spec.deletable and not bool_param(q, "include_deleted"):
-                    conds.append((f"{alias}deleted = ?", False))
-            except BadQuery as exc:
-                return error(400, "invalid_query", str(exc))
-            if cursor is not None:
-                conds.append((f"{alias}id < ?", cursor))
-            where = " AND ".join(c for c, _ in conds)
-            params = [v for c, v in conds if "?" in c]
-            sql = f"SELECT {spec.columns} FROM {spec.table}" + (f" WHERE {where}" if where else "")
-            sql += f" ORDER BY {alias}id DESC LIMIT ?"
+                at_value = float(at)
+            except ValueError:
+                sep = ""
+            if not sep or not last_id:
+                raise BadQuery("cursor must be a next_cursor value from a previous page")
+            conds.append(("(COALESCE(created_at, 0) < ? OR (COALESCE(created_at, 0) = ? AND id < ?))", None))
+            cursor_params: list[Any] = [at_value, at_value, last_id]
+        else:
+            cursor_params = []
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    where = " AND ".join(c for c, _ in conds)
+    params = [v for c, v in conds if "?" in c and v is not None] + cursor_params
+    tail = (f" WHERE {where}" if where else "") + " ORDER BY COALESCE(created_at, 0) DESC, id DESC LIMIT ?"
+    rows = await read(request, composed, Q.projections_api_messages_fragment, tail, [*params, limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    next_cursor = f"{last['created_at'] or 0}:{last['id']}" if more and last else None
+    return JSON({"messages": rows, "next_cursor": next_cursor})
 
-            def run() -> list[dict[str, Any]]:
-                with db.connection() as conn:
-                    return query(conn, sql, [*params, limit + 1])
 
-            rows = await run_in_threadpool(run)
-            more = len(rows) > limit
-            rows = rows[:limit]
-            return JSON({spec.key: rows, "next_cursor": str(rows[-1]["id"]) if more else None})
+async def call_detail(request: Request) -> JSON:
+    try:
+        call_id = id_param(request.path_params["id"], "call")
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    found = await read(request, call_record, call_id, request.query_params.get("account") or None)
+    if found == "ambiguous":
+        return error(409, "ambiguous", f"call {call_id} exists in several accounts: add ?account=")
+    if found is None:
+        return error(404, "not_found", f"no call {call_id}")
+    return JSON(found)
 
-        return Route(spec.path, endpoint)
 
-    async def messages(request: Request) -> JSON:
-        # Message ids are strings: newest first by (created_at, id), cursor "created_at:id".
-        q = request.query_params
-        try:
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            conds = _message_filters(q)
-            raw_cursor = str_param(q, "cursor")
-            if raw_cursor is not None:
-                at, sep, last_id = raw_cursor.partition(":")
-                try:
-                    at_value = float(at)
-                except ValueError:
-                    sep = ""
-                if not sep or not last_id:
-                    raise BadQuery("cursor must be a next_cursor value from a previous page")
-                conds.append(("(COALESCE(created_at, 0) < ? OR (COALESCE(created_at, 0) = ? AND id < ?))", None))
-                cursor_params: list[Any] = [at_value, at_value, last_id]
-            else:
-                cursor_params = []
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        where = " AND ".join(c for c, _ in conds)
-        params = [v for c, v in conds if "?" in c and v is not None] + cursor_params
-        sql = (
-            "SELECT account, id, kind, direction, status, channel, body, external_number, raw_digits, number_id,"
-            " contact_id, user_id, participants, media_details, created_at, sent_at, updated_at, last_event"
-            " FROM aircall_messages" + (f" WHERE {where}" if where else "")
-            + " ORDER BY COALESCE(created_at, 0) DESC, id DESC LIMIT ?"
-        )
+ROUTES: list[BaseRoute] = [
+    *(Route(spec.path, spec.endpoint) for spec in LISTINGS),
+    Route("/api/calls/{id}", call_detail),
+    Route("/api/messages", messages),
+]
 
-        def run() -> list[dict[str, Any]]:
-            with db.connection() as conn:
-                return query(conn, sql, [*params, limit + 1])
 
-        rows = await run_in_threadpool(run)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        last = rows[-1] if rows else None
-        next_cursor = f"{last['created_at'] or 0}:{last['id']}" if more and last else None
-        return JSON({"messages": rows, "next_cursor": next_cursor})
-
-    async def call_detail(request: Request) -> JSON:
-        try:
-            call_id = id_param(request.path_params["id"], "call")
-        except BadQuery as exc:
-            return error(400, "invalid_id", str(exc))
-        account = request.query_params.get("account") or None
-
-        def run() -> dict[str, Any] | str | None:
-            with db.connection() as conn:
-                return call_record(conn, call_id, account)
-
-        found = await run_in_threadpool(run)
-        if found == "ambiguous":
-            return error(409, "ambiguous", f"call {call_id} exists in several accounts: add ?account=")
-        if found is None:
-            return error(404, "not_found", f"no call {call_id}")
-        return JSON(found)
-
-    return [
-        *(listing_route(spec) for spec in LISTINGS),
-        Route("/api/calls/{id}", call_detail),
-        Route("/api/messages", messages),
-    ]
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    return ROUTES

@@ -8,20 +8,26 @@ queue parked ones again; POST /api/recordings/{id}/verify checks one archived fi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from hookline.providers.aircall import recordings
 from hookline.providers.aircall import recordings_verify as rv
 from hookline.providers.aircall.recordings_verify import resolve
 from hookline.providers.aircall.settings import load_recordings_settings
 from hookline.runtime import Runtime
+from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
 from hookline.web.params import MAX_ID, BadQuery, bool_param, choice_param, id_param, int_param, str_param
+from hookline.web.reads import in_thread, read, runtime_of
 from hookline.web.responses import JSON, error
+
+Q = load_queries(__package__)
 
 _DETAIL = ("state", "path", "size", "sha256", "archived_at", "attempts", "last_error")
 
@@ -35,130 +41,143 @@ def archive_fields(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:  # noqa: C901
-    db = runtime.db
-    root = load_recordings_settings().dir
+_ROOT = "aircall.recordings_dir"  # runtime.state: the archive's folder, read once when the routes are made
 
-    def media(kind: str) -> Route:
-        async def endpoint(request: Request) -> Response:
-            try:
-                call_id = id_param(request.path_params["id"], "call")
-            except BadQuery as exc:
-                return error(400, "invalid_id", str(exc))
-            account = request.query_params.get("account") or None
 
-            def run() -> list[dict[str, Any]]:
-                with db.connection() as conn:
-                    sql = "SELECT account, state, path FROM aircall_recordings WHERE call_id = ? AND kind = ?"
-                    params: list[Any] = [call_id, kind]
-                    if account:
-                        sql += " AND account = ?"
-                        params.append(account)
-                    rows = conn.fetchall(sql, params)
-                return [{"account": a, "state": s, "path": p} for a, s, p in rows]
+def _archive_root(request: Request) -> Path | None:
+    root: Path | None = runtime_of(request).state[_ROOT]
+    return root
 
-            rows = await run_in_threadpool(run)
-            if len(rows) > 1:
-                return error(409, "ambiguous", f"call {call_id} exists in several accounts: add ?account=")
-            row = rows[0] if rows else None
-            if row is None or row["state"] != "archived" or root is None:
-                state = "no archive configured (HOOKLINE_RECORDINGS_DIR)" if root is None else (
-                    f"its state is {row['state']}" if row else "none was recorded"
-                )
-                return error(404, "not_archived", f"call {call_id} has no archived {kind}: {state}")
-            path = await run_in_threadpool(resolve, root, row["path"])
-            if path is None:
-                return error(404, "file_missing", f"the archived {kind} of call {call_id} is missing from disk")
-            return FileResponse(path, media_type="audio/mpeg", filename=path.name)
 
-        return Route(f"/api/calls/{{id}}/{kind}", endpoint, methods=["GET", "HEAD"])
+def _media_rows(conn: Connection, call_id: int, kind: str, account: str | None) -> list[dict[str, Any]]:
+    if account:
+        rows = conn.fetchall(Q.recordings_api_media_in_account, (call_id, kind, account))
+    else:
+        rows = conn.fetchall(Q.recordings_api_media, (call_id, kind))
+    return [{"account": a, "state": s, "path": p} for a, s, p in rows]
 
-    async def listing(request: Request) -> JSON:
-        q = request.query_params
+
+class Media:
+    """GET/HEAD /api/calls/{id}/<kind>: the archived file of one kind (recording or voicemail)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def answer(self, request: Request) -> Response:
+        kind, root = self.kind, _archive_root(request)
         try:
-            state = choice_param(q, "state", recordings.STATES)
-            limit = int_param(q, "limit", 100, 1, 500) or 100
-            cursor = int_param(q, "cursor", None, 1, MAX_ID)
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        account = str_param(q, "account")
-
-        def run() -> tuple[list[dict[str, Any]], dict[str, int]]:
-            with db.connection() as conn:
-                rows = recordings.list_recordings(conn, state=state, account=account, limit=limit + 1,
-                                                  before_id=cursor)
-                return rows, recordings.counts(conn)
-
-        rows, counts = await run_in_threadpool(run)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return JSON({"recordings": rows, "counts": counts, "next_cursor": str(rows[-1]["id"]) if more else None})
-
-    async def retry_one(request: Request) -> JSON:
-        try:
-            row_id = id_param(request.path_params["id"], "recording")
+            call_id = id_param(request.path_params["id"], "call")
         except BadQuery as exc:
             return error(400, "invalid_id", str(exc))
+        rows = await read(request, _media_rows, call_id, kind, request.query_params.get("account") or None)
+        if len(rows) > 1:
+            return error(409, "ambiguous", f"call {call_id} exists in several accounts: add ?account=")
+        row = rows[0] if rows else None
+        if row is None or row["state"] != "archived" or root is None:
+            state = "no archive configured (HOOKLINE_RECORDINGS_DIR)" if root is None else (
+                f"its state is {row['state']}" if row else "none was recorded"
+            )
+            return error(404, "not_archived", f"call {call_id} has no archived {kind}: {state}")
+        path = await in_thread(resolve, root, row["path"])
+        if path is None:
+            return error(404, "file_missing", f"the archived {kind} of call {call_id} is missing from disk")
+        return FileResponse(path, media_type="audio/mpeg", filename=path.name)
 
-        def run() -> tuple[dict[str, Any] | None, int]:
-            with db.connection() as conn:
-                return recordings.get(conn, row_id), recordings.retry(conn, [row_id])
 
-        row, count = await run_in_threadpool(run)
-        if row is None:
-            return error(404, "not_found", f"no recording {row_id}")
-        if not count:
-            return error(409, "not_parked", f"recording {row_id} is {row['state']}, not parked")
-        return JSON({"retried": count})
+def _listing(
+    conn: Connection, state: str | None, account: str | None, limit: int, cursor: int | None
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    rows = recordings.list_recordings(conn, state=state, account=account, limit=limit, before_id=cursor)
+    return rows, recordings.counts(conn)
 
-    async def retry_all(request: Request) -> JSON:
-        def run() -> int:
-            with db.connection() as conn:
-                return recordings.retry(conn)
 
-        return JSON({"retried": await run_in_threadpool(run)})
+async def listing(request: Request) -> JSON:
+    q = request.query_params
+    try:
+        state = choice_param(q, "state", recordings.STATES)
+        limit = int_param(q, "limit", 100, 1, 500) or 100
+        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    rows, counts = await read(request, _listing, state, str_param(q, "account"), limit + 1, cursor)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JSON({"recordings": rows, "counts": counts, "next_cursor": str(rows[-1]["id"]) if more else None})
 
-    async def verify_one(request: Request) -> JSON:
-        try:
-            row_id = id_param(request.path_params["id"], "recording")
-        except BadQuery as exc:
-            return error(400, "invalid_id", str(exc))
-        try:
-            requeue = bool_param(request.query_params, "requeue") or False
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        if root is None:
-            return error(409, "no_archive", "no archive configured (HOOKLINE_RECORDINGS_DIR)")
 
-        def run() -> JSON:
-            # An unmounted disk would make every file look missing: refuse rather than requeue.
-            if not root.is_dir():
-                return error(409, "archive_unavailable", "HOOKLINE_RECORDINGS_DIR is not a directory (unmounted?)")
-            with db.connection() as conn:
-                found = rv.archived_row(conn, row_id)
-            if found is None:
-                return error(404, "not_found", f"no recording {row_id}")
-            state, row = found
-            if state != "archived":
-                return error(409, "not_archived", f"recording {row_id} is {state}: there is no file to check yet")
-            problem = rv.check_row(root, row)  # hashes the file: in this worker thread, not the event loop
-            requeued = False
-            if problem is not None and requeue:
-                with db.connection() as conn:
-                    requeued = rv.requeue(conn, [problem]) == 1
-            return JSON({
-                "id": row_id, "account": row[1], "call_id": int(row[2]), "kind": row[3], "path": row[4],
-                "result": "ok" if problem is None else problem.problem,
-                "detail": None if problem is None else problem.detail, "requeued": requeued,
-            })
+def _retry_one(conn: Connection, row_id: int) -> tuple[dict[str, Any] | None, int]:
+    return recordings.get(conn, row_id), recordings.retry(conn, [row_id])
 
-        return await run_in_threadpool(run)
 
-    return [
-        media("recording"),
-        media("voicemail"),
-        Route("/api/recordings", listing),
-        Route("/api/recordings/retry", retry_all, methods=["POST"]),
-        Route("/api/recordings/{id}/retry", retry_one, methods=["POST"]),
-        Route("/api/recordings/{id}/verify", verify_one, methods=["POST"]),
-    ]
+async def retry_one(request: Request) -> JSON:
+    try:
+        row_id = id_param(request.path_params["id"], "recording")
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    row, count = await read(request, _retry_one, row_id)
+    if row is None:
+        return error(404, "not_found", f"no recording {row_id}")
+    if not count:
+        return error(409, "not_parked", f"recording {row_id} is {row['state']}, not parked")
+    return JSON({"retried": count})
+
+
+async def retry_all(request: Request) -> JSON:
+    return JSON({"retried": await read(request, recordings.retry)})
+
+
+def _verify(db: Database, root: Path, row_id: int, requeue: bool) -> JSON:
+    # An unmounted disk would make every file look missing: refuse rather than requeue.
+    if not root.is_dir():
+        return error(409, "archive_unavailable", "HOOKLINE_RECORDINGS_DIR is not a directory (unmounted?)")
+    with db.connection() as conn:
+        found = rv.archived_row(conn, row_id)
+    if found is None:
+        return error(404, "not_found", f"no recording {row_id}")
+    state, row = found
+    if state != "archived":
+        return error(409, "not_archived", f"recording {row_id} is {state}: there is no file to check yet")
+    problem = rv.check_row(root, row)  # hashes the file: in this worker thread, not the event loop
+    requeued = False
+    if problem is not None and requeue:
+        with db.connection() as conn:
+            requeued = rv.requeue(conn, [problem]) == 1
+    return JSON({
+        "id": row_id, "account": row[1], "call_id": int(row[2]), "kind": row[3], "path": row[4],
+        "result": "ok" if problem is None else problem.problem,
+        "detail": None if problem is None else problem.detail, "requeued": requeued,
+    })
+
+
+async def verify_one(request: Request) -> JSON:
+    try:
+        row_id = id_param(request.path_params["id"], "recording")
+    except BadQuery as exc:
+        return error(400, "invalid_id", str(exc))
+    try:
+        requeue = bool_param(request.query_params, "requeue") or False
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    root = _archive_root(request)
+    if root is None:
+        return error(409, "no_archive", "no archive configured (HOOKLINE_RECORDINGS_DIR)")
+    return await in_thread(_verify, runtime_of(request).db, root, row_id, requeue)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/api/calls/{id}/recording", Media("recording"), methods=["GET", "HEAD"]),
+    Route("/api/calls/{id}/voicemail", Media("voicemail"), methods=["GET", "HEAD"]),
+    Route("/api/recordings", listing),
+    Route("/api/recordings/retry", retry_all, methods=["POST"]),
+    Route("/api/recordings/{id}/retry", retry_one, methods=["POST"]),
+    Route("/api/recordings/{id}/verify", verify_one, methods=["POST"]),
+]
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    runtime.state[_ROOT] = load_recordings_settings().dir
+    return ROUTES

@@ -6,20 +6,20 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from hookline.store.queries import load_queries
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param, time_param
+from hookline.web.reads import read
 from hookline.web.responses import JSON, error
 
 if TYPE_CHECKING:
-    from starlette.routing import BaseRoute
-
     from hookline.runtime import Runtime
     from hookline.store.engine import Connection
+    from hookline.store.queries import Query
 
 MAX_LIMIT = 500
 _COLUMNS = (
@@ -27,17 +27,12 @@ _COLUMNS = (
     "status", "name", "email", "timezone", "no_show", "canceled_at", "cancel_reason", "canceler_type", "rescheduled",
     "old_invitee", "new_invitee", "questions_and_answers", "tracking", "created_at", "updated_at",
 )  # fmt: skip
-# The new side of a reschedule names the old one: read the link from there too (two workers may have
-# projected both sides at once, neither seeing the other).
-_NEW_SIDE = (
-    "(SELECT min(n.invitee_uri) FROM bookings n WHERE n.account = bookings.account"
-    " AND n.old_invitee = bookings.invitee_uri)"
-)
-_EXPRESSIONS = {
-    "new_invitee": f"COALESCE(new_invitee, {_NEW_SIDE})",
-    "rescheduled": f"(rescheduled OR {_NEW_SIDE} IS NOT NULL)",
-}
-_SELECT = f"SELECT {', '.join(_EXPRESSIONS.get(c, c) for c in _COLUMNS)} FROM bookings"
+Q = load_queries(__package__)
+
+
+def _select(conn: Connection, *parts: Query) -> str:
+    """The booking SELECT with its clauses, as this engine reads them."""
+    return " ".join(q.text(conn.dialect) for q in (Q.bookings_api_select_fragment, *parts))
 
 
 def _booking(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -75,7 +70,8 @@ def page_of_bookings(
     conn: Connection, where: str, params: list[Any], limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of bookings, latest start first, and whether more follow."""
-    sql = _SELECT + where + " ORDER BY start_time DESC, invitee_uri LIMIT ? OFFSET ?"
+    base, page = _select(conn), Q.bookings_api_page_clause.text(conn.dialect)
+    sql = f"{base}{where} {page}"
     rows = conn.fetchall(sql, [*params, limit + 1, offset])
     return [_booking(tuple(r)) for r in rows[:limit]], len(rows) > limit
 
@@ -83,9 +79,9 @@ def page_of_bookings(
 def booking_by_id(conn: Connection, booking_id: str, account: str | None = None) -> dict[str, Any] | None:
     """A booking by its uuid (the first account's when several hold it and none is named)."""
     if account:
-        row = conn.fetchone(_SELECT + " WHERE id = ? AND account = ?", (booking_id, account))
+        row = conn.fetchone(_select(conn, Q.bookings_api_by_id_in_account_clause), (booking_id, account))
     else:
-        row = conn.fetchone(_SELECT + " WHERE id = ? ORDER BY account LIMIT 1", (booking_id,))
+        row = conn.fetchone(_select(conn, Q.bookings_api_by_id_clause), (booking_id,))
     return None if row is None else _booking(tuple(row))
 
 
@@ -98,7 +94,7 @@ def reschedule_chain(conn: Connection, booking: dict[str, Any]) -> list[dict[str
     account = booking["account"]
 
     def by_uri(uri: str) -> dict[str, Any] | None:
-        row = conn.fetchone(_SELECT + " WHERE account = ? AND invitee_uri = ?", (account, uri))
+        row = conn.fetchone(_select(conn, Q.bookings_api_by_uri_clause), (account, uri))
         return None if row is None else _booking(tuple(row))
 
     seen = {booking["invitee_uri"]}
@@ -122,36 +118,31 @@ def reschedule_chain(conn: Connection, booking: dict[str, Any]) -> list[dict[str
     return [*reversed(before), {**booking, "known": True, "current": True}, *after]
 
 
+async def list_bookings(request: Request) -> JSON:
+    q = request.query_params
+    try:
+        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+        offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
+        where, params = booking_filters(q)
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    bookings, more = await read(request, page_of_bookings, where, params, limit, offset)
+    return JSON({"bookings": bookings, "next_cursor": str(offset + limit) if more else None})
+
+
+async def get_booking(request: Request) -> JSON:
+    booking_id = request.path_params["id"]
+    booking = await read(request, booking_by_id, booking_id)
+    if booking is None:
+        return error(404, "not_found", f"no booking {booking_id}")
+    return JSON(booking)
+
+
+ROUTES: list[BaseRoute] = [Route("/api/bookings", list_bookings), Route("/api/bookings/{id}", get_booking)]
+
+
 def routes(runtime: Runtime) -> list[BaseRoute]:
-    async def list_bookings(request: Request) -> JSON:
-        q = request.query_params
-        try:
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
-            where, params = booking_filters(q)
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-
-        def query() -> tuple[list[dict[str, Any]], bool]:
-            with runtime.db.connection() as conn:
-                return page_of_bookings(conn, where, params, limit, offset)
-
-        bookings, more = await run_in_threadpool(query)
-        return JSON({"bookings": bookings, "next_cursor": str(offset + limit) if more else None})
-
-    async def get_booking(request: Request) -> JSON:
-        booking_id = request.path_params["id"]
-
-        def query() -> dict[str, Any] | None:
-            with runtime.db.connection() as conn:
-                return booking_by_id(conn, booking_id)
-
-        booking = await run_in_threadpool(query)
-        if booking is None:
-            return error(404, "not_found", f"no booking {booking_id}")
-        return JSON(booking)
-
-    return [Route("/api/bookings", list_bookings), Route("/api/bookings/{id}", get_booking)]
+    return ROUTES
 
 
 _BOOKING = p.obj(

@@ -9,7 +9,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,36 +18,38 @@ from hookline.providers.calendly.bookings_api import (
     page_of_bookings,
     reschedule_chain,
 )
-from hookline.store.engine import Connection, Database
+from hookline.store.engine import Connection
 from hookline.store.events import last_received
-from hookline.web.dashboard.ui import AccountRow, Dashboard, next_page
+from hookline.store.queries import load_queries
+from hookline.web.dashboard.ui import AccountRow, Dashboard, NavEntry, Page, next_page, ui_of
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param
+from hookline.web.reads import read
 
+Q = load_queries(__package__)
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE = 50
 UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
-def account_rows(db: Database) -> list[AccountRow]:
-    with db.connection() as conn:
-        names = [r[0] for r in conn.fetchall("SELECT name FROM calendly_accounts ORDER BY name")]
-        states: dict[str, list[str]] = defaultdict(list)
-        for account, state in conn.fetchall("SELECT account, state FROM calendly_subscriptions ORDER BY uri"):
-            states[account].append(state)
-        rows = []
-        for name in names:
-            subs = states.get(name, [])
-            state = "no webhook" if not subs else ("active" if all(s == "active" for s in subs) else "disabled")
-            rows.append(AccountRow(
-                name, f"{len(subs)} subscription{'s' if len(subs) != 1 else ''}", state,
-                last_received(conn, "calendly", name), ", ".join(sorted(set(subs))),
-            ))
+def account_rows(conn: Connection) -> list[AccountRow]:
+    names = [r[0] for r in conn.fetchall(Q.dashboard_account_names)]
+    states: dict[str, list[str]] = defaultdict(list)
+    for account, state in conn.fetchall(Q.dashboard_subscription_states):
+        states[account].append(state)
+    rows = []
+    for name in names:
+        subs = states.get(name, [])
+        state = "no webhook" if not subs else ("active" if all(s == "active" for s in subs) else "disabled")
+        rows.append(AccountRow(
+            name, f"{len(subs)} subscription{'s' if len(subs) != 1 else ''}", state,
+            last_received(conn, "calendly", name), ", ".join(sorted(set(subs))),
+        ))
     return rows
 
 
 def has_accounts(conn: Connection) -> bool:
     """Whether Calendly is in use here: the nav shows Bookings only then (the page says how to add one)."""
-    return conn.scalar("SELECT 1 FROM calendly_accounts LIMIT 1") is not None
+    return conn.scalar(Q.dashboard_has_accounts) is not None
 
 
 def uuid_of(uri: str | None) -> str:
@@ -75,45 +76,50 @@ def _decorate(booking: dict[str, Any]) -> dict[str, Any]:
             "new_id": uuid_of(booking.get("new_invitee"))}  # fmt: skip
 
 
+def _bookings(
+    conn: Connection, where: str, params: list[Any], offset: int
+) -> tuple[list[dict[str, Any]], bool, bool]:
+    rows, more = page_of_bookings(conn, where, params, PAGE, offset)
+    return rows, more, has_accounts(conn)
+
+
+async def bookings_page(request: Request) -> Response:
+    ui = ui_of(request)
+    q = request.query_params
+    try:
+        where, params = booking_filters(q)
+        offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
+    except BadQuery as exc:
+        return ui.render(request, "calendly/bookings.html", status=400, bookings=[], more=None,
+                         problem=str(exc), q=q, accounts=True)
+    rows, more, accounts = await read(request, _bookings, where, params, offset)
+    return ui.render(request, "calendly/bookings.html", bookings=[_decorate(b) for b in rows],
+                     more=next_page(q, offset + PAGE) if more else None, problem=None, q=q, accounts=accounts)
+
+
+def _booking(
+    conn: Connection, booking_id: str, account: str | None
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    found = booking_by_id(conn, booking_id, account)
+    return found, reschedule_chain(conn, found) if found else []
+
+
+async def booking_page(request: Request) -> Response:
+    ui = ui_of(request)
+    booking_id = request.path_params["id"]
+    booking, chain = await read(request, _booking, booking_id, request.query_params.get("account") or None)
+    if booking is None:
+        return ui.render(request, "missing.html", status=404, what=f"booking {booking_id!r}")
+    return ui.render(request, "calendly/booking.html", b=_decorate(booking), answers=answers(booking),
+                     chain=[_decorate(c) if c["known"] else c for c in chain], uuid_of=uuid_of)
+
+
+PAGES = [Page("/calendly/bookings", bookings_page), Page("/calendly/bookings/{id}", booking_page)]
+NAV = [NavEntry("Bookings", "/calendly/bookings", 60, shown=has_accounts)]
+
+
 def register(ui: Dashboard) -> None:
-    db = ui.runtime.db
     ui.add_templates(TEMPLATES)
-
-    async def bookings_page(request: Request) -> Response:
-        q = request.query_params
-        try:
-            where, params = booking_filters(q)
-            offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
-        except BadQuery as exc:
-            return ui.render(request, "calendly/bookings.html", status=400, bookings=[], more=None,
-                             problem=str(exc), q=q, accounts=True)
-
-        def run() -> tuple[list[dict[str, Any]], bool, bool]:
-            with db.connection() as conn:
-                rows, more = page_of_bookings(conn, where, params, PAGE, offset)
-                return rows, more, has_accounts(conn)
-
-        rows, more, accounts = await run_in_threadpool(run)
-        return ui.render(request, "calendly/bookings.html", bookings=[_decorate(b) for b in rows],
-                         more=next_page(q, offset + PAGE) if more else None, problem=None, q=q, accounts=accounts)
-
-    async def booking_page(request: Request) -> Response:
-        booking_id = request.path_params["id"]
-        account = request.query_params.get("account") or None
-
-        def run() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-            with db.connection() as conn:
-                found = booking_by_id(conn, booking_id, account)
-                return found, reschedule_chain(conn, found) if found else []
-
-        booking, chain = await run_in_threadpool(run)
-        if booking is None:
-            return ui.render(request, "missing.html", status=404, what=f"booking {booking_id!r}")
-        return ui.render(request, "calendly/booking.html", b=_decorate(booking), answers=answers(booking),
-                         chain=[_decorate(c) if c["known"] else c for c in chain], uuid_of=uuid_of)
-
-    ui.page("/calendly/bookings", bookings_page)
-    ui.page("/calendly/bookings/{id}", booking_page)
-    ui.add_nav("Bookings", "/calendly/bookings", 60, shown=has_accounts)
-    ui.add_accounts_section("Calendly accounts", lambda: account_rows(db), "Subscriptions",
+    ui.add_pages(PAGES, NAV)
+    ui.add_accounts_section("Calendly accounts", account_rows, "Subscriptions",
                             "No Calendly account: hookline calendly account add.")

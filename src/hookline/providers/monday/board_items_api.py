@@ -6,21 +6,22 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from hookline.store.queries import load_queries
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param
+from hookline.web.reads import read
 from hookline.web.responses import JSON, error
 
 if TYPE_CHECKING:
-    from starlette.routing import BaseRoute
-
     from hookline.runtime import Runtime
     from hookline.store.engine import Connection
+    from hookline.store.queries import Query
 
+Q = load_queries(__package__)
 MAX_LIMIT = 500
 _COLUMNS = ("account", "item_id", "board_id", "parent_item_id", "name", "group_id", "state", "column_values",
             "updated_at")  # fmt: skip
@@ -47,40 +48,43 @@ def item_filters(q: Mapping[str, str]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
+def _select(conn: Connection, where: str, tail: Query) -> str:
+    """The item SELECT with a WHERE clause (or "") and a closing clause, as this engine reads them."""
+    return f"{Q.board_items_api_select_fragment.text(conn.dialect)}{where} {tail.text(conn.dialect)}"
+
+
 def page_of_items(
     conn: Connection, where: str, params: list[Any], limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of items, latest update first, and whether more follow."""
-    sql = f"SELECT {', '.join(_COLUMNS)} FROM board_items{where} ORDER BY updated_at DESC, account, item_id"
-    rows = conn.fetchall(sql + " LIMIT ? OFFSET ?", [*params, limit + 1, offset])
+    rows = conn.fetchall(_select(conn, where, Q.board_items_api_page_clause), [*params, limit + 1, offset])
     return [_item(tuple(r)) for r in rows[:limit]], len(rows) > limit
 
 
 def item_by_id(conn: Connection, item_id: str, account: str | None = None) -> dict[str, Any] | None:
     """An item by its id (the first account's when several hold it and none is named)."""
     where, params = item_filters({"item_id": item_id, "account": account or ""})
-    row = conn.fetchone(f"SELECT {', '.join(_COLUMNS)} FROM board_items{where} ORDER BY account LIMIT 1", params)
+    row = conn.fetchone(_select(conn, where, Q.board_items_api_first_clause), params)
     return None if row is None else _item(tuple(row))
 
 
+async def list_items(request: Request) -> JSON:
+    q = request.query_params
+    try:
+        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
+        offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
+    except BadQuery as exc:
+        return error(400, "invalid_query", str(exc))
+    where, params = item_filters(q)
+    items, more = await read(request, page_of_items, where, params, limit, offset)
+    return JSON({"items": items, "next_cursor": str(offset + limit) if more else None})
+
+
+ROUTES: list[BaseRoute] = [Route("/api/board_items", list_items)]
+
+
 def routes(runtime: Runtime) -> list[BaseRoute]:
-    async def list_items(request: Request) -> JSON:
-        q = request.query_params
-        try:
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            offset = int_param(q, "cursor", 0, 0, MAX_OFFSET) or 0
-        except BadQuery as exc:
-            return error(400, "invalid_query", str(exc))
-        where, params = item_filters(q)
-
-        def query() -> tuple[list[dict[str, Any]], bool]:
-            with runtime.db.connection() as conn:
-                return page_of_items(conn, where, params, limit, offset)
-
-        items, more = await run_in_threadpool(query)
-        return JSON({"items": items, "next_cursor": str(offset + limit) if more else None})
-
-    return [Route("/api/board_items", list_items)]
+    return ROUTES
 
 
 _CELL = p.obj(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import State
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -20,9 +21,8 @@ from hookline.oauth import dashboard as oauth_pages
 from hookline.retention import dashboard as retention_pages
 from hookline.runtime import Runtime
 from hookline.web.admin_token import AdminTokenVerifier
-from hookline.web.dashboard import core_pages
+from hookline.web.dashboard import core_pages, stream
 from hookline.web.dashboard.session import Sessions
-from hookline.web.dashboard.stream import stream_endpoint
 from hookline.web.dashboard.ui import HERE, Dashboard
 from hookline.web.throttle import SignInThrottle
 
@@ -32,24 +32,30 @@ class Built:
     ui: Dashboard
     sessions: Sessions
     routes: list[BaseRoute]
+    sign_in: core_pages.SignIn
+
+    def install(self, state: State) -> None:
+        """Where the pages find the dashboard and the sign-in pieces (`ui_of`, `sign_in_of`)."""
+        state.dashboard = self.ui
+        state.sign_in = self.sign_in
 
 
 def build(runtime: Runtime, verifier: AdminTokenVerifier, throttle: SignInThrottle) -> Built:
     ui = Dashboard(runtime)
     cfg = runtime.settings
     sessions = Sessions(runtime.db, verifier, cfg.dashboard_session_cache_seconds, cfg.dashboard_session_idle_seconds)
-    core_pages.register(ui, sessions, verifier, throttle)
+    core_pages.register(ui)
     automations_pages.register(ui)
     oauth_pages.register(ui)
     retention_pages.register(ui)
     for provider in runtime.providers:
         provider.register_dashboard(ui)
-    ui.page("/live/stream", stream_endpoint(runtime.changes, sessions), fragment=True)
+    ui.add_pages(stream.PAGES)
     routes: list[BaseRoute] = [
         *ui.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Built(ui, sessions, routes)
+    return Built(ui, sessions, routes, core_pages.SignIn(sessions, verifier, throttle))
 
 
 def feed_tasks(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:

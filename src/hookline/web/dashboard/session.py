@@ -24,9 +24,13 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
 from hookline.web import session_store
 from hookline.web.admin_token import AdminTokenVerifier
+from hookline.web.reads import in_thread
 from hookline.web.session_store import SessionRow
+
+Q = load_queries(__package__)
 
 COOKIE = "hookline_session"
 MAX_AGE = 12 * 3600
@@ -68,11 +72,8 @@ class Sessions:
 
     def _load_key(self) -> bytes:
         with self._db.connection() as conn:
-            conn.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                (_KEY, secrets.token_hex(32)),
-            )
-            return bytes.fromhex(str(conn.scalar("SELECT value FROM settings WHERE key = ?", (_KEY,))))
+            conn.execute(Q.session_key_insert, (_KEY, secrets.token_hex(32)))
+            return bytes.fromhex(str(conn.scalar(Q.session_key, (_KEY,))))
 
     def _mac(self, *parts: str) -> str:
         return hmac.new(self._signing_key(), "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
@@ -187,9 +188,7 @@ class SessionLayer:
             raw = cookie_value(scope)
             session = None
             if raw is not None:
-                from starlette.concurrency import run_in_threadpool
-
-                session = await run_in_threadpool(self.sessions.check, raw)
+                session = await in_thread(self.sessions.check, raw)
             scope["hookline.session"] = session
             if session is not None and (
                 scope["method"] in SAFE_METHODS or Sessions.csrf_ok(session, header(scope, b"x-csrf-token"))

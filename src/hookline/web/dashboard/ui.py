@@ -18,7 +18,6 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -27,6 +26,7 @@ from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 from hookline.timeparse import iso
 from hookline.web.dashboard.session import Session
+from hookline.web.reads import in_thread, read
 from hookline.web.refuse_nul import has_nul
 from hookline.web.responses import error
 
@@ -66,6 +66,26 @@ class AccountRow:
     state: str  # active | disabled | no webhook ...
     last_event_at: float | None
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One row of a module's pages table: a module-level endpoint and where it answers.
+
+    A page needs a session unless `public` (sign-in); a `fragment` answers 401 JSON instead of
+    sending the browser to sign in."""
+
+    path: str
+    endpoint: Endpoint
+    methods: list[str] | None = None
+    fragment: bool = False
+    public: bool = False
+
+
+def ui_of(request: Request) -> Dashboard:
+    """The dashboard (templates, navigation, sections), kept on the app's state by `dashboard.build`."""
+    ui: Dashboard = request.app.state.dashboard
+    return ui
 
 
 def session_of(request: Request) -> Session | None:
@@ -154,13 +174,13 @@ class Dashboard:
         self.sections.append((title, section))
 
     def add_accounts_section(
-        self, title: str, rows: Callable[[], list[AccountRow]], hooks_label: str, empty: str
+        self, title: str, rows: Callable[[Connection], list[AccountRow]], hooks_label: str, empty: str
     ) -> None:
-        """The usual operations block: one row per account of a provider (read in a thread)."""
+        """The usual operations block: one row per account of a provider (`rows(conn)`, read in a thread)."""
         table_id = "accounts-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())
 
         async def section(request: Request) -> Markup:
-            found = await run_in_threadpool(rows)
+            found = await read(request, rows)
             return self.fragment("_accounts.html", accounts=found, hooks_label=hooks_label, empty=empty,
                                  table_id=table_id)
 
@@ -181,13 +201,23 @@ class Dashboard:
             if has_nul(request.scope):  # pages build queries from the path and query too (see refuse_nul)
                 return error(400, "invalid_query", "the path and query may not contain NUL characters (%00)")
             if not fragment and any(n.shown for n in self.nav):
-                request.scope["hookline.nav"] = await run_in_threadpool(self._visible_nav)
+                request.scope["hookline.nav"] = await in_thread(self._visible_nav)
             response = await endpoint(request)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
 
         self.routes.append(Route(path, guarded, methods=methods))
+
+    def add_pages(self, pages: list[Page], nav: list[NavEntry] | None = None) -> None:
+        """A module's pages table and its navigation entries."""
+        for page in pages:
+            if page.public:
+                self.routes.append(Route(page.path, _with_headers(page.endpoint), methods=page.methods))
+            else:
+                self.page(page.path, page.endpoint, page.methods, fragment=page.fragment)
+        for entry in nav or []:
+            self.add_nav(entry.label, entry.path, entry.order, entry.shown)
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -205,3 +235,15 @@ class Dashboard:
 
     def fragment(self, template: str, **context: Any) -> Markup:
         return Markup(self.env.get_template(template).render(**context))  # noqa: S704 - autoescaped
+
+
+def _with_headers(endpoint: Endpoint) -> Endpoint:
+    """A page without a session (sign-in) still gets the pages' security headers."""
+
+    async def with_headers(request: Request) -> Response:
+        response = await endpoint(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return with_headers

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
 from hookline.timeparse import EARLIEST, LATEST, RANGE_TEXT
 from hookline.web.dashboard.charts import Chart
+
+Q = load_queries(__package__)
 
 MAX_DAYS = 366
 DAY = 86_400
@@ -86,23 +88,15 @@ class Report:
 def report(conn: Connection, p: Period, account: str | None = None) -> Report:
     """Read from the rollups that triggers keep on aircall_calls (migration 0006): a year of a busy
     center is a million calls, a few rows per hour here."""
+    account = account or None  # "" is every account, as None
     first_hour, first_day = int(p.since) // 3600, int(p.since) // DAY
-    where = "hour >= ? AND hour < ?"
-    params: list[Any] = [first_hour, int(p.until) // 3600]
-    if account:
-        where += " AND account = ?"
-        params.append(account)
     days = p.days()
     per_day = {k: [0.0] * len(days) for k in ("inbound", "outbound", "missed")}
     per_hour = {k: [0.0] * 24 for k in ("inbound", "outbound", "missed")}
     inbound_day, answered_day = [0] * len(days), [0] * len(days)
     reasons: Counter[str] = Counter()
     total = 0
-    rows = conn.fetchall(
-        "SELECT hour, outbound, missed, answered, reason, sum(calls) FROM aircall_call_hours"
-        f" WHERE {where} GROUP BY hour, outbound, missed, answered, reason",
-        params,
-    )
+    rows = conn.fetchall(Q.analytics_hours, (first_hour, int(p.until) // 3600, account, account))
     for hour_, outbound, missed, answered, reason, calls in rows:
         n = int(calls)
         if not n:
@@ -119,13 +113,9 @@ def report(conn: Connection, p: Period, account: str | None = None) -> Report:
             per_day["missed"][d] += n
             per_hour["missed"][hour] += n
             reasons[reason] += n
-    day_where = "day >= ? AND day < ?" + (" AND account = ?" if account else "")
-    day_params: list[Any] = [first_day, first_day + len(days), *([account] if account else [])]
     handle: dict[tuple[str, int], tuple[float, int]] = {}
     for acct, user, seconds, n in conn.fetchall(
-        f"SELECT account, user_id, sum(seconds), sum(calls) FROM aircall_call_agent_days WHERE {day_where}"
-        " GROUP BY account, user_id",
-        day_params,
+        Q.analytics_agent_days, (first_day, first_day + len(days), account, account)
     ):
         if int(n):
             handle[(acct, int(user))] = (float(seconds), int(n))
@@ -162,27 +152,13 @@ def _mean(total: float, n: int) -> float:
     return round(total / n, 1) if n else 0.0
 
 
-# The partial index aircall_events_wrap_up holds exactly these events: the query repeats its condition.
-_WRAP_CONDITION = (
-    "provider = 'aircall' AND event IN ('user.wut_start', 'user.wut_end', 'user.wut_start.v2', 'user.wut_end.v2')"
-)
-
-
 def _wrap_ups(conn: Connection, p: Period, account: str | None) -> dict[tuple[str, int], tuple[float, int]]:
     """Wrap-up time per agent (total seconds, count): each user.wut_start paired with the next
     user.wut_end. The period's wrap-up events only, in time order, straight from the partial index
     (paired here: faster than a window in SQL, which sorts them again)."""
-    # SQLite, with statistics from a sample (analysis_limit), may prefer events_account: name the index.
-    indexed = " INDEXED BY aircall_events_wrap_up" if conn.dialect == "sqlite" else ""
-    sql = (f"SELECT account, resource_id, event, occurred_at FROM events{indexed} WHERE {_WRAP_CONDITION}"
-           " AND occurred_at >= ? AND occurred_at < ?")
-    params: list[Any] = [p.since, p.until]
-    if account:
-        sql += " AND account = ?"
-        params.append(account)
     totals: dict[tuple[str, int], list[float]] = {}
     started: dict[tuple[str, str], float] = {}
-    for acct, rid, event, at in conn.execute(sql + " ORDER BY occurred_at, id", params):
+    for acct, rid, event, at in conn.execute(Q.analytics_wrap_ups, (p.since, p.until, account, account)):
         key = (acct, rid)
         if event.startswith("user.wut_start"):
             started[key] = at
@@ -196,30 +172,15 @@ def _wrap_ups(conn: Connection, p: Period, account: str | None) -> dict[tuple[st
 def _agent_names(conn: Connection, keys: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
     if not keys:
         return {}
-    rows = conn.fetchall("SELECT account, id, COALESCE(name, seen_name) FROM aircall_users")
+    rows = conn.fetchall(Q.analytics_agent_names)
     return {(a, int(i)): n for a, i, n in rows if (a, int(i)) in keys and n}
 
 
 def _sentiments(conn: Connection, p: Period, account: str | None) -> Counter[str]:
     """Callers' moods of a period: each participant's `value` of the sentiment results, counted in SQL
     (the JSON functions differ: json_each on SQLite, jsonb_array_elements on PostgreSQL)."""
-    where = "i.kind = 'sentiment' AND i.\"timestamp\" >= ? AND i.\"timestamp\" < ?"
-    params: list[Any] = [p.since, p.until]
-    if account:
-        where += " AND i.account = ?"
-        params.append(account)
-    if conn.dialect == "postgresql":
-        sql = ("SELECT upper(x.v ->> 'value'), count(*) FROM aircall_call_intelligence i"
-               " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(i.data -> 'participants') = 'array'"
-               " THEN i.data -> 'participants' ELSE '[]'::jsonb END) AS x(v)"
-               f" WHERE {where} AND jsonb_typeof(x.v) = 'object' GROUP BY 1")
-    else:
-        sql = ("SELECT upper(json_extract(x.value, '$.value')), count(*) FROM aircall_call_intelligence i,"
-               " json_each(CASE WHEN json_type(i.data, '$.participants') = 'array' THEN i.data ELSE '{}' END,"
-               " '$.participants') AS x"
-               f" WHERE {where} AND x.type = 'object' GROUP BY 1")
     out: Counter[str] = Counter()
-    for mood, n in conn.fetchall(sql, params):
+    for mood, n in conn.fetchall(Q.analytics_sentiments, (p.since, p.until, account, account)):
         if mood in SENTIMENTS:
             out[mood] += int(n)
     return out

@@ -11,8 +11,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.providers.aircall.projections_api import _AGENT_COLUMNS, _CALL_COLUMNS, query
+from hookline.providers.aircall.projections_api import query
 from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 # A call that never got its hang-up (lost events) leaves the board after this long.
 LIVE_WINDOW_SECONDS = 6 * 3600
@@ -45,12 +48,7 @@ def person(obj: dict[str, Any] | None) -> str:
 
 def live_calls(conn: Connection, account: str | None = None, now: float | None = None) -> list[dict[str, Any]]:
     now = time.time() if now is None else now
-    sql = f"SELECT {_CALL_COLUMNS} FROM aircall_calls WHERE status <> 'done' AND started_at >= ?"
-    params: list[Any] = [now - LIVE_WINDOW_SECONDS]
-    if account:
-        sql += " AND account = ?"
-        params.append(account)
-    calls = query(conn, sql + " ORDER BY started_at, id", params)
+    calls = query(conn, Q.boards_live_calls, (now - LIVE_WINDOW_SECONDS, account or None, account or None))
     for c in calls:
         c["state"] = call_state(c)
         c["agent"] = person(c["user"])
@@ -83,22 +81,16 @@ class AgentName:
 
 def agent_names(conn: Connection) -> list[AgentName]:
     """Agents not deleted, by name: for a filter's dropdown (no state, so no look at their calls)."""
-    rows = conn.fetchall("SELECT id, COALESCE(name, seen_name) FROM aircall_users WHERE deleted = ?", (False,))
+    rows = conn.fetchall(Q.boards_agent_names, (False,))
     named = [AgentName(int(i), n or f"agent {i}") for i, n in rows]
     return sorted(named, key=lambda a: (a.name.lower(), a.id))
 
 
 def agents(conn: Connection, calls: list[dict[str, Any]], account: str | None = None) -> list[Agent]:
     """Every agent not deleted, with their state now: on a call, in wrap-up, available, or offline."""
-    sql = (f"SELECT {_AGENT_COLUMNS}, u.connected_ts AS presence_at, u.wrap_up_ts AS wrap_up_at"
-           " FROM aircall_users u WHERE u.deleted = ?")
-    params: list[Any] = [False]
-    if account:
-        sql += " AND u.account = ?"
-        params.append(account)
     on_call = {(c["account"], (c["user"] or {}).get("id")): c for c in calls if c["user"]}
     out = []
-    for u in query(conn, sql + " ORDER BY name, u.id", params):
+    for u in query(conn, Q.boards_agents, (False, account or None, account or None)):
         call = on_call.get((u["account"], u["id"]))
         presence = u["presence_at"] if u["presence_at"] and u["presence_at"] > 0 else None
         wrap = u["wrap_up_at"] if u["wrap_up_at"] and u["wrap_up_at"] > 0 else None

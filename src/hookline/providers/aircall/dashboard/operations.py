@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from hookline.providers.aircall.incidents import Incident, IncidentStore
 from hookline.providers.aircall.watchdog import last_webhook_event_at
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 # An incident still being dealt with: re-enabling failed, or its backfill has not finished.
 _UNRESOLVED = ("pending", "running", "failed", "skipped")
@@ -25,8 +28,8 @@ class AccountState:
 
 def account_states(db: Database) -> list[AccountState]:
     with db.connection() as conn:
-        credentials = {r[0] for r in conn.fetchall("SELECT name FROM aircall_accounts")}
-        webhooks = dict(conn.fetchall("SELECT account, count(*) FROM aircall_tokens GROUP BY account"))
+        credentials = {r[0] for r in conn.fetchall(Q.operations_accounts)}
+        webhooks = dict(conn.fetchall(Q.operations_webhooks))
     incidents = IncidentStore(db)
     out = []
     for name in sorted(credentials | set(webhooks)):
