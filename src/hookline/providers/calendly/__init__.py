@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from hookline.pipeline.handlers import EventHandler
     from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
     from hookline.web.dashboard.ui import Dashboard
 
 
@@ -28,6 +29,15 @@ class CalendlyProvider(Provider):
         from hookline.providers.calendly.rule_templates import TEMPLATES
 
         return list(TEMPLATES)
+
+    def webhook_states(self, conn: Connection) -> dict[str, str]:
+        from hookline.store.queries import load_queries
+
+        found: dict[str, set[str]] = {}
+        for account, state in conn.fetchall(load_queries(__package__).subscription_states):
+            found.setdefault(str(account), set()).add(str(state))
+        # "enabled" only when every subscription hookline manages is active at Calendly's last check
+        return {a: "enabled" if s == {"active"} else "disabled" for a, s in found.items()}
 
     def sealed_columns(self) -> list[SealedColumn]:
         return [
@@ -79,9 +89,10 @@ class CalendlyProvider(Provider):
         dashboard.register(ui)
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        from hookline.providers.calendly import oauth_install
         from hookline.providers.calendly.bookings_api import routes
 
-        return list(routes(runtime))
+        return [*routes(runtime), *oauth_install.routes(runtime)]
 
     def openapi_paths(self) -> dict[str, Any]:
         from hookline.providers.calendly.bookings_api import openapi_paths
