@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from hookline.pipeline.handlers import EventHandler
     from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
     from hookline.web.dashboard.ui import Dashboard
 
 
@@ -27,6 +28,12 @@ class MondayProvider(Provider):
         from hookline.providers.monday.actions import ACTIONS
 
         return list(ACTIONS)
+
+    def webhook_states(self, conn: Connection) -> dict[str, str]:
+        from hookline.store.queries import load_queries
+
+        return {str(a): "enabled" if int(n) else "none"
+                for a, n in conn.fetchall(load_queries(__package__).webhook_counts)}
 
     def sealed_columns(self) -> list[SealedColumn]:
         return [
@@ -77,9 +84,10 @@ class MondayProvider(Provider):
         dashboard.register(ui)
 
     def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        from hookline.providers.monday import oauth_install
         from hookline.providers.monday.board_items_api import routes
 
-        return list(routes(runtime))
+        return [*routes(runtime), *oauth_install.routes(runtime)]
 
     def openapi_paths(self) -> dict[str, Any]:
         from hookline.providers.monday.board_items_api import openapi_paths

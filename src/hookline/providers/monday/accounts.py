@@ -140,9 +140,19 @@ class AccountCache:
         self._loaded_at = float("-inf")
         self._unreadable: frozenset[str] = frozenset()
 
+    def expire(self) -> None:
+        """Reload at the next request (an install or uninstall just changed what is accepted)."""
+        self._loaded_at = float("-inf")
+
     def reload(self) -> None:
+        from hookline.oauth.tokens import uninstalled_accounts
+
         accounts = {}
+        with self.db.connection() as conn:
+            gone = uninstalled_accounts(conn, "monday")  # an uninstalled app's events are refused
         for a in AccountStore(self.db, self.box).all():
+            if a.name in gone:
+                continue
             try:
                 accounts[a.name] = Receiving(a.name, a.signing_secret)
             except SecretBoxError:

@@ -272,3 +272,15 @@ def catalog_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-read
         table.add_row(r["subscription"], r["delivers"], r["resource"], r["description"])
     console.print(table)
 
+
+
+def _oauth_app() -> typer.Typer:
+    from hookline.oauth.cli import oauth_commands
+    from hookline.providers.monday.oauth_install import DEFAULT_API_URL, DEFAULT_AUTHORIZE_URL, PROVIDER
+
+    return oauth_commands(PROVIDER, "monday.com", default_authorize_url=DEFAULT_AUTHORIZE_URL,
+                          default_api_url=DEFAULT_API_URL, hook_option="--signing-secret",
+                          hook_what="signing secret")
+
+
+app.add_typer(_oauth_app(), name="oauth")
