@@ -12,9 +12,13 @@ from starlette.responses import Response
 
 from hookline.store.engine import Connection
 from hookline.store.events import last_received
+from hookline.store.queries import load_queries
 
 if TYPE_CHECKING:
+    from hookline.providers.base import Provider
     from hookline.web.dashboard.ui import Dashboard
+
+Q = load_queries(__package__)
 
 _ROWS = (
     "SELECT provider, account, installed, installed_at, uninstalled_at, uninstall_reason"
@@ -22,11 +26,19 @@ _ROWS = (
 )
 
 
-def rows(conn: Connection) -> list[dict[str, Any]]:
+def rows(conn: Connection, providers: list[Provider] | tuple[Provider, ...] = ()) -> list[dict[str, Any]]:
+    """Every installation with its state: installed, failing (installed, but its token cannot be
+    refreshed or is refused now), uninstalled; and its webhooks' state as its provider knows it."""
     keys = ("provider", "account", "installed", "installed_at", "uninstalled_at", "reason")
     found = [dict(zip(keys, r, strict=True)) for r in conn.fetchall(_ROWS)]
+    failing = {(str(p), str(a)): (since, why) for p, a, since, why in conn.fetchall(Q.installation_failures)}
+    hooks = {p.name: p.webhook_states(conn) for p in providers}
     for row in found:
         row["last_event_at"] = last_received(conn, row["provider"], row["account"])
+        failure = failing.get((row["provider"], row["account"]))
+        row["state"] = "uninstalled" if not row["installed"] else "failing" if failure else "installed"
+        row["failing_since"], row["failure"] = failure if failure and row["installed"] else (None, None)
+        row["webhooks"] = hooks.get(row["provider"], {}).get(row["account"], "none")
     return found
 
 
@@ -41,7 +53,7 @@ def register(ui: Dashboard) -> None:
     async def installations(request: Request) -> Response:
         def read() -> list[dict[str, Any]]:
             with db.connection() as conn:
-                return rows(conn)
+                return rows(conn, ui.runtime.providers)
 
         return ui.render(request, "oauth/installations.html", installations=await run_in_threadpool(read))
 
