@@ -25,6 +25,8 @@ from hookline.providers.calendly.fake_api import FakeCalendly
 from hookline.providers.calendly.oauth_install import holder, save_install
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
+from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
+from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.fake_server import RunningApp
 from tests.support import Server, free_port, run_cli
 
@@ -314,3 +316,40 @@ def _count(fake_api: FakeCalendly) -> Any:
         return fake_api.token_calls.count("refresh_token")
 
     return count()
+
+
+def test_in_a_real_browser_install_then_a_failing_refresh_on_the_installations_page(
+    partner: Partner, browser: Any, engine: str  # noqa: F811
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        for org in ("acme", "globex"):
+            partner.call(lambda o=org: setattr(partner.fake, "oauth_installer", o))
+            page.goto(partner.server.url + "/calendly/oauth/install")
+            page.wait_for_url(partner.server.url + "/calendly/oauth/callback*")
+            assert page.locator("h1").inner_text() == "Calendly connected"
+            assert f"{org} is connected" in page.inner_text("body")
+        page.screenshot(path=str(artifact(f"oauth-calendly-installed-{engine}.png")))
+        assert partner.deliver("acme", 1) == [200]
+        # acme's token is due soon; Calendly's token endpoint is down: acme is failing, still installed,
+        # and its token is used until it expires.
+        partner.call(lambda: setattr(partner.fake, "token_down", True))
+        with partner.db.connection() as conn:
+            conn.execute("UPDATE oauth_installations SET expires_at = ? WHERE account = 'acme'", (time.time() + 60,))
+        checked = partner.watchdog()
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        sign_in(page, partner.server, "/installations")
+        acme = page.locator('#installations tr[data-account="acme"]')
+        assert acme.get_attribute("data-state") == "failing" and "503" in acme.inner_text()
+        assert acme.get_attribute("data-webhooks") == "enabled" and "ago" in acme.inner_text()
+        globex = page.locator('#installations tr[data-account="globex"]')
+        assert globex.get_attribute("data-state") == "installed"
+        page.screenshot(path=str(artifact(f"oauth-calendly-failing-{engine}.png")))
+        partner.call(lambda: setattr(partner.fake, "token_down", False))
+        assert partner.watchdog().returncode == 0
+        page.reload()
+        assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "installed"
+    finally:
+        context.close()

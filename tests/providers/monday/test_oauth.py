@@ -17,6 +17,8 @@ import pytest
 
 from hookline.providers.monday.fake_api import FakeMonday
 from hookline.store.engine import Database
+from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
+from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.fake_server import RunningApp
 from tests.support import Server, free_port, run_cli
 
@@ -189,3 +191,35 @@ def test_errors_end_on_clear_pages_and_make_nothing(partner: Partner) -> None:
     assert down.status_code == 502 and "monday.com is unavailable" in down.text
     assert partner.accounts() == {}
     assert "Traceback" not in partner.server.log()
+
+
+def test_in_a_real_browser_install_pick_boards_and_see_the_installation(
+    partner: Partner, browser: Any, engine: str  # noqa: F811
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(partner.server.url + "/monday/oauth/install")
+        page.wait_for_url(partner.server.url + "/monday/oauth/callback*")
+        assert page.locator("h1").inner_text() == "monday.com connected"
+        boxes = page.locator("input[name=choice]")
+        assert boxes.count() == 3
+        boxes.nth(0).check()
+        boxes.nth(2).check()
+        page.screenshot(path=str(artifact(f"oauth-monday-boards-{engine}.png")))
+        page.click("button[type=submit]")
+        page.wait_for_url(partner.server.url + "/monday/oauth/boards")
+        assert page.locator("h1").inner_text() == "Boards connected"
+        assert "2 board(s) of acme" in page.inner_text("body")
+        assert len({h.board_id for h in partner.call(lambda: partner.fake.hooks_of("acme"))}) == 2
+        assert partner.deliver("acme") == [200]
+        page.go_back()  # the callback again (its page is not cached): its state was used
+        assert page.locator("h1").inner_text() == "Installation link expired"
+        sign_in(page, partner.server, "/installations")
+        acme = page.locator('#installations tr[data-account="acme"]')
+        assert acme.get_attribute("data-state") == "installed" and acme.get_attribute("data-webhooks") == "enabled"
+        assert acme.get_attribute("data-provider") == "monday"
+        page.screenshot(path=str(artifact(f"oauth-monday-installations-{engine}.png")))
+    finally:
+        context.close()
