@@ -130,6 +130,10 @@ def test_install_picks_boards_and_events_of_two_accounts_flow(partner: Partner) 
     assert "2 board(s) of acme" in done.text
     assert partner.install("globex").status_code == 200
     assert {a: v["installed"] for a, v in partner.accounts().items()} == {"acme": True, "globex": True}
+    listed = partner.cli("monday", "account", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {r["name"]: (r["auth"], r["installed"]) for r in json.loads(listed.stdout)} == {
+        "acme": ("oauth", True), "globex": ("oauth", True)}
     hooks = partner.call(lambda: partner.fake.hooks_of("acme"))
     assert len({h.board_id for h in hooks}) == 2 and len(hooks) == 10
     assert all(h.url.endswith("/monday/webhook?account=acme") for h in hooks)

@@ -138,14 +138,21 @@ def account_update(
 @account_app.command("list")
 def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
     """Registered accounts, tokens masked."""
+    from hookline.oauth.tokens import installed_accounts, uninstalled_accounts
     from hookline.providers.monday.accounts import AccountStore
 
-    accounts = AccountStore(open_database(), _box()).all()
+    db = open_database()
+    accounts = AccountStore(db, _box()).all()
     default = _setting_url()
+    with db.connection() as conn:
+        installed, uninstalled = installed_accounts(conn, "monday"), uninstalled_accounts(conn, "monday")
     rows: list[dict[str, Any]] = [
         {"name": a.name, "token": a.token_hint, "signing_secret": a.sealed_secret is not None,
          "monday_account_id": a.monday_account_id, "api_url": a.api_url or default,
-         "api_url_from": "account" if a.api_url else "setting", "created_at": a.created_at}
+         "api_url_from": "account" if a.api_url else "setting", "created_at": a.created_at,
+         # OAuth installs: "installed" false once the app was uninstalled (its data stays)
+         "auth": "oauth" if a.name in installed or a.name in uninstalled else "token",
+         "installed": a.name in installed if a.name in installed or a.name in uninstalled else None}
         for a in accounts
     ]
     if as_json:
