@@ -1,4 +1,4 @@
-"""The install and callback routes every provider's OAuth install has (Calendly, monday.com):
+"""The install and callback routes every provider's OAuth install has (Aircall, Calendly, monday.com):
 `GET /<provider>/oauth/install` redirects to the provider's authorize page with a single-use state
 bound to the browser by a cookie (and a PKCE challenge where the provider takes one);
 `GET /<provider>/oauth/callback` takes that state back once, then hands the code to the provider's
@@ -83,20 +83,20 @@ def routes(flow: Flow) -> list[BaseRoute]:
     async def install(request: Request) -> Response:
         redirect = flow.redirect_uri()
         if redirect is None:
-            log.error("oauth.failed", provider=name, step="install", error="HOOKLINE_PUBLIC_URL is not set")
+            log.error(f"{name}.oauth_failed", step="install", error="HOOKLINE_PUBLIC_URL is not set")
             return page(503, "Not configured", "This hookline does not know its public address "
                         "(HOOKLINE_PUBLIC_URL).")
         try:
             app = await asyncio.to_thread(flow.app)
         except InstallFailed as exc:
-            log.error("oauth.failed", provider=name, step="install", error=exc.message)
+            log.error(f"{name}.oauth_failed", step="install", error=exc.message)
             return page(exc.status, exc.title, exc.message)
         browser = request.cookies.get(oauth_state.COOKIE) or oauth_state.new_browser_id()
         verifier = pkce.new_verifier() if flow.pkce else None
         try:
             state = await asyncio.to_thread(oauth_state.issue, flow.db, name, browser, payload=verifier)
         except oauth_state.TooManyPending as exc:
-            log.warning("oauth.failed", provider=name, step="install", error=str(exc))
+            log.warning(f"{name}.oauth_failed", step="install", error=str(exc))
             return page(429, "Too many installations", "Too many installations are in progress; try again "
                         "in a few minutes.")
         params = {"client_id": app.client_id, "redirect_uri": redirect, "response_type": "code", "state": state}
@@ -114,25 +114,25 @@ def routes(flow: Flow) -> list[BaseRoute]:
                                                  request.cookies.get(oauth_state.COOKIE))
         error = q.get("error")
         if error:
-            log.info("oauth.refused", provider=name, reason=error[:64])
+            log.info(f"{name}.oauth_refused", reason=error[:64])
             if error == "access_denied":
                 return page(403, "Installation cancelled", f"The {flow.label} admin did not allow access, so "
                             f"nothing was installed. Install the app again from {flow.label} to connect.")
             return page(400, "Installation failed", f"{flow.label} ended the installation with an error; "
                         f"nothing was installed. Try again from {flow.label}.")
         if not fresh:
-            log.warning("oauth.failed", provider=name, step="state", error="missing, expired, reused or foreign state")
+            log.warning(f"{name}.oauth_failed", step="state", error="missing, expired, reused or foreign state")
             return page(400, "Installation link expired", "This installation link is expired, was used already, "
                         f"or was opened in another browser. Start the installation again from {flow.label}.")
         code = q.get("code", "")
         if not code:
-            log.warning("oauth.failed", provider=name, step="callback", error="no code")
+            log.warning(f"{name}.oauth_failed", step="callback", error="no code")
             return page(400, "Installation failed", f"{flow.label} sent no authorization code. Start the "
                         f"installation again from {flow.label}.")
         try:
             return await flow.install(code, payload, request)
         except InstallFailed as exc:
-            log.warning("oauth.failed", provider=name, step="install", status=exc.status, error=exc.message)
+            log.warning(f"{name}.oauth_failed", step="install", status=exc.status, error=exc.message)
             return page(exc.status, exc.title, exc.message)
 
     return [Route(flow.base + "/install", install, methods=["GET"]),
