@@ -115,3 +115,42 @@ def test_uninstalled_account_loses_token_watchdog_and_archiver_not_its_rows(db: 
     assert store.remove(name)  # forgetting the account forgets its installation
     with db.connection() as conn:
         assert installations.get(conn, "aircall", name) is None
+
+
+def test_installations_page_rows_show_failing_and_webhook_states_of_every_provider(db: Database) -> None:
+    from hookline.oauth.dashboard import rows
+    from hookline.oauth.exchange import Grant
+    from hookline.oauth.tokens import mark_failing
+    from hookline.providers.calendly import oauth_install as calendly_install
+    from hookline.providers.monday import oauth_install as monday_install
+    from hookline.providers.registry import providers
+
+    box = SecretBox(None)
+    _install(db, box, "1", "10", "t" * 32)  # aircall: one webhook registered
+    with db.connection() as conn, conn.transaction():
+        calendly_install.save_install(conn, box, label="cal", org_uri="https://api.calendly.com/organizations/O1",
+                                      user_uri="https://api.calendly.com/users/U1", grant=Grant("at", "rt", 1e12),
+                                      api_url="https://api.calendly.com",
+                                      subscription_uri="https://api.calendly.com/webhook_subscriptions/S1",
+                                      callback_url="https://h/calendly/webhook")
+        conn.execute("UPDATE calendly_subscriptions SET state = 'disabled'")
+        monday_install.save_install(conn, box, label="Mon Co", account_id="42", access_token="mt",
+                                    signing_secret="s", api_url="https://api.monday.com/v2")
+    mark_failing(db, "calendly", "cal", "Calendly answered the token refresh with HTTP 503")
+    with db.connection() as conn:
+        found = {r["provider"]: r for r in rows(conn, providers())}
+    assert found["aircall"]["state"] == "installed" and found["aircall"]["webhooks"] == "enabled"
+    assert found["calendly"]["state"] == "failing" and found["calendly"]["webhooks"] == "disabled"
+    assert "503" in found["calendly"]["failure"]
+    assert found["monday"]["state"] == "installed" and found["monday"]["webhooks"] == "none"
+    with db.connection() as conn, conn.transaction():  # a re-install clears the failure
+        calendly_install.save_install(conn, box, label="cal", org_uri="https://api.calendly.com/organizations/O1",
+                                      user_uri="https://api.calendly.com/users/U1", grant=Grant("at2", "rt2", 1e12),
+                                      api_url="https://api.calendly.com",
+                                      subscription_uri="https://api.calendly.com/webhook_subscriptions/S2",
+                                      callback_url="https://h/calendly/webhook")
+        assert installations.mark_uninstalled(conn, "monday", "mon-co", "app_uninstall")
+    with db.connection() as conn:
+        found = {r["provider"]: r for r in rows(conn, providers())}
+    assert found["calendly"]["state"] == "installed" and found["calendly"]["webhooks"] == "enabled"
+    assert found["monday"]["state"] == "uninstalled"

@@ -10,6 +10,7 @@ from hookline.store.migrations import MigrationSource
 # The OAuth apps' client secrets and installations' refresh tokens: `hookline secrets rotate` re-seals them.
 SEALED_COLUMNS = [
     SealedColumn("oauth_apps", "provider", "client_secret"),
+    SealedColumn("oauth_apps", "provider", "webhook_secret"),
     SealedColumn("oauth_installations", "account", "refresh_token"),
 ]
 

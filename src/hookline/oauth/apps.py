@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 
 class OAuthAppError(Exception):
@@ -22,6 +25,7 @@ class OAuthApp:
     authorize_url: str
     api_url: str
     updated_at: float
+    sealed_webhook_secret: str | None = None  # Calendly's webhook signing key, monday.com's signing secret
 
     @property
     def encrypted(self) -> bool:
@@ -32,6 +36,14 @@ class OAuthApp:
             return box.open(self.sealed_secret)
         except SecretBoxError as exc:
             raise OAuthAppError(f"cannot read the {self.provider} OAuth client secret: {exc}") from None
+
+    def webhook_secret(self, box: SecretBox) -> str | None:
+        if self.sealed_webhook_secret is None:
+            return None
+        try:
+            return box.open(self.sealed_webhook_secret)
+        except SecretBoxError as exc:
+            raise OAuthAppError(f"cannot read the {self.provider} app's webhook secret: {exc}") from None
 
     def __repr__(self) -> str:  # the sealed value stays out of logs and test output
         return f"OAuthApp({self.provider!r}, client_id={self.client_id!r})"
@@ -59,9 +71,11 @@ class AppStore:
         api_url: str | None,
         default_authorize_url: str,
         default_api_url: str,
+        webhook_secret: str | None = None,
     ) -> OAuthApp:
         """Create or update the provider's app. A secret of None keeps the stored one; URLs of None keep
-        the stored ones (or take the defaults on first configuration)."""
+        the stored ones (or take the defaults on first configuration). `webhook_secret`: the app's
+        webhook signing key or signing secret (None keeps the stored one)."""
         client_id = client_id.strip()
         if not client_id:
             raise OAuthAppError("the client id is empty")
@@ -78,6 +92,10 @@ class AppStore:
             authorize_url or (current.authorize_url if current else default_authorize_url), "--authorize-url"
         )
         api = check_http_url(api_url or (current.api_url if current else default_api_url), "--api-url")
+        if webhook_secret is not None and not webhook_secret.strip():
+            raise OAuthAppError("the webhook secret is empty")
+        sealed_hook = self.box.seal(webhook_secret.strip()) if webhook_secret is not None else (
+            current.sealed_webhook_secret if current else None)
         now = time.time()
         with self.db.connection() as conn, conn.transaction():
             conn.execute(
@@ -87,7 +105,8 @@ class AppStore:
                 " api_url = excluded.api_url, updated_at = excluded.updated_at",
                 (provider, client_id, sealed, authorize, api, now),
             )
-        return OAuthApp(provider, client_id, sealed, authorize, api, now)
+            conn.execute(Q.set_app_webhook_secret, (sealed_hook, provider))
+        return OAuthApp(provider, client_id, sealed, authorize, api, now, sealed_hook)
 
     def get(self, provider: str) -> OAuthApp | None:
         with self.db.connection() as conn:
@@ -96,4 +115,9 @@ class AppStore:
                 " FROM oauth_apps WHERE provider = ?",
                 (provider,),
             )
-        return None if row is None else OAuthApp(*row)
+            hook = conn.scalar(Q.app_webhook_secret, (provider,))
+        if row is None:
+            return None
+        provider_, client_id, sealed, authorize, api, updated = row
+        return OAuthApp(str(provider_), str(client_id), str(sealed), str(authorize), str(api), float(updated),
+                        None if hook is None else str(hook))

@@ -4,15 +4,21 @@ state and when it last sent an event (shown in the nav once there is one)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.store.engine import Connection
 from hookline.store.events import last_received
+from hookline.store.queries import load_queries
 from hookline.web.dashboard.ui import Dashboard, NavEntry, Page, ui_of
-from hookline.web.reads import read
+from hookline.web.reads import read, runtime_of
+
+if TYPE_CHECKING:
+    from hookline.providers.base import Provider
+
+Q = load_queries(__package__)
 
 _ROWS = (
     "SELECT provider, account, installed, installed_at, uninstalled_at, uninstall_reason"
@@ -20,11 +26,19 @@ _ROWS = (
 )
 
 
-def rows(conn: Connection) -> list[dict[str, Any]]:
+def rows(conn: Connection, providers: list[Provider] | tuple[Provider, ...] = ()) -> list[dict[str, Any]]:
+    """Every installation with its state: installed, failing (installed, but its token cannot be
+    refreshed or is refused now), uninstalled; and its webhooks' state as its provider knows it."""
     keys = ("provider", "account", "installed", "installed_at", "uninstalled_at", "reason")
     found = [dict(zip(keys, r, strict=True)) for r in conn.fetchall(_ROWS)]
+    failing = {(str(p), str(a)): (since, why) for p, a, since, why in conn.fetchall(Q.installation_failures)}
+    hooks = {p.name: p.webhook_states(conn) for p in providers}
     for row in found:
         row["last_event_at"] = last_received(conn, row["provider"], row["account"])
+        failure = failing.get((row["provider"], row["account"]))
+        row["state"] = "uninstalled" if not row["installed"] else "failing" if failure else "installed"
+        row["failing_since"], row["failure"] = failure if failure and row["installed"] else (None, None)
+        row["webhooks"] = hooks.get(row["provider"], {}).get(row["account"], "none")
     return found
 
 
@@ -33,7 +47,8 @@ def _any(conn: Connection) -> bool:
 
 
 async def installations(request: Request) -> Response:
-    return ui_of(request).render(request, "oauth/installations.html", installations=await read(request, rows))
+    found = await read(request, rows, runtime_of(request).providers)
+    return ui_of(request).render(request, "oauth/installations.html", installations=found)
 
 
 PAGES = [Page("/installations", installations)]

@@ -63,8 +63,11 @@ async def exchange_code(
     client_id: str,
     client_secret: str,
     provider: str,
+    code_verifier: str | None = None,
+    form: bool = False,
 ) -> Grant:
-    """Trade `code` for a Grant (sent as JSON, which Aircall's /v1/oauth/token takes)."""
+    """Trade `code` for a Grant: sent as JSON (Aircall's /v1/oauth/token), or form-encoded like RFC 6749
+    says (`form`: Calendly, monday.com), with the PKCE `code_verifier` when the install made one."""
     payload = {
         "grant_type": "authorization_code",
         "code": code,
@@ -72,15 +75,9 @@ async def exchange_code(
         "client_id": client_id,
         "client_secret": client_secret,
     }
-    try:
-        async with session.post(token_url, json=payload, timeout=TIMEOUT) as resp:
-            status = resp.status
-            try:
-                body = await resp.json(content_type=None)
-            except ValueError:
-                body = None
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise ProviderDown(f"{provider} did not answer the token exchange ({type(exc).__name__})") from None
+    if code_verifier is not None:
+        payload["code_verifier"] = code_verifier
+    status, body = await _post(session, token_url, payload, form, provider, "the token exchange")
     if status >= 500:
         raise ProviderDown(f"{provider} answered the token exchange with HTTP {status}")
     if status >= 400:
@@ -88,3 +85,45 @@ async def exchange_code(
         log.info("oauth.code_refused", provider=provider, status=status, reason=str(reason)[:100] if reason else None)
         raise CodeRefused(f"{provider} refused the authorization code (HTTP {status}): it expired or was used already")
     return grant_from(body)
+
+
+class RefreshRefused(ExchangeError):
+    """The provider refused the refresh token (invalid_grant, 401): the app was uninstalled or revoked."""
+
+
+async def refresh_grant(
+    session: aiohttp.ClientSession,
+    token_url: str,
+    *,
+    refresh_token: str,
+    client_id: str,
+    client_secret: str,
+    provider: str,
+) -> Grant:
+    """A new Grant for a refresh token (form-encoded, RFC 6749 section 6). RefreshRefused for a 400
+    invalid_grant or a 401; ProviderDown for no answer, a 5xx or another 4xx (hookline's own mistake
+    must not uninstall a customer)."""
+    payload = {"grant_type": "refresh_token", "refresh_token": refresh_token,
+               "client_id": client_id, "client_secret": client_secret}
+    status, body = await _post(session, token_url, payload, True, provider, "the token refresh")
+    reason = body.get("error") if isinstance(body, dict) else None
+    if status == 401 or (status == 400 and reason == "invalid_grant"):
+        raise RefreshRefused(f"{provider} refused the refresh token (HTTP {status}, {str(reason)[:40]})")
+    if status >= 400:
+        raise ProviderDown(f"{provider} answered the token refresh with HTTP {status}")
+    return grant_from(body)
+
+
+async def _post(session: aiohttp.ClientSession, url: str, payload: dict[str, str], form: bool, provider: str,
+                what: str) -> tuple[int, Any]:
+    sent = {"data": payload} if form else {"json": payload}
+    try:
+        async with session.post(url, timeout=TIMEOUT, **sent) as resp:  # type: ignore[arg-type]
+            status = resp.status
+            try:
+                body = await resp.json(content_type=None)
+            except ValueError:
+                body = None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise ProviderDown(f"{provider} did not answer {what} ({type(exc).__name__})") from None
+    return status, body

@@ -63,7 +63,8 @@ def record_install(
         " ON CONFLICT (provider, account) DO UPDATE SET external_id = excluded.external_id,"
         " integration_id = excluded.integration_id, installed = TRUE, installed_at = excluded.installed_at,"
         " uninstalled_at = NULL, uninstall_reason = NULL, refresh_token = excluded.refresh_token,"
-        " expires_at = excluded.expires_at",
+        " expires_at = excluded.expires_at, token_version = oauth_installations.token_version + 1,"
+        " refreshing_until = NULL, failing_since = NULL, failure = NULL",
         (provider, account, external_id, integration_id, time.time(), sealed_refresh_token, expires_at),
     )
 

@@ -11,6 +11,9 @@ import secrets
 import time
 
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 COOKIE = "hookline_oauth"
 STATE_TTL = 600.0  # an admin has ten minutes to consent
@@ -29,18 +32,17 @@ def new_browser_id() -> str:
     return secrets.token_urlsafe(32)
 
 
-def issue(db: Database, provider: str, browser_id: str, ttl: float = STATE_TTL, limit: int = MAX_PENDING) -> str:
-    """A fresh state for this browser (expired ones are purged on the way); TooManyPending past `limit`."""
+def issue(db: Database, provider: str, browser_id: str, ttl: float = STATE_TTL, limit: int = MAX_PENDING,
+          payload: str | None = None) -> str:
+    """A fresh state for this browser (expired ones are purged on the way); TooManyPending past `limit`.
+    `payload` comes back to the callback that takes the state (a PKCE verifier, an account)."""
     state = secrets.token_urlsafe(32)
     now = time.time()
     with db.connection() as conn, conn.transaction():
         conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now,))
         if int(conn.scalar("SELECT COUNT(*) FROM oauth_states")) >= limit:
             raise TooManyPending(f"{limit} installs are waiting for consent")
-        conn.execute(
-            "INSERT INTO oauth_states (state_sha256, provider, browser_sha256, expires_at) VALUES (?, ?, ?, ?)",
-            (_sha(state), provider, _sha(browser_id), now + ttl),
-        )
+        conn.execute(Q.issue_state_with_payload, (_sha(state), provider, _sha(browser_id), now + ttl, payload))
     return state
 
 
@@ -58,3 +60,12 @@ def consume(db: Database, provider: str, state: str, browser_id: str | None) -> 
             (_sha(state), provider, _sha(browser_id), time.time()),
         )
         return bool(cur.rowcount == 1)
+
+
+def take(db: Database, provider: str, state: str, browser_id: str | None) -> tuple[bool, str | None]:
+    """Like consume, with the state's payload: (True, payload) once, (False, None) for anything else."""
+    if not state or not browser_id:
+        return False, None
+    with db.connection() as conn, conn.transaction():
+        rows = conn.fetchall(Q.take_state, (_sha(state), provider, _sha(browser_id), time.time()))
+    return (True, None if rows[0][0] is None else str(rows[0][0])) if rows else (False, None)

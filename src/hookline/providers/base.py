@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hookline.retention.policies import Policy
     from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
     from hookline.web.dashboard.ui import Dashboard
 
 
@@ -124,6 +125,11 @@ class Provider(ABC):
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Long-running coroutines started with `serve` (e.g. a watchdog) and cancelled at shutdown."""
         return []
+
+    def webhook_states(self, conn: Connection) -> dict[str, str]:
+        """Per account, the state of the webhooks hookline made for it ("enabled", "disabled", "none"):
+        the Installations page's column (default: not known)."""
+        return {}
 
     def sealed_columns(self) -> list[SealedColumn]:
         """Columns of this provider's tables that hold SecretBox values: `hookline secrets rotate` re-seals them."""

@@ -22,11 +22,19 @@ if TYPE_CHECKING:
     from hookline.retention.policies import Policy
     from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
     from hookline.web.dashboard.ui import Dashboard
 
 
 class AircallProvider(Provider):
     name = "aircall"
+
+    def webhook_states(self, conn: Connection) -> dict[str, str]:
+        from hookline.store.queries import load_queries
+
+        q = load_queries(__package__)
+        return {str(a): "disabled" if int(off) else "enabled" if int(n) else "none"
+                for a, n, off in conn.fetchall(q.webhook_states)}
 
     def sealed_columns(self) -> list[SealedColumn]:
         return [SealedColumn("aircall_accounts", "name", "secret")]

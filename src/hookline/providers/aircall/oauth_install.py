@@ -21,6 +21,7 @@ import structlog
 from hookline.oauth import installations
 from hookline.oauth.apps import AppStore, OAuthApp, OAuthAppError
 from hookline.oauth.exchange import CodeRefused, ExchangeError, ProviderDown, exchange_code
+from hookline.oauth.flow import InstallFailed
 from hookline.outbound import OutboundPolicy
 from hookline.providers.aircall.api import AircallClient, AircallError, AuthError, Credentials
 from hookline.providers.aircall.oauth_urls import PROVIDER, redirect_uri
@@ -37,12 +38,6 @@ log = structlog.get_logger(__name__)
 WEBHOOK_NAME = "hookline"
 
 
-class InstallFailed(Exception):
-    """What the admin's page says: an HTTP status and a message (no secret)."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.title, self.message = status, title, message
 
 
 def box_of(runtime_settings: Any) -> SecretBox:

@@ -260,3 +260,11 @@ SELECT account, id, name, color, description FROM aircall_tags
 SELECT account, id, kind, direction, status, channel, body, external_number, raw_digits, number_id,
   contact_id, user_id, participants, media_details, created_at, sent_at, updated_at, last_event
 FROM aircall_messages
+-- Aircall's named statements.
+
+-- name: webhook_states
+-- The Installations page's webhook state per account: its registered webhooks, and how many the
+-- watchdog found deactivated and has not re-enabled yet.
+SELECT t.account, COUNT(DISTINCT t.webhook_id),
+  (SELECT COUNT(*) FROM aircall_incidents i WHERE i.account = t.account AND i.reenabled_at IS NULL)
+FROM aircall_tokens t WHERE t.webhook_id IS NOT NULL GROUP BY t.account

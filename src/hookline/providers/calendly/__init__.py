@@ -10,10 +10,13 @@ from hookline.providers.kit.provider import LaidOutProvider
 from hookline.sealed import SealedColumn
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from hookline.automations.ready_rules import RuleTemplate
     from hookline.pipeline.handlers import EventHandler
     from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
 
 
 class CalendlyProvider(LaidOutProvider):
@@ -24,6 +27,15 @@ class CalendlyProvider(LaidOutProvider):
         from hookline.providers.calendly.rule_templates import TEMPLATES
 
         return list(TEMPLATES)
+
+    def webhook_states(self, conn: Connection) -> dict[str, str]:
+        from hookline.store.queries import load_queries
+
+        found: dict[str, set[str]] = {}
+        for account, state in conn.fetchall(load_queries(__package__).subscription_states):
+            found.setdefault(str(account), set()).add(str(state))
+        # "enabled" only when every subscription hookline manages is active at Calendly's last check
+        return {a: "enabled" if s == {"active"} else "disabled" for a, s in found.items()}
 
     def sealed_columns(self) -> list[SealedColumn]:
         return [
@@ -50,6 +62,11 @@ class CalendlyProvider(LaidOutProvider):
         from hookline.providers.calendly.bookings import BookingsProjection
 
         return [BookingsProjection()]
+
+    def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        from hookline.providers.calendly import oauth_install
+
+        return [*super().api_routes(runtime), *oauth_install.routes(runtime)]
 
     def background_tasks(self, runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         from hookline.providers.calendly.accounts import box_for

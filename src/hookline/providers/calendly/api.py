@@ -6,7 +6,7 @@ and message, never the token.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -41,12 +41,26 @@ def _message(status: int, body: Any) -> str:
 class CalendlyClient(SessionOwner):
     retry_rules: RetryRules = DEFAULT_RULES  # 429, 5xx and dropped connections (tests shorten the waits)
 
-    def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession | None = None,
+                 reauth: Callable[[str], Awaitable[str]] | None = None) -> None:
         super().__init__(session)
         self.base_url = base_url.rstrip("/")
         self._token = token
+        # OAuth installs: given the refused token, a fresh one (refreshed, or stored by another process).
+        self._reauth = reauth
 
     async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        try:
+            return await self._request(method, path, params=params, json=json)
+        except CalendlyAPIError as exc:
+            if exc.status != 401 or self._reauth is None:
+                raise
+            self._token = await self._reauth(self._token)  # once: a fresh token refused too is final
+            return await self._request(method, path, params=params, json=json)
+
+    async def _request(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
     ) -> Any:
         if self._session is None:

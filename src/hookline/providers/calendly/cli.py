@@ -132,15 +132,22 @@ add_update_command(
 @account_app.command("list")
 def account_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
     """Registered accounts, tokens masked."""
+    from hookline.oauth.tokens import installed_accounts, uninstalled_accounts
     from hookline.providers.calendly.accounts import AccountStore
 
-    accounts = AccountStore(open_database(), _box()).all()
+    db = open_database()
+    accounts = AccountStore(db, _box()).all()
     default = _setting_url()
+    with db.connection() as conn:
+        installed, uninstalled = installed_accounts(conn, "calendly"), uninstalled_accounts(conn, "calendly")
     if as_json:
         rows = [
             {"name": a.name, "token": a.token_hint, "user": a.user_uri, "organization": a.organization_uri,
              "api_url": a.api_url or default, "api_url_from": "account" if a.api_url else "setting",
-             "created_at": a.created_at}
+             "created_at": a.created_at,
+             # OAuth installs: "installed" false once the app was uninstalled (its data stays)
+             "auth": "oauth" if a.name in installed or a.name in uninstalled else "token",
+             "installed": a.name in installed if a.name in installed or a.name in uninstalled else None}
             for a in accounts
         ]
         print(json.dumps(rows, indent=2))
@@ -396,3 +403,15 @@ def catalog_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-read
         table.add_row(r["event"], r["description"])
     console.print(table)
 
+
+
+def _oauth_app() -> typer.Typer:
+    from hookline.oauth.cli import oauth_commands
+    from hookline.providers.calendly.oauth_install import DEFAULT_API_URL, DEFAULT_AUTHORIZE_URL, PROVIDER
+
+    return oauth_commands(PROVIDER, "Calendly", default_authorize_url=DEFAULT_AUTHORIZE_URL,
+                          default_api_url=DEFAULT_API_URL, hook_option="--webhook-signing-key",
+                          hook_what="webhook signing key")
+
+
+app.add_typer(_oauth_app(), name="oauth")

@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import msgspec
 import structlog
 
 from hookline.providers.calendly import signature
@@ -20,6 +21,9 @@ from hookline.providers.calendly.masking import mask
 from hookline.providers.kit.credentials import ReloadingCache
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 log = structlog.get_logger(__name__)
 
@@ -116,11 +120,24 @@ class KeyCache(ReloadingCache):
         self.box = box
         self._keys: list[tuple[str, str]] = []
         self._unopened = 0
+        # OAuth installs: the app's one signing key signs every installed organization's events; the
+        # envelope's `created_by` (who created the subscription: the installer) names the account.
+        self._app_key: str | None = None
+        self._creators: dict[str, str] = {}
 
     def _load(self) -> None:
         with self.db.connection() as conn:
             sealed = KeyStore.live(conn, time.time())
+            app_key = conn.scalar(Q.app_signing_key)
+            creators = {str(u): str(a) for u, a in conn.fetchall(Q.installed_creators)}
         keys, unopened = [], 0
+        self._app_key = None
+        if app_key is not None:
+            try:
+                self._app_key = self.box.open(str(app_key))
+            except SecretBoxError:
+                unopened += 1
+        self._creators = creators
         for value, account in sealed:
             try:
                 keys.append((self.box.open(value), account))
@@ -144,4 +161,19 @@ class KeyCache(ReloadingCache):
         for key, account in self._keys:
             if signature.matches(key, timestamp, body, signatures):
                 return account
+        if self._app_key is not None and self._creators and signature.matches(self._app_key, timestamp, body,
+                                                                                signatures):
+            try:
+                creator = _decode_creator(body).created_by
+            except msgspec.DecodeError:  # msgspec.ValidationError is one
+                return None
+            # An uninstalled organization's events match no installed account: refused.
+            return self._creators.get(creator) if creator else None
         return None
+
+
+class _Creator(msgspec.Struct):
+    created_by: str | None = None
+
+
+_decode_creator = msgspec.json.Decoder(_Creator).decode

@@ -79,7 +79,10 @@ async def check_account(
     if not account.organization_uri:
         report.errors.append("the account has no organization URI: run `hookline calendly account add` again")
         return report
-    async with CalendlyClient(chosen(account.api_url, cfg.api_url), account.token, session) as client:
+    from hookline.providers.calendly.oauth_tokens import credentials
+
+    token, reauth = await credentials(db, box, account, session)
+    async with CalendlyClient(chosen(account.api_url, cfg.api_url), token, session, reauth) as client:
         remote: dict[str, dict[str, Any]] = {}
         for scope in sorted({m.scope for m in managed}):
             for item in await client.subscriptions(account.organization_uri, scope, account.user_uri):
@@ -147,7 +150,11 @@ async def check_all(
 
 
 async def _check_all(db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None) -> list[Report]:
-    accounts = AccountStore(db, box).all()
+    from hookline.oauth.tokens import uninstalled_accounts
+
+    with db.connection() as conn:
+        gone = uninstalled_accounts(conn, "calendly")  # uninstalled: their loops stop, their data stays
+    accounts = [a for a in AccountStore(db, box).all() if a.name not in gone]
     if account_name is not None:
         accounts = [a for a in accounts if a.name == account_name]
     reports = []

@@ -44,6 +44,10 @@ class ReloadingCache:
     def _load(self) -> None:
         raise NotImplementedError
 
+    def expire(self) -> None:
+        """Reload at the next request (an install or uninstall just changed what is accepted)."""
+        self._loaded_at = float("-inf")
+
     def reload(self) -> None:
         self._load()
         self._loaded_at = time.monotonic()

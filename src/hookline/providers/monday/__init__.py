@@ -9,10 +9,13 @@ from hookline.providers.kit.provider import LaidOutProvider
 from hookline.sealed import SealedColumn
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from hookline.automations.actions import Action
     from hookline.pipeline.handlers import EventHandler
     from hookline.retention.tables import ExportTable
     from hookline.runtime import Runtime
+    from hookline.store.engine import Connection
 
 
 class MondayProvider(LaidOutProvider):
@@ -23,6 +26,12 @@ class MondayProvider(LaidOutProvider):
         from hookline.providers.monday.actions import ACTIONS
 
         return list(ACTIONS)
+
+    def webhook_states(self, conn: Connection) -> dict[str, str]:
+        from hookline.store.queries import load_queries
+
+        return {str(a): "enabled" if int(n) else "none"
+                for a, n in conn.fetchall(load_queries(__package__).webhook_counts)}
 
     def sealed_columns(self) -> list[SealedColumn]:
         return [
@@ -48,6 +57,11 @@ class MondayProvider(LaidOutProvider):
         from hookline.providers.monday.board_items import BoardItemsProjection
 
         return [BoardItemsProjection()]
+
+    def api_routes(self, runtime: Runtime) -> list[BaseRoute]:
+        from hookline.providers.monday import oauth_install
+
+        return [*super().api_routes(runtime), *oauth_install.routes(runtime)]
 
 
 provider = MondayProvider()

@@ -88,8 +88,14 @@ class AccountCache(ReloadingCache):
         self._unreadable: frozenset[str] = frozenset()
 
     def _load(self) -> None:
+        from hookline.oauth.tokens import uninstalled_accounts
+
         accounts = {}
+        with self.db.connection() as conn:
+            gone = uninstalled_accounts(conn, "monday")  # an uninstalled app's events are refused
         for a in AccountStore(self.db, self.box).all():
+            if a.name in gone:
+                continue
             try:
                 accounts[a.name] = Receiving(a.name, a.signing_secret)
             except SecretBoxError:

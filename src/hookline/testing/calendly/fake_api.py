@@ -5,6 +5,12 @@ What it answers, like Calendly: GET /users/me; POST, GET (paginated), DELETE /we
 GET /scheduled_events (organization, min/max_start_time, paginated);
 GET /scheduled_events/{uuid}/invitees. Bearer token required; errors shaped {title, message, details}.
 
+OAuth like Calendly's (auth.calendly.com): GET /oauth/authorize (auto-approves as `oauth_installer`,
+or denies with `oauth_deny`; PKCE S256 required), POST /oauth/token (authorization_code with the
+code_verifier, refresh_token with single-use rotation); access tokens expire after `access_ttl`
+seconds. Each installed organization has its own user, organization and tokens; subscriptions made
+with its token are signed with the app's webhook signing key. `revoke(org)` plays an uninstall.
+
 What it does besides, to play Calendly's part: book, cancel, reschedule and mark no-shows (through
 Python methods or POST /_fake/...), delivering signed webhooks to every active subscription of the
 event; a subscription whose deliveries keep failing is disabled, as Calendly does.
@@ -14,6 +20,8 @@ event; a subscription whose deliveries keep failing is disabled, as Calendly doe
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import time
@@ -30,6 +38,7 @@ from aiohttp.typedefs import Handler
 from hookline.providers.calendly import catalog, signature
 from hookline.testing.calendly.simulator import DEFAULT_TOKEN
 
+OAUTH_ORG = web.RequestKey("oauth_org", str)  # the OAuth organization whose token made the request
 SUBSCRIBABLE = frozenset(catalog.CATALOG) | {"event_type.created", "event_type.updated", "event_type.deleted"}
 
 
@@ -87,6 +96,23 @@ class Subscription:
 
 
 @dataclass
+class OAuthOrg:
+    """An organization that installs the OAuth app: its own user, organization and tokens."""
+
+    name: str
+    user_uuid: str
+    org_uuid: str
+
+
+@dataclass
+class _Code:
+    org: str
+    redirect_uri: str
+    challenge: str
+    expires_at: float
+
+
+@dataclass
 class FakeCalendly:
     token: str = DEFAULT_TOKEN
     base_url: str = "http://127.0.0.1:0"  # set once the server listens
@@ -99,6 +125,99 @@ class FakeCalendly:
     user_uuid: str = "USER0000000000001"
     org_uuid: str = "ORG00000000000001"
     _session: aiohttp.ClientSession | None = None
+    # OAuth: the app, the organizations that can install it, codes and tokens handed out
+    oauth_client: tuple[str, str] | None = None  # (client_id, client_secret)
+    oauth_signing_key: str | None = None  # the app's webhook signing key
+    oauth_installer: str = "acme"
+    oauth_deny: bool = False
+    access_ttl: float = 7200.0
+    orgs: dict[str, OAuthOrg] = field(default_factory=dict)
+    codes: dict[str, _Code] = field(default_factory=dict)
+    access_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (org, expires_at)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # token -> org (single use)
+    token_calls: list[str] = field(default_factory=list)  # grant_type of every POST /oauth/token answered 200
+    token_down: bool = False  # /oauth/token answers 503
+
+    # -- OAuth ---------------------------------------------------------------------------------------
+    def set_oauth_app(self, client_id: str, client_secret: str, signing_key: str) -> None:
+        self.oauth_client = (client_id, client_secret)
+        self.oauth_signing_key = signing_key
+
+    def add_org(self, name: str) -> OAuthOrg:
+        n = len(self.orgs) + 2
+        org = self.orgs.setdefault(name, OAuthOrg(name, f"USER{n:013d}", f"ORG{n:014d}"))
+        return org
+
+    def org_user_uri(self, name: str) -> str:
+        return f"{self.base_url}/users/{self.orgs[name].user_uuid}"
+
+    def org_uri(self, name: str) -> str:
+        return f"{self.base_url}/organizations/{self.orgs[name].org_uuid}"
+
+    def revoke(self, name: str) -> None:
+        """The organization uninstalls the app: every token it was given stops working."""
+        self.access_tokens = {t: v for t, v in self.access_tokens.items() if v[0] != name}
+        self.refresh_tokens = {t: o for t, o in self.refresh_tokens.items() if o != name}
+
+    def expire_access_tokens(self) -> None:
+        self.access_tokens = {t: (o, time.time() - 1) for t, (o, _) in self.access_tokens.items()}
+
+    def subscriptions_of(self, name: str) -> list[Subscription]:
+        return [s for s in self.subscriptions.values() if s.organization == self.org_uri(name)]
+
+    def _grant(self, org: str) -> dict[str, Any]:
+        access, refresh = "cal-at-" + secrets.token_urlsafe(24), "cal-rt-" + secrets.token_urlsafe(24)
+        self.access_tokens[access] = (org, time.time() + self.access_ttl)
+        self.refresh_tokens[refresh] = org
+        return {"token_type": "Bearer", "access_token": access, "refresh_token": refresh, "scope": "default",
+                "created_at": int(time.time()), "expires_in": int(self.access_ttl),
+                "owner": self.org_user_uri(org), "organization": self.org_uri(org)}
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
+        q = request.query
+        redirect, state = q.get("redirect_uri", ""), q.get("state", "")
+        if self.oauth_client is None or q.get("client_id") != self.oauth_client[0] or not redirect:
+            return web.Response(status=400, text="unknown client_id or no redirect_uri")
+        sep = "&" if "?" in redirect else "?"
+        if self.oauth_deny:
+            raise web.HTTPFound(f"{redirect}{sep}{urlencode({'error': 'access_denied', 'state': state})}")
+        if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+            return web.Response(status=400, text="response_type=code and a S256 code_challenge are required")
+        self.add_org(self.oauth_installer)
+        code = secrets.token_hex(32)
+        self.codes[code] = _Code(self.oauth_installer, redirect, q["code_challenge"], time.time() + 600)
+        raise web.HTTPFound(f"{redirect}{sep}{urlencode({'code': code, 'state': state})}")
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if self.token_down:
+            return web.json_response({"error": "temporarily_unavailable"}, status=503)
+        if self.oauth_client is None or (form.get("client_id"), form.get("client_secret")) != self.oauth_client:
+            return web.json_response({"error": "invalid_client"}, status=401)
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            found = self.codes.pop(str(form.get("code", "")), None)  # single use, even when refused below
+            verifier = str(form.get("code_verifier", ""))
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+            if (found is None or found.expires_at < time.time() or found.redirect_uri != form.get("redirect_uri")
+                    or not secrets.compare_digest(challenge, found.challenge)):
+                return web.json_response({"error": "invalid_grant"}, status=400)
+            self.token_calls.append("authorization_code")
+            return web.json_response(self._grant(found.org))
+        if grant_type == "refresh_token":
+            org = self.refresh_tokens.pop(str(form.get("refresh_token", "")), None)  # rotated: single use
+            if org is None:
+                return web.json_response({"error": "invalid_grant"}, status=400)
+            self.token_calls.append("refresh_token")
+            return web.json_response(self._grant(org))
+        return web.json_response({"error": "unsupported_grant_type"}, status=400)
+
+    def _who(self, request: web.Request) -> tuple[str, str, str | None]:
+        """(user URI, organization URI, OAuth organization name) of the request's token."""
+        org = request.get(OAUTH_ORG)
+        if org is None:
+            return self.user_uri, self.organization_uri, None
+        return self.org_user_uri(org), self.org_uri(org), org
 
     # -- resources -----------------------------------------------------------------------------
     @property
@@ -238,20 +357,22 @@ class FakeCalendly:
         sub.state = "disabled"
         sub.retry_started_at = sub.retry_started_at or time.time()
 
-    async def deliver(self, event: str, payload: dict[str, Any], created_at: float | None = None) -> list[int]:
-        """POST a signed envelope to every active subscription of `event`; returns the statuses (0: unreachable)."""
-        envelope = {
-            "event": event,
-            "created_at": iso(created_at if created_at is not None else time.time()),
-            "created_by": self.user_uri,
-            "payload": payload,
-        }
-        body = json.dumps(envelope).encode()
+    async def deliver(self, event: str, payload: dict[str, Any], created_at: float | None = None,
+                      org: str | None = None) -> list[int]:
+        """POST a signed envelope to every active subscription of `event` (of the default organization,
+        or of the OAuth organization `org`); returns the statuses (0: unreachable)."""
+        wanted = self.organization_uri if org is None else self.org_uri(org)
         statuses = []
         for sub in list(self.subscriptions.values()):
-            if sub.state != "active" or event not in sub.events:
+            if sub.state != "active" or event not in sub.events or sub.organization != wanted:
                 continue
-            status = await self._post(sub, body)
+            envelope = {
+                "event": event,
+                "created_at": iso(created_at if created_at is not None else time.time()),
+                "created_by": sub.creator,
+                "payload": payload,
+            }
+            status = await self._post(sub, json.dumps(envelope).encode())
             self.deliveries.append((sub.uuid, event, status))
             statuses.append(status)
             if 200 <= status < 300:
@@ -280,6 +401,8 @@ class FakeCalendly:
         app = web.Application(middlewares=[self._auth])
         app.add_routes(
             [
+                web.get("/oauth/authorize", self._authorize),
+                web.post("/oauth/token", self._token),
                 web.get("/users/me", self._me),
                 web.post("/webhook_subscriptions", self._create_sub),
                 web.get("/webhook_subscriptions", self._list_subs),
@@ -302,10 +425,13 @@ class FakeCalendly:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith("/_fake/"):
+        if request.path.startswith(("/_fake/", "/oauth/")):
             return await handler(request)
         auth = request.headers.get("authorization", "")
-        if not secrets.compare_digest(auth.encode(), f"Bearer {self.token}".encode()):
+        held = self.access_tokens.get(auth.removeprefix("Bearer "))
+        if held is not None and held[1] > time.time():
+            request[OAUTH_ORG] = held[0]
+        elif not secrets.compare_digest(auth.encode(), f"Bearer {self.token}".encode()):
             return _error(401, "Unauthenticated", "The access token is invalid")
         for prefix, left in self.failures.items():
             if left > 0 and request.path.startswith(prefix):
@@ -314,7 +440,11 @@ class FakeCalendly:
         return await handler(request)
 
     async def _me(self, request: web.Request) -> web.Response:
-        return web.json_response({"resource": self.me()})
+        user, org, name = self._who(request)
+        if name is None:
+            return web.json_response({"resource": self.me()})
+        return web.json_response({"resource": {**self.me(), "uri": user, "current_organization": org,
+                                               "name": f"{name.title()} Admin", "slug": name}})
 
     async def _create_sub(self, request: web.Request) -> web.Response:
         try:
@@ -328,26 +458,28 @@ class FakeCalendly:
             return _invalid("url", "must be a valid URL")
         if not isinstance(events, list) or not events or not all(e in SUBSCRIBABLE for e in events):
             return _invalid("events", f"must be a non-empty list of {sorted(SUBSCRIBABLE)}")
-        if body.get("organization") != self.organization_uri:
+        me, my_org, oauth_org = self._who(request)
+        if body.get("organization") != my_org:
             return _invalid("organization", "is not your organization")
         if scope not in ("user", "organization"):
             return _invalid("scope", "must be user or organization")
-        if scope == "user" and body.get("user") != self.user_uri:
+        if scope == "user" and body.get("user") != me:
             return _invalid("user", "is required for the user scope and must be you")
         if scope != "organization" and catalog.ORGANIZATION_ONLY & set(events):
             return _invalid("events", "routing_form_submission.created needs the organization scope")
         for sub in self.subscriptions.values():
-            if sub.url == url and sub.scope == scope:
+            if sub.url == url and sub.scope == scope and sub.organization == my_org:
                 return _error(409, "Already Exists", "Hook with this url already exists")
-        key = body.get("signing_key")
+        # An OAuth app's subscriptions are signed with the app's webhook signing key.
+        key = self.oauth_signing_key if oauth_org is not None else body.get("signing_key")
         sub = Subscription(
             uuid=uuidlib.uuid4().hex.upper(),
             url=url,
             events=list(events),
             scope=scope,
-            organization=self.organization_uri,
-            user=self.user_uri if scope == "user" else None,
-            creator=self.user_uri,
+            organization=my_org,
+            user=me if scope == "user" else None,
+            creator=me,
             signing_key=key if isinstance(key, str) and key else None,
             created_at=time.time(),
         )
@@ -381,13 +513,14 @@ class FakeCalendly:
 
     async def _list_subs(self, request: web.Request) -> web.Response:
         q = request.query
-        if q.get("organization") != self.organization_uri:
+        me, my_org, _ = self._who(request)
+        if q.get("organization") != my_org:
             return _invalid("organization", "is required")
         if q.get("scope") not in ("user", "organization"):
             return _invalid("scope", "is required")
-        subs = [s for s in self.subscriptions.values() if s.scope == q["scope"]]
+        subs = [s for s in self.subscriptions.values() if s.scope == q["scope"] and s.organization == my_org]
         if q["scope"] == "user":
-            if q.get("user") != self.user_uri:
+            if q.get("user") != me:
                 return _invalid("user", "is required for the user scope")
             subs = [s for s in subs if s.user == q["user"]]
         return self._page(request, [s.public(self.base_url) for s in sorted(subs, key=lambda s: s.created_at)])
@@ -405,8 +538,11 @@ class FakeCalendly:
 
     async def _list_events(self, request: web.Request) -> web.Response:
         q = request.query
-        if q.get("organization") != self.organization_uri and q.get("user") != self.user_uri:
+        me, my_org, oauth_org = self._who(request)
+        if q.get("organization") != my_org and q.get("user") != me:
             return _invalid("organization", "organization or user is required")
+        if oauth_org is not None:  # bookings belong to the default organization
+            return self._page(request, [])
         try:
             lo = _parse_iso(q["min_start_time"]) if q.get("min_start_time") else float("-inf")
             hi = _parse_iso(q["max_start_time"]) if q.get("max_start_time") else float("inf")

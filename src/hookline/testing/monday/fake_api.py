@@ -6,6 +6,11 @@ It understands the operations hookline sends (`me`, `webhooks(board_id:)`, `crea
 `delete_webhook`, and rules' `create_item` and `change_multiple_column_values`), arguments given as
 `$variables` or literals; it is no GraphQL engine.
 
+OAuth like monday's (auth.monday.com): GET /oauth2/authorize (auto-approves as `oauth_installer`, or
+denies with `oauth_deny`), POST /oauth2/token (authorization_code; monday's tokens do not expire).
+Each installed account has its own id, boards and token, answers `boards` and `me` for it, and
+`uninstall(name)` revokes its tokens and POSTs the app's signed `uninstall` lifecycle event.
+
     hookline simulate monday --port 8791 --signing-secret S      # see docs/providers/monday.md
 """
 
@@ -19,6 +24,7 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import jwt
@@ -32,7 +38,8 @@ ACCOUNT_ID = 9000001
 USER_ID = 4012689
 
 _FIELD = re.compile(
-    r"\b(create_webhook|delete_webhook|webhooks|me|create_item|change_multiple_column_values)\s*(\(([^)]*)\))?\s*\{"
+    r"\b(create_webhook|delete_webhook|webhooks|me|boards|create_item|change_multiple_column_values)"
+    r"\s*(\(([^)]*)\))?\s*\{"
 )
 _ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|[\w.-]+)')
 
@@ -72,6 +79,15 @@ class Webhook:
 
 
 @dataclass
+class OAuthAccount:
+    """A monday.com account that installs the OAuth app: its id, name and boards."""
+
+    name: str
+    account_id: int
+    boards: dict[str, str]  # id -> name
+
+
+@dataclass
 class FakeMonday:
     token: str = DEFAULT_TOKEN
     signing_secret: str | None = None  # set: the handshake and events carry a JWT signed with it
@@ -82,6 +98,68 @@ class FakeMonday:
     deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (webhook id, type, status)
     _next_id: int = 500000001
     _session: aiohttp.ClientSession | None = None
+    # OAuth: the app, the accounts that can install it, codes and tokens handed out
+    oauth_client: tuple[str, str] | None = None  # (client_id, client_secret)
+    oauth_installer: str = "acme"
+    oauth_deny: bool = False
+    lifecycle_url: str | None = None  # where the app's install/uninstall events go
+    oauth_accounts: dict[str, OAuthAccount] = field(default_factory=dict)
+    codes: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # code -> (account, redirect, expiry)
+    access_tokens: dict[str, str] = field(default_factory=dict)  # token -> account name
+    token_down: bool = False
+
+    # -- OAuth -----------------------------------------------------------------------------------------
+    def set_oauth_app(self, client_id: str, client_secret: str, signing_secret: str) -> None:
+        self.oauth_client = (client_id, client_secret)
+        self.signing_secret = signing_secret
+
+    def add_oauth_account(self, name: str, boards: int = 3) -> OAuthAccount:
+        if name not in self.oauth_accounts:
+            n = len(self.oauth_accounts) + 1
+            found = {str(7000000000 + n * 100 + i): f"{name.title()} board {i}" for i in range(1, boards + 1)}
+            self.boards |= set(found)
+            self.oauth_accounts[name] = OAuthAccount(name, 9100000 + n, found)
+        return self.oauth_accounts[name]
+
+    def hooks_of(self, name: str) -> list[Webhook]:
+        boards = self.oauth_accounts[name].boards if name in self.oauth_accounts else {}
+        return [h for h in self.webhooks.values() if h.board_id in boards]
+
+    async def uninstall(self, name: str) -> int:
+        """The account removes the app: its tokens stop working; the lifecycle event goes out (its status)."""
+        self.access_tokens = {t: a for t, a in self.access_tokens.items() if a != name}
+        if self.lifecycle_url is None:
+            return 0
+        account = self.oauth_accounts[name]
+        status, _ = await self._post(self.lifecycle_url, {"type": "uninstall", "data": {
+            "app_id": 10001, "user_id": USER_ID, "account_id": account.account_id, "account_name": name.title(),
+            "timestamp": trigger_time(time.time())}})
+        return status
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
+        q = request.query
+        redirect, state = q.get("redirect_uri", ""), q.get("state", "")
+        if self.oauth_client is None or q.get("client_id") != self.oauth_client[0] or not redirect:
+            return web.Response(status=400, text="unknown client_id or no redirect_uri")
+        if self.oauth_deny:
+            raise web.HTTPFound(f"{redirect}?{urlencode({'error': 'access_denied', 'state': state})}")
+        self.add_oauth_account(self.oauth_installer)
+        code = secrets.token_hex(16)
+        self.codes[code] = (self.oauth_installer, redirect, time.time() + 600)
+        raise web.HTTPFound(f"{redirect}?{urlencode({'code': code, 'state': state})}")
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if self.token_down:
+            return web.json_response({"error": "temporarily_unavailable"}, status=503)
+        if self.oauth_client is None or (form.get("client_id"), form.get("client_secret")) != self.oauth_client:
+            return web.json_response({"error": "invalid_client"}, status=401)
+        found = self.codes.pop(str(form.get("code", "")), None)  # single use
+        if found is None or found[2] < time.time() or found[1] != form.get("redirect_uri"):
+            return web.json_response({"error": "invalid_grant"}, status=400)
+        token = "mon-at-" + secrets.token_urlsafe(24)
+        self.access_tokens[token] = found[0]
+        return web.json_response({"access_token": token, "token_type": "Bearer", "scope": "boards:read webhooks:write"})
 
     def jwt(self, url: str) -> str:
         assert self.signing_secret is not None
@@ -138,7 +216,8 @@ class FakeMonday:
     # -- the HTTP API -------------------------------------------------------------------------------
     def app(self) -> web.Application:
         app = web.Application()
-        app.add_routes([web.post("/v2", self._graphql), web.post("/_fake/events", self._fake_events)])
+        app.add_routes([web.post("/v2", self._graphql), web.post("/_fake/events", self._fake_events),
+                        web.get("/oauth2/authorize", self._authorize), web.post("/oauth2/token", self._token)])
         app.on_cleanup.append(self._close)
         return app
 
@@ -149,8 +228,10 @@ class FakeMonday:
 
     async def _graphql(self, request: web.Request) -> web.Response:
         auth = request.headers.get("authorization", "")
-        if not secrets.compare_digest(auth.encode(), self.token.encode()):
+        installed = self.access_tokens.get(auth.removeprefix("Bearer "))
+        if installed is None and not secrets.compare_digest(auth.encode(), self.token.encode()):
             return _gql_error("Not Authenticated", "UNAUTHENTICATED", 401)
+        mine = self.oauth_accounts[installed] if installed is not None else None
         try:
             body = await request.json()
             query, variables = str(body["query"]), dict(body.get("variables") or {})
@@ -164,7 +245,14 @@ class FakeMonday:
         if name == "me":
             me = {"id": str(USER_ID), "name": "Fake User", "email": "user@example.com",
                   "account": {"id": str(ACCOUNT_ID), "name": "Fake Co"}}
+            if mine is not None:
+                me["account"] = {"id": str(mine.account_id), "name": mine.name.title()}
             return web.json_response({"data": {"me": me}})
+        if name == "boards":
+            listed = mine.boards if mine is not None else {b: f"Board {b}" for b in sorted(self.boards)}
+            return web.json_response({"data": {"boards": [{"id": b, "name": n} for b, n in listed.items()]}})
+        if mine is not None and name == "create_webhook" and str(args.get("board_id")) not in mine.boards:
+            return _gql_error("Board not found")
         if name == "webhooks":
             board = str(args.get("board_id"))
             hooks = [h.public() for h in self.webhooks.values() if h.board_id == board]

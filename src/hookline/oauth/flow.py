@@ -1,0 +1,139 @@
+"""The install and callback routes every provider's OAuth install has (Aircall, Calendly, monday.com):
+`GET /<provider>/oauth/install` redirects to the provider's authorize page with a single-use state
+bound to the browser by a cookie (and a PKCE challenge where the provider takes one);
+`GET /<provider>/oauth/callback` takes that state back once, then hands the code to the provider's
+installer. Every way it can end is a clear page (pages.py), never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hookline.oauth import pkce
+from hookline.oauth import state as oauth_state
+from hookline.oauth.apps import AppStore, OAuthApp
+from hookline.oauth.pages import page
+from hookline.secretbox import SecretBox
+from hookline.store.engine import Database
+
+log = structlog.get_logger(__name__)
+
+
+class InstallFailed(Exception):
+    """What the admin's page says: an HTTP status, a title and a message (no secret)."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+@dataclass(frozen=True)
+class Flow:
+    provider: str  # "calendly"
+    label: str  # "Calendly", in pages and logs
+    db: Database
+    box: SecretBox
+    public_url: str | None
+    # (code, the state's payload: the PKCE verifier, the request) -> the page at the end of a good install
+    install: Callable[[str, str | None, Request], Awaitable[Response]]
+    scope: str | None = None
+    pkce: bool = False
+    extra: dict[str, str] = field(default_factory=dict)  # more authorize parameters
+
+    @property
+    def base(self) -> str:
+        return f"/{self.provider}/oauth"
+
+    def redirect_uri(self) -> str | None:
+        return self.public_url.rstrip("/") + self.base + "/callback" if self.public_url else None
+
+    def app(self) -> OAuthApp:
+        app = AppStore(self.db, self.box).get(self.provider)
+        if app is None:
+            raise InstallFailed(503, "Not configured", f"This hookline has no {self.label} app yet: "
+                                f"`hookline {self.provider} oauth configure`.")
+        return app
+
+
+def install_uri(public_url: str | None, provider: str) -> str | None:
+    return public_url.rstrip("/") + f"/{provider}/oauth/install" if public_url else None
+
+
+def redirect_uri(public_url: str | None, provider: str) -> str | None:
+    return public_url.rstrip("/") + f"/{provider}/oauth/callback" if public_url else None
+
+
+def set_browser_cookie(response: Response, flow: Flow, browser: str) -> None:
+    # Lax, not Strict: the callback is a top-level navigation coming back from the provider's site.
+    response.set_cookie(oauth_state.COOKIE, browser, max_age=int(oauth_state.STATE_TTL), path=flow.base,
+                        httponly=True, samesite="lax",
+                        secure=flow.public_url is not None and flow.public_url.startswith("https://"))
+
+
+def routes(flow: Flow) -> list[BaseRoute]:
+    name = flow.provider
+
+    async def install(request: Request) -> Response:
+        redirect = flow.redirect_uri()
+        if redirect is None:
+            log.error(f"{name}.oauth_failed", step="install", error="HOOKLINE_PUBLIC_URL is not set")
+            return page(503, "Not configured", "This hookline does not know its public address "
+                        "(HOOKLINE_PUBLIC_URL).")
+        try:
+            app = await asyncio.to_thread(flow.app)
+        except InstallFailed as exc:
+            log.error(f"{name}.oauth_failed", step="install", error=exc.message)
+            return page(exc.status, exc.title, exc.message)
+        browser = request.cookies.get(oauth_state.COOKIE) or oauth_state.new_browser_id()
+        verifier = pkce.new_verifier() if flow.pkce else None
+        try:
+            state = await asyncio.to_thread(oauth_state.issue, flow.db, name, browser, payload=verifier)
+        except oauth_state.TooManyPending as exc:
+            log.warning(f"{name}.oauth_failed", step="install", error=str(exc))
+            return page(429, "Too many installations", "Too many installations are in progress; try again "
+                        "in a few minutes.")
+        params = {"client_id": app.client_id, "redirect_uri": redirect, "response_type": "code", "state": state}
+        if flow.scope:
+            params["scope"] = flow.scope
+        if verifier is not None:
+            params |= {"code_challenge": pkce.challenge(verifier), "code_challenge_method": "S256"}
+        response = RedirectResponse(f"{app.authorize_url}?{urlencode(params | flow.extra)}", status_code=302)
+        set_browser_cookie(response, flow, browser)
+        return response
+
+    async def callback(request: Request) -> Response:
+        q = request.query_params
+        fresh, payload = await asyncio.to_thread(oauth_state.take, flow.db, name, q.get("state", ""),
+                                                 request.cookies.get(oauth_state.COOKIE))
+        error = q.get("error")
+        if error:
+            log.info(f"{name}.oauth_refused", reason=error[:64])
+            if error == "access_denied":
+                return page(403, "Installation cancelled", f"The {flow.label} admin did not allow access, so "
+                            f"nothing was installed. Install the app again from {flow.label} to connect.")
+            return page(400, "Installation failed", f"{flow.label} ended the installation with an error; "
+                        f"nothing was installed. Try again from {flow.label}.")
+        if not fresh:
+            log.warning(f"{name}.oauth_failed", step="state", error="missing, expired, reused or foreign state")
+            return page(400, "Installation link expired", "This installation link is expired, was used already, "
+                        f"or was opened in another browser. Start the installation again from {flow.label}.")
+        code = q.get("code", "")
+        if not code:
+            log.warning(f"{name}.oauth_failed", step="callback", error="no code")
+            return page(400, "Installation failed", f"{flow.label} sent no authorization code. Start the "
+                        f"installation again from {flow.label}.")
+        try:
+            return await flow.install(code, payload, request)
+        except InstallFailed as exc:
+            log.warning(f"{name}.oauth_failed", step="install", status=exc.status, error=exc.message)
+            return page(exc.status, exc.title, exc.message)
+
+    return [Route(flow.base + "/install", install, methods=["GET"]),
+            Route(flow.base + "/callback", callback, methods=["GET"])]

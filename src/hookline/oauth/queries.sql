@@ -1,0 +1,70 @@
+-- The OAuth core's statements for Calendly and monday.com installs (refresh tokens, states with a
+-- payload, the app's webhook secret, the Installations page's states).
+
+-- name: app_webhook_secret
+-- The app's webhook signing key / signing secret (sealed), NULL when none was given.
+SELECT webhook_secret FROM oauth_apps WHERE provider = ?
+
+-- name: set_app_webhook_secret
+UPDATE oauth_apps SET webhook_secret = ? WHERE provider = ?
+
+-- name: issue_state_with_payload
+INSERT INTO oauth_states (state_sha256, provider, browser_sha256, expires_at, payload) VALUES (?, ?, ?, ?, ?)
+
+-- name: take_state
+-- Single-use: the row is deleted as it is read; a state of another browser, provider or an expired
+-- one matches nothing and stays (a forged callback cannot spend the admin's state).
+DELETE FROM oauth_states WHERE state_sha256 = ? AND provider = ? AND browser_sha256 = ? AND expires_at >= ?
+RETURNING payload
+
+-- name: token_row
+-- What a refresher decides on: the sealed refresh token, when the access token expires, the version
+-- a refresh must be stored over, and whether another process holds the refresh lease.
+SELECT refresh_token, expires_at, token_version, refreshing_until, installed
+FROM oauth_installations WHERE provider = ? AND account = ?
+
+-- name: claim_refresh
+-- The lease: one process refreshes a version; the others wait for its result. Only over the version
+-- read, only for an installed account, only when no live lease is held.
+UPDATE oauth_installations SET refreshing_until = ?
+WHERE provider = ? AND account = ? AND token_version = ? AND installed
+  AND (refreshing_until IS NULL OR refreshing_until < ?)
+
+-- name: store_refresh
+-- The rotated refresh token replaces the one it was obtained with, guarded by the version (a lease
+-- that expired meanwhile and was taken over makes this match nothing: the other result stands).
+UPDATE oauth_installations SET refresh_token = ?, expires_at = ?, token_version = token_version + 1,
+  refreshing_until = NULL, failing_since = NULL, failure = NULL
+WHERE provider = ? AND account = ? AND token_version = ?
+
+-- name: refresh_failed
+-- The provider could not refresh now (down, 5xx): the account is failing, the lease is let go.
+UPDATE oauth_installations SET refreshing_until = NULL, failing_since = COALESCE(failing_since, ?), failure = ?
+WHERE provider = ? AND account = ? AND token_version = ?
+
+-- name: refresh_refused
+-- The provider refused the refresh token (invalid_grant, 401): uninstalled, unless another process
+-- stored a newer token meanwhile (then the refusal was of a token already rotated away).
+UPDATE oauth_installations SET installed = FALSE, uninstalled_at = ?, uninstall_reason = ?,
+  refreshing_until = NULL
+WHERE provider = ? AND account = ? AND token_version = ? AND installed
+
+-- name: mark_failing
+-- An API call with a fresh token was refused, or something else failed for the account.
+UPDATE oauth_installations SET failing_since = COALESCE(failing_since, ?), failure = ?
+WHERE provider = ? AND account = ? AND installed
+
+-- name: clear_failing
+UPDATE oauth_installations SET failing_since = NULL, failure = NULL
+WHERE provider = ? AND account = ? AND failing_since IS NOT NULL
+
+-- name: installed_accounts
+-- The accounts of one provider installed now (receivers accept only theirs).
+SELECT account, external_id FROM oauth_installations WHERE provider = ? AND installed
+
+-- name: uninstalled_accounts
+SELECT account FROM oauth_installations WHERE provider = ? AND NOT installed
+
+-- name: installation_failures
+-- The Installations page's "failing" state.
+SELECT provider, account, failing_since, failure FROM oauth_installations WHERE failing_since IS NOT NULL

@@ -1,0 +1,193 @@
+"""A Calendly OAuth install: PKCE code exchange, the installer's user and organization, an
+organization-scope subscription, then every database write in one transaction.
+
+Network first: the code is exchanged (with the PKCE verifier), `GET /users/me` names the user and
+organization, subscriptions of an earlier install that point here are deleted (Calendly allows one
+per URL and scope) and the new one is created. Only then does one transaction write the account (its
+access token sealed), the installation (refresh token sealed, expiry) and the subscription. A failure
+before the commit deletes the new subscription again and leaves nothing in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiohttp
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hookline.oauth import flow, installations
+from hookline.oauth.apps import OAuthApp, OAuthAppError
+from hookline.oauth.exchange import CodeRefused, ExchangeError, Grant, exchange_code
+from hookline.oauth.flow import Flow, InstallFailed
+from hookline.oauth.pages import page
+from hookline.oauth.tokens import TokenHolder, token_url_for
+from hookline.outbound import OutboundPolicy
+from hookline.providers.calendly import catalog
+from hookline.providers.calendly.accounts import box_for
+from hookline.providers.calendly.api import CalendlyAPIError, CalendlyClient
+from hookline.providers.calendly.masking import mask
+from hookline.secretbox import SecretBox
+from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from hookline.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+Q = load_queries(__package__)
+
+PROVIDER = "calendly"
+DEFAULT_AUTHORIZE_URL = "https://auth.calendly.com/oauth/authorize"
+DEFAULT_API_URL = "https://api.calendly.com"
+WEBHOOK_PATH = "/calendly/webhook"
+
+
+def events() -> list[str]:
+    """Every event in the catalog (the organization scope takes them all), explicitly."""
+    return sorted(catalog.CATALOG)
+
+
+def holder(box: SecretBox) -> TokenHolder:
+    """Installed Calendly accounts keep their access token in calendly_accounts.token (sealed)."""
+
+    def read(conn: Connection, account: str) -> str | None:
+        sealed = conn.scalar(Q.account_token, (account,))
+        return None if sealed is None else box.open(str(sealed))
+
+    def write(conn: Connection, account: str, token: str) -> None:
+        conn.execute(Q.set_account_token, (box.seal(token), mask(token), account))
+
+    return TokenHolder(PROVIDER, "Calendly", read, write)
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def account_name_for(label: str, org_uri: str) -> str:
+    slug = _SLUG.sub("-", label.lower()).strip("-")[:48]
+    return slug if slug and slug[0].isalnum() else f"calendly-{org_uri.rstrip('/').rsplit('/', 1)[-1]}"[:64]
+
+
+@dataclass(frozen=True)
+class Installed:
+    account: str
+    label: str
+    created: bool
+
+
+def save_install(conn: Connection, box: SecretBox, *, label: str, org_uri: str, user_uri: str, grant: Grant,
+                 api_url: str, subscription_uri: str, callback_url: str) -> tuple[str, bool]:
+    """Every database write of an install, in the caller's transaction; (account, created)."""
+    found = installations.by_external_id(conn, PROVIDER, org_uri)
+    if found is not None:
+        name, created = found.account, False
+    else:
+        base = account_name_for(label, org_uri)
+        name, n = base, 1
+        while conn.scalar(Q.account_exists, (name,)) is not None:
+            n += 1
+            name = f"{base}-{n}"
+        created = True
+    now = time.time()
+    conn.execute(Q.save_oauth_account, (name, box.seal(grant.access_token), mask(grant.access_token), user_uri,
+                                        org_uri, now, api_url))
+    installations.record_install(conn, PROVIDER, name, org_uri, None,
+                                 sealed_refresh_token=box.seal(grant.refresh_token) if grant.refresh_token else None,
+                                 expires_at=grant.expires_at)
+    conn.execute(Q.forget_subscriptions, (name,))
+    conn.execute(Q.save_subscription, (subscription_uri, name, callback_url, json.dumps(events()), now, now))
+    return name, created
+
+
+class Installer:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.db = runtime.db
+        self.box = box_for(runtime.settings)
+        self.policy = OutboundPolicy.from_settings(runtime.settings)
+
+    async def install(self, app: OAuthApp, code: str, verifier: str | None) -> Installed:
+        public = self.runtime.settings.public_url
+        redirect, target = flow.redirect_uri(public, PROVIDER), (public or "").rstrip("/") + WEBHOOK_PATH
+        assert redirect is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
+        try:
+            secret = app.client_secret(self.box)
+            if app.webhook_secret(self.box) is None:
+                raise OAuthAppError("no webhook signing key")
+        except OAuthAppError as exc:
+            log.error("calendly.oauth_failed", step="app", error=str(exc))
+            raise InstallFailed(503, "Not configured", "The Calendly app's secrets cannot be read.") from None
+        async with aiohttp.ClientSession(connector=self.policy.connector()) as session:
+            try:
+                grant = await exchange_code(session, token_url_for(app.authorize_url), code=code,
+                                            redirect_uri=redirect, client_id=app.client_id, client_secret=secret,
+                                            provider="Calendly", code_verifier=verifier, form=True)
+            except CodeRefused as exc:
+                raise InstallFailed(400, "Installation link expired", f"{exc}. Start the installation again "
+                                    "from Calendly.") from None
+            except ExchangeError as exc:
+                raise InstallFailed(502, "Calendly is unavailable", f"{exc}. Try again in a few minutes.") from None
+            async with CalendlyClient(app.api_url, grant.access_token, session) as client:
+                try:
+                    me = await client.me()
+                    user_uri, org_uri = str(me.get("uri") or ""), str(me.get("current_organization") or "")
+                    if not user_uri or not org_uri:
+                        raise InstallFailed(502, "Calendly is unavailable", "Calendly did not say which user "
+                                            "and organization installed the app.")
+                    old = [s for s in await client.subscriptions(org_uri, "organization")
+                           if str(s.get("callback_url") or "").rstrip("/") == target]
+                    for stale in old:  # one subscription per URL and scope at Calendly: the old one goes first
+                        await client.delete_subscription(str(stale["uri"]).rsplit("/", 1)[-1])
+                    created = await client.create_subscription(url=target, events=events(), organization=org_uri,
+                                                               scope="organization")
+                except CalendlyAPIError as exc:
+                    log.error("calendly.oauth_failed", step="api", error=exc.message)
+                    raise InstallFailed(502, "Calendly is unavailable", "Calendly failed while setting up the "
+                                        "installation. Try again in a few minutes.") from None
+                sub_uri = str(created.get("uri") or "")
+                label = str(me.get("slug") or me.get("name") or "")
+                try:
+                    name, fresh = await asyncio.to_thread(self._save, label, org_uri, user_uri, grant,
+                                                          app.api_url, sub_uri, target)
+                except Exception as exc:
+                    with contextlib.suppress(CalendlyAPIError):
+                        await client.delete_subscription(sub_uri.rsplit("/", 1)[-1])
+                    log.error("calendly.oauth_failed", step="store", error=type(exc).__name__)
+                    raise InstallFailed(503, "Installation not saved", "hookline could not store the "
+                                        "installation; nothing was kept. Try again.") from None
+        keys = self.runtime.state.get("calendly.keys")
+        if keys is not None:
+            keys.expire()  # the new installation's events verify at once
+        log.info("calendly.oauth_installed", account=name, created=fresh)
+        return Installed(name, label or name, fresh)
+
+    def _save(self, label: str, org_uri: str, user_uri: str, grant: Grant, api_url: str, sub_uri: str,
+              target: str) -> tuple[str, bool]:
+        with self.db.connection() as conn, conn.transaction():
+            return save_install(conn, self.box, label=label, org_uri=org_uri, user_uri=user_uri, grant=grant,
+                                api_url=api_url, subscription_uri=sub_uri, callback_url=target)
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    installer = Installer(runtime)
+    box = installer.box
+
+    async def install(code: str, verifier: str | None, _request: Request) -> Response:
+        app = await asyncio.to_thread(the_flow.app)
+        done = await installer.install(app, code, verifier)
+        verb = "connected" if done.created else "reconnected"
+        return page(200, "Calendly connected", f"{done.label} is {verb} to hookline (account {done.account}). "
+                    "Bookings now flow in. You can close this page.")
+
+    the_flow = Flow(PROVIDER, "Calendly", runtime.db, box, runtime.settings.public_url, install, pkce=True)
+    return flow.routes(the_flow)

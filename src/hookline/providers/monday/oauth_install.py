@@ -1,0 +1,294 @@
+"""A monday.com OAuth install: the code exchange, the installer's account (GraphQL `me`), then one
+transaction for the account (token and the app's signing secret sealed) and its installation.
+
+After the callback the installer picks boards: a page lists the account's boards with checkboxes,
+posted back with a single-use state bound to the same browser cookie; each picked board gets webhooks
+created through the GraphQL `create_webhook` mutation (monday checks the URL with a challenge that
+the receiver answers). The app's `uninstall` lifecycle event (a JWT signed with the signing secret),
+or a 401 with the account's token, marks the account uninstalled: its events are refused, its data
+stays, a re-install brings it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode
+
+import aiohttp
+import jwt
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hookline.oauth import flow, installations
+from hookline.oauth import state as oauth_state
+from hookline.oauth.apps import AppStore, OAuthApp, OAuthAppError
+from hookline.oauth.exchange import CodeRefused, ExchangeError, exchange_code
+from hookline.oauth.flow import Flow, InstallFailed
+from hookline.oauth.pages import choice_page, page
+from hookline.oauth.tokens import token_url_for
+from hookline.outbound import OutboundPolicy
+from hookline.providers.monday.accounts import box_for, mask
+from hookline.providers.monday.api import MondayAPIError, MondayClient
+from hookline.secretbox import SecretBox
+from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
+from hookline.web.dashboard.forms import MAX_FORM_BYTES, same_origin
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from hookline.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+Q = load_queries(__package__)
+
+PROVIDER = "monday"
+DEFAULT_AUTHORIZE_URL = "https://auth.monday.com/oauth2/authorize"
+DEFAULT_API_URL = "https://api.monday.com/v2"
+BOARDS_PATH = "/monday/oauth/boards"
+LIFECYCLE_PATH = "/monday/oauth/lifecycle"
+# Each picked board gets one webhook per event: new items, column changes, names, removals.
+BOARD_EVENTS = ("create_item", "change_column_value", "change_name", "item_archived", "item_deleted")
+BOARDS = "query { boards(limit: 200) { id name } }"
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def account_name_for(label: str, account_id: str) -> str:
+    slug = _SLUG.sub("-", label.lower()).strip("-")[:48]
+    return slug if slug and slug[0].isalnum() else f"monday-{account_id}"[:64]
+
+
+def webhook_url(public_url: str, account: str) -> str:
+    return f"{public_url.rstrip('/')}/monday/webhook?{urlencode({'account': account})}"
+
+
+def save_install(conn: Connection, box: SecretBox, *, label: str, account_id: str, access_token: str,
+                 signing_secret: str, api_url: str) -> tuple[str, bool]:
+    """Every database write of an install, in the caller's transaction; (account, created)."""
+    found = installations.by_external_id(conn, PROVIDER, account_id)
+    if found is not None:
+        name, created = found.account, False
+    else:
+        base = account_name_for(label, account_id)
+        name, n = base, 1
+        while conn.scalar(Q.account_exists, (name,)) is not None:
+            n += 1
+            name = f"{base}-{n}"
+        created = True
+    conn.execute(Q.save_oauth_account, (name, box.seal(access_token), mask(access_token), box.seal(signing_secret),
+                                        account_id, time.time(), api_url))
+    installations.record_install(conn, PROVIDER, name, account_id, None)
+    return name, created
+
+
+class Installer:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.db = runtime.db
+        self.box = box_for(runtime.settings)
+        self.policy = OutboundPolicy.from_settings(runtime.settings)
+
+    def app(self) -> OAuthApp:
+        app = AppStore(self.db, self.box).get(PROVIDER)
+        if app is None:
+            raise InstallFailed(503, "Not configured", "This hookline has no monday.com app yet: "
+                                "`hookline monday oauth configure`.")
+        return app
+
+    def _secrets(self, app: OAuthApp) -> tuple[str, str]:
+        try:
+            secret, signing = app.client_secret(self.box), app.webhook_secret(self.box)
+        except OAuthAppError as exc:
+            log.error("monday.oauth_failed", step="app", error=str(exc))
+            signing = None
+        if signing is None:
+            raise InstallFailed(503, "Not configured", "The monday.com app's secrets cannot be read.")
+        return secret, signing
+
+    async def install(self, code: str) -> tuple[str, bool, list[tuple[str, str]]]:
+        """(account, created, its boards as (id, name))."""
+        app = await asyncio.to_thread(self.app)
+        secret, signing = self._secrets(app)
+        redirect = flow.redirect_uri(self.runtime.settings.public_url, PROVIDER)
+        assert redirect is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
+        async with aiohttp.ClientSession(connector=self.policy.connector()) as session:
+            try:
+                grant = await exchange_code(session, token_url_for(app.authorize_url), code=code,
+                                            redirect_uri=redirect, client_id=app.client_id, client_secret=secret,
+                                            provider="monday.com", form=True)
+            except CodeRefused as exc:
+                raise InstallFailed(400, "Installation link expired", f"{exc}. Start the installation again "
+                                    "from monday.com.") from None
+            except ExchangeError as exc:
+                raise InstallFailed(502, "monday.com is unavailable", f"{exc}. Try again in a few minutes.") from None
+            async with MondayClient(app.api_url, grant.access_token, session) as client:
+                try:
+                    me = await client.me()
+                    boards = (await client.graphql(BOARDS)).get("boards") or []
+                except MondayAPIError as exc:
+                    log.error("monday.oauth_failed", step="api", error=exc.message)
+                    raise InstallFailed(502, "monday.com is unavailable", "monday.com failed while setting up "
+                                        "the installation. Try again in a few minutes.") from None
+        found = me.get("account")
+        account: dict[str, Any] = found if isinstance(found, dict) else {}
+        account_id = str(account.get("id") or "")
+        if not account_id:
+            raise InstallFailed(502, "monday.com is unavailable", "monday.com did not say which account "
+                                "installed the app.")
+        label = str(account.get("name") or "")
+        try:
+            name, created = await asyncio.to_thread(self._save, label, account_id, grant.access_token, signing,
+                                                    app.api_url)
+        except Exception as exc:
+            log.error("monday.oauth_failed", step="store", error=type(exc).__name__)
+            raise InstallFailed(503, "Installation not saved", "hookline could not store the installation; "
+                                "nothing was kept. Try again.") from None
+        self._expire_cache()
+        log.info("monday.oauth_installed", account=name, created=created)
+        listed = [(str(b["id"]), str(b.get("name") or b["id"])) for b in boards if isinstance(b, dict) and b.get("id")]
+        return name, created, listed
+
+    def _save(self, label: str, account_id: str, token: str, signing: str, api_url: str) -> tuple[str, bool]:
+        with self.db.connection() as conn, conn.transaction():
+            return save_install(conn, self.box, label=label, account_id=account_id, access_token=token,
+                                signing_secret=signing, api_url=api_url)
+
+    def _expire_cache(self) -> None:
+        cache = self.runtime.state.get("monday.accounts")
+        if cache is not None:
+            cache.expire()
+
+    async def create_webhooks(self, account: str, boards: list[str]) -> int:
+        """Webhooks for the picked boards (the account's existing ones on those boards are kept)."""
+        from hookline.providers.monday.accounts import AccountStore
+
+        found = await asyncio.to_thread(AccountStore(self.db, self.box).get, account)
+        public = self.runtime.settings.public_url
+        if found is None or public is None:
+            raise InstallFailed(400, "Installation not found", "Start the installation again from monday.com.")
+        target = webhook_url(public, account)
+        with self.db.connection() as conn:
+            have = {(str(b), str(e)) for _i, b, e in conn.fetchall(Q.account_webhooks, (account,))}
+        made = 0
+        async with aiohttp.ClientSession(connector=self.policy.connector()) as session, \
+                MondayClient(found.api_url or DEFAULT_API_URL, found.token, session) as client:
+            for board in boards:
+                for event in BOARD_EVENTS:
+                    if (board, event) in have:
+                        continue
+                    try:
+                        hook = await client.create_webhook(board, target, event)
+                    except MondayAPIError as exc:
+                        if exc.status == 401:
+                            await asyncio.to_thread(self._uninstalled, account, "api_401")
+                            raise InstallFailed(401, "Access was removed", "monday.com no longer accepts this "
+                                                "installation. Install the app again from monday.com.") from None
+                        log.error("monday.oauth_failed", step="webhooks", account=account, error=exc.message)
+                        raise InstallFailed(502, "monday.com is unavailable", f"monday.com failed while creating "
+                                            f"webhooks ({made} created). Try again in a few minutes.") from None
+                    with self.db.connection() as conn:
+                        conn.execute(Q.save_webhook, (str(hook["id"]), account, board, event, target, time.time()))
+                    made += 1
+        return made
+
+    def _uninstalled(self, account: str, reason: str) -> None:
+        with self.db.connection() as conn, conn.transaction():
+            done = installations.mark_uninstalled(conn, PROVIDER, account, reason)
+        if done:
+            log.warning("monday.oauth_uninstalled", account=account, reason=reason)
+        self._expire_cache()
+
+    def lifecycle(self, token: str, body: Any) -> int:
+        """The app's lifecycle event (JWT signed with the signing secret): `uninstall` uninstalls the
+        account it names. The HTTP status to answer."""
+        app = AppStore(self.db, self.box).get(PROVIDER)
+        try:
+            signing = app.webhook_secret(self.box) if app is not None else None
+        except OAuthAppError:
+            return 503
+        if signing is None:
+            return 404
+        try:
+            jwt.decode(token.removeprefix("Bearer ").strip(), signing, algorithms=["HS256"],
+                       options={"verify_aud": False}, leeway=30)
+        except jwt.InvalidTokenError:
+            return 401
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            return 400
+        if body.get("type") != "uninstall":
+            return 200  # install, upgrades...: nothing to do
+        account_id = str(body["data"].get("account_id") or "")
+        with self.db.connection() as conn:
+            found = installations.by_external_id(conn, PROVIDER, account_id)
+        if found is not None:
+            self._uninstalled(found.account, "app_uninstall")
+        return 200
+
+
+async def _form(request: Request) -> dict[str, list[str]] | None:
+    """The posted form (urlencoded, small; repeated fields kept), None for anything else."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return None
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    installer = Installer(runtime)
+    public = runtime.settings.public_url
+
+    async def installed(code: str, _payload: str | None, request: Request) -> Response:
+        name, created, boards = await installer.install(code)
+        browser = request.cookies.get(oauth_state.COOKIE) or oauth_state.new_browser_id()
+        state = await asyncio.to_thread(oauth_state.issue, runtime.db, PROVIDER + ":boards", browser,
+                                        payload=name)
+        verb = "connected" if created else "reconnected"
+        response = choice_page(
+            "monday.com connected", f"Account {name} is {verb} to hookline. Pick the boards whose events "
+            "hookline receives (more can be added by installing again).", action=BOARDS_PATH, state=state,
+            legend="Boards", options=boards, submit="Receive events of these boards")
+        flow.set_browser_cookie(response, the_flow, browser)
+        return response
+
+    async def pick(request: Request) -> Response:
+        form = await _form(request)
+        if form is None or not same_origin(request):
+            return page(400, "Not a board choice", "Pick the boards on the page hookline showed after the install.")
+        state = (form.get("state") or [""])[-1]
+        fresh, account = await asyncio.to_thread(oauth_state.take, runtime.db, PROVIDER + ":boards", state,
+                                                 request.cookies.get(oauth_state.COOKIE))
+        if not fresh or account is None:
+            return page(400, "Page expired", "This page was used already, expired, or was opened in another "
+                        "browser. Install the app again from monday.com to pick boards.")
+        boards = list(dict.fromkeys(b for b in form.get("choice", []) if b.isdigit()))[:100]
+        try:
+            made = await installer.create_webhooks(account, boards)
+        except InstallFailed as exc:
+            return page(exc.status, exc.title, exc.message)
+        return page(200, "Boards connected", f"{len(boards)} board(s) of {account} now send their events to "
+                    f"hookline ({made} webhook(s) created). You can close this page.")
+
+    async def lifecycle(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        status = await asyncio.to_thread(installer.lifecycle, request.headers.get("authorization", ""), body)
+        return JSONResponse({"ok": status == 200}, status_code=status)
+
+    the_flow = Flow(PROVIDER, "monday.com", runtime.db, installer.box, public, installed)
+    return [*flow.routes(the_flow), Route(BOARDS_PATH, pick, methods=["POST"]),
+            Route(LIFECYCLE_PATH, lifecycle, methods=["POST"])]
