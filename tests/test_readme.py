@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support import ROOT, base_env, free_port
 
@@ -42,6 +43,7 @@ def substitute(block: str, replacements: dict[str, str]) -> str:
     return block
 
 
+@pytest.mark.slow  # `hookline demo`: a simulator and a `hookline serve` subprocess
 def test_try_it_on_localhost_runs_as_written(tmp_path: Path) -> None:
     demo_block, curl_block, drill_block = shell_blocks()
     port, aircall_port = free_port(), free_port()
