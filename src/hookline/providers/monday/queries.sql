@@ -70,9 +70,6 @@ ON CONFLICT (id) DO NOTHING
 -- name: account_webhooks
 SELECT id, board_id, event FROM monday_webhooks WHERE account = ?
 
--- name: forget_webhook
-DELETE FROM monday_webhooks WHERE id = ?
-
 -- name: uninstalled_accounts
 -- Accounts whose app was uninstalled: their events are refused (their rows stay).
 SELECT account FROM oauth_installations WHERE provider = 'monday' AND NOT installed
