@@ -98,23 +98,13 @@ class AppStore:
             current.sealed_webhook_secret if current else None)
         now = time.time()
         with self.db.connection() as conn, conn.transaction():
-            conn.execute(
-                "INSERT INTO oauth_apps (provider, client_id, client_secret, authorize_url, api_url, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider) DO UPDATE SET client_id = excluded.client_id,"
-                " client_secret = excluded.client_secret, authorize_url = excluded.authorize_url,"
-                " api_url = excluded.api_url, updated_at = excluded.updated_at",
-                (provider, client_id, sealed, authorize, api, now),
-            )
+            conn.execute(Q.save_app, (provider, client_id, sealed, authorize, api, now))
             conn.execute(Q.set_app_webhook_secret, (sealed_hook, provider))
         return OAuthApp(provider, client_id, sealed, authorize, api, now, sealed_hook)
 
     def get(self, provider: str) -> OAuthApp | None:
         with self.db.connection() as conn:
-            row = conn.fetchone(
-                "SELECT provider, client_id, client_secret, authorize_url, api_url, updated_at"
-                " FROM oauth_apps WHERE provider = ?",
-                (provider,),
-            )
+            row = conn.fetchone(Q.app, (provider,))
             hook = conn.scalar(Q.app_webhook_secret, (provider,))
         if row is None:
             return None

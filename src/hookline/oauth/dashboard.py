@@ -20,17 +20,12 @@ if TYPE_CHECKING:
 
 Q = load_queries(__package__)
 
-_ROWS = (
-    "SELECT provider, account, installed, installed_at, uninstalled_at, uninstall_reason"
-    " FROM oauth_installations ORDER BY provider, account"
-)
-
 
 def rows(conn: Connection, providers: list[Provider] | tuple[Provider, ...] = ()) -> list[dict[str, Any]]:
     """Every installation with its state: installed, failing (installed, but its token cannot be
     refreshed or is refused now), uninstalled; and its webhooks' state as its provider knows it."""
     keys = ("provider", "account", "installed", "installed_at", "uninstalled_at", "reason")
-    found = [dict(zip(keys, r, strict=True)) for r in conn.fetchall(_ROWS)]
+    found = [dict(zip(keys, r, strict=True)) for r in conn.fetchall(Q.installation_rows)]
     failing = {(str(p), str(a)): (since, why) for p, a, since, why in conn.fetchall(Q.installation_failures)}
     hooks = {p.name: p.webhook_states(conn) for p in providers}
     for row in found:
@@ -43,7 +38,7 @@ def rows(conn: Connection, providers: list[Provider] | tuple[Provider, ...] = ()
 
 
 def _any(conn: Connection) -> bool:
-    return conn.scalar("SELECT 1 FROM oauth_installations LIMIT 1") is not None
+    return conn.scalar(Q.any_installation) is not None
 
 
 async def installations(request: Request) -> Response:

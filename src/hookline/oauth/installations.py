@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.store.engine import Connection
+from hookline.store.queries import compose, load_queries
+
+Q = load_queries(__package__)
 
 
 @dataclass(frozen=True)
@@ -24,9 +27,6 @@ class Installation:
     uninstall_reason: str | None
 
 
-_COLUMNS = "provider, account, external_id, integration_id, installed, installed_at, uninstalled_at, uninstall_reason"
-
-
 def _row(row: tuple[Any, ...]) -> Installation:
     p, a, e, i, inst, at, un, why = row
     return Installation(str(p), str(a), str(e), None if i is None else str(i), bool(inst), float(at),
@@ -34,15 +34,12 @@ def _row(row: tuple[Any, ...]) -> Installation:
 
 
 def by_external_id(conn: Connection, provider: str, external_id: str) -> Installation | None:
-    row = conn.fetchone(
-        f"SELECT {_COLUMNS} FROM oauth_installations WHERE provider = ? AND external_id = ?", (provider, external_id)
-    )
+    row = conn.fetchone(Q.installation_by_external_id, (provider, external_id))
     return None if row is None else _row(row)
 
 
 def get(conn: Connection, provider: str, account: str) -> Installation | None:
-    row = conn.fetchone(f"SELECT {_COLUMNS} FROM oauth_installations WHERE provider = ? AND account = ?",
-                        (provider, account))
+    row = conn.fetchone(Q.installation_of_account, (provider, account))
     return None if row is None else _row(row)
 
 
@@ -58,13 +55,7 @@ def record_install(
 ) -> None:
     """Installed now (a re-install clears the uninstall)."""
     conn.execute(
-        "INSERT INTO oauth_installations (provider, account, external_id, integration_id, installed, installed_at,"
-        " uninstalled_at, uninstall_reason, refresh_token, expires_at) VALUES (?, ?, ?, ?, TRUE, ?, NULL, NULL, ?, ?)"
-        " ON CONFLICT (provider, account) DO UPDATE SET external_id = excluded.external_id,"
-        " integration_id = excluded.integration_id, installed = TRUE, installed_at = excluded.installed_at,"
-        " uninstalled_at = NULL, uninstall_reason = NULL, refresh_token = excluded.refresh_token,"
-        " expires_at = excluded.expires_at, token_version = oauth_installations.token_version + 1,"
-        " refreshing_until = NULL, failing_since = NULL, failure = NULL",
+        Q.record_install,
         (provider, account, external_id, integration_id, time.time(), sealed_refresh_token, expires_at),
     )
 
@@ -81,15 +72,12 @@ def mark_uninstalled(
     """Uninstalled (its data stays). Only the current install: with integration_id, when it names
     it (a late event about an earlier install); with token_read_at, when the refused token was read
     after the current install (the previous install's token is refused once a re-install replaced it)."""
-    sql = (
-        "UPDATE oauth_installations SET installed = FALSE, uninstalled_at = ?, uninstall_reason = ?"
-        " WHERE provider = ? AND account = ? AND installed"
-    )
+    parts = [Q.mark_uninstalled_fragment]
     params: tuple[object, ...] = (time.time(), reason, provider, account)
     if integration_id is not None:
-        sql += " AND integration_id = ?"
+        parts.append(Q.of_integration_clause)
         params += (integration_id,)
     if token_read_at is not None:
-        sql += " AND installed_at <= ?"
+        parts.append(Q.installed_before_clause)
         params += (token_read_at,)
-    return bool(conn.execute(sql, params).rowcount)
+    return bool(conn.execute(compose(*parts), params).rowcount)

@@ -68,3 +68,67 @@ SELECT account FROM oauth_installations WHERE provider = ? AND NOT installed
 -- name: installation_failures
 -- The Installations page's "failing" state.
 SELECT provider, account, failing_since, failure FROM oauth_installations WHERE failing_since IS NOT NULL
+
+-- name: installation_by_external_id
+-- An installation by the provider's own id of the installing company/organization (a re-install
+-- finds the account it made before).
+SELECT provider, account, external_id, integration_id, installed, installed_at, uninstalled_at, uninstall_reason
+FROM oauth_installations WHERE provider = ? AND external_id = ?
+
+-- name: installation_of_account
+SELECT provider, account, external_id, integration_id, installed, installed_at, uninstalled_at, uninstall_reason
+FROM oauth_installations WHERE provider = ? AND account = ?
+
+-- name: record_install
+-- Installed now: a re-install clears the uninstall, replaces the refresh token and bumps the token
+-- version (a refresh leased over the earlier token then stores nothing), and forgets the failure.
+INSERT INTO oauth_installations (provider, account, external_id, integration_id, installed, installed_at,
+  uninstalled_at, uninstall_reason, refresh_token, expires_at)
+VALUES (?, ?, ?, ?, TRUE, ?, NULL, NULL, ?, ?)
+ON CONFLICT (provider, account) DO UPDATE SET external_id = excluded.external_id,
+  integration_id = excluded.integration_id, installed = TRUE, installed_at = excluded.installed_at,
+  uninstalled_at = NULL, uninstall_reason = NULL, refresh_token = excluded.refresh_token,
+  expires_at = excluded.expires_at, token_version = oauth_installations.token_version + 1,
+  refreshing_until = NULL, failing_since = NULL, failure = NULL
+
+-- name: mark_uninstalled_fragment
+-- Uninstalled (its data stays); only the current install, narrowed by the clauses below.
+UPDATE oauth_installations SET installed = FALSE, uninstalled_at = ?, uninstall_reason = ?
+WHERE provider = ? AND account = ? AND installed
+
+-- name: of_integration_clause
+-- A late event about an earlier install names another integration: it matches nothing.
+AND integration_id = ?
+
+-- name: installed_before_clause
+-- The refused token was read after the current install (a re-install's token is not refused yet).
+AND installed_at <= ?
+
+-- name: purge_expired_states
+DELETE FROM oauth_states WHERE expires_at < ?
+
+-- name: count_states
+SELECT COUNT(*) FROM oauth_states
+
+-- name: consume_state
+-- Single-use, like take_state, without a payload.
+DELETE FROM oauth_states WHERE state_sha256 = ? AND provider = ? AND browser_sha256 = ? AND expires_at >= ?
+
+-- name: save_app
+-- Create or update the provider's app (the webhook secret is set on its own: set_app_webhook_secret).
+INSERT INTO oauth_apps (provider, client_id, client_secret, authorize_url, api_url, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (provider) DO UPDATE SET client_id = excluded.client_id, client_secret = excluded.client_secret,
+  authorize_url = excluded.authorize_url, api_url = excluded.api_url, updated_at = excluded.updated_at
+
+-- name: app
+SELECT provider, client_id, client_secret, authorize_url, api_url, updated_at FROM oauth_apps WHERE provider = ?
+
+-- name: installation_rows
+-- The Installations page, every provider's installs.
+SELECT provider, account, installed, installed_at, uninstalled_at, uninstall_reason
+FROM oauth_installations ORDER BY provider, account
+
+-- name: any_installation
+-- Whether the nav shows the Installations page.
+SELECT 1 FROM oauth_installations LIMIT 1

@@ -39,8 +39,8 @@ def issue(db: Database, provider: str, browser_id: str, ttl: float = STATE_TTL, 
     state = secrets.token_urlsafe(32)
     now = time.time()
     with db.connection() as conn, conn.transaction():
-        conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now,))
-        if int(conn.scalar("SELECT COUNT(*) FROM oauth_states")) >= limit:
+        conn.execute(Q.purge_expired_states, (now,))
+        if int(conn.scalar(Q.count_states)) >= limit:
             raise TooManyPending(f"{limit} installs are waiting for consent")
         conn.execute(Q.issue_state_with_payload, (_sha(state), provider, _sha(browser_id), now + ttl, payload))
     return state
@@ -54,11 +54,7 @@ def consume(db: Database, provider: str, state: str, browser_id: str | None) -> 
     if not state or not browser_id:
         return False
     with db.connection() as conn, conn.transaction():
-        cur = conn.execute(
-            "DELETE FROM oauth_states WHERE state_sha256 = ? AND provider = ? AND browser_sha256 = ?"
-            " AND expires_at >= ?",
-            (_sha(state), provider, _sha(browser_id), time.time()),
-        )
+        cur = conn.execute(Q.consume_state, (_sha(state), provider, _sha(browser_id), time.time()))
         return bool(cur.rowcount == 1)
 
 

@@ -29,11 +29,13 @@ from hookline.providers.aircall.tokens import digest, mask
 from hookline.providers.aircall.webhooks import all_events, receiver_url
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
 
 if TYPE_CHECKING:
     from hookline.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+Q = load_queries(__package__)
 
 WEBHOOK_NAME = "hookline"
 
@@ -82,24 +84,17 @@ def save_install(
     else:
         base = account_name_for(company, company_id)
         name, n = base, 1
-        while conn.scalar("SELECT 1 FROM aircall_accounts WHERE name = ?", (name,)) is not None:
+        while conn.scalar(Q.oauth_install_name_taken, (name,)) is not None:
             n += 1
             name = f"{base}-{n}"
         created = True
     now = time.time()
-    conn.execute(
-        "INSERT INTO aircall_accounts (name, scheme, api_id, secret, created_at, updated_at, api_url)"
-        " VALUES (?, 'oauth', NULL, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheme = 'oauth', api_id = NULL,"
-        " secret = excluded.secret, updated_at = excluded.updated_at, api_url = excluded.api_url",
-        (name, box.seal(access_token), now, now, api_url),
-    )
+    conn.execute(Q.oauth_install_account, (name, box.seal(access_token), now, now, api_url))
     installations.record_install(conn, PROVIDER, name, company_id, integration_id)
     # The earlier install's webhooks are deleted after the commit; their tokens go now.
-    conn.execute("DELETE FROM aircall_tokens WHERE account = ?", (name,))
+    conn.execute(Q.oauth_install_drop_tokens, (name,))
     conn.execute(
-        "INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (token_sha256) DO UPDATE SET account = excluded.account, webhook_id = excluded.webhook_id",
-        (digest(webhook_token), mask(webhook_token), name, webhook_id, now),
+        Q.oauth_install_token, (digest(webhook_token), mask(webhook_token), name, webhook_id, now)
     )
     return name, created
 

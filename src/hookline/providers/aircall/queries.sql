@@ -260,6 +260,28 @@ SELECT account, id, name, color, description FROM aircall_tags
 SELECT account, id, kind, direction, status, channel, body, external_number, raw_digits, number_id,
   contact_id, user_id, participants, media_details, created_at, sent_at, updated_at, last_event
 FROM aircall_messages
+-- The OAuth install's writes (oauth_install.py), in the install's one transaction.
+
+-- name: oauth_install_name_taken
+-- A new install's account is named from the company; a taken name gets a -2, -3... suffix.
+SELECT 1 FROM aircall_accounts WHERE name = ?
+
+-- name: oauth_install_account
+-- The account becomes an OAuth one (no API id; the sealed access token as its secret), keeping its
+-- name and creation time on a re-install.
+INSERT INTO aircall_accounts (name, scheme, api_id, secret, created_at, updated_at, api_url)
+VALUES (?, 'oauth', NULL, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET scheme = 'oauth', api_id = NULL, secret = excluded.secret,
+  updated_at = excluded.updated_at, api_url = excluded.api_url
+
+-- name: oauth_install_drop_tokens
+-- The earlier install's webhook tokens go with it (its webhooks are deleted after the commit).
+DELETE FROM aircall_tokens WHERE account = ?
+
+-- name: oauth_install_token
+INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (token_sha256) DO UPDATE SET account = excluded.account, webhook_id = excluded.webhook_id
+
 -- Aircall's named statements.
 
 -- name: webhook_states

@@ -65,10 +65,11 @@ def feed_tasks(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]
 
     never = asyncio.Event  # the tasks are cancelled at shutdown; they need no stop signal of their own
     db = runtime.db
-    if db.dialect == "postgresql":
+    if db.notifies:  # a worker in any process NOTIFYs its commits
         return [lambda: changes.listen_postgres(db.url.url, runtime.changes, never())]
-    if not runtime.settings.worker and db.url.path is not None:
-        path = str(db.url.path)
+    file = db.single_writer_file
+    if not runtime.settings.worker and file is not None:  # no worker here: another process writes the file
+        path = str(file)
         return [lambda: changes.poll_sqlite(path, runtime.changes, never())]
     return []
 

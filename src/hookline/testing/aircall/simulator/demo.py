@@ -27,11 +27,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
 from hookline.testing.aircall.fake_api import FakeAircallState
 from hookline.testing.aircall.simulator.calls import ENDED_AFTER_HUNGUP
 from hookline.testing.aircall.simulator.server import serve_simulator
 from hookline.testing.aircall.simulator.simulation import Simulator
 from hookline.testing.aircall.simulator.truth import Comparison, compare
+
+Q = load_queries(__package__)
 
 ACCOUNT = "sim"
 FINISH_SECONDS = 120.0  # at the end, how long the calls under way may take to end
@@ -338,7 +341,7 @@ class Demo:
             "dropped": s["dropped"],
             "inbound_answer_rate": round(answered / len(inbound), 3) if inbound else None,
             "seconds": round(time.monotonic() - self.started, 1),
-            "engine": "postgresql" if db.dialect == "postgresql" else "sqlite",
+            "engine": db.url.dialect,
             "missing_ids": result.missing[:10],
             "wrong": result.wrong[:10],
         }
@@ -360,17 +363,17 @@ class Demo:
 
 def _stored_calls(db: Database) -> int:
     with db.connection() as conn:
-        return int(conn.scalar("SELECT count(*) FROM aircall_calls WHERE account = ?", (ACCOUNT,)))
+        return int(conn.scalar(Q.stored_calls, (ACCOUNT,)))
 
 
 def _pending_jobs(db: Database) -> int:
     with db.connection() as conn:
-        return int(conn.scalar("SELECT count(*) FROM jobs WHERE state <> 'parked'"))
+        return int(conn.scalar(Q.pending_jobs))
 
 
 def _backfilled(db: Database) -> int:
     with db.connection() as conn:
-        return int(conn.scalar("SELECT count(*) FROM events WHERE provider = 'aircall' AND origin = 'backfill'"))
+        return int(conn.scalar(Q.backfilled_events))
 
 
 async def run_demo(opts: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> dict[str, Any]:

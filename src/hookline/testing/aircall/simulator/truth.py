@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
 from hookline.testing.aircall.fake_api import FakeAircallState
+
+Q = load_queries(__package__)
 
 FIELDS = ("status", "started_at", "answered_at", "ended_at", "user_id", "missed_call_reason")
 
@@ -47,11 +50,7 @@ class Comparison:
 
 def stored_rows(db: Database, account: str) -> dict[int, tuple[Any, ...]]:
     with db.connection() as conn:
-        rows = conn.fetchall(
-            "SELECT id, status, started_at, answered_at, ended_at, user_id, missed_call_reason"
-            " FROM aircall_calls WHERE account = ?",
-            (account,),
-        )
+        rows = conn.fetchall(Q.stored_call_rows, (account,))
     return {int(r[0]): (r[1], _time(r[2]), _time(r[3]), _time(r[4]), r[5], r[6]) for r in rows}
 
 
