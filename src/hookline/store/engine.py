@@ -379,6 +379,25 @@ class Database:
         per file; None where any number of processes write at once (PostgreSQL)."""
         return self.url.path if self.dialect == "sqlite" else None
 
+    @contextmanager
+    def once_per_database(self, lock_id: int) -> Iterator[bool]:
+        """True when this process may run a round that one process at a time runs for the database: on
+        PostgreSQL the holder of session advisory lock `lock_id` (the others sharing the database skip
+        the round); on SQLite always, as there is exactly one `serve` per database file."""
+        if self.dialect != "postgresql":
+            yield True
+            return
+        conn = self.connect()
+        try:
+            got = bool(conn.scalar("SELECT pg_try_advisory_lock(?)", (lock_id,)))
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute("SELECT pg_advisory_unlock(?)", (lock_id,))
+        finally:
+            conn.close()
+
 
 class AlreadyServing(Exception):
     pass

@@ -92,3 +92,49 @@ def replace_value(conn: Connection, table: str, key: str, column: str, key_value
     """Write `new` into one row's `column` only while it still holds `old`; returns the rows changed (0 or 1)."""
     cur = conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?", (new, key_value, old))
     return int(cur.rowcount)
+
+
+# Rows of a table keyed by one column, for a store generic over its table (providers/kit/accounts.py:
+# SealedAccountStore); the table and column names come from a class, never from a request.
+
+
+def keyed_rows(conn: Connection, table: str, columns: Sequence[str], key: str, value: Any = None) -> list[Any]:
+    """`columns` of the row whose `key` is `value` or, with no value, of every row in `key` order."""
+    selected = f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)}"
+    if value is None:
+        return conn.fetchall(f"{selected} ORDER BY {quote(key)}")
+    return conn.fetchall(f"{selected} WHERE {quote(key)} = ?", (value,))
+
+
+def upsert_keyed(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    values: Sequence[Any],
+    updated: Sequence[str],
+    kept: Sequence[str] = (),
+) -> bool:
+    """Insert a row (`values` in `columns` order, the key first) or, for an existing key, set the `updated`
+    columns and the `kept` ones whose new value is not NULL (a NULL keeps the stored one); True when new."""
+    key = quote(columns[0])
+    existed = conn.scalar(f"SELECT 1 FROM {quote(table)} WHERE {key} = ?", (values[0],))
+    sets = [f"{quote(c)} = excluded.{quote(c)}" for c in updated]
+    sets += [f"{quote(c)} = COALESCE(excluded.{quote(c)}, {quote(table)}.{quote(c)})" for c in kept]
+    conn.execute(
+        f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES ({marks(len(columns))})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {', '.join(sets)}",
+        tuple(values),
+    )
+    return existed is None
+
+
+def update_keyed(conn: Connection, table: str, key: str, value: Any, column: str, new: Any) -> int:
+    """Set one row's `column` to `new`; returns the rows changed (0: no row has that key)."""
+    return int(
+        conn.execute(f"UPDATE {quote(table)} SET {quote(column)} = ? WHERE {quote(key)} = ?", (new, value)).rowcount
+    )
+
+
+def delete_keyed(conn: Connection, table: str, key: str, value: Any) -> int:
+    """Delete the row whose `key` is `value`; returns the rows deleted."""
+    return int(conn.execute(f"DELETE FROM {quote(table)} WHERE {quote(key)} = ?", (value,)).rowcount)

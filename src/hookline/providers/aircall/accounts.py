@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING
 from hookline.providers.api_urls import check_api_url
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
+from hookline.store.queries import load_queries
 
 if TYPE_CHECKING:
     from hookline.providers.aircall.api import Credentials
+
+Q = load_queries(__package__)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -97,14 +100,11 @@ class AccountStore:
         sealed = self.box.seal(secret.strip())
         now = time.time()
         with self.db.connection() as conn, conn.transaction():
-            exists = conn.scalar("SELECT 1 FROM aircall_accounts WHERE name = ?", (name,)) is not None
+            exists = conn.scalar(Q.account_known, (name,)) is not None
             if exists and not replace:
                 raise AccountError(f"account {name!r} exists already: remove it first, or add it with --replace")
             conn.execute(
-                "INSERT INTO aircall_accounts (name, scheme, api_id, secret, created_at, updated_at, api_url)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheme = excluded.scheme,"
-                " api_id = excluded.api_id, secret = excluded.secret, updated_at = excluded.updated_at,"
-                " api_url = COALESCE(?, aircall_accounts.api_url)",
+                Q.save_account,
                 (name, creds.scheme, api_id.strip() if api_id else None, sealed, now, now, url or default, url),
             )
         return not exists
@@ -113,32 +113,26 @@ class AccountStore:
         """Point an account at another API base URL (every process uses it from its next call)."""
         url = _checked_url(api_url)
         with self.db.connection() as conn:
-            changed = conn.execute(
-                "UPDATE aircall_accounts SET api_url = ?, updated_at = ? WHERE name = ?", (url, time.time(), name)
-            ).rowcount
+            changed = conn.execute(Q.set_account_api_url, (url, time.time(), name)).rowcount
         if not changed:
             raise AccountError(f"no Aircall account named {name!r}")
 
     def api_url(self, name: str) -> str | None:
         """The account's own API base URL; None when it has none (it follows the setting)."""
         with self.db.connection() as conn:
-            value = conn.scalar("SELECT api_url FROM aircall_accounts WHERE name = ?", (name,))
+            value = conn.scalar(Q.account_api_url, (name,))
         return str(value) if value else None
 
     def remove(self, name: str) -> bool:
         """Forget the account and, if it came from an OAuth install, that installation (a later install
         of the company creates the account afresh)."""
         with self.db.connection() as conn, conn.transaction():
-            conn.execute("DELETE FROM oauth_installations WHERE provider = 'aircall' AND account = ?", (name,))
-            return bool(conn.execute("DELETE FROM aircall_accounts WHERE name = ?", (name,)).rowcount)
+            conn.execute(Q.forget_account_installation, (name,))
+            return bool(conn.execute(Q.remove_account, (name,)).rowcount)
 
     def all(self) -> list[Account]:
         with self.db.connection() as conn:
-            rows = conn.fetchall(
-                "SELECT a.name, a.scheme, a.api_id, a.secret, a.created_at, a.updated_at, a.api_url,"
-                " COALESCE(i.installed, TRUE) FROM aircall_accounts a LEFT JOIN oauth_installations i"
-                " ON i.provider = 'aircall' AND i.account = a.name ORDER BY a.name"
-            )
+            rows = conn.fetchall(Q.accounts)
         return [
             Account(n, s, mask_id(i), SecretBox.is_encrypted(sec), c, u, url, bool(inst))
             for n, s, i, sec, c, u, url, inst in rows
@@ -168,7 +162,7 @@ class AccountStore:
 
     def credentials(self, name: str) -> Credentials:
         with self.db.connection() as conn:
-            row = conn.fetchone("SELECT scheme, api_id, secret FROM aircall_accounts WHERE name = ?", (name,))
+            row = conn.fetchone(Q.account_credentials, (name,))
         if row is None:
             raise AccountError(f"no Aircall account named {name!r}")
         scheme, api_id, sealed = row

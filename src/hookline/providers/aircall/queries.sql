@@ -290,3 +290,69 @@ ON CONFLICT (token_sha256) DO UPDATE SET account = excluded.account, webhook_id 
 SELECT t.account, COUNT(DISTINCT t.webhook_id),
   (SELECT COUNT(*) FROM aircall_incidents i WHERE i.account = t.account AND i.reenabled_at IS NULL)
 FROM aircall_tokens t WHERE t.webhook_id IS NOT NULL GROUP BY t.account
+
+-- ---------------------------------------------------------------- accounts (accounts.py)
+
+-- name: account_known
+SELECT 1 FROM aircall_accounts WHERE name = ?
+
+-- name: save_account
+-- A replaced account keeps its own API URL unless one is given (the last parameter: the URL or NULL);
+-- a new one records the URL given or the setting at add time.
+INSERT INTO aircall_accounts (name, scheme, api_id, secret, created_at, updated_at, api_url)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET scheme = excluded.scheme, api_id = excluded.api_id, secret = excluded.secret,
+  updated_at = excluded.updated_at, api_url = COALESCE(?, aircall_accounts.api_url)
+
+-- name: set_account_api_url
+UPDATE aircall_accounts SET api_url = ?, updated_at = ? WHERE name = ?
+
+-- name: account_api_url
+SELECT api_url FROM aircall_accounts WHERE name = ?
+
+-- name: forget_account_installation
+-- Removing an account forgets its OAuth install too: a later install of the company starts afresh.
+DELETE FROM oauth_installations WHERE provider = 'aircall' AND account = ?
+
+-- name: remove_account
+DELETE FROM aircall_accounts WHERE name = ?
+
+-- name: accounts
+-- Listings: an account without an OAuth install counts as installed.
+SELECT a.name, a.scheme, a.api_id, a.secret, a.created_at, a.updated_at, a.api_url, COALESCE(i.installed, TRUE)
+FROM aircall_accounts a
+LEFT JOIN oauth_installations i ON i.provider = 'aircall' AND i.account = a.name
+ORDER BY a.name
+
+-- name: account_credentials
+SELECT scheme, api_id, secret FROM aircall_accounts WHERE name = ?
+
+-- ---------------------------------------------------------------- webhook tokens (tokens.py)
+
+-- name: token_owner
+SELECT account FROM aircall_tokens WHERE token_sha256 = ?
+
+-- name: save_token
+-- A re-registered token moves to the account given and keeps its webhook id unless a new one comes.
+INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (token_sha256) DO UPDATE
+SET account = excluded.account, webhook_id = COALESCE(excluded.webhook_id, aircall_tokens.webhook_id)
+
+-- name: remove_token
+DELETE FROM aircall_tokens WHERE token_sha256 = ?
+
+-- name: remove_webhook_tokens
+DELETE FROM aircall_tokens WHERE webhook_id = ?
+
+-- name: tokens
+SELECT hint, account, webhook_id, created_at, token_sha256 FROM aircall_tokens ORDER BY account, created_at
+
+-- name: tokens_of_account
+SELECT hint, account, webhook_id, created_at, token_sha256 FROM aircall_tokens
+WHERE account = ? ORDER BY account, created_at
+
+-- name: accepted_tokens
+-- The receiver's map: not the tokens of an account uninstalled through OAuth.
+SELECT token_sha256, account FROM aircall_tokens t
+WHERE NOT EXISTS (SELECT 1 FROM oauth_installations i
+  WHERE i.provider = 'aircall' AND i.account = t.account AND NOT i.installed)

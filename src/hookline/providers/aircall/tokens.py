@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from hookline.providers.kit.credentials import ReloadingCache, mask
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 __all__ = ["TokenCache", "TokenEntry", "TokenStore", "TokenTaken", "digest", "mask"]
 
@@ -52,46 +55,32 @@ class TokenStore:
         if not account or not account.strip():
             raise ValueError("the account name is empty")
         with self.db.connection() as conn, conn.transaction():
-            owner = conn.scalar("SELECT account FROM aircall_tokens WHERE token_sha256 = ?", (digest(token),))
+            owner = conn.scalar(Q.token_owner, (digest(token),))
             existed = owner is not None
             if existed and owner != account and not replace:
                 raise TokenTaken(f"this token belongs to account {owner!r}, not {account!r}: add --replace to move it")
-            conn.execute(
-                "INSERT INTO aircall_tokens (token_sha256, hint, account, webhook_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_sha256) DO UPDATE"
-                " SET account = excluded.account,"
-                " webhook_id = COALESCE(excluded.webhook_id, aircall_tokens.webhook_id)",
-                (digest(token), mask(token), account, webhook_id, time.time()),
-            )
+            conn.execute(Q.save_token, (digest(token), mask(token), account, webhook_id, time.time()))
         return not existed
 
     def remove(self, token: str) -> bool:
         with self.db.connection() as conn:
-            cur = conn.execute("DELETE FROM aircall_tokens WHERE token_sha256 = ?", (digest(token),))
+            cur = conn.execute(Q.remove_token, (digest(token),))
             return bool(cur.rowcount)
 
     def remove_webhook(self, webhook_id: str) -> int:
         with self.db.connection() as conn:
-            return int(conn.execute("DELETE FROM aircall_tokens WHERE webhook_id = ?", (webhook_id,)).rowcount)
+            return int(conn.execute(Q.remove_webhook_tokens, (webhook_id,)).rowcount)
 
     def entries(self, account: str | None = None) -> list[TokenEntry]:
-        sql = "SELECT hint, account, webhook_id, created_at, token_sha256 FROM aircall_tokens"
-        params: tuple[str, ...] = ()
-        if account is not None:
-            sql += " WHERE account = ?"
-            params = (account,)
+        query, params = (Q.tokens, ()) if account is None else (Q.tokens_of_account, (account,))
         with self.db.connection() as conn:
-            return [TokenEntry(*row) for row in conn.fetchall(sql + " ORDER BY account, created_at", params)]
+            rows = conn.fetchall(query, params)
+        return [TokenEntry(*row) for row in rows]
 
     @staticmethod
     def digests(conn: Connection) -> dict[str, str]:
         """Tokens the receiver accepts: not those of an account uninstalled through OAuth."""
-        return dict(
-            conn.fetchall(
-                "SELECT token_sha256, account FROM aircall_tokens t WHERE NOT EXISTS (SELECT 1 FROM"
-                " oauth_installations i WHERE i.provider = 'aircall' AND i.account = t.account AND NOT i.installed)"
-            )
-        )
+        return dict(conn.fetchall(Q.accepted_tokens))
 
 
 class TokenCache(ReloadingCache):

@@ -59,18 +59,17 @@ class KeyStore:
         if not key:
             raise ValueError("the signing key is empty")
         with self.db.connection() as conn:
-            row = conn.fetchone("SELECT id, account FROM calendly_signing_keys WHERE key_sha256 = ?", (digest(key),))
+            row = conn.fetchone(Q.signing_key_by_digest, (digest(key),))
             if row is not None:
                 if row[1] != account:
                     raise ValueError(f"that signing key belongs to another account ({row[1]})")
-                conn.execute("UPDATE calendly_signing_keys SET expires_at = NULL WHERE id = ?", (row[0],))
+                conn.execute(Q.unretire_signing_key, (row[0],))
                 return int(row[0])
-            if conn.scalar("SELECT 1 FROM calendly_accounts WHERE name = ?", (account,)) is None:
+            if conn.scalar(Q.account_exists, (account,)) is None:
                 raise ValueError(f"no Calendly account named {account!r}")
             # fetchall: the statement must run to its end before the next one (SQLite autocommit).
             rows = conn.fetchall(
-                "INSERT INTO calendly_signing_keys (account, signing_key, key_sha256, hint, created_at)"
-                " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                Q.add_signing_key,
                 (account, self.box.seal(key), digest(key), mask(key), time.time()),
             )
             return int(rows[0][0])
@@ -78,36 +77,27 @@ class KeyStore:
     def secret(self, key_id: int) -> str | None:
         """The key in clear (None when there is no such key); raises SecretBoxError when it cannot be opened."""
         with self.db.connection() as conn:
-            value = conn.scalar("SELECT signing_key FROM calendly_signing_keys WHERE id = ?", (key_id,))
+            value = conn.scalar(Q.signing_key, (key_id,))
         return None if value is None else self.box.open(str(value))
 
     def retire(self, key_id: int, grace: float = RETIRE_GRACE_SECONDS) -> None:
         with self.db.connection() as conn:
-            conn.execute(
-                "UPDATE calendly_signing_keys SET expires_at = ? WHERE id = ? AND expires_at IS NULL",
-                (time.time() + grace, key_id),
-            )
+            conn.execute(Q.retire_signing_key, (time.time() + grace, key_id))
 
     def remove(self, key_id: int) -> bool:
         with self.db.connection() as conn:
-            return bool(conn.execute("DELETE FROM calendly_signing_keys WHERE id = ?", (key_id,)).rowcount)
+            return bool(conn.execute(Q.remove_signing_key, (key_id,)).rowcount)
 
     def entries(self, account: str | None = None) -> list[KeyEntry]:
-        sql = "SELECT id, account, hint, created_at, expires_at FROM calendly_signing_keys"
-        params: tuple[str, ...] = ()
-        if account is not None:
-            sql += " WHERE account = ?"
-            params = (account,)
+        query, params = (Q.signing_keys, ()) if account is None else (Q.signing_keys_of_account, (account,))
         with self.db.connection() as conn:
-            return [KeyEntry(*row) for row in conn.fetchall(sql + " ORDER BY account, id", params)]
+            rows = conn.fetchall(query, params)
+        return [KeyEntry(*row) for row in rows]
 
     @staticmethod
     def live(conn: Connection, now: float) -> list[tuple[str, str]]:
         """(key, account) of every key still accepted."""
-        rows = conn.fetchall(
-            "SELECT signing_key, account FROM calendly_signing_keys WHERE expires_at IS NULL OR expires_at > ?",
-            (now,),
-        )
+        rows = conn.fetchall(Q.live_signing_keys, (now,))
         return [(str(k), str(a)) for k, a in rows]
 
 

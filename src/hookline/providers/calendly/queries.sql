@@ -151,3 +151,36 @@ SELECT webhook_secret FROM oauth_apps WHERE provider = 'calendly'
 -- name: subscription_states
 -- The Installations page's webhook state: each account's subscriptions and their last known state.
 SELECT account, state FROM calendly_subscriptions
+
+-- ---------------------------------------------------------------- webhook signing keys (keys.py)
+
+-- name: signing_key_by_digest
+SELECT id, account FROM calendly_signing_keys WHERE key_sha256 = ?
+
+-- name: unretire_signing_key
+-- A key added again verifies for good again.
+UPDATE calendly_signing_keys SET expires_at = NULL WHERE id = ?
+
+-- name: add_signing_key
+INSERT INTO calendly_signing_keys (account, signing_key, key_sha256, hint, created_at)
+VALUES (?, ?, ?, ?, ?) RETURNING id
+
+-- name: signing_key
+SELECT signing_key FROM calendly_signing_keys WHERE id = ?
+
+-- name: retire_signing_key
+-- Only a key not retired yet: a second retire does not push its end further.
+UPDATE calendly_signing_keys SET expires_at = ? WHERE id = ? AND expires_at IS NULL
+
+-- name: remove_signing_key
+DELETE FROM calendly_signing_keys WHERE id = ?
+
+-- name: signing_keys
+SELECT id, account, hint, created_at, expires_at FROM calendly_signing_keys ORDER BY account, id
+
+-- name: signing_keys_of_account
+SELECT id, account, hint, created_at, expires_at FROM calendly_signing_keys WHERE account = ? ORDER BY account, id
+
+-- name: live_signing_keys
+-- Every key still accepted: not retired, or within its grace.
+SELECT signing_key, account FROM calendly_signing_keys WHERE expires_at IS NULL OR expires_at > ?

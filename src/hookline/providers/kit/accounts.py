@@ -3,7 +3,8 @@
 Calendly and monday.com keep the same shape: a `name` primary key, a sealed `token` with its
 `token_hint`, provider-specific columns, `created_at` and the `api_url` the account's API calls go
 to (None: added before URLs were stored; it follows the setting). What differs is the table, its
-columns and the Account a row becomes; the rest (get, list, upsert, change the URL, remove) is here.
+columns and the Account a row becomes; the rest (get, list, upsert, change the URL, remove) is here, its SQL
+composed by store/tables.py from the class's table and column names.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from hookline.providers.api_urls import check_api_url
 from hookline.secretbox import SecretBox
+from hookline.store import tables
 from hookline.store.engine import Database
 
 A = TypeVar("A")
@@ -60,33 +62,20 @@ class SealedAccountStore(Generic[A]):
     def _account(self, row: tuple[Any, ...]) -> A:
         raise NotImplementedError
 
-    @property
-    def _select(self) -> str:
-        return f"SELECT {', '.join(self.columns)} FROM {self.table}"
-
     def _upsert(self, values: Sequence[Any], updated: Sequence[str]) -> bool:
         """Insert a row (values in `columns` order) or, for an existing name, set the `updated`
         columns and the api_url when one is given (None keeps the account's); True when it is new."""
-        sets = ", ".join(f"{c} = excluded.{c}" for c in updated)
         with self.db.connection() as conn:
-            existed = conn.scalar(f"SELECT 1 FROM {self.table} WHERE name = ?", (values[0],))
-            conn.execute(
-                f"INSERT INTO {self.table} ({', '.join(self.columns)})"
-                f" VALUES ({', '.join('?' for _ in self.columns)})"
-                f" ON CONFLICT (name) DO UPDATE SET {sets},"
-                f" api_url = COALESCE(excluded.api_url, {self.table}.api_url)",
-                tuple(values),
-            )
-        return existed is None
+            return tables.upsert_keyed(conn, self.table, self.columns, values, updated, kept=("api_url",))
 
     def get(self, name: str) -> A | None:
         with self.db.connection() as conn:
-            row = conn.fetchone(f"{self._select} WHERE name = ?", (name,))
-        return None if row is None else self._account(tuple(row))
+            rows = tables.keyed_rows(conn, self.table, self.columns, "name", name)
+        return self._account(tuple(rows[0])) if rows else None
 
     def all(self) -> list[A]:
         with self.db.connection() as conn:
-            rows = conn.fetchall(f"{self._select} ORDER BY name")
+            rows = tables.keyed_rows(conn, self.table, self.columns, "name")
         return [self._account(tuple(r)) for r in rows]
 
     def set_api_url(self, name: str, api_url: str) -> bool:
@@ -94,8 +83,8 @@ class SealedAccountStore(Generic[A]):
         such account. ValueError when the URL is not one."""
         url = check_api_url(api_url)
         with self.db.connection() as conn:
-            return bool(conn.execute(f"UPDATE {self.table} SET api_url = ? WHERE name = ?", (url, name)).rowcount)
+            return bool(tables.update_keyed(conn, self.table, "name", name, "api_url", url))
 
     def remove(self, name: str) -> bool:
         with self.db.connection() as conn:
-            return bool(conn.execute(f"DELETE FROM {self.table} WHERE name = ?", (name,)).rowcount)
+            return bool(tables.delete_keyed(conn, self.table, "name", name))

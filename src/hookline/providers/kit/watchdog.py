@@ -10,29 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 from hookline.store.engine import Database
 
 
-@contextlib.contextmanager
-def exclusive(db: Database, lock_id: int) -> Iterator[bool]:
-    """True when this process may run the pass: on PostgreSQL the holder of advisory lock `lock_id`
-    (several `serve` may share the database; the others skip the round); on SQLite always, as there
-    is exactly one `serve` per database file."""
-    if db.dialect != "postgresql":
-        yield True
-        return
-    conn = db.connect()
-    try:
-        got = bool(conn.scalar("SELECT pg_try_advisory_lock(?)", (lock_id,)))
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute("SELECT pg_advisory_unlock(?)", (lock_id,))
-    finally:
-        conn.close()
+def exclusive(db: Database, lock_id: int) -> contextlib.AbstractContextManager[bool]:
+    """True when this process may run the pass (Database.once_per_database): on PostgreSQL the holder of
+    advisory lock `lock_id` (several `serve` may share the database; the others skip the round); on
+    SQLite always, as there is exactly one `serve` per database file."""
+    return db.once_per_database(lock_id)
 
 
 async def run_every(
