@@ -133,13 +133,14 @@ def test_ping_of_a_closed_port_fails_fast_naming_the_url(
 def test_the_archiver_reads_calls_at_the_accounts_url(
     start_server: Callable[..., Server], fake_aircall: FakeAircall, acme: FakeAccount, db: Database, tmp_path: Path
 ) -> None:
-    from tests.providers.aircall.test_recordings import TOKEN, add_call, ended, post, recordings_env, wait_state
+    from tests.providers.aircall.test_recordings import TOKEN, add_call, ended, recordings_env, wait_state
+    from tests.support import post_events
 
     AccountStore(db, SecretBox(None)).set_api_url("acme", fake_aircall.url)
     TokenStore(db).add(TOKEN, "acme")
     add_call(fake_aircall, 5301)
     server = start_server(env=recordings_env(fake_aircall, tmp_path / "archive", **ELSEWHERE))
-    post(server, ended(fake_aircall, 5301))
+    post_events(server, ended(fake_aircall, 5301))
     with server.admin() as admin:
         wait_state(admin, 5301, "recording", "archived")
     assert [r.path for r in fake_aircall.requests("GET")] == ["/v1/calls/5301"]  # the fresh link, read there

@@ -23,11 +23,10 @@ from tests.providers.aircall.test_recordings import (
     downloads,
     ended,
     no_temp_files,
-    post,
     recordings_env,
     wait_state,
 )
-from tests.support import Server, archived_recording
+from tests.support import Server, archived_recording, post_events
 
 MONTH = Path("acme") / "2025" / "11"
 
@@ -61,7 +60,7 @@ def test_verify_finds_the_missing_and_damaged_files_and_requeue_downloads_them_a
     for call_id in (5101, 5102, 5103, 5104):
         add_call(fake_aircall, call_id)
     server = start_server(env=env)
-    post(server, *(ended(fake_aircall, call_id) for call_id in (5101, 5102, 5103, 5104)))
+    post_events(server, *(ended(fake_aircall, call_id) for call_id in (5101, 5102, 5103, 5104)))
     with server.admin() as admin:
         for call_id in (5101, 5102, 5103, 5104):
             wait_state(admin, call_id, "recording", "archived")
