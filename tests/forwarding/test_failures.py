@@ -11,10 +11,9 @@ from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
 from tests.forwarding.conftest import FAST, all_in, eventually, states
-from tests.forwarding.test_delivery import post
 from tests.ingest.test_aircall_webhook import TOKEN, envelope
 from tests.sink import Answer, Sink
-from tests.support import Server
+from tests.support import Server, post_events
 
 
 @pytest.fixture(autouse=True)
@@ -33,10 +32,10 @@ def test_sink_failing_then_down_then_back_loses_nothing(
     DestinationStore(db).add("crm", sink.url)
     server = start_server(env=FAST)
     sink.default = Answer(503)
-    post(server, *(envelope(call_id=i) for i in range(20)))
+    post_events(server, *(envelope(call_id=i) for i in range(20)))
     assert sink.wait_for(lambda s: len(s.snapshot()) >= 20)
     sink.stop()  # now the port refuses connections
-    post(server, *(envelope(call_id=i) for i in range(20, 40)))
+    post_events(server, *(envelope(call_id=i) for i in range(20, 40)))
     assert eventually(lambda: any("cannot connect" in (r or "") for r in last_errors(db)), 5)
     sink.default = Answer(200)
     sink.start()
@@ -57,7 +56,7 @@ def test_retry_after_is_honoured(db: Database, sink: Sink, start_server: Callabl
     DestinationStore(db).add("crm", sink.url)
     sink.script.append(Answer(503, {"retry-after": "2"}))
     server = start_server(env=FAST)
-    post(server, envelope())
+    post_events(server, envelope())
     assert sink.wait_for(lambda s: len(s.succeeded()) == 1)
     first, second = sink.snapshot()
     assert first.status == 503 and second.status == 200
@@ -70,17 +69,17 @@ def test_410_gone_disables_the_destination(db: Database, sink: Sink, start_serve
     store.add("crm", sink.url)
     sink.default = Answer(410)
     server = start_server(env=FAST)
-    post(server, envelope(call_id=1))
+    post_events(server, envelope(call_id=1))
     assert eventually(lambda: store.get("crm").disabled_reason is not None)
     assert eventually(lambda: states(db) == [("dead", 1, 410)])
-    post(server, envelope(call_id=2))  # no delivery for a disabled destination
+    post_events(server, envelope(call_id=2))  # no delivery for a disabled destination
     with server.admin() as c:
         (dest,) = c.get("/api/destinations").json()["destinations"]
     assert dest["state"] == "disabled" and "410" in dest["disabled_reason"]
     assert len(states(db)) == 1 and len(sink.snapshot()) == 1
     sink.default = Answer(200)
     store.set_paused("crm", False)  # resume clears the disable
-    post(server, envelope(call_id=3))
+    post_events(server, envelope(call_id=3))
     assert sink.wait_for(lambda s: len(s.succeeded()) == 1)
     assert sink.succeeded()[0].json["data"]["id"] == 3
 
@@ -97,7 +96,7 @@ def test_circuit_breaker_stops_hammering_then_probes(
         "HOOKLINE_DELIVERY_BREAKER_COOLDOWN_SECONDS": "1",
     }
     server = start_server(env=env)
-    post(server, *(envelope(call_id=i) for i in range(20)))
+    post_events(server, *(envelope(call_id=i) for i in range(20)))
     with server.admin() as c:
         dest = eventually(lambda: _breaker(c))
     assert dest["consecutive_failures"] >= 3
@@ -121,7 +120,7 @@ def test_dead_letter_after_max_attempts_then_manual_retry(
     DestinationStore(db).add("crm", sink.url)
     sink.default = Answer(500)
     server = start_server(env={**FAST, "HOOKLINE_DELIVERY_MAX_ATTEMPTS": "3"})
-    post(server, envelope())
+    post_events(server, envelope())
     assert eventually(lambda: states(db) == [("dead", 3, 500)])
     sink.wait_for(lambda s: False, 0.5)
     assert len(sink.snapshot()) == 3  # and not one more
@@ -141,7 +140,7 @@ def test_dead_letter_after_max_age(db: Database, sink: Sink, start_server: Calla
     DestinationStore(db).add("crm", sink.url)
     sink.default = Answer(500)
     server = start_server(env={**FAST, "HOOKLINE_DELIVERY_MAX_AGE_SECONDS": "0.5"})
-    post(server, envelope())
+    post_events(server, envelope())
     assert eventually(lambda: states(db)[0][0] == "dead")
     assert 1 < states(db)[0][1] < 20
     assert "gave up after" in (last_errors(db)[0] or "")
@@ -152,7 +151,7 @@ def test_retries_survive_a_restart(db: Database, sink: Sink, start_server: Calla
     sink.default = Answer(503)
     slow = {**FAST, "HOOKLINE_DELIVERY_BACKOFF_BASE_SECONDS": "1", "HOOKLINE_DELIVERY_BACKOFF_MAX_SECONDS": "1"}
     first = start_server(env=slow)
-    post(first, *(envelope(call_id=i) for i in range(5)))
+    post_events(first, *(envelope(call_id=i) for i in range(5)))
     assert eventually(lambda: all_in(db, "retrying", 5))
     first.stop()  # SIGTERM: graceful
     assert "dispatcher stopped" in first.log()

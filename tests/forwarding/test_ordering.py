@@ -9,10 +9,9 @@ from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
 from tests.forwarding.conftest import FAST, all_in, eventually, states
-from tests.forwarding.test_delivery import post
 from tests.ingest.test_aircall_webhook import TOKEN, envelope
 from tests.sink import Answer, Received, Sink
-from tests.support import Server
+from tests.support import Server, post_events
 
 BASE = 1_763_900_000
 
@@ -26,7 +25,7 @@ def test_ordered_destination_sends_each_call_in_occurred_order(
     store.set_paused("ordered", True)  # let events pile up in arrival order, which is not occurred order
     server = start_server(env=FAST)
     arrivals = [(1, 5), (1, 3), (2, 2), (1, 4), (1, 1), (2, 1), (1, 2), (3, 7)]
-    post(server, *(envelope("call.updated", call_id=c, ts=BASE + t) for c, t in arrivals))
+    post_events(server, *(envelope("call.updated", call_id=c, ts=BASE + t) for c, t in arrivals))
     sink.delay = 0.05  # long enough to see two requests of one call overlap, if they did
     failed_once: set[int] = set()
 
@@ -57,6 +56,6 @@ def test_unordered_destination_does_not_wait(db: Database, sink: Sink, start_ser
     DestinationStore(db).add("fast", sink.url)
     sink.delay = 0.2
     server = start_server(env=FAST)
-    post(server, *(envelope("call.updated", call_id=1, ts=BASE + t) for t in range(4)))
+    post_events(server, *(envelope("call.updated", call_id=1, ts=BASE + t) for t in range(4)))
     assert eventually(lambda: all_in(db, "succeeded", 4))
     assert sink.max_in_flight >= 2  # the same call's events were in flight together

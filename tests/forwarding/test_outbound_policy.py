@@ -12,10 +12,9 @@ from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
 from tests.dashboard.helpers import signed_in
 from tests.forwarding.conftest import FAST, eventually
-from tests.forwarding.test_delivery import post
 from tests.ingest.test_aircall_webhook import TOKEN, envelope
 from tests.sink import Sink
-from tests.support import Server, run_cli
+from tests.support import Server, post_events, run_cli
 
 DENY_LOOPBACK = {"HOOKLINE_OUTBOUND_DENY_CIDRS": "127.0.0.0/8,::1/128"}
 
@@ -42,7 +41,7 @@ def test_a_name_re_pointed_to_a_denied_address_is_dead_at_once_and_never_connect
     TokenStore(db).add(TOKEN, "acme")
     DestinationStore(db).add("crm", f"http://localhost:{sink.port}/hook")  # allowed when it was given
     server = start_server(env={**FAST, **DENY_LOOPBACK})  # ... and the name now points somewhere denied
-    post(server, envelope(call_id=1))
+    post_events(server, envelope(call_id=1))
     rows = eventually(lambda: [r for r in deliveries(db) if r[0] == "dead"], 15)
     assert len(rows) == 1, deliveries(db)
     _state, attempts, error = rows[0]

@@ -9,10 +9,9 @@ from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
 from tests.forwarding.conftest import FAST, eventually, states
-from tests.forwarding.test_delivery import post
 from tests.ingest.test_aircall_webhook import TOKEN, envelope
 from tests.sink import Sink
-from tests.support import Server, run_cli
+from tests.support import Server, post_events, run_cli
 
 
 def test_replay_sends_past_events_again(
@@ -20,10 +19,10 @@ def test_replay_sends_past_events_again(
 ) -> None:
     TokenStore(db).add(TOKEN, "acme")
     server = start_server(env=FAST)
-    post(server, *(envelope("call.created", call_id=i) for i in range(3)))
+    post_events(server, *(envelope("call.created", call_id=i) for i in range(3)))
     middle = time.time()
     time.sleep(0.05)
-    post(server, *(envelope("call.ended", call_id=i) for i in range(3)), envelope("contact.created", call_id=9))
+    post_events(server, *(envelope("call.ended", call_id=i) for i in range(3)), envelope("contact.created", call_id=9))
     store = DestinationStore(db)
     store.add("crm", sink.url_for("crm"), events=["call.*"])
     store.add("all", sink.url_for("all"))
