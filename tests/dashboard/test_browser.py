@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from hookline.forwarding.destinations import DestinationStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.store.engine import Database
@@ -41,10 +43,9 @@ def test_live_call_and_agent_states_follow_posted_events(page: Any, dash: Server
     assert page.locator("#live-calls img").count() == 0  # ...never as an element
     assert row.get_attribute("data-state") == "ringing"
     first = row.locator("td.duration").inner_text()
-    page.wait_for_function(  # the running duration ticks in the browser
-        "([sel, before]) => document.querySelector(sel).textContent !== before",
-        arg=['#live-calls tr[data-call="9101"] td.duration', first], timeout=5000,
-    )
+    # The running duration ticks in the browser. expect() polls from Python: a string predicate
+    # (wait_for_function) is eval'd in the page, which the dashboard's CSP rightly refuses.
+    expect(row.locator("td.duration")).not_to_have_text(first, timeout=5000)
 
     post(dash, cc.call_event("call.answered", 9101, agent_id=81, status="answered"))
     page.wait_for_selector('#live-calls tr[data-call="9101"][data-state="answered"]')
@@ -188,7 +189,7 @@ def test_a_live_page_goes_to_sign_in_when_its_session_is_signed_out(page: Any, b
     other.set_default_timeout(5000)
     try:
         sign_in(other, dash, "/aircall/live")
-        other.wait_for_function("document.body.dataset.liveConnected === '1'")
+        other.locator("body[data-live-connected='1']").wait_for(state="attached")
         sign_in(page, dash, "/operations")
         page.click("text=Sign out everywhere")
         page.wait_for_url(dash.url + "/login")
