@@ -218,7 +218,7 @@ def main() -> None:
     if args.worker:
         env["HOOKLINE_FORWARDING_DISPATCHER"] = "false"
         worker = subprocess.Popen(
-            [sys.executable, "-m", "hookline.forwarding.worker"],
+            [sys.executable, "-m", "hookline", "dispatcher"],
             cwd=ROOT,
             env=env,
             stderr=open(tmp / "worker.log", "wb"),  # noqa: SIM115

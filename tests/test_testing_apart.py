@@ -1,5 +1,6 @@
 """hookline.testing (fakes, samples, simulators) stays out of the product: outside the package, only
-the hooks that add the commands running a fake (`hookline simulate ...`, `hookline demo`) import it."""
+the top-level CLI's module that adds the commands running a fake (`hookline simulate ...`,
+`hookline demo`: cli/simulators.py) and an outside provider's command hooks may import it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "hookline"
 COMMAND_HOOKS = {"register_simulator", "register_cli"}
+SIMULATOR_COMMANDS = SRC / "cli" / "simulators.py"
 
 
 def _imports_of_testing(tree: ast.AST) -> list[tuple[int, str | None]]:
@@ -38,12 +40,18 @@ def test_only_the_command_hooks_import_hookline_testing() -> None:
         if (SRC / "testing") in path.parents:
             continue
         for line, function in _imports_of_testing(ast.parse(path.read_text(), str(path))):
-            if function in COMMAND_HOOKS:
+            if function in COMMAND_HOOKS or path == SIMULATOR_COMMANDS:
                 hooks += 1
             else:
                 offenders.append(f"{path.relative_to(SRC)}:{line} (in {function or 'the module'})")
     assert not offenders, offenders
-    assert hooks >= 2  # Aircall's simulate and demo commands: the scan does see imports
+    assert hooks >= 4  # Aircall's simulate and demo, Calendly's and monday.com's: the scan does see imports
+
+
+def test_no_provider_imports_hookline_testing() -> None:
+    """hookline.testing imports the providers (catalogs, signatures): the reverse would be a cycle."""
+    for path in sorted((SRC / "providers").rglob("*.py")):
+        assert not _imports_of_testing(ast.parse(path.read_text(), str(path))), path
 
 
 def test_the_fakes_left_the_product_packages() -> None:

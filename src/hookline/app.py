@@ -16,12 +16,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookline.assembly import create_runtime
 from hookline.automations import api as automations_api
+from hookline.automations import dashboard as automations_pages
 from hookline.automations.signals import SignInSignals
 from hookline.config import Settings
-from hookline.forwarding.service import ForwardingService
+from hookline.forwarding.dispatcher import dispatcher_loop
 from hookline.ingest.endpoint import WebhookEndpoint
-from hookline.pipeline.loops import LoopGroup
+from hookline.oauth import dashboard as oauth_pages
+from hookline.pipeline.loops import LoopFactory, LoopGroup, runtime_loops
 from hookline.providers.registry import providers
+from hookline.retention import dashboard as retention_pages
 from hookline.runtime import Runtime
 from hookline.web import dashboard, events_api, forwarding_api, health, jobs_api, openapi
 from hookline.web.admin_token import AdminTokenVerifier
@@ -36,6 +39,8 @@ log = structlog.get_logger(__name__)
 
 # The core's /api modules: each has routes(runtime) and openapi_paths() (providers: Provider hooks).
 API_MODULES = (events_api, jobs_api, forwarding_api, automations_api)
+# The features' dashboard pages, after the core's and before each provider's (web/ imports none of them).
+DASHBOARD_PAGES = (automations_pages.register, oauth_pages.register, retention_pages.register)
 
 
 class HooklineApp:
@@ -79,6 +84,16 @@ async def _server_error(request: Request, exc: Exception) -> JSON:
     return error(500, "internal", "internal error")
 
 
+def serve_loops(runtime: Runtime) -> list[LoopFactory]:
+    """The loops `serve` runs in one LoopGroup: the pipeline's (the job worker...) unless `serve
+    --no-worker`, and the forwarding dispatcher unless HOOKLINE_FORWARDING_DISPATCHER=false (where
+    `hookline dispatcher` runs it in a process of its own)."""
+    factories = runtime_loops(runtime) if runtime.settings.worker else []
+    if runtime.settings.forwarding_dispatcher:
+        factories.append(dispatcher_loop)
+    return factories
+
+
 def create_app(settings: Settings) -> HooklineApp:
     runtime = create_runtime(settings, providers())
     webhooks: dict[str, WebhookEndpoint] = {}
@@ -86,11 +101,10 @@ def create_app(settings: Settings) -> HooklineApp:
         for receiver in provider.receivers(runtime):
             webhooks[receiver.path] = WebhookEndpoint(receiver, runtime)
 
-    forwarding = ForwardingService(runtime)
     verifier = AdminTokenVerifier(runtime.db, settings)
     throttle = SignInThrottle(settings.auth_failures_per_minute, runtime.metrics)
     throttle.on_failure = SignInSignals(runtime.db)  # failed sign-ins as events, for rules
-    ui = dashboard.build(runtime, verifier, throttle)
+    ui = dashboard.build(runtime, verifier, throttle, DASHBOARD_PAGES)
     routes: list[Any] = [*health.routes(runtime)]
     for module in API_MODULES:
         routes.extend(module.routes(runtime))
@@ -102,9 +116,8 @@ def create_app(settings: Settings) -> HooklineApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.committer.start()
-        forwarding.start()
-        # The pipeline's loops (the job worker...) run here unless `serve --no-worker`.
-        loops = LoopGroup(runtime) if settings.worker else None
+        factories = serve_loops(runtime)
+        loops = LoopGroup(runtime, factories) if factories else None
         if loops is not None:
             loops.start()
         for provider in runtime.providers:
@@ -119,7 +132,6 @@ def create_app(settings: Settings) -> HooklineApp:
             runtime.changes.close()  # open live streams end, so the server can stop
             if loops is not None:
                 await loops.stop()  # finish the batch in hand (or hand it back) before the rest goes
-            await forwarding.stop()
             for t in runtime.tasks:
                 t.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)

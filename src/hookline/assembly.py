@@ -29,7 +29,7 @@ from hookline.pipeline import migrations as pipeline_migrations
 from hookline.pipeline.changes import ChangeFeed
 from hookline.pipeline.loops import Loop, LoopFactory, worker_loop
 from hookline.pipeline.wakeup import Doorbell
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 from hookline.retention.loop import retention_loop as retention_factory
 from hookline.runtime import Runtime
 from hookline.store.committer import Committer

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import atexit
-from typing import Any, NoReturn, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
@@ -12,6 +14,10 @@ from rich.markup import escape
 from hookline.config import Settings, SettingsError, load_settings
 from hookline.store import migrations
 from hookline.store.engine import Database, DatabaseError
+
+if TYPE_CHECKING:
+    from hookline.provider import Provider
+    from hookline.store.migrations import MigrationSource
 
 console = Console()
 err_console = Console(stderr=True)
@@ -56,11 +62,38 @@ def settings(**overrides: object) -> Settings:
         settings_failed(exc)
 
 
+@dataclass(frozen=True)
+class Wiring:
+    """What the `hookline` command (hookline/cli) hands every command below it: the registered
+    providers and the schemas to migrate. Commands ask here, so no part's commands import the
+    registry of providers or the assembly (that would be an import cycle between the parts)."""
+
+    providers: tuple[Provider, ...]
+    migration_sources: Callable[[], list[MigrationSource]]
+
+
+_wired: list[Wiring] = []
+
+
+def wire(wiring: Wiring) -> None:
+    """Called once by hookline/cli as it builds the command tree (typer keeps no public context object)."""
+    _wired[:] = [wiring]
+
+
+def wiring() -> Wiring:
+    if not _wired:
+        raise RuntimeError("the CLI is not wired: hookline.cli sets up the providers")
+    return _wired[0]
+
+
+def providers() -> tuple[Provider, ...]:
+    """The registered providers, as the `hookline` command found them."""
+    return wiring().providers
+
+
 def check_provider_settings() -> None:
     """Every provider's own settings, read before a long-running command starts: a bad one is a
     message and exit 2, not a failed startup later."""
-    from hookline.providers.registry import providers
-
     for provider in providers():
         try:
             provider.check_settings()
@@ -74,9 +107,7 @@ def open_database(cfg: Settings | None = None) -> Database:
     On SQLite, pending migrations are applied (the embedded default needs no set-up step). On
     PostgreSQL they are not: shared databases are migrated on purpose, with `hookline db upgrade`.
     """
-    from hookline.assembly import migration_sources
-    from hookline.providers.registry import providers
-
+    sources = wiring().migration_sources
     cfg = cfg or settings()
     try:
         db = Database(cfg.database_url)
@@ -84,12 +115,12 @@ def open_database(cfg: Settings | None = None) -> Database:
         bad_input(str(exc))
     try:
         if db.embedded:
-            migrations.upgrade(db, migration_sources(providers()))
+            migrations.upgrade(db, sources())
         else:
             # One plain connection first: an unreachable server is a message at once, where the
             # pool would retry for 30 s and log each attempt.
             db.connect().close()
-            waiting = migrations.pending(db, migration_sources(providers()))
+            waiting = migrations.pending(db, sources())
             if waiting:
                 fail(f"the database schema is not current ({len(waiting)} pending): run `hookline db upgrade`")
     except DatabaseError as exc:

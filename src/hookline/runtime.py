@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from hookline.pipeline.handlers import EventHandler
     from hookline.pipeline.loops import LoopFactory
     from hookline.pipeline.wakeup import Doorbell
-    from hookline.providers.base import Provider
+    from hookline.provider import Provider
     from hookline.store.committer import Committer
     from hookline.store.engine import Database
     from hookline.store.migrations import MigrationSource

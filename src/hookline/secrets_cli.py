@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hookline.clitools import console, fail, open_database, settings
+from hookline.clitools import console, fail, open_database, providers, settings
 
 secrets_app = typer.Typer(help="Stored credentials and HOOKLINE_SECRET_KEY.", no_args_is_help=True)
 
@@ -29,7 +29,6 @@ def rotate() -> None:
     Also encrypts credentials stored while no key was set, and those sealed before scrypt.
     """
     from hookline.oauth import SEALED_COLUMNS
-    from hookline.providers.registry import providers
     from hookline.sealed import rotate as reseal_all
     from hookline.secretbox import SecretBox
 

@@ -61,10 +61,10 @@ def all_in(db: Database, state: str, n: int) -> bool:
 
 @contextmanager
 def worker(database_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`python -m hookline.forwarding.worker`: a dispatcher in a process of its own, stopped with SIGTERM."""
+    """`hookline dispatcher`: a dispatcher in a process of its own, stopped with SIGTERM."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hookline.forwarding.worker"],
+            [sys.executable, "-m", "hookline", "dispatcher"],
             env=base_env(database_url, FAST),
             cwd=ROOT,
             stderr=out,

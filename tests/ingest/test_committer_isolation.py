@@ -18,7 +18,7 @@ import pytest
 from hookline.assembly import create_runtime, log_hooks
 from hookline.config import load_settings
 from hookline.ingest.endpoint import WebhookEndpoint
-from hookline.providers.base import Reply, WebhookReceiver
+from hookline.provider import Reply, WebhookReceiver
 from hookline.providers.registry import providers
 from hookline.store.committer import CommitFailed, Committer, EventRefused
 from hookline.store.engine import Connection, Database

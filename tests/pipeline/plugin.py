@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hookline.pipeline.handlers import EventHandler, StoredEvent, Unprocessable
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 from hookline.store.migrations import MigrationSource

@@ -11,7 +11,7 @@ import jwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hookline.providers.base import Reply
+from hookline.provider import Reply
 from hookline.providers.calendly import signature
 from hookline.providers.calendly.accounts import AccountStore as CalendlyAccounts
 from hookline.providers.calendly.keys import KeyCache, KeyStore

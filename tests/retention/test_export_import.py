@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hookline.providers.registry import providers
 from hookline.retention.loop import run_pass
 from hookline.retention.settings import RetentionSettings
 from hookline.store import events
@@ -38,7 +39,7 @@ def test_export_purge_import_rebuild_round_trip(db: Database, database_url: str,
     sums = (out / "events" / "SHA256SUMS").read_text().splitlines()
     assert sorted(sums) == sorted(f"{f['sha256']}  {f['path']}" for f in manifest["files"])
 
-    deleted = run_pass(db, RetentionSettings(events_days=30, batch_size=7, pause_seconds=0))
+    deleted = run_pass(db, RetentionSettings(events_days=30, batch_size=7, pause_seconds=0), providers())
     assert deleted["events"] == len(logged) - recent
     assert len(event_rows(db)) == recent
     r = run_cli("rebuild", "--yes", database_url=database_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hookline.providers.registry import providers
 from hookline.retention.loop import run_pass
 from hookline.retention.policies import EVENTS, purge_batch, purged_before
 from hookline.retention.settings import RetentionSettings
@@ -34,7 +35,7 @@ def test_only_old_and_done_rows_are_deleted(db: Database) -> None:
     runs(db, ran, "succeeded", ago(40))
     runs(db, to_run, "pending", ago(40))
 
-    deleted = run_pass(db, ALL)
+    deleted = run_pass(db, ALL, providers())
 
     assert ids(db) == {*queued, *to_send, *to_run, *recent}
     assert deleted["events"] == len(done) + len(sent) + len(ran)
@@ -53,7 +54,7 @@ def test_only_old_and_done_rows_are_deleted(db: Database) -> None:
 
 def test_policies_at_zero_keep_everything(db: Database) -> None:
     old_events(db, 5, ago(4000))
-    assert run_pass(db, RetentionSettings()) == {}
+    assert run_pass(db, RetentionSettings(), providers()) == {}
     assert len(ids(db)) == 5
 
 
@@ -65,7 +66,7 @@ def test_purge_goes_in_batches_of_the_configured_size(db: Database) -> None:
         assert len(ids(db)) == 15
     finally:
         conn.close()
-    assert run_pass(db, RetentionSettings(events_days=30, batch_size=4, pause_seconds=0))["events"] == 15
+    assert run_pass(db, RetentionSettings(events_days=30, batch_size=4, pause_seconds=0), providers())["events"] == 15
     assert ids(db) == set()
 
 
@@ -94,7 +95,7 @@ def test_sqlite_file_shrinks_after_a_purge(db: Database, database_url: str) -> N
     old_events(db, 3000, ago(40), size=2000)
     with db.connection() as conn:
         before = conn.scalar("PRAGMA page_count")
-    run_pass(db, RetentionSettings(events_days=30, pause_seconds=0))
+    run_pass(db, RetentionSettings(events_days=30, pause_seconds=0), providers())
     with db.connection() as conn:
         after = conn.scalar("PRAGMA page_count")
         assert conn.scalar("PRAGMA freelist_count") == 0
@@ -132,7 +133,7 @@ def test_timeline_policy_deletes_old_timeline_rows_and_keeps_the_calls(db: Datab
     with db.connection() as conn:
         newest = float(conn.scalar('SELECT max("timestamp") FROM aircall_call_timeline'))
     days = (ago(0) - newest) / 86400 - 1  # every row is older than this
-    deleted = run_pass(db, RetentionSettings(timeline_days=days, batch_size=5, pause_seconds=0))
+    deleted = run_pass(db, RetentionSettings(timeline_days=days, batch_size=5, pause_seconds=0), providers())
     assert deleted == {"timeline": len(built["aircall_call_timeline"])}
     after = tables(db)
     assert after["aircall_call_timeline"] == [] and after["aircall_calls"] == built["aircall_calls"]

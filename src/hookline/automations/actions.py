@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import aiohttp
 
-    from hookline.providers.base import Provider
+    from hookline.provider import Provider
     from hookline.runtime import Runtime
 
 

@@ -19,7 +19,7 @@ from hookline.web.reads import read, runtime_of
 from hookline.web.responses import JSON, error
 
 if TYPE_CHECKING:
-    from hookline.providers.base import Provider
+    from hookline.provider import Provider
 
 MAX_LIMIT = 500
 _RUN_TIMES = ("run_at", "created_at", "updated_at", "finished_at")

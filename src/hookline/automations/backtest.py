@@ -19,7 +19,7 @@ from hookline.automations.context import event_context
 from hookline.automations.errors import ExpressionError
 from hookline.automations.matcher import LIVE_ORIGINS, preview_steps
 from hookline.automations.spec import CompiledRule
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 from hookline.store.engine import Connection
 from hookline.store.events import page_by_occurrence
 

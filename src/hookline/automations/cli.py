@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database
+from hookline.clitools import console, fail, open_database, providers
 
 rules_app = typer.Typer(help="Rules: act on events (docs/automations.md).", no_args_is_help=True)
 runs_app = typer.Typer(help="Runs: each rule's work for each matching event.", no_args_is_help=True)
@@ -45,7 +45,6 @@ def rules_apply(
     from hookline.automations import rules
     from hookline.automations.actions import registry
     from hookline.automations.rulefile import RuleFileError, parse
-    from hookline.providers.registry import providers
 
     try:
         text = file.read_text()
@@ -70,7 +69,6 @@ def rules_apply(
 def rules_templates(as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
     """Ready-made rules (the security layer) that `rules add NAME --template T` turns into a rule."""
     from hookline.automations.ready_rules import registry
-    from hookline.providers.registry import providers
 
     found = registry(providers())
     if as_json:
@@ -96,7 +94,6 @@ def rules_add(
     from hookline.automations.actions import registry as actions
     from hookline.automations.ready_rules import TemplateParamError, registry
     from hookline.automations.rulefile import RuleFileError, parse_rules
-    from hookline.providers.registry import providers
 
     provs = providers()
     found = registry(provs).get(template)
@@ -224,7 +221,6 @@ def rules_test(
     from hookline.automations.actions import registry
     from hookline.automations.backtest import backtest
     from hookline.automations.spec import CompiledRule
-    from hookline.providers.registry import providers
     from hookline.timeparse import parse_time
 
     try:

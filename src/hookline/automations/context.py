@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from hookline.pipeline.handlers import StoredEvent
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 
 
 def _json(raw: bytes) -> Any:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hookline.providers.base import Provider
+    from hookline.provider import Provider
 
 SEVERITIES = ("info", "warning", "critical")
 

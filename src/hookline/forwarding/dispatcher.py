@@ -33,7 +33,7 @@ from hookline.forwarding.metrics import ForwardingMetrics
 from hookline.forwarding.policy import Attempt, Decision, RetryPolicy
 from hookline.forwarding.signing import Signer
 from hookline.outbound import OutboundPolicy
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 from hookline.store.filelock import FileLock
@@ -286,11 +286,8 @@ class Dispatcher:
         return lock if lock.acquire() else None
 
 
-async def run_dispatcher(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Deliver until `stop` is set, then finish gracefully. Usable from `serve` or a worker process."""
-    await Dispatcher(runtime).run(stop)
-
-
 def dispatcher_loop(runtime: Runtime) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
-    """The dispatcher as a loop factory of pipeline/loops.py (LoopGroup), for a process of its own."""
+    """The dispatcher as a loop factory of pipeline/loops.py (LoopGroup): one loop of `serve`'s group
+    (unless HOOKLINE_FORWARDING_DISPATCHER=false), or the only one of `hookline dispatcher`. It
+    delivers until its stop event is set, then finishes gracefully."""
     return Dispatcher(runtime).run

@@ -23,7 +23,7 @@ from hookline.ingest.http import (
     read_body,
     send_json,
 )
-from hookline.providers.base import Reply, WebhookReceiver
+from hookline.provider import Reply, WebhookReceiver
 from hookline.runtime import Runtime
 from hookline.store.committer import CommitFailed, EventRefused
 from hookline.types import Rejection

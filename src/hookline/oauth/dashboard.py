@@ -16,7 +16,7 @@ from hookline.web.dashboard.ui import Dashboard, NavEntry, Page, ui_of
 from hookline.web.reads import read, runtime_of
 
 if TYPE_CHECKING:
-    from hookline.providers.base import Provider
+    from hookline.provider import Provider
 
 Q = load_queries(__package__)
 

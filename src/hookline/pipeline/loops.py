@@ -53,13 +53,18 @@ def worker_loop(runtime: Runtime) -> Loop:
     return run
 
 
+def runtime_loops(runtime: Runtime) -> list[LoopFactory]:
+    """The core's loops (Runtime.loops), then each provider's: what `hookline worker` runs."""
+    return [*runtime.loops, *(f for p in runtime.providers for f in p.loops(runtime))]
+
+
 class LoopGroup:
     """Starts the loops as tasks; `stop()` asks them to finish, then cancels the ones that do not."""
 
     def __init__(self, runtime: Runtime, factories: list[LoopFactory] | None = None) -> None:
         self.runtime = runtime
         if factories is None:
-            factories = [*runtime.loops, *(f for p in runtime.providers for f in p.loops(runtime))]
+            factories = runtime_loops(runtime)
         self.factories = factories
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []

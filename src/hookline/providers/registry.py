@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import entry_points
 
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 
 BUILTIN = (
     "hookline.providers.aircall:provider",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from hookline.clitools import console, fail, open_database, time_option
+from hookline.clitools import console, fail, open_database, providers, time_option
 from hookline.store import maintenance
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def export_cmd(
     from hookline.retention.formats import FORMATS
     from hookline.retention.tables import export_tables
 
-    tables = export_tables()
+    tables = export_tables(providers())
     if kind not in tables:
         fail(f"unknown kind {kind!r}: one of {', '.join(tables)}", 2)
     if fmt not in FORMATS:
@@ -95,7 +95,7 @@ def retention_show(as_json: bool = typer.Option(False, "--json", help="JSON inst
     out: list[dict[str, Any]] = []
     now = time.time()
     with db.connection() as conn:
-        for policy in policies():
+        for policy in policies(providers()):
             days = float(getattr(cfg, policy.setting))
             before = cutoff(cfg, policy, now)
             row: dict[str, Any] = {

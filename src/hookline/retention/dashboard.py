@@ -8,8 +8,9 @@ for the policies that are on.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -22,8 +23,11 @@ from hookline.store.events import oldest_received
 from hookline.web.dashboard.ui import Dashboard, ui_of
 from hookline.web.reads import in_thread, runtime_of
 
+if TYPE_CHECKING:
+    from hookline.provider import Provider
 
-def storage(db: Database) -> dict[str, Any]:
+
+def storage(db: Database, providers: Iterable[Provider]) -> dict[str, Any]:
     cfg = load_retention_settings()
     now = time.time()
     with db.connection() as conn:
@@ -31,7 +35,7 @@ def storage(db: Database) -> dict[str, Any]:
         size, free, events_size = sizes.size, sizes.free, sizes.events_size
         oldest = oldest_received(conn)
         rows = []
-        for policy in policies():
+        for policy in policies(providers):
             days = float(getattr(cfg, policy.setting))
             before = cutoff(cfg, policy, now)
             found = would_delete(conn, policy, before) if before is not None else None
@@ -42,7 +46,8 @@ def storage(db: Database) -> dict[str, Any]:
 
 
 async def section(request: Request) -> Markup:
-    data = await in_thread(storage, runtime_of(request).db)
+    runtime = runtime_of(request)
+    data = await in_thread(storage, runtime.db, runtime.providers)
     return ui_of(request).fragment("retention/_operations.html", **data)
 
 

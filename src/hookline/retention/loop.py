@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import structlog
@@ -21,6 +21,7 @@ from hookline.store.engine import Connection, Database
 
 if TYPE_CHECKING:
     from hookline.pipeline.loops import Loop
+    from hookline.provider import Provider
     from hookline.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -63,13 +64,18 @@ def incremental_vacuum(conn: Connection, should_stop: Callable[[], bool] = lambd
     return freed
 
 
-def run_pass(db: Database, cfg: RetentionSettings, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
-    """One retention pass over every active policy; returns rows deleted per policy."""
+def run_pass(
+    db: Database,
+    cfg: RetentionSettings,
+    providers: Iterable[Provider],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> dict[str, int]:
+    """One retention pass over every active policy (the core's and `providers`'); returns rows deleted per policy."""
     done: dict[str, int] = {}
     conn = db.connect()
     try:
         now = time.time()
-        for policy in policies():
+        for policy in policies(providers):
             before = cutoff(cfg, policy, now)
             if before is None or should_stop():
                 continue
@@ -83,7 +89,7 @@ def run_pass(db: Database, cfg: RetentionSettings, should_stop: Callable[[], boo
 
 def retention_loop(runtime: Runtime) -> Loop:
     cfg = load_retention_settings()
-    active = [p.name for p in policies() if cutoff(cfg, p) is not None]
+    active = [p.name for p in policies(runtime.providers) if cutoff(cfg, p) is not None]
 
     async def run(stop: asyncio.Event) -> None:
         if not active:
@@ -92,7 +98,7 @@ def retention_loop(runtime: Runtime) -> Loop:
         log.info("retention loop started", policies=active, interval=cfg.interval_seconds)
         while not stop.is_set():
             try:
-                done = await asyncio.to_thread(run_pass, runtime.db, cfg, stop.is_set)
+                done = await asyncio.to_thread(run_pass, runtime.db, cfg, runtime.providers, stop.is_set)
                 if any(done.values()):
                     log.info("retention pass", deleted=done)
             except Exception as exc:  # a failed pass is retried next interval; nothing is half-deleted

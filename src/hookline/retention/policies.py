@@ -10,14 +10,17 @@ wholly there or wholly gone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookline.retention.settings import RetentionSettings
 from hookline.store.engine import Connection
 from hookline.store.queries import Query, load_queries
 from hookline.store.tables import count_aged, delete_aged
+
+if TYPE_CHECKING:
+    from hookline.provider import Provider
 
 Q = load_queries(__package__)
 
@@ -59,12 +62,10 @@ AUTOMATION_RUNS = Policy(
 )
 
 
-def policies() -> list[Policy]:
+def policies(providers: Iterable[Provider]) -> list[Policy]:
     """The core's policies, then each provider's (Provider.retention_policies)."""
-    from hookline.providers.registry import providers
-
     found = [EVENTS, DELIVERIES, AUTOMATION_RUNS]
-    for provider in providers():
+    for provider in providers:
         found += provider.retention_policies()
     return found
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hookline.store.engine import Connection
 from hookline.store.tables import table_columns
+
+if TYPE_CHECKING:
+    from hookline.provider import Provider
 
 ColumnKind = Literal["int", "float", "bool", "text", "bytes"]
 
@@ -24,11 +28,10 @@ class ExportTable:
 EVENTS = ExportTable("events", "events", "received_at", ("id",))
 
 
-def export_tables() -> dict[str, ExportTable]:
-    from hookline.providers.registry import providers
-
+def export_tables(providers: Iterable[Provider]) -> dict[str, ExportTable]:
+    """The event log, then each provider's tables (Provider.exports), by kind."""
     found = {EVENTS.kind: EVENTS}
-    for provider in providers():
+    for provider in providers:
         for table in provider.exports():
             found[table.kind] = table
     return found

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 import hookline
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 from hookline.web import openapi_parts as p
 from hookline.web.responses import JSON
 

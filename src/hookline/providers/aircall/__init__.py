@@ -6,7 +6,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hookline.providers.base import Provider, WebhookReceiver
+from hookline.provider import Provider, WebhookReceiver
 from hookline.sealed import SealedColumn
 from hookline.store.migrations import MigrationSource
 
@@ -186,14 +186,6 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.cli import app as aircall_app
 
         app.add_typer(aircall_app, name="aircall")
-        from hookline.testing.aircall.simulator.demo_cli import demo
-
-        app.command("demo")(demo)
-
-    def register_simulator(self, simulate: typer.Typer) -> None:
-        from hookline.testing.aircall.simulator.cli import simulate_aircall
-
-        simulate.command("aircall")(simulate_aircall)
 
 
 provider = AircallProvider()

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 import msgspec
 
 from hookline.ingest import validate
+from hookline.provider import Reply, WebhookReceiver
 from hookline.providers.aircall import catalog
 from hookline.providers.aircall.tokens import TokenCache
-from hookline.providers.base import Reply, WebhookReceiver
 from hookline.timeparse import RANGE_TEXT, plausible
 from hookline.types import IncomingEvent, Rejection
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from hookline.providers.base import WebhookReceiver
+from hookline.provider import WebhookReceiver
 from hookline.providers.kit.provider import LaidOutProvider
 from hookline.sealed import SealedColumn
 

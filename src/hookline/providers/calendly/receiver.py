@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import msgspec
 
 from hookline.ingest import validate
-from hookline.providers.base import Reply, WebhookReceiver
+from hookline.provider import Reply, WebhookReceiver
 from hookline.providers.calendly import catalog, signature
 from hookline.providers.calendly.keys import KeyCache
 from hookline.timeparse import RANGE_TEXT, parse_time

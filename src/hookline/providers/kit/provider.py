@@ -8,7 +8,8 @@ Such a provider's package holds:
     dashboard.py        register(ui): its pages
     <api_module>.py     routes(runtime) and openapi_paths(): its /api routes and their description
 
-and hookline/testing/<name>/simulator.py has register(simulate): `hookline simulate <name>`.
+(its fake, hookline/testing/<name>/simulator.py, is attached as `hookline simulate <name>` by
+hookline/cli/simulators.py: a provider never imports hookline.testing).
 Its Provider object then names only what differs (receivers, handlers, exports, ...). Each module
 is imported when its hook runs, not when hookline starts, as the hand-written hooks did.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hookline.providers.base import Provider
+from hookline.provider import Provider
 from hookline.store.migrations import MigrationSource
 
 if TYPE_CHECKING:
@@ -48,9 +49,6 @@ class LaidOutProvider(Provider):
 
     def register_cli(self, app: typer.Typer) -> None:
         app.add_typer(self._module("cli").app, name=self.name)
-
-    def register_simulator(self, simulate: typer.Typer) -> None:
-        import_module(f"hookline.testing.{self.name}.simulator").register(simulate)
 
     def register_dashboard(self, ui: Dashboard) -> None:
         self._module("dashboard").register(ui)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hookline.providers.base import WebhookReceiver
+from hookline.provider import WebhookReceiver
 from hookline.providers.kit.provider import LaidOutProvider
 from hookline.sealed import SealedColumn
 

@@ -17,7 +17,7 @@ import jwt
 import msgspec
 
 from hookline.ingest import validate
-from hookline.providers.base import Reply, WebhookReceiver
+from hookline.provider import Reply, WebhookReceiver
 from hookline.providers.monday import catalog
 from hookline.providers.monday.accounts import AccountCache, Receiving
 from hookline.timeparse import RANGE_TEXT, optional_time

@@ -1,14 +1,15 @@
 """The dashboard served by `hookline serve` at `/`: sessions, pages, the live stream, static files.
 
-`build()` assembles it: the core's pages (sign-in, operations), then each provider's pages through
-`Provider.register_dashboard(ui)`. `feed_tasks()` are the coroutines that bring other processes'
-changes into this one's ChangeFeed (LISTEN on PostgreSQL; a data_version poll on SQLite when the
-worker runs in another process).
+`build()` assembles it: the core's pages (sign-in, operations), then the features' pages it is given
+(automations, installations, retention: listed by app.py, so web/ imports none of them), then each
+provider's pages through `Provider.register_dashboard(ui)`. `feed_tasks()` are the coroutines that
+bring other processes' changes into this one's ChangeFeed (LISTEN on PostgreSQL; a data_version poll
+on SQLite when the worker runs in another process).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,6 @@ from starlette.datastructures import State
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from hookline.automations import dashboard as automations_pages
-from hookline.oauth import dashboard as oauth_pages
-from hookline.retention import dashboard as retention_pages
 from hookline.runtime import Runtime
 from hookline.web.admin_token import AdminTokenVerifier
 from hookline.web.dashboard import core_pages, stream
@@ -40,14 +38,19 @@ class Built:
         state.sign_in = self.sign_in
 
 
-def build(runtime: Runtime, verifier: AdminTokenVerifier, throttle: SignInThrottle) -> Built:
+# A feature's pages: a `register(ui)` like Provider.register_dashboard.
+PageRegistration = Callable[[Dashboard], None]
+
+
+def build(
+    runtime: Runtime, verifier: AdminTokenVerifier, throttle: SignInThrottle, pages: Iterable[PageRegistration] = ()
+) -> Built:
     ui = Dashboard(runtime)
     cfg = runtime.settings
     sessions = Sessions(runtime.db, verifier, cfg.dashboard_session_cache_seconds, cfg.dashboard_session_idle_seconds)
     core_pages.register(ui)
-    automations_pages.register(ui)
-    oauth_pages.register(ui)
-    retention_pages.register(ui)
+    for register in pages:
+        register(ui)
     for provider in runtime.providers:
         provider.register_dashboard(ui)
     ui.add_pages(stream.PAGES)

@@ -1,4 +1,7 @@
-"""The `hookline` command. Core commands live here; each provider adds its own sub-commands."""
+"""The `hookline` command, the top layer of the CLI: the root commands (serve, db, admin-token,
+version), every part's commands attached (`register(app)`), then each provider's sub-commands. Only
+this package (and app.py) imports the registry of providers; it hands them to the commands below it
+through clitools.wire()."""
 
 from __future__ import annotations
 
@@ -12,11 +15,13 @@ import typer.main
 
 from hookline import __version__
 from hookline.automations.cli import register as register_automations
+from hookline.cli.dispatcher import register as register_dispatcher
+from hookline.cli.pipeline import register as register_pipeline_cli
+from hookline.cli.simulators import register as register_simulators
 from hookline.cli_help import plain_metavars
-from hookline.clitools import bad_input, check_provider_settings, console, fail, open_database, settings
+from hookline.clitools import Wiring, bad_input, check_provider_settings, console, fail, open_database, settings, wire
 from hookline.config import SettingsError
 from hookline.forwarding.cli import register as register_forwarding
-from hookline.pipeline.cli import register as register_pipeline_cli
 from hookline.providers.registry import providers
 from hookline.retention.cli import register as register_retention_cli
 from hookline.secrets_cli import register as register_secrets_cli
@@ -24,9 +29,20 @@ from hookline.web.dashboard_cli import register as register_dashboard_cli
 
 if TYPE_CHECKING:
     from hookline.store.engine import Database
-    from hookline.store.migrations import Migration
+    from hookline.store.migrations import Migration, MigrationSource
 
 KEEP_ALIVE_SECONDS = 5
+
+
+def _migration_sources() -> list[MigrationSource]:
+    from hookline.assembly import migration_sources
+
+    return migration_sources(providers())
+
+
+# Every command below finds the providers and the schemas here (clitools.wiring()): only this top
+# layer imports the registry of providers and the assembly.
+wire(Wiring(providers(), _migration_sources))
 
 app = typer.Typer(
     help="hookline: webhooks from SaaS tools as a dependable data source.",
@@ -127,7 +143,6 @@ def serve(
 
 def _migrate(apply: bool) -> tuple[Database, list[Migration]]:
     """Apply (or only list) pending migrations of the configured database, failing with a message."""
-    from hookline.assembly import migration_sources
     from hookline.store import migrations
     from hookline.store.engine import Database, DatabaseError
 
@@ -135,7 +150,7 @@ def _migrate(apply: bool) -> tuple[Database, list[Migration]]:
     try:
         db = Database(cfg.database_url)
         run = migrations.upgrade if apply else migrations.pending
-        return db, run(db, migration_sources(providers()))
+        return db, run(db, _migration_sources())
     except ValueError as exc:  # the database URL
         bad_input(str(exc))
     except DatabaseError as exc:
@@ -191,8 +206,9 @@ def version() -> None:
 
 
 register_pipeline_cli(app)
-# Forwarding: destinations, deliveries, events replay.
+# Forwarding: destinations, deliveries, events replay; the dispatcher on its own.
 register_forwarding(app)
+register_dispatcher(app)
 register_automations(app)
 register_dashboard_cli(app)
 register_secrets_cli(app)
@@ -201,6 +217,8 @@ register_retention_cli(app, db_app)
 for _provider in providers():
     _provider.register_cli(app)
     _provider.register_simulator(simulate_app)
+# The built-in providers' fakes (hookline.testing), attached here rather than by the providers.
+register_simulators(app, simulate_app)
 
 
 def command() -> Any:

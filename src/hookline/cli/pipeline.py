@@ -13,7 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hookline.clitools import bad_input, check_provider_settings, console, fail, open_database, settings
+from hookline.clitools import (
+    bad_input,
+    check_provider_settings,
+    console,
+    fail,
+    open_database,
+    providers,
+    settings,
+)
 
 if TYPE_CHECKING:
     from hookline.config import Settings
@@ -31,7 +39,6 @@ def register(app: typer.Typer) -> None:
 
 def _runtime(cfg: Settings | None = None) -> Runtime:
     from hookline.assembly import create_runtime
-    from hookline.providers.registry import providers
 
     cfg = cfg or settings()
     open_database(cfg).close()  # schema current (applied on SQLite, checked on PostgreSQL)
