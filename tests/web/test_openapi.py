@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -296,3 +297,58 @@ def test_the_api_answers_as_documented(db: Database, start_server: Callable[...,
     never_ok = sorted(label for label in expected - {"GET /api/openapi.json"} if 200 not in answered.get(label, ()))
     assert not never_ok, f"operations never answered 200, so their schemas went unchecked: {never_ok}"
     assert "unhandled error" not in server.log()
+
+
+def struct_answers() -> dict[tuple[str, str], Any]:
+    """(method, path) -> what the module's description names as its 200 JSON answer, before build()."""
+    parts = [m.openapi_paths() for m in API_MODULES] + [provider.openapi_paths() for provider in providers()]
+    return {
+        (method, path): op["responses"]["200"]["content"]["application/json"]["schema"]
+        for part in parts
+        for path, item in part.items()
+        for method, op in item.items()
+        if "application/json" in op["responses"]["200"]["content"]
+    }
+
+
+def test_every_answer_is_a_struct_component() -> None:
+    """One definition per shape: each JSON 200 answer is a Struct, served as a $ref to its component."""
+    doc = build((m.openapi_paths() for m in API_MODULES), providers())
+    answers = struct_answers()
+    files = {("get", f"/api/calls/{{id}}/{kind}") for kind in ("recording", "voicemail")}  # audio/mpeg
+    assert answers.keys() == documented(doc) - files - {("get", "/api/openapi.json")}
+    for (method, path), shape in answers.items():
+        assert isinstance(shape, type) and issubclass(shape, msgspec.Struct), f"{method} {path}: {shape!r}"
+        schema = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{shape.__name__}"}
+        component = doc["components"]["schemas"][shape.__name__]
+        assert component["type"] == "object" and component["required"]
+    # The error responses share the Error Struct's component too.
+    assert doc["components"]["responses"]["NotFound"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+
+
+def test_served_rows_decode_as_their_structs(db: Database, server: Server) -> None:
+    """Every GET answers 200 with a body its Struct accepts (msgspec.convert, strict), rows in every table."""
+    known = seed(db, server)
+    checked = set()
+    with server.admin() as admin:
+        for (method, path), shape in struct_answers().items():
+            if method != "get" or path == "/api/rules/{name}/test":
+                continue
+            ids = known.get(path, [{}])
+            for row_id in ids:
+                params = row_id if isinstance(row_id, dict) else {"id": row_id}
+                r = admin.get(path.format(**params))
+                assert r.status_code == 200, f"{path} {params}: {r.status_code} {r.text}"
+                msgspec.convert(r.json(), shape)  # raises on a missing field or a wrong type
+            checked.add(path)
+        tested = admin.get("/api/rules/seeded-alert/test", params={"since": "0"})
+        assert tested.status_code == 200
+        msgspec.convert(tested.json(), struct_answers()[("get", "/api/rules/{name}/test")])
+        calls = admin.get("/api/calls").json()["calls"]
+        assert calls and isinstance(calls[0]["has_recording"], bool)  # SQLite's 0/1 arrive as booleans
+        detail = admin.get(f"/api/calls/{calls[0]['id']}").json()
+        assert isinstance(detail["data"], dict) and detail["known"] is True  # JSON text decoded once
+    assert {"/api/calls", "/api/calls/{id}", "/api/events/{id}", "/api/bookings", "/api/board_items"} <= checked

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -12,11 +13,42 @@ from hookline.runtime import Runtime
 from hookline.store import events as event_log
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
-from hookline.web.params import MAX_ID, BadQuery, id_param, int_param, time_param
+from hookline.web.paging import MAX_LIMIT, id_page, page_params
+from hookline.web.params import BadQuery, id_param, time_param
 from hookline.web.reads import read
 from hookline.web.responses import JSON, error
+from hookline.web.shapes import Count, Iso, Unix, from_row, from_rows, page_shape
 
-MAX_LIMIT = 500
+
+class Event(msgspec.Struct):
+    """One event of the log, without its body."""
+
+    id: int
+    provider: str
+    account: str
+    event: str
+    resource: str | None
+    resource_id: str | None
+    occurred_at: Unix | None
+    received_at: Unix
+    dedup_key: str
+    duplicate_count: Count
+    last_seen_at: Unix
+    known: Annotated[bool, msgspec.Meta(description="the provider's catalog knows this event type")]
+    origin: Annotated[str, msgspec.Meta(description="webhook, or backfill for events read from the provider's API")]
+    headers: Annotated[dict[str, str], msgspec.Meta(description="selected request headers")]
+    occurred_at_iso: Iso | None
+    received_at_iso: Iso
+
+
+class EventDetail(Event):
+    """One event with its raw body."""
+
+    body: Annotated[str | None, msgspec.Meta(description="the raw body as text (null when not UTF-8)")]
+    body_base64: Annotated[str, msgspec.Meta(extra_json_schema={"contentEncoding": "base64"})]
+
+
+EventsPage = page_shape("EventsPage", "events", Event)
 
 
 def _with_times(meta: dict[str, Any]) -> dict[str, Any]:
@@ -28,8 +60,7 @@ def _with_times(meta: dict[str, Any]) -> dict[str, Any]:
 async def list_events(request: Request) -> JSON:
     q = request.query_params
     try:
-        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+        limit, cursor = page_params(q)
         since = time_param(q, "since")
     except BadQuery as exc:
         return error(400, "invalid_query", str(exc))
@@ -41,10 +72,8 @@ async def list_events(request: Request) -> JSON:
         before_id=cursor,
     )
     rows = await read(request, event_log.list_events, flt, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = str(rows[-1]["id"]) if more and rows else None
-    return JSON({"events": [_with_times(r) for r in rows], "next_cursor": next_cursor})
+    page, next_cursor = id_page(rows, limit)
+    return JSON(EventsPage(from_rows(Event, map(_with_times, page)), next_cursor))
 
 
 async def get_event(request: Request) -> JSON:
@@ -62,7 +91,7 @@ async def get_event(request: Request) -> JSON:
     except UnicodeDecodeError:
         meta["body"] = None
     meta["body_base64"] = base64.b64encode(body).decode()
-    return JSON(meta)
+    return JSON(from_row(EventDetail, meta))
 
 
 ROUTES = [Route("/api/events", list_events), Route("/api/events/{id}", get_event)]
@@ -72,38 +101,13 @@ def routes(runtime: Runtime) -> list[Route]:
     return ROUTES
 
 
-_EVENT = {
-    "id": p.INT,
-    "provider": p.STR,
-    "account": p.STR,
-    "event": p.STR,
-    "resource": p.nullable(p.STR),
-    "resource_id": p.nullable(p.STR),
-    "occurred_at": p.nullable(p.UNIX),
-    "received_at": p.UNIX,
-    "dedup_key": p.STR,
-    "duplicate_count": {"type": "integer", "minimum": 0},
-    "last_seen_at": p.UNIX,
-    "known": {"type": "boolean", "description": "the provider's catalog knows this event type"},
-    "origin": {"type": "string", "description": "webhook, or backfill for events read from the provider's API"},
-    "headers": {"type": "object", "additionalProperties": p.STR, "description": "selected request headers"},
-    "occurred_at_iso": p.nullable(p.ISO),
-    "received_at_iso": p.ISO,
-}
-
-
 def openapi_paths() -> p.Paths:
-    detail = {
-        **_EVENT,
-        "body": p.nullable({"type": "string", "description": "the raw body as text (null when not UTF-8)"}),
-        "body_base64": {"type": "string", "contentEncoding": "base64"},
-    }
     return {
         "/api/events": {
             "get": p.operation(
                 "The event log, newest first",
                 "events",
-                p.page("events", p.obj(_EVENT)),
+                EventsPage,
                 (
                     p.query("provider", p.STR, "only this provider's events"),
                     p.query("event", p.STR, "only this event type, e.g. call.ended"),
@@ -119,7 +123,7 @@ def openapi_paths() -> p.Paths:
             "get": p.operation(
                 "One event with its raw body",
                 "events",
-                p.obj(detail),
+                EventDetail,
                 (p.path("id", p.ID, "the event's id"),),
                 errors=(400, 404),
             )

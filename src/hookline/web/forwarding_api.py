@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -13,12 +14,71 @@ from hookline.runtime import Runtime
 from hookline.store.engine import Database
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
-from hookline.web.params import MAX_ID, BadQuery, id_param, int_param
+from hookline.web.paging import MAX_LIMIT, id_page, page_params
+from hookline.web.params import BadQuery, id_param
 from hookline.web.reads import in_thread, runtime_of
 from hookline.web.responses import JSON, error
+from hookline.web.shapes import Count, Iso, Unix, from_row, from_rows, page_shape
 
-MAX_LIMIT = 500
 _TIMES = ("created_at", "next_attempt_at", "last_attempt_at", "delivered_at")
+
+
+def _enum(*values: str) -> Any:
+    return msgspec.Meta(extra_json_schema={"enum": list(values)})
+
+
+class Destination(msgspec.Struct):
+    """A forwarding destination with its state and delivery counts (the secret masked)."""
+
+    id: int
+    name: str
+    url: Annotated[str, msgspec.Meta(extra_json_schema={"format": "uri"})]
+    events: Annotated[list[str], msgspec.Meta(description="event patterns, e.g. call.* or aircall:call.*")]
+    account: str | None
+    secret: Annotated[str, msgspec.Meta(description="masked")]
+    ordered: bool
+    paused: bool
+    disabled_reason: str | None
+    disabled_at: Unix | None
+    created_at: Unix
+    created_at_iso: Iso
+    disabled_at_iso: Iso | None
+    state: Annotated[str, _enum("active", "paused", "disabled", "breaker-open", "breaker-half-open")]
+    consecutive_failures: Count
+    breaker_open_until: Unix | None
+    deliveries: Annotated[dict[str, Count], msgspec.Meta(description="unfinished and dead deliveries by state")]
+
+
+class Destinations(msgspec.Struct):
+    destinations: list[Destination]
+
+
+class Delivery(msgspec.Struct):
+    """One event for one destination, and how sending it went."""
+
+    id: int
+    destination: str
+    event_id: int
+    provider: str
+    account: str
+    event: str
+    webhook_id: str
+    origin: Annotated[str, _enum("live", "replay")]
+    state: Annotated[str, _enum(*deliveries.STATES)]
+    attempts: Count
+    last_status: int | None
+    last_error: str | None
+    created_at: Unix | None
+    next_attempt_at: Unix | None
+    last_attempt_at: Unix | None
+    delivered_at: Unix | None
+    created_at_iso: Iso | None
+    next_attempt_at_iso: Iso | None
+    last_attempt_at_iso: Iso | None
+    delivered_at_iso: Iso | None
+
+
+DeliveriesPage = page_shape("DeliveriesPage", "deliveries", Delivery)
 
 
 def _delivery(row: dict[str, Any]) -> dict[str, Any]:
@@ -27,13 +87,14 @@ def _delivery(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _destinations(db: Database) -> list[dict[str, Any]]:
+def _destinations(db: Database) -> Destinations:
     counts = deliveries.counts_by_state(db)
-    return [{**d.public(), "deliveries": counts.get(d.name, {})} for d in DestinationStore(db).list()]
+    found = [{**d.public(), "deliveries": counts.get(d.name, {})} for d in DestinationStore(db).list()]
+    return Destinations(from_rows(Destination, found))
 
 
 async def list_destinations(request: Request) -> JSON:
-    return JSON({"destinations": await in_thread(_destinations, runtime_of(request).db)})
+    return JSON(await in_thread(_destinations, runtime_of(request).db))
 
 
 def _deliveries(
@@ -53,22 +114,15 @@ async def list_deliveries(request: Request) -> JSON:
     if state is not None and state not in deliveries.FILTERS:
         return error(400, "invalid_query", f"state must be one of: {', '.join(deliveries.FILTERS)}")
     try:
-        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+        limit, cursor = page_params(q)
     except BadQuery as exc:
         return error(400, "invalid_query", str(exc))
     destination = q.get("destination") or None
     rows = await in_thread(_deliveries, runtime_of(request).db, state, destination, limit + 1, cursor)
     if rows is None:
         return error(404, "not_found", f"no destination named {destination!r}")
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return JSON(
-        {
-            "deliveries": [_delivery(r) for r in rows],
-            "next_cursor": str(rows[-1]["id"]) if more and rows else None,
-        }
-    )
+    page, next_cursor = id_page(rows, limit)
+    return JSON(DeliveriesPage(from_rows(Delivery, map(_delivery, page)), next_cursor))
 
 
 async def retry_delivery(request: Request) -> JSON:
@@ -82,7 +136,7 @@ async def retry_delivery(request: Request) -> JSON:
         return error(404, "not_found", str(exc))
     except deliveries.RetryRefused as exc:
         return error(409, "conflict", str(exc))
-    return JSON(_delivery(row))
+    return JSON(from_row(Delivery, _delivery(row)))
 
 
 ROUTES = [
@@ -96,65 +150,20 @@ def routes(runtime: Runtime) -> list[Route]:
     return ROUTES
 
 
-_DESTINATION = p.obj(
-    {
-        "id": p.INT,
-        "name": p.STR,
-        "url": {"type": "string", "format": "uri"},
-        "events": {**p.array(p.STR), "description": "event patterns, e.g. call.* or aircall:call.*"},
-        "account": p.nullable(p.STR),
-        "secret": {"type": "string", "description": "masked"},
-        "ordered": p.BOOL,
-        "paused": p.BOOL,
-        "disabled_reason": p.nullable(p.STR),
-        "disabled_at": p.nullable(p.UNIX),
-        "created_at": p.UNIX,
-        "created_at_iso": p.ISO,
-        "disabled_at_iso": p.nullable(p.ISO),
-        "state": {"type": "string", "enum": ["active", "paused", "disabled", "breaker-open", "breaker-half-open"]},
-        "consecutive_failures": {"type": "integer", "minimum": 0},
-        "breaker_open_until": p.nullable(p.UNIX),
-        "deliveries": {
-            "type": "object",
-            "additionalProperties": {"type": "integer", "minimum": 0},
-            "description": "unfinished and dead deliveries by state",
-        },
-    }
-)
-_DELIVERY = p.obj(
-    {
-        "id": p.INT,
-        "destination": p.STR,
-        "event_id": p.INT,
-        "provider": p.STR,
-        "account": p.STR,
-        "event": p.STR,
-        "webhook_id": p.STR,
-        "origin": {"type": "string", "enum": ["live", "replay"]},
-        "state": {"type": "string", "enum": list(deliveries.STATES)},
-        "attempts": {"type": "integer", "minimum": 0},
-        "last_status": p.nullable(p.INT),
-        "last_error": p.nullable(p.STR),
-        **{key: p.nullable(p.UNIX) for key in _TIMES},
-        **{f"{key}_iso": p.nullable(p.ISO) for key in _TIMES},
-    }
-)
-
-
 def openapi_paths() -> p.Paths:
     return {
         "/api/destinations": {
             "get": p.operation(
                 "Forwarding destinations with their state and delivery counts (secrets masked)",
                 "forwarding",
-                p.obj({"destinations": p.array(_DESTINATION)}),
+                Destinations,
             )
         },
         "/api/deliveries": {
             "get": p.operation(
                 "Deliveries, newest first",
                 "forwarding",
-                p.page("deliveries", _DELIVERY),
+                DeliveriesPage,
                 (
                     p.query(
                         "state",
@@ -172,7 +181,7 @@ def openapi_paths() -> p.Paths:
             "post": p.operation(
                 "Send a failed delivery again now",
                 "forwarding",
-                _DELIVERY,
+                Delivery,
                 (p.path("id", p.ID, "the delivery's id"),),
                 errors=(400, 404, 409),
                 description="409 when the delivery succeeded already.",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -13,11 +14,55 @@ from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
-from hookline.web.params import MAX_ID, BadQuery, choice_param, id_param, int_param
+from hookline.web.paging import MAX_LIMIT, id_page, page_params
+from hookline.web.params import BadQuery, choice_param, id_param
 from hookline.web.reads import read, runtime_of
 from hookline.web.responses import JSON, error
+from hookline.web.shapes import Count, Iso, Retried, Unix, from_row, from_rows, page_shape
 
-MAX_LIMIT = 500
+_STATE = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(jobs.STATES)})]
+
+
+class Job(msgspec.Struct):
+    """A job: one event for the provider's handlers."""
+
+    id: int
+    event_id: int
+    provider: str
+    state: _STATE
+    run_at: Annotated[Unix, msgspec.Meta(description="queued: not before; running: the lease's end")]
+    attempts: Count
+    claim: str | None
+    received_at: Unix
+    last_error: str | None
+    updated_at: Unix
+    lease_until: Unix | None
+    run_at_iso: Iso
+    received_at_iso: Iso
+
+
+JobsPage = page_shape("JobsPage", "jobs", Job)
+
+
+class EventCounts(msgspec.Struct):
+    received: Count
+    duplicates: Count
+
+
+class JobCounts(msgspec.Struct):
+    processed: Count
+    pending: Count
+    running: Count
+    parked: Count
+
+
+class Stats(msgspec.Struct):
+    """Events received and the pipeline's progress."""
+
+    events: EventCounts
+    jobs: JobCounts
+    lag_seconds: Annotated[float, msgspec.Meta(ge=0)]
+    oldest_pending_received_at: Unix | None
 
 
 def _shown(job: dict[str, Any]) -> dict[str, Any]:
@@ -31,17 +76,12 @@ def _shown(job: dict[str, Any]) -> dict[str, Any]:
 async def stats(request: Request) -> JSON:
     s = await read(request, jobs.stats)
     return JSON(
-        {
-            "events": {"received": s.received, "duplicates": s.duplicates},
-            "jobs": {
-                "processed": s.processed,
-                "pending": s.pending,
-                "running": s.running,
-                "parked": s.parked,
-            },
-            "lag_seconds": round(s.lag_seconds(time.time()), 3),
-            "oldest_pending_received_at": s.oldest_pending_received_at,
-        }
+        Stats(
+            EventCounts(s.received, s.duplicates),
+            JobCounts(s.processed, s.pending, s.running, s.parked),
+            round(s.lag_seconds(time.time()), 3),
+            s.oldest_pending_received_at,
+        )
     )
 
 
@@ -49,14 +89,11 @@ async def list_jobs(request: Request) -> JSON:
     q = request.query_params
     try:
         state = choice_param(q, "state", jobs.STATES)
-        limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+        limit, cursor = page_params(q)
     except BadQuery as exc:
         return error(400, "invalid_query", str(exc))
-    rows = await read(request, jobs.list_jobs, state, limit + 1, cursor)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return JSON({"jobs": [_shown(r) for r in rows], "next_cursor": str(rows[-1]["id"]) if more else None})
+    rows, next_cursor = id_page(await read(request, jobs.list_jobs, state, limit + 1, cursor), limit)
+    return JSON(JobsPage(from_rows(Job, map(_shown, rows)), next_cursor))
 
 
 def _job_id(request: Request) -> int:
@@ -71,7 +108,7 @@ async def get_job(request: Request) -> JSON:
     job = await read(request, jobs.get_job, job_id)
     if job is None:
         return error(404, "not_found", f"no job {job_id}")
-    return JSON(_shown(job))
+    return JSON(from_row(Job, _shown(job)))
 
 
 def _retry(conn: Connection, ids: list[int] | None) -> int:
@@ -84,7 +121,7 @@ def _retry(conn: Connection, ids: list[int] | None) -> int:
 async def _retried(request: Request, ids: list[int] | None) -> JSON:
     n = await read(request, _retry, ids)
     runtime_of(request).doorbell.ring()
-    return JSON({"retried": n})
+    return JSON(Retried(n))
 
 
 async def retry_job(request: Request) -> JSON:
@@ -117,57 +154,23 @@ def routes(runtime: Runtime) -> list[Route]:
     return ROUTES
 
 
-_COUNT = {"type": "integer", "minimum": 0}
-_JOB = p.obj(
-    {
-        "id": p.INT,
-        "event_id": p.INT,
-        "provider": p.STR,
-        "state": {"type": "string", "enum": list(jobs.STATES)},
-        "run_at": {**p.UNIX, "description": "queued: not before; running: the lease's end"},
-        "attempts": _COUNT,
-        "claim": p.nullable(p.STR),
-        "received_at": p.UNIX,
-        "last_error": p.nullable(p.STR),
-        "updated_at": p.UNIX,
-        "lease_until": p.nullable(p.UNIX),
-        "run_at_iso": p.ISO,
-        "received_at_iso": p.ISO,
-    }
-)
-_RETRIED = p.obj({"retried": _COUNT})
-
-
 def openapi_paths() -> p.Paths:
     job_id = p.path("id", p.ID, "the job's id")
     return {
-        "/api/stats": {
-            "get": p.operation(
-                "Events received and the pipeline's progress",
-                "jobs",
-                p.obj(
-                    {
-                        "events": p.obj({"received": _COUNT, "duplicates": _COUNT}),
-                        "jobs": p.obj({"processed": _COUNT, "pending": _COUNT, "running": _COUNT, "parked": _COUNT}),
-                        "lag_seconds": {"type": "number", "minimum": 0},
-                        "oldest_pending_received_at": p.nullable(p.UNIX),
-                    }
-                ),
-            )
-        },
+        "/api/stats": {"get": p.operation("Events received and the pipeline's progress", "jobs", Stats)},
         "/api/jobs": {
             "get": p.operation(
                 "Jobs, newest first",
                 "jobs",
-                p.page("jobs", _JOB),
+                JobsPage,
                 (p.query("state", {"type": "string", "enum": list(jobs.STATES)}, "only jobs in this state"),
                  p.limit(MAX_LIMIT), p.ID_CURSOR),
                 errors=(400,),
             )
         },
-        "/api/jobs/retry": {"post": p.operation("Queue every parked job again", "jobs", _RETRIED)},
-        "/api/jobs/{id}": {"get": p.operation("One job", "jobs", _JOB, (job_id,), errors=(400, 404))},
+        "/api/jobs/retry": {"post": p.operation("Queue every parked job again", "jobs", Retried)},
+        "/api/jobs/{id}": {"get": p.operation("One job", "jobs", Job, (job_id,), errors=(400, 404))},
         "/api/jobs/{id}/retry": {
-            "post": p.operation("Queue a parked job again", "jobs", _RETRIED, (job_id,), errors=(400, 404, 409))
+            "post": p.operation("Queue a parked job again", "jobs", Retried, (job_id,), errors=(400, 404, 409))
         },
     }

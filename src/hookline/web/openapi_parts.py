@@ -1,13 +1,16 @@
 """Building blocks of the OpenAPI document, shared by the core's API modules and the providers' own.
 
 Each module that serves /api routes describes them next to its `routes()` (an `openapi_paths()`
-function, or the Provider hook of the same name) with these helpers, so parameters, pages and the
-one error shape are spelled the same everywhere. Schemas are JSON Schema 2020-12 (OpenAPI 3.1).
+function, or the Provider hook of the same name) with these helpers, so parameters and the error
+responses are spelled the same everywhere. The answers' shapes are not here: they are the Structs of
+web/shapes.py and of each API module. Schemas are JSON Schema 2020-12 (OpenAPI 3.1).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import msgspec
 
 from hookline.timeparse import RANGE_TEXT
 from hookline.web.params import MAX_ID, MAX_OFFSET
@@ -16,40 +19,10 @@ Schema = dict[str, Any]
 Paths = dict[str, dict[str, Any]]
 
 STR: Schema = {"type": "string"}
-INT: Schema = {"type": "integer"}
-NUM: Schema = {"type": "number"}
 BOOL: Schema = {"type": "boolean"}
-OBJ: Schema = {"type": "object"}
-ANY: Schema = {}  # any JSON value (a provider's raw object)
-UNIX: Schema = {"type": "number", "description": "unix seconds"}
-ISO: Schema = {"type": "string", "format": "date-time"}
 ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-
-
-def nullable(schema: Schema) -> Schema:
-    """The schema or null."""
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        return {**schema, "type": [kind, "null"]}
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def array(items: Schema) -> Schema:
-    return {"type": "array", "items": items}
-
-
-def obj(properties: dict[str, Schema], optional: tuple[str, ...] = ()) -> Schema:
-    """An object whose properties are all present (except `optional`); more may come (forward compatible)."""
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": [name for name in properties if name not in optional],
-    }
-
-
-def page(key: str, item: Schema) -> Schema:
-    """One page of a listing: `{key: [...], next_cursor}`; next_cursor is null on the last page."""
-    return obj({key: array(item), "next_cursor": nullable(STR)})
+# A 200 answer is a msgspec Struct (web/shapes.py): web/openapi.py turns it into a component and a $ref.
+Ok = type[msgspec.Struct] | Schema
 
 
 def query(name: str, schema: Schema, description: str) -> dict[str, Any]:
@@ -81,23 +54,18 @@ def time_query(name: str, description: str) -> dict[str, Any]:
 
 
 _ERRORS = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 409: "Conflict", 429: "TooManyAttempts"}
-ERROR: Schema = obj(
-    {
-        "error": {"type": "string", "description": "a stable code, e.g. invalid_query, not_found"},
-        "message": {"type": "string", "description": "what went wrong, for people"},
-    }
-)
 
 
 def operation(
     summary: str,
     tag: str,
-    ok: Schema,
+    ok: Ok,
     parameters: tuple[dict[str, Any], ...] = (),
     errors: tuple[int, ...] = (),
     description: str | None = None,
 ) -> dict[str, Any]:
-    """One operation answering 200 with `ok`, or the error shape with one of `errors` (401 and 429 always)."""
+    """One operation answering 200 with `ok` (a Struct; a schema only for what is not a shape), or the
+    error shape with one of `errors` (401 and 429 always)."""
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": ok}}}}
     for status in sorted({*errors, 401, 429}):
         responses[str(status)] = {"$ref": f"#/components/responses/{_ERRORS[status]}"}
@@ -108,7 +76,7 @@ def operation(
 
 
 def components() -> dict[str, Any]:
-    """The shared part: the Bearer scheme, the error shape and its responses."""
+    """The shared part: the Bearer scheme and the error responses (the Error shape is web/shapes.py's)."""
     descriptions = {
         400: "bad request",
         401: "admin token missing or wrong",
@@ -120,7 +88,6 @@ def components() -> dict[str, Any]:
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "description": "the admin token (HOOKLINE_ADMIN_TOKEN)"}
         },
-        "schemas": {"Error": ERROR},
         "responses": {
             name: {
                 "description": descriptions[status],

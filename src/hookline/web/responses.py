@@ -7,9 +7,12 @@ from typing import Any
 import msgspec
 from starlette.responses import Response
 
+from hookline.web.shapes import Error
+
 
 class JSON(Response):
-    """JSON via msgspec (handles bytes-free dicts, floats, nested lists fast)."""
+    """JSON via msgspec: the Structs of web/shapes.py and the API modules (what the OpenAPI document
+    describes), or plain dicts and lists."""
 
     media_type = "application/json"
 
@@ -18,4 +21,4 @@ class JSON(Response):
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSON:
-    return JSON({"error": code, "message": message}, status_code=status, headers=headers)
+    return JSON(Error(code, message), status_code=status, headers=headers)

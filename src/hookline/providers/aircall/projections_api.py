@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from hookline.providers.aircall import recordings
+from hookline.providers.aircall import recordings, shapes
 from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
 from hookline.store.queries import Query, load_queries
+from hookline.web.paging import MAX_LIMIT, id_page, page_params
 from hookline.web.params import (
     MAX_ID,
     BadQuery,
@@ -28,46 +29,33 @@ from hookline.web.params import (
 )
 from hookline.web.reads import read
 from hookline.web.responses import JSON, error
+from hookline.web.shapes import as_dict, from_row, from_rows
 
 Q = load_queries(__package__)
-MAX_LIMIT = 500
-_JSON = {
-    "user", "number", "contact", "assigned_to", "teams", "tags", "comments", "transferred_by", "transferred_to",
-    "participants", "data", "phone_numbers", "emails", "users", "media_details",
-}
-_BOOL = {
-    "archived", "has_recording", "has_voicemail", "available", "deleted", "connected", "in_wrap_up", "is_shared",
-    "open", "is_ivr", "live_recording_activated",
-}
-_HIDDEN = {"v_ts", "v_rank", "v_key", "connected_ts", "connected_rank", "connected_key", "wrap_up_ts",
-           "wrap_up_rank", "wrap_up_key", "seen_rank", "seen_key", "seen_name", "seen_email"}
+Row = dict[str, Any]
 
 
-def _value(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in _JSON and isinstance(value, str):
-        return json.loads(value)  # SQLite keeps JSON as text; PostgreSQL's jsonb arrives decoded
-    if name in _BOOL:
-        return bool(value)
-    return value
-
-
-def rows_as_dicts(cur: Any) -> list[dict[str, Any]]:
+def raw_rows(cur: Any) -> list[Row]:
+    """Every column of every row, as the engine gave it."""
     names = [d[0] for d in cur.description]
-    return [
-        {n: _value(n, v) for n, v in zip(names, row, strict=True) if n not in _HIDDEN}
-        for row in cur.fetchall()
-    ]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def query(conn: Connection, sql: str | Query, params: Sequence[Any]) -> list[dict[str, Any]]:
-    return rows_as_dicts(conn.execute(sql, params))
+def query(conn: Connection, sql: str | Query, params: Sequence[Any], shape: type[msgspec.Struct]) -> list[Row]:
+    """Rows as dicts read through `shape` (its JSON columns decoded, its booleans as booleans), for pages."""
+    return [as_dict(shape, r) for r in raw_rows(conn.execute(sql, params))]
 
 
-def composed(conn: Connection, select: Query, tail: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-    """A `*_fragment` SELECT with the filters, order and limit a request asked for."""
-    return query(conn, select.text(conn.dialect) + tail, params)
+def composed_rows(conn: Connection, select: Query, tail: str, params: Sequence[Any]) -> list[Row]:
+    """A `*_fragment` SELECT with the filters, order and limit a request asked for (raw rows)."""
+    return raw_rows(conn.execute(select.text(conn.dialect) + tail, params))
+
+
+def composed(
+    conn: Connection, select: Query, tail: str, params: Sequence[Any], shape: type[msgspec.Struct]
+) -> list[Row]:
+    """`composed_rows` as dicts read through `shape`, for pages."""
+    return [as_dict(shape, r) for r in composed_rows(conn, select, tail, params)]
 
 
 @dataclass(frozen=True)
@@ -77,6 +65,8 @@ class Listing:
     path: str
     key: str  # the response's list name
     select: Query  # SELECT <columns> FROM <table> [alias], a *_fragment of queries.sql
+    item: type[msgspec.Struct]  # a row's shape
+    page: type[msgspec.Struct]  # {key: [item...], next_cursor}
     filters: Callable[[Mapping[str, str]], list[tuple[str, Any]]]
     deletable: bool = True
     alias: str = ""  # "u." when the fragment names its table "u"
@@ -86,8 +76,7 @@ class Listing:
         alias = self.alias
         q = request.query_params
         try:
-            limit = int_param(q, "limit", 100, 1, MAX_LIMIT) or 100
-            cursor = int_param(q, "cursor", None, 1, MAX_ID)
+            limit, cursor = page_params(q)
             conds = self.filters(q)
             if self.deletable and not bool_param(q, "include_deleted"):
                 conds.append((f"{alias}deleted = ?", False))
@@ -98,10 +87,8 @@ class Listing:
         where = " AND ".join(c for c, _ in conds)
         params = [v for c, v in conds if "?" in c]
         tail = (f" WHERE {where}" if where else "") + f" ORDER BY {alias}id DESC LIMIT ?"
-        rows = await read(request, composed, self.select, tail, [*params, limit + 1])
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return JSON({self.key: rows, "next_cursor": str(rows[-1]["id"]) if more else None})
+        rows, next_cursor = id_page(await read(request, composed_rows, self.select, tail, [*params, limit + 1]), limit)
+        return JSON(self.page(from_rows(self.item, rows), next_cursor))
 
 
 # A missed call: Aircall gave a reason, or an inbound call ended without anyone answering.
@@ -159,25 +146,29 @@ def _message_filters(q: Mapping[str, str]) -> list[tuple[str, Any]]:
 
 CALLS = Q.projections_api_calls_fragment  # the Calls page filters the same rows
 LISTINGS = (
-    Listing("/api/calls", "calls", CALLS, _call_filters, deletable=False),
-    Listing("/api/agents", "agents", Q.projections_api_agents_fragment, _account, alias="u."),
-    Listing("/api/contacts", "contacts", Q.projections_api_contacts_fragment, _account),
-    Listing("/api/numbers", "numbers", Q.projections_api_numbers_fragment, _account),
-    Listing("/api/teams", "teams", Q.projections_api_teams_fragment, _account),
-    Listing("/api/tags", "tags", Q.projections_api_tags_fragment, _account, deletable=False),
-)
+    Listing("/api/calls", "calls", CALLS, shapes.Call, shapes.CallsPage, _call_filters, deletable=False),
+    Listing("/api/agents", "agents", Q.projections_api_agents_fragment, shapes.Agent, shapes.AgentsPage, _account,
+            alias="u."),
+    Listing("/api/contacts", "contacts", Q.projections_api_contacts_fragment, shapes.Contact, shapes.ContactsPage,
+            _account),
+    Listing("/api/numbers", "numbers", Q.projections_api_numbers_fragment, shapes.Number, shapes.NumbersPage,
+            _account),
+    Listing("/api/teams", "teams", Q.projections_api_teams_fragment, shapes.Team, shapes.TeamsPage, _account),
+    Listing("/api/tags", "tags", Q.projections_api_tags_fragment, shapes.Tag, shapes.TagsPage, _account,
+            deletable=False),
+)  # fmt: skip
 
 
 def call_record(conn: Connection, call_id: int, account: str | None) -> dict[str, Any] | str | None:
     """A call with its timeline and intelligence results; "ambiguous" when several accounts have it."""
     account = account or None
-    found = query(conn, Q.projections_api_call, (call_id, account, account))
+    found = query(conn, Q.projections_api_call, (call_id, account, account), shapes.CallDetail)
     if len(found) > 1:
         return "ambiguous"
     call: dict[str, Any] = found[0] if found else {"account": account, "id": call_id}
     acct = call["account"] or None
-    timeline = query(conn, Q.projections_api_call_timeline, (call_id, acct, acct))
-    results = query(conn, Q.projections_api_call_intelligence, (call_id, acct, acct))
+    timeline = query(conn, Q.projections_api_call_timeline, (call_id, acct, acct), shapes.TimelineEntry)
+    results = query(conn, Q.projections_api_call_intelligence, (call_id, acct, acct), shapes.AIResult)
     if not found and not timeline and not results:
         return None
     intelligence: dict[str, list[dict[str, Any]]] = {}
@@ -214,12 +205,10 @@ async def messages(request: Request) -> JSON:
     where = " AND ".join(c for c, _ in conds)
     params = [v for c, v in conds if "?" in c and v is not None] + cursor_params
     tail = (f" WHERE {where}" if where else "") + " ORDER BY COALESCE(created_at, 0) DESC, id DESC LIMIT ?"
-    rows = await read(request, composed, Q.projections_api_messages_fragment, tail, [*params, limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    next_cursor = f"{last['created_at'] or 0}:{last['id']}" if more and last else None
-    return JSON({"messages": rows, "next_cursor": next_cursor})
+    rows = await read(request, composed_rows, Q.projections_api_messages_fragment, tail, [*params, limit + 1])
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = f"{last['created_at'] or 0}:{last['id']}" if last else None
+    return JSON(shapes.MessagesPage(from_rows(shapes.Message, rows[:limit]), next_cursor))
 
 
 async def call_detail(request: Request) -> JSON:
@@ -228,11 +217,11 @@ async def call_detail(request: Request) -> JSON:
     except BadQuery as exc:
         return error(400, "invalid_id", str(exc))
     found = await read(request, call_record, call_id, request.query_params.get("account") or None)
-    if found == "ambiguous":
+    if isinstance(found, str):
         return error(409, "ambiguous", f"call {call_id} exists in several accounts: add ?account=")
     if found is None:
         return error(404, "not_found", f"no call {call_id}")
-    return JSON(found)
+    return JSON(from_row(shapes.CallDetail, found))
 
 
 ROUTES: list[BaseRoute] = [

@@ -16,16 +16,18 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from hookline.providers.aircall import recordings
+from hookline.providers.aircall import recordings, shapes
 from hookline.providers.aircall import recordings_verify as rv
 from hookline.providers.aircall.recordings_verify import resolve
 from hookline.providers.aircall.settings import load_recordings_settings
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection, Database
 from hookline.store.queries import load_queries
-from hookline.web.params import MAX_ID, BadQuery, bool_param, choice_param, id_param, int_param, str_param
+from hookline.web.paging import id_page, page_params
+from hookline.web.params import BadQuery, bool_param, choice_param, id_param, str_param
 from hookline.web.reads import in_thread, read, runtime_of
 from hookline.web.responses import JSON, error
+from hookline.web.shapes import Retried, from_rows
 
 Q = load_queries(__package__)
 
@@ -99,14 +101,12 @@ async def listing(request: Request) -> JSON:
     q = request.query_params
     try:
         state = choice_param(q, "state", recordings.STATES)
-        limit = int_param(q, "limit", 100, 1, 500) or 100
-        cursor = int_param(q, "cursor", None, 1, MAX_ID)
+        limit, cursor = page_params(q)
     except BadQuery as exc:
         return error(400, "invalid_query", str(exc))
     rows, counts = await read(request, _listing, state, str_param(q, "account"), limit + 1, cursor)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return JSON({"recordings": rows, "counts": counts, "next_cursor": str(rows[-1]["id"]) if more else None})
+    page, next_cursor = id_page(rows, limit)
+    return JSON(shapes.RecordingsPage(from_rows(shapes.Recording, page), shapes.RecordingCounts(**counts), next_cursor))
 
 
 def _retry_one(conn: Connection, row_id: int) -> tuple[dict[str, Any] | None, int]:
@@ -123,11 +123,11 @@ async def retry_one(request: Request) -> JSON:
         return error(404, "not_found", f"no recording {row_id}")
     if not count:
         return error(409, "not_parked", f"recording {row_id} is {row['state']}, not parked")
-    return JSON({"retried": count})
+    return JSON(Retried(count))
 
 
 async def retry_all(request: Request) -> JSON:
-    return JSON({"retried": await read(request, recordings.retry)})
+    return JSON(Retried(await read(request, recordings.retry)))
 
 
 def _verify(db: Database, root: Path, row_id: int, requeue: bool) -> JSON:
@@ -146,11 +146,11 @@ def _verify(db: Database, root: Path, row_id: int, requeue: bool) -> JSON:
     if problem is not None and requeue:
         with db.connection() as conn:
             requeued = rv.requeue(conn, [problem]) == 1
-    return JSON({
-        "id": row_id, "account": row[1], "call_id": int(row[2]), "kind": row[3], "path": row[4],
-        "result": "ok" if problem is None else problem.problem,
-        "detail": None if problem is None else problem.detail, "requeued": requeued,
-    })
+    return JSON(shapes.Verified(
+        id=row_id, account=row[1], call_id=int(row[2]), kind=row[3], path=row[4],
+        result="ok" if problem is None else problem.problem,
+        detail=None if problem is None else problem.detail, requeued=requeued,
+    ))
 
 
 async def verify_one(request: Request) -> JSON:

@@ -1,46 +1,11 @@
-"""The OpenAPI description of recordings_api's routes, and of the archive fields of /api/calls/{id}."""
+"""The OpenAPI description of recordings_api's routes (their answers: the Structs of shapes.py)."""
 
 from __future__ import annotations
 
+from hookline.providers.aircall import shapes
 from hookline.providers.aircall.recordings import KINDS, STATES
 from hookline.web import openapi_parts as p
-
-_ROW = p.obj(
-    {
-        "id": p.INT,
-        "account": p.STR,
-        "call_id": p.INT,
-        "kind": {"type": "string", "enum": list(KINDS)},
-        "started_at": p.nullable(p.UNIX),
-        "state": {"type": "string", "enum": list(STATES)},
-        "run_at": {**p.UNIX, "description": "not before: the end of a backoff or of a lease"},
-        "attempts": p.INT,
-        "last_error": p.nullable(p.STR),
-        "path": {**p.nullable(p.STR), "description": "relative to HOOKLINE_RECORDINGS_DIR"},
-        "size": p.nullable(p.INT),
-        "sha256": p.nullable(p.STR),
-        "archived_at": p.nullable(p.UNIX),
-        "created_at": p.UNIX,
-        "updated_at": p.UNIX,
-    }
-)
-_DETAIL = p.obj(
-    {
-        "state": {"type": "string", "enum": list(STATES)},
-        "path": p.nullable(p.STR),
-        "size": p.nullable(p.INT),
-        "sha256": p.nullable(p.STR),
-        "archived_at": p.nullable(p.UNIX),
-        "attempts": p.INT,
-        "last_error": p.nullable(p.STR),
-    }
-)
-ARCHIVE_FIELDS: dict[str, p.Schema] = {
-    **{f"{kind}_archived": {**p.BOOL, "description": f"the {kind} is on disk: GET /api/calls/{{id}}/{kind}"}
-       for kind in KINDS},
-    "archive": p.obj({kind: p.nullable(_DETAIL) for kind in KINDS}),
-}  # fmt: skip
-_RETRIED = p.obj({"retried": p.INT})
+from hookline.web.shapes import Retried
 
 
 def _media(kind: str) -> dict[str, object]:
@@ -66,13 +31,7 @@ def openapi_paths() -> p.Paths:
         "get": p.operation(
             "The recordings archive, newest first, with counts by state",
             "aircall",
-            p.obj(
-                {
-                    "recordings": p.array(_ROW),
-                    "counts": p.obj({state: p.INT for state in STATES}),
-                    "next_cursor": p.nullable(p.STR),
-                }
-            ),
+            shapes.RecordingsPage,
             (
                 p.query("state", {"type": "string", "enum": list(STATES)}, "only rows in this state"),
                 p.ACCOUNT,
@@ -83,13 +42,13 @@ def openapi_paths() -> p.Paths:
         )
     }
     paths["/api/recordings/retry"] = {
-        "post": p.operation("Queue every parked recording again", "aircall", _RETRIED)
+        "post": p.operation("Queue every parked recording again", "aircall", Retried)
     }
     paths["/api/recordings/{id}/retry"] = {
         "post": p.operation(
             "Queue one parked recording again",
             "aircall",
-            _RETRIED,
+            Retried,
             (p.path("id", p.ID, "the archive row's id"),),
             errors=(400, 404, 409),
             description="409 when the row is not parked.",
@@ -99,18 +58,7 @@ def openapi_paths() -> p.Paths:
         "post": p.operation(
             "Check one archived file against its row (exists, size, sha256)",
             "aircall",
-            p.obj(
-                {
-                    "id": p.INT,
-                    "account": p.STR,
-                    "call_id": p.INT,
-                    "kind": {"type": "string", "enum": list(KINDS)},
-                    "path": p.STR,
-                    "result": {"type": "string", "enum": ["ok", "missing", "damaged"]},
-                    "detail": {**p.nullable(p.STR), "description": "what is wrong, when something is"},
-                    "requeued": {**p.BOOL, "description": "queued for the archiver to download again"},
-                }
-            ),
+            shapes.Verified,
             (
                 p.path("id", p.ID, "the archive row's id"),
                 p.query("requeue", p.BOOL, "when missing or damaged, queue it for download again"),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
@@ -15,6 +15,7 @@ from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param, time_param
 from hookline.web.reads import read
 from hookline.web.responses import JSON, error
+from hookline.web.shapes import Iso, as_dict, from_row, from_rows, page_shape
 
 if TYPE_CHECKING:
     from hookline.runtime import Runtime
@@ -30,17 +31,44 @@ _COLUMNS = (
 Q = load_queries(__package__)
 
 
+class Booking(msgspec.Struct):
+    """A Calendly booking (an invitee of a scheduled event)."""
+
+    id: Annotated[str, msgspec.Meta(description="the invitee's uuid")]
+    account: str
+    invitee_uri: str
+    scheduled_event_uri: str | None
+    event_type_uri: str | None
+    event_name: str | None
+    start_time: Iso | None
+    end_time: Iso | None
+    status: Annotated[str | None, msgspec.Meta(description="active or canceled")]
+    name: str | None
+    email: str | None
+    timezone: str | None
+    no_show: bool
+    canceled_at: Iso | None
+    cancel_reason: str | None
+    canceler_type: str | None
+    rescheduled: bool
+    old_invitee: Annotated[str | None, msgspec.Meta(description="the invitee URI this booking replaced")]
+    new_invitee: Annotated[str | None, msgspec.Meta(description="the invitee URI that replaced this booking")]
+    questions_and_answers: Any
+    tracking: Any
+    created_at: Iso | None
+    updated_at: Iso | None
+
+
+BookingsPage = page_shape("BookingsPage", "bookings", Booking)
+
+
 def _select(conn: Connection, *parts: Query) -> str:
     """The booking SELECT with its clauses, as this engine reads them."""
     return " ".join(q.text(conn.dialect) for q in (Q.bookings_api_select_fragment, *parts))
 
 
 def _booking(row: tuple[Any, ...]) -> dict[str, Any]:
-    out = dict(zip(_COLUMNS, row, strict=True))
-    for flag in ("no_show", "rescheduled"):
-        out[flag] = bool(out[flag])
-    for doc in ("questions_and_answers", "tracking"):
-        out[doc] = json.loads(out[doc])
+    out = as_dict(Booking, dict(zip(_COLUMNS, row, strict=True)))
     for ts in ("start_time", "end_time", "canceled_at", "created_at", "updated_at"):
         out[ts] = iso(out[ts])
     return out
@@ -127,7 +155,7 @@ async def list_bookings(request: Request) -> JSON:
     except BadQuery as exc:
         return error(400, "invalid_query", str(exc))
     bookings, more = await read(request, page_of_bookings, where, params, limit, offset)
-    return JSON({"bookings": bookings, "next_cursor": str(offset + limit) if more else None})
+    return JSON(BookingsPage(from_rows(Booking, bookings), str(offset + limit) if more else None))
 
 
 async def get_booking(request: Request) -> JSON:
@@ -135,7 +163,7 @@ async def get_booking(request: Request) -> JSON:
     booking = await read(request, booking_by_id, booking_id)
     if booking is None:
         return error(404, "not_found", f"no booking {booking_id}")
-    return JSON(booking)
+    return JSON(from_row(Booking, booking))
 
 
 ROUTES: list[BaseRoute] = [Route("/api/bookings", list_bookings), Route("/api/bookings/{id}", get_booking)]
@@ -145,38 +173,13 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     return ROUTES
 
 
-_BOOKING = p.obj(
-    {
-        "id": {"type": "string", "description": "the invitee's uuid"},
-        "account": p.STR,
-        "invitee_uri": p.STR,
-        **{name: p.nullable(p.STR) for name in ("scheduled_event_uri", "event_type_uri", "event_name")},
-        "start_time": p.nullable(p.ISO),
-        "end_time": p.nullable(p.ISO),
-        "status": {**p.nullable(p.STR), "description": "active or canceled"},
-        **{name: p.nullable(p.STR) for name in ("name", "email", "timezone")},
-        "no_show": p.BOOL,
-        "canceled_at": p.nullable(p.ISO),
-        "cancel_reason": p.nullable(p.STR),
-        "canceler_type": p.nullable(p.STR),
-        "rescheduled": p.BOOL,
-        "old_invitee": {**p.nullable(p.STR), "description": "the invitee URI this booking replaced"},
-        "new_invitee": {**p.nullable(p.STR), "description": "the invitee URI that replaced this booking"},
-        "questions_and_answers": p.ANY,
-        "tracking": p.ANY,
-        "created_at": p.nullable(p.ISO),
-        "updated_at": p.nullable(p.ISO),
-    }
-)
-
-
 def openapi_paths() -> p.Paths:
     return {
         "/api/bookings": {
             "get": p.operation(
                 "Calendly bookings, latest start first",
                 "calendly",
-                p.page("bookings", _BOOKING),
+                BookingsPage,
                 (
                     p.ACCOUNT,
                     p.query("status", p.STR, "active or canceled"),
@@ -193,7 +196,7 @@ def openapi_paths() -> p.Paths:
             "get": p.operation(
                 "One booking",
                 "calendly",
-                _BOOKING,
+                Booking,
                 (p.path("id", p.STR, "the invitee's uuid (the last segment of its URI)"),),
                 errors=(404,),
             )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
@@ -15,6 +16,7 @@ from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param
 from hookline.web.reads import read
 from hookline.web.responses import JSON, error
+from hookline.web.shapes import Iso, from_rows, page_shape
 
 if TYPE_CHECKING:
     from hookline.runtime import Runtime
@@ -27,6 +29,32 @@ _COLUMNS = ("account", "item_id", "board_id", "parent_item_id", "name", "group_i
             "updated_at")  # fmt: skip
 
 _FILTERS = ("account", "board_id", "group_id", "state", "item_id", "parent_item_id")
+
+
+class Cell(msgspec.Struct):
+    """One column's value of an item."""
+
+    value: Any
+    type: str | None
+    title: str | None
+    changed_at: Iso | None
+
+
+class BoardItem(msgspec.Struct):
+    """A monday.com board item."""
+
+    account: str
+    item_id: str
+    board_id: str | None
+    parent_item_id: str | None
+    name: str | None
+    group_id: str | None
+    state: str
+    column_values: Annotated[dict[str, Cell], msgspec.Meta(description="cells by column id")]
+    updated_at: Iso | None
+
+
+ItemsPage = page_shape("BoardItemsPage", "items", BoardItem)
 
 
 def _item(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -77,7 +105,7 @@ async def list_items(request: Request) -> JSON:
         return error(400, "invalid_query", str(exc))
     where, params = item_filters(q)
     items, more = await read(request, page_of_items, where, params, limit, offset)
-    return JSON({"items": items, "next_cursor": str(offset + limit) if more else None})
+    return JSON(ItemsPage(from_rows(BoardItem, items), str(offset + limit) if more else None))
 
 
 ROUTES: list[BaseRoute] = [Route("/api/board_items", list_items)]
@@ -87,21 +115,6 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     return ROUTES
 
 
-_CELL = p.obj(
-    {"value": p.ANY, "type": p.nullable(p.STR), "title": p.nullable(p.STR), "changed_at": p.nullable(p.ISO)}
-)
-_ITEM = p.obj(
-    {
-        "account": p.STR,
-        "item_id": p.STR,
-        **{name: p.nullable(p.STR) for name in ("board_id", "parent_item_id", "name", "group_id")},
-        "state": p.STR,
-        "column_values": {"type": "object", "additionalProperties": _CELL, "description": "cells by column id"},
-        "updated_at": p.nullable(p.ISO),
-    }
-)
-
-
 def openapi_paths() -> p.Paths:
     filters = tuple(p.query(name, p.STR, f"only items with this {name}") for name in _FILTERS)
     return {
@@ -109,7 +122,7 @@ def openapi_paths() -> p.Paths:
             "get": p.operation(
                 "monday.com board items, latest update first",
                 "monday",
-                p.page("items", _ITEM),
+                ItemsPage,
                 (*filters, p.limit(MAX_LIMIT), p.OFFSET_CURSOR),
                 errors=(400,),
             )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.providers.aircall.projections_api import query
+from hookline.providers.aircall.shapes import Agent as AgentRow
+from hookline.providers.aircall.shapes import Call
 from hookline.store.engine import Connection
 from hookline.store.queries import load_queries
 
@@ -48,7 +50,7 @@ def person(obj: dict[str, Any] | None) -> str:
 
 def live_calls(conn: Connection, account: str | None = None, now: float | None = None) -> list[dict[str, Any]]:
     now = time.time() if now is None else now
-    calls = query(conn, Q.boards_live_calls, (now - LIVE_WINDOW_SECONDS, account or None, account or None))
+    calls = query(conn, Q.boards_live_calls, (now - LIVE_WINDOW_SECONDS, account or None, account or None), Call)
     for c in calls:
         c["state"] = call_state(c)
         c["agent"] = person(c["user"])
@@ -90,7 +92,7 @@ def agents(conn: Connection, calls: list[dict[str, Any]], account: str | None = 
     """Every agent not deleted, with their state now: on a call, in wrap-up, available, or offline."""
     on_call = {(c["account"], (c["user"] or {}).get("id")): c for c in calls if c["user"]}
     out = []
-    for u in query(conn, Q.boards_agents, (False, account or None, account or None)):
+    for u in query(conn, Q.boards_agents, (False, account or None, account or None), AgentRow):
         call = on_call.get((u["account"], u["id"]))
         presence = u["presence_at"] if u["presence_at"] and u["presence_at"] > 0 else None
         wrap = u["wrap_up_at"] if u["wrap_up_at"] and u["wrap_up_at"] > 0 else None

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from hookline.providers.aircall.dashboard import analytics, boards
 from hookline.providers.aircall.dashboard.operations import account_states
 from hookline.providers.aircall.projections_api import CALLS, _call_filters, call_record, composed, is_missed
+from hookline.providers.aircall.shapes import Call
 from hookline.store.engine import Connection
 from hookline.web.dashboard.ui import SECURITY_HEADERS, Dashboard, NavEntry, Page, next_page, ui_of
 from hookline.web.params import BadQuery, int_param
@@ -65,7 +66,7 @@ def _calls(
     conn: Connection, where: str, params: list[Any]
 ) -> tuple[list[dict[str, Any]], list[boards.AgentName]]:
     tail = (f" WHERE {where}" if where else "") + " ORDER BY id DESC LIMIT ?"
-    rows = composed(conn, CALLS, tail, [*params, PAGE + 1])
+    rows = composed(conn, CALLS, tail, [*params, PAGE + 1], Call)
     return rows, boards.agent_names(conn)
 
 
