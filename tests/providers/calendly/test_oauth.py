@@ -28,7 +28,7 @@ from hookline.testing.calendly.fake_api import FakeCalendly
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
 from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.fake_server import RunningApp
-from tests.support import Server, free_port, run_cli
+from tests.support import Server, count_events, run_cli, serve_oauth_app, wait_for
 
 CLIENT_ID = "cal-client-id"
 CLIENT_SECRET = "cal-client-secret-0123456789"
@@ -65,19 +65,10 @@ class Partner:
         return list(self.running.call(self.fake.deliver("invitee.created", payload, org=org)))
 
     def events(self, account: str) -> int:
-        with self.db.connection() as conn:
-            return int(conn.scalar("SELECT COUNT(*) FROM events WHERE provider = 'calendly' AND account = ?",
-                                   (account,)))
+        return count_events(self.db, "calendly", account)
 
     def watchdog(self) -> Any:
         return self.cli("calendly", "watchdog", "--once")
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -101,15 +92,12 @@ def partner(start_server: Callable[..., Server], fake: tuple[FakeCalendly, Runni
         return run_cli(*args, database_url=database_url, input=input,
                        env={"HOOKLINE_CALENDLY_API_URL": running.url, **(env or {})})
 
-    done = cli("calendly", "oauth", "configure", "--client-id", CLIENT_ID, "--client-secret", "-",
-               "--webhook-signing-key", "-", "--authorize-url", running.url + "/oauth/authorize",
-               "--api-url", running.url, input=f"{CLIENT_SECRET}\n{SIGNING_KEY}\n")
-    assert done.returncode == 0, done.stderr
-    port = free_port()
-    server = start_server(env={"HOOKLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                               "HOOKLINE_TOKEN_CACHE_SECONDS": "0.2",
-                               "HOOKLINE_CALENDLY_WATCHDOG_INTERVAL_SECONDS": "0",
-                               "HOOKLINE_CALENDLY_API_URL": running.url}, port=port)
+    server = serve_oauth_app(start_server, cli, "calendly",
+                             ["--client-id", CLIENT_ID, "--client-secret", "-", "--webhook-signing-key", "-",
+                              "--authorize-url", running.url + "/oauth/authorize", "--api-url", running.url],
+                             f"{CLIENT_SECRET}\n{SIGNING_KEY}\n",
+                             {"HOOKLINE_CALENDLY_WATCHDOG_INTERVAL_SECONDS": "0",
+                              "HOOKLINE_CALENDLY_API_URL": running.url})
     return Partner(server, fake_api, running, db, cli)
 
 

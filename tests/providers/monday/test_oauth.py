@@ -20,7 +20,7 @@ from hookline.testing.monday.fake_api import FakeMonday
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
 from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.fake_server import RunningApp
-from tests.support import Server, free_port, run_cli
+from tests.support import Server, count_events, run_cli, serve_oauth_app, wait_for
 
 CLIENT_ID = "monday-client-id"
 CLIENT_SECRET = "monday-client-secret-0123456789"
@@ -69,16 +69,7 @@ class Partner:
         return list(self.running.call(self.fake.deliver("create_item", event)))
 
     def events(self, account: str) -> int:
-        with self.db.connection() as conn:
-            return int(conn.scalar("SELECT COUNT(*) FROM events WHERE provider = 'monday' AND account = ?",
-                                   (account,)))
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+        return count_events(self.db, "monday", account)
 
 
 @pytest.fixture
@@ -100,13 +91,10 @@ def partner(start_server: Callable[..., Server], fake: tuple[FakeMonday, Running
     def cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:
         return run_cli(*args, database_url=database_url, input=input, env=env)
 
-    done = cli("monday", "oauth", "configure", "--client-id", CLIENT_ID, "--client-secret", "-",
-               "--signing-secret", "-", "--authorize-url", running.url + "/oauth2/authorize",
-               "--api-url", running.url + "/v2", input=f"{CLIENT_SECRET}\n{SIGNING}\n")
-    assert done.returncode == 0, done.stderr
-    port = free_port()
-    server = start_server(env={"HOOKLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                               "HOOKLINE_TOKEN_CACHE_SECONDS": "0.2"}, port=port)
+    server = serve_oauth_app(start_server, cli, "monday",
+                             ["--client-id", CLIENT_ID, "--client-secret", "-", "--signing-secret", "-",
+                              "--authorize-url", running.url + "/oauth2/authorize", "--api-url", running.url + "/v2"],
+                             f"{CLIENT_SECRET}\n{SIGNING}\n")
     fake_api.lifecycle_url = server.url + "/monday/oauth/lifecycle"
     return Partner(server, fake_api, running, db, cli)
 
