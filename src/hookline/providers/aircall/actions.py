@@ -19,6 +19,7 @@ for Aircall's per-company limit instead of being refused by it.
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,8 +42,9 @@ class _AircallAction(Action):
     path = ""
     defaults = {"call_id": _CALL_ID}  # the call the event is about
 
+    @abstractmethod
     def body(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """The JSON body of the POST to `path`."""
 
     def preview(self, params: Mapping[str, Any]) -> dict[str, Any]:
         call_id = str(params.get("call_id", "")).strip()
