@@ -46,9 +46,7 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.receiver import AircallReceiver
         from hookline.providers.aircall.tokens import TokenCache
 
-        cache = TokenCache(runtime.db, runtime.settings.token_cache_seconds)
-        runtime.state["aircall.tokens"] = cache
-        return [AircallReceiver(cache)]
+        return [AircallReceiver(TokenCache(runtime.db, runtime.settings.token_cache_seconds))]
 
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         from hookline.providers.aircall.oauth_uninstall import IntegrationDeleted
