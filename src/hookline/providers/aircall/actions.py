@@ -61,10 +61,9 @@ class _AircallAction(Action):
 async def _client(ctx: ActionContext, request: dict[str, Any]) -> AircallClient:
     """A client with the credentials of the account the event came from, and its shared rate limiter."""
     from hookline.providers.aircall.settings import load_aircall_settings
-    from hookline.secretbox import SecretBox
+    from hookline.providers.kit.credentials import box_for
 
-    key = ctx.runtime.settings.secret_key
-    store = AccountStore(ctx.runtime.db, SecretBox(key.get_secret_value() if key is not None else None))
+    store = AccountStore(ctx.runtime.db, box_for(ctx.runtime.settings))
     try:
         credentials = await asyncio.to_thread(store.credentials, ctx.run.account)
     except AccountError as exc:
