@@ -151,6 +151,49 @@ def test_uninstall_event_stops_the_account_and_reinstall_brings_it_back(partner:
     wait_for(lambda: partner.deliver("acme") == [200])
 
 
+def test_a_replayed_uninstall_token_is_refused_across_restarts(partner: Partner) -> None:
+    assert partner.install("acme").status_code == 200
+    assert partner.install("globex").status_code == 200
+    url = partner.server.url + "/monday/oauth/lifecycle"
+    token = partner.call(lambda: partner.fake.jwt(url))
+    ids = {name: row["id"] for name, row in partner.accounts().items()}
+
+    def post(account: str) -> httpx.Response:
+        return httpx.post(url, json={"type": "uninstall", "data": {"account_id": ids[account]}},
+                          headers={"authorization": token}, timeout=10)
+
+    assert post("acme").status_code == 200 and partner.accounts()["acme"]["installed"] is False
+    # The same token (still valid) naming another account: refused, by this process and after a restart.
+    replayed = post("globex")
+    assert replayed.status_code == 401 and replayed.json() == {"ok": False}, partner.server.log()[-4000:]
+    partner.server.stop()
+    partner.server.start()
+    assert post("globex").status_code == 401
+    assert partner.accounts()["globex"]["installed"] is True
+    assert "monday.lifecycle_replayed" in partner.server.log() and token not in partner.server.log()
+    # A fresh token of monday.com's is accepted.
+    assert partner.running.call(partner.fake.uninstall("globex")) == 200
+    assert partner.accounts()["globex"]["installed"] is False
+
+
+def test_lifecycle_tokens_are_remembered_once_until_they_expire(db: Database, database_url: str) -> None:
+    from hookline.providers.monday.oauth_install import first_use
+
+    other = Database(database_url)  # another process's connection to the same database
+    try:
+        with db.connection() as conn, conn.transaction():
+            assert first_use(conn, "token-a", time.time() + 60)
+        with other.connection() as conn, conn.transaction():
+            assert not first_use(conn, "token-a", time.time() + 60)
+            assert first_use(conn, "token-b", time.time() - 1)  # already past its expiry
+        with db.connection() as conn, conn.transaction():
+            assert first_use(conn, "token-c", time.time() + 60)  # purges token-b on the way
+            digests = {str(d) for (d,) in conn.fetchall("SELECT digest FROM monday_lifecycle_tokens")}
+        assert len(digests) == 2 and "token-a" not in digests  # digests, never the tokens
+    finally:
+        other.close()
+
+
 def test_a_refused_token_while_picking_boards_uninstalls(partner: Partner) -> None:
     with httpx.Client(follow_redirects=True, timeout=30) as agent:
         picker = partner.start("acme", agent)

@@ -139,7 +139,35 @@ class Installer(flow.Installer):
         if keys is not None:
             keys.expire()  # the new installation's events verify at once
         log.info("calendly.oauth_installed", account=name, created=fresh)
+        self._first_backfill(name)
         return Installed(name, label or name, fresh)
+
+    def _first_backfill(self, account: str) -> None:
+        """What the organization booked before the install, in the background as Aircall's install does
+        (the admin's page does not wait): the watchdog's backfill of a gap that starts
+        `backfill_lookback_seconds` before the install."""
+        from hookline.providers.calendly import backfill
+        from hookline.providers.calendly.accounts import AccountStore
+        from hookline.providers.calendly.oauth_tokens import credentials
+        from hookline.providers.calendly.settings import load
+
+        lookback = load().backfill_lookback_seconds
+        since = time.time() - lookback
+
+        async def run() -> None:
+            try:
+                found = await asyncio.to_thread(AccountStore(self.db, self.box).get, account)
+                if found is None:  # removed meanwhile
+                    return
+                async with self.session() as session:
+                    token, reauth = await credentials(self.db, self.box, found, session)
+                    async with CalendlyClient(found.api_url or DEFAULT_API_URL, token, session, reauth) as client:
+                        added = await backfill.run(self.db, client, found, since, lookback)
+                log.info("calendly.oauth_backfill_done", account=account, new=added)
+            except Exception as exc:  # the install stands; the watchdog's backfills cover later gaps
+                log.error("calendly.oauth_backfill_failed", account=account, error=f"{type(exc).__name__}: {exc}")
+
+        self.runtime.tasks.append(asyncio.create_task(run(), name=f"calendly-oauth-backfill-{account}"))
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -151,7 +179,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         done = await installer.install(app, code, verifier)
         verb = "connected" if done.created else "reconnected"
         return page(200, "Calendly connected", f"{done.label} is {verb} to hookline (account {done.account}). "
-                    "Bookings now flow in. You can close this page.")
+                    "Bookings now flow in; recent ones are being imported in the background. "
+                    "You can close this page.")
 
     the_flow = Flow(PROVIDER, "Calendly", runtime.db, box, runtime.settings.public_url, install, pkce=True)
     return flow.routes(the_flow)

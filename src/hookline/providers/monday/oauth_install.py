@@ -12,6 +12,7 @@ stays, a re-install brings it back.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
@@ -51,6 +52,8 @@ LIFECYCLE_PATH = "/monday/oauth/lifecycle"
 # Each picked board gets one webhook per event: new items, column changes, names, removals.
 BOARD_EVENTS = ("create_item", "change_column_value", "change_name", "item_archived", "item_deleted")
 BOARDS = "query { boards(limit: 200) { id name } }"
+LIFECYCLE_LEEWAY = 30  # seconds of clock skew a lifecycle JWT's exp is given
+
 
 def account_name_for(label: str, account_id: str) -> str:
     return installations.account_name_for(label, f"monday-{account_id}")
@@ -155,8 +158,8 @@ class Installer(flow.Installer):
         self._expire_cache()
 
     def lifecycle(self, token: str, body: Any) -> int:
-        """The app's lifecycle event (JWT signed with the signing secret): `uninstall` uninstalls the
-        account it names. The HTTP status to answer."""
+        """The app's lifecycle event (JWT signed with the signing secret, accepted once while it is
+        valid): `uninstall` uninstalls the account it names. The HTTP status to answer."""
         app = AppStore(self.db, self.box).get(PROVIDER)
         try:
             signing = app.webhook_secret(self.box) if app is not None else None
@@ -164,21 +167,37 @@ class Installer(flow.Installer):
             return 503
         if signing is None:
             return 404
+        token = token.removeprefix("Bearer ").strip()
         try:
-            jwt.decode(token.removeprefix("Bearer ").strip(), signing, algorithms=["HS256"],
-                       options={"verify_aud": False}, leeway=30)
+            claims = jwt.decode(token, signing, algorithms=["HS256"], leeway=LIFECYCLE_LEEWAY,
+                                options={"verify_aud": False, "require": ["exp"]})
         except jwt.InvalidTokenError:
             return 401
         if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
             return 400
-        if body.get("type") != "uninstall":
-            return 200  # install, upgrades...: nothing to do
-        account_id = str(body["data"].get("account_id") or "")
-        with self.db.connection() as conn:
-            found = installations.by_external_id(conn, PROVIDER, account_id)
-        if found is not None:
-            self._uninstalled(found.account, "app_uninstall")
+        uninstalled = None
+        with self.db.connection() as conn, conn.transaction():
+            # The token does not sign the body: a replay could name another account. Remembered with
+            # what it does, so a failure leaves it usable for monday.com's retry.
+            if not first_use(conn, token, float(claims["exp"]) + LIFECYCLE_LEEWAY):
+                log.warning("monday.lifecycle_replayed", lifecycle=str(body.get("type"))[:32])
+                return 401
+            if body.get("type") != "uninstall":
+                return 200  # install, upgrades...: nothing to do
+            found = installations.by_external_id(conn, PROVIDER, str(body["data"].get("account_id") or ""))
+            if found is not None and installations.mark_uninstalled(conn, PROVIDER, found.account, "app_uninstall"):
+                uninstalled = found.account
+        if uninstalled is not None:
+            log.warning("monday.oauth_uninstalled", account=uninstalled, reason="app_uninstall")
+            self._expire_cache()
         return 200
+
+
+def first_use(conn: Connection, token: str, expires_at: float) -> bool:
+    """True the first time `token` is seen (remembered until `expires_at`), False for a replay."""
+    conn.execute(Q.forget_expired_lifecycle_tokens, (time.time(),))
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return bool(conn.execute(Q.remember_lifecycle_token, (digest, expires_at)).rowcount)
 
 
 async def _form(request: Request) -> dict[str, list[str]] | None:
