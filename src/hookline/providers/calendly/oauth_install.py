@@ -139,16 +139,17 @@ class Installer(flow.Installer):
         if keys is not None:
             keys.expire()  # the new installation's events verify at once
         log.info("calendly.oauth_installed", account=name, created=fresh)
-        self._first_backfill(name)
+        self._first_backfill(name, grant.access_token)
         return Installed(name, label or name, fresh)
 
-    def _first_backfill(self, account: str) -> None:
+    def _first_backfill(self, account: str, access_token: str) -> None:
         """What the organization booked before the install, in the background as Aircall's install does
         (the admin's page does not wait): the watchdog's backfill of a gap that starts
-        `backfill_lookback_seconds` before the install."""
+        `backfill_lookback_seconds` before the install. With the install's own access token (refreshed
+        only after a 401: a short-lived first token is the watchdog's to refresh)."""
         from hookline.providers.calendly import backfill
         from hookline.providers.calendly.accounts import AccountStore
-        from hookline.providers.calendly.oauth_tokens import credentials
+        from hookline.providers.calendly.oauth_tokens import token_for
         from hookline.providers.calendly.settings import load
 
         lookback = load().backfill_lookback_seconds
@@ -160,8 +161,12 @@ class Installer(flow.Installer):
                 if found is None:  # removed meanwhile
                     return
                 async with self.session() as session:
-                    token, reauth = await credentials(self.db, self.box, found, session)
-                    async with CalendlyClient(found.api_url or DEFAULT_API_URL, token, session, reauth) as client:
+
+                    async def reauth(refused: str) -> str:
+                        return await token_for(self.db, self.box, found, session, refused=refused)
+
+                    async with CalendlyClient(found.api_url or DEFAULT_API_URL, access_token, session,
+                                              reauth) as client:
                         added = await backfill.run(self.db, client, found, since, lookback)
                 log.info("calendly.oauth_backfill_done", account=account, new=added)
             except Exception as exc:  # the install stands; the watchdog's backfills cover later gaps
