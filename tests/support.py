@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,3 +185,33 @@ def post_events(server: Server, *bodies: Any, path: str = "/aircall/webhook") ->
         answers = [c.post(path, json=body) for body in bodies]
     assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
     return [a.json().get("id") for a in answers]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Poll `check` until it holds (a background task, another process); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def serve_oauth_app(start_server: Callable[..., Server], cli: Callable[..., Any], provider: str,
+                    configure: list[str], secrets: str, env: Mapping[str, str] | None = None) -> Server:
+    """A partner's OAuth app as a test sets it up: `hookline <provider> oauth configure` (the secrets on
+    standard input), then `serve` at the public URL the app's install and redirect URIs name."""
+    done = cli(provider, "oauth", "configure", *configure, input=secrets)
+    assert done.returncode == 0, done.stderr
+    port = free_port()
+    return start_server(env={"HOOKLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                             "HOOKLINE_TOKEN_CACHE_SECONDS": "0.2", **(env or {})}, port=port)
+
+
+def count_events(db: Any, provider: str, account: str, event: str | None = None) -> int:
+    """How many events of `account` (of one type, given `event`) the event log holds."""
+    sql = "SELECT COUNT(*) FROM events WHERE provider = ? AND account = ?"
+    params: tuple[str, ...] = (provider, account)
+    if event is not None:
+        sql += " AND event = ?"
+        params += (event,)
+    with db.connection() as conn:
+        return int(conn.scalar(sql, params))

@@ -2,15 +2,21 @@
 `GET /<provider>/oauth/install` redirects to the provider's authorize page with a single-use state
 bound to the browser by a cookie (and a PKCE challenge where the provider takes one);
 `GET /<provider>/oauth/callback` takes that state back once, then hands the code to the provider's
-installer. Every way it can end is a clear page (pages.py), never a 500."""
+installer. Every way it can end is a clear page (pages.py), never a 500.
+
+`Installer` holds what every provider's installer does around its own API calls: the app and its
+secrets, the code exchange, and the install's one transaction (with the provider-side clean-up when
+it fails)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlencode
 
+import aiohttp
 import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,12 +24,18 @@ from starlette.routing import BaseRoute, Route
 
 from hookline.oauth import pkce
 from hookline.oauth import state as oauth_state
-from hookline.oauth.apps import AppStore, OAuthApp
+from hookline.oauth.apps import AppStore, OAuthApp, OAuthAppError
+from hookline.oauth.exchange import CodeRefused, ExchangeError, Grant, exchange_code
 from hookline.oauth.pages import page
+from hookline.outbound import OutboundPolicy
 from hookline.secretbox import SecretBox
-from hookline.store.engine import Database
+from hookline.store.engine import Connection, Database
+
+if TYPE_CHECKING:
+    from hookline.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 class InstallFailed(Exception):
@@ -55,11 +67,84 @@ class Flow:
         return self.public_url.rstrip("/") + self.base + "/callback" if self.public_url else None
 
     def app(self) -> OAuthApp:
-        app = AppStore(self.db, self.box).get(self.provider)
-        if app is None:
-            raise InstallFailed(503, "Not configured", f"This hookline has no {self.label} app yet: "
-                                f"`hookline {self.provider} oauth configure`.")
-        return app
+        return configured_app(self.db, self.box, self.provider, self.label)
+
+
+def configured_app(db: Database, box: SecretBox, provider: str, label: str) -> OAuthApp:
+    app = AppStore(db, box).get(provider)
+    if app is None:
+        raise InstallFailed(503, "Not configured", f"This hookline has no {label} app yet: "
+                            f"`hookline {provider} oauth configure`.")
+    return app
+
+
+class Installer:
+    """The callback's work for one provider and runtime; a provider's installer adds its API calls."""
+
+    provider: str  # "calendly"
+    label: str  # "Calendly"
+
+    def __init__(self, runtime: Runtime, box: SecretBox) -> None:
+        self.runtime = runtime
+        self.db = runtime.db
+        self.box = box
+        self.policy = OutboundPolicy.from_settings(runtime.settings)
+
+    def app(self) -> OAuthApp:
+        return configured_app(self.db, self.box, self.provider, self.label)
+
+    def redirect_uri(self) -> str:
+        redirect = redirect_uri(self.runtime.settings.public_url, self.provider)
+        assert redirect is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
+        return redirect
+
+    def session(self) -> aiohttp.ClientSession:
+        """An HTTP session under the outbound policy (the provider's API may be any address)."""
+        return aiohttp.ClientSession(connector=self.policy.connector())
+
+    def secrets(self, app: OAuthApp, *, signing: bool = False) -> tuple[str, str | None]:
+        """The app's client secret, and its webhook signing secret (required with `signing`)."""
+        try:
+            secret = app.client_secret(self.box)
+            webhook = app.webhook_secret(self.box) if signing else None
+            if signing and webhook is None:
+                raise OAuthAppError("no webhook signing secret")
+        except OAuthAppError as exc:
+            log.error(f"{self.provider}.oauth_failed", step="app", error=str(exc))
+            raise InstallFailed(503, "Not configured", f"The {self.label} app's "
+                                f"{'secrets' if signing else 'secret'} cannot be read.") from None
+        return secret, webhook
+
+    async def exchange(self, session: aiohttp.ClientSession, app: OAuthApp, token_url: str, code: str,
+                       secret: str, *, verifier: str | None = None, form: bool = False) -> Grant:
+        """The code for tokens; a refused code or a provider that is down is the admin's page."""
+        try:
+            return await exchange_code(session, token_url, code=code, redirect_uri=self.redirect_uri(),
+                                       client_id=app.client_id, client_secret=secret, provider=self.label,
+                                       code_verifier=verifier, form=form)
+        except CodeRefused as exc:
+            raise InstallFailed(400, "Installation link expired", f"{exc}. Start the installation again "
+                                f"from {self.label}.") from None
+        except ExchangeError as exc:
+            raise InstallFailed(502, f"{self.label} is unavailable", f"{exc}. Try again in a few minutes.") from None
+
+    async def store(self, save: Callable[[Connection], T],
+                    undo: Callable[[], Awaitable[None]] | None = None) -> T:
+        """Every database write of the install in one transaction, off the event loop. When it fails
+        nothing is kept: `undo` removes what the install made at the provider (a webhook...)."""
+
+        def run() -> T:
+            with self.db.connection() as conn, conn.transaction():
+                return save(conn)
+
+        try:
+            return await asyncio.to_thread(run)
+        except Exception as exc:
+            if undo is not None:
+                await undo()
+            log.error(f"{self.provider}.oauth_failed", step="store", error=type(exc).__name__)
+            raise InstallFailed(503, "Installation not saved", "hookline could not store the installation; "
+                                "nothing was kept. Try again.") from None
 
 
 def install_uri(public_url: str | None, provider: str) -> str | None:

@@ -5,7 +5,9 @@ installation in one transaction (an install never lands half-made)."""
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,8 @@ from hookline.store.engine import Connection
 from hookline.store.queries import compose, load_queries
 
 Q = load_queries(__package__)
+
+_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,26 @@ def by_external_id(conn: Connection, provider: str, external_id: str) -> Install
 def get(conn: Connection, provider: str, account: str) -> Installation | None:
     row = conn.fetchone(Q.installation_of_account, (provider, account))
     return None if row is None else _row(row)
+
+
+def account_name_for(label: str, fallback: str) -> str:
+    """A valid account name from the installer's label (letters, digits, '-'), else the fallback."""
+    slug = _SLUG.sub("-", label.lower()).strip("-")[:48]
+    return slug if slug and slug[0].isalnum() else fallback[:64]
+
+
+def account_for(conn: Connection, provider: str, external_id: str, name: str,
+                taken: Callable[[str], bool]) -> tuple[str, bool]:
+    """The account an install writes to: a re-install's own (found by the provider's id for the
+    company, organization...), else `name` made unique with -2, -3... (account, created)."""
+    found = by_external_id(conn, provider, external_id)
+    if found is not None:
+        return found.account, False
+    candidate, n = name, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate, True
 
 
 def record_install(

@@ -19,7 +19,7 @@ from hookline.store.engine import Database
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
 from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.aircall.conftest import FakeAircall
-from tests.support import Server, free_port
+from tests.support import Server, count_events, serve_oauth_app, wait_for
 
 CLIENT_ID = "hookline-client-id"
 CLIENT_SECRET = "client-secret-0123456789abcdef"
@@ -52,23 +52,10 @@ class Partner:
         return httpx.post(self.server.url + "/aircall/webhook", json=envelope, timeout=10)
 
     def events(self, account: str, event: str | None = None) -> int:
-        sql = "SELECT COUNT(*) FROM events WHERE provider = 'aircall' AND account = ?"
-        params: tuple[str, ...] = (account,)
-        if event is not None:
-            sql += " AND event = ?"
-            params += (event,)
-        with self.db.connection() as conn:
-            return int(conn.scalar(sql, params))
+        return count_events(self.db, "aircall", account, event)
 
     def uninstall(self, company: str) -> list[int]:
         return asyncio.run_coroutine_threadsafe(self.fake.state.uninstall(company), self.fake.loop).result(20)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -77,14 +64,10 @@ def partner(start_server: Callable[..., Server], fake_aircall: FakeAircall, db: 
     fake_aircall.call(lambda: fake_aircall.state.set_oauth_app(CLIENT_ID, CLIENT_SECRET))
     fake_aircall.call(lambda: fake_aircall.state.add_account("globex", rate_limit=1_000_000))
     fake_aircall.call(lambda: setattr(fake_aircall.state, "oauth_installer", "acme"))
-    configured = cli("aircall", "oauth", "configure", "--client-id", CLIENT_ID, "--client-secret", "-",
-                     "--authorize-url", fake_aircall.url + "/oauth/authorize", "--api-url", fake_aircall.url,
-                     input=CLIENT_SECRET + "\n")
-    assert configured.returncode == 0, configured.stderr
-    port = free_port()
-    server = start_server(env=fake_aircall.env(HOOKLINE_PUBLIC_URL=f"http://127.0.0.1:{port}",
-                                               HOOKLINE_TOKEN_CACHE_SECONDS="0.2",
-                                               HOOKLINE_AIRCALL_WATCHDOG_INTERVAL="0"), port=port)
+    server = serve_oauth_app(start_server, cli, "aircall",
+                             ["--client-id", CLIENT_ID, "--client-secret", "-", "--authorize-url",
+                              fake_aircall.url + "/oauth/authorize", "--api-url", fake_aircall.url],
+                             CLIENT_SECRET + "\n", fake_aircall.env(HOOKLINE_AIRCALL_WATCHDOG_INTERVAL="0"))
     return Partner(server, fake_aircall, db, cli)
 
 

@@ -28,7 +28,7 @@ from hookline.testing.calendly.fake_api import FakeCalendly
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
 from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.fake_server import RunningApp
-from tests.support import Server, free_port, run_cli
+from tests.support import Server, count_events, run_cli, serve_oauth_app, wait_for
 
 CLIENT_ID = "cal-client-id"
 CLIENT_SECRET = "cal-client-secret-0123456789"
@@ -65,19 +65,10 @@ class Partner:
         return list(self.running.call(self.fake.deliver("invitee.created", payload, org=org)))
 
     def events(self, account: str) -> int:
-        with self.db.connection() as conn:
-            return int(conn.scalar("SELECT COUNT(*) FROM events WHERE provider = 'calendly' AND account = ?",
-                                   (account,)))
+        return count_events(self.db, "calendly", account)
 
     def watchdog(self) -> Any:
         return self.cli("calendly", "watchdog", "--once")
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -101,15 +92,12 @@ def partner(start_server: Callable[..., Server], fake: tuple[FakeCalendly, Runni
         return run_cli(*args, database_url=database_url, input=input,
                        env={"HOOKLINE_CALENDLY_API_URL": running.url, **(env or {})})
 
-    done = cli("calendly", "oauth", "configure", "--client-id", CLIENT_ID, "--client-secret", "-",
-               "--webhook-signing-key", "-", "--authorize-url", running.url + "/oauth/authorize",
-               "--api-url", running.url, input=f"{CLIENT_SECRET}\n{SIGNING_KEY}\n")
-    assert done.returncode == 0, done.stderr
-    port = free_port()
-    server = start_server(env={"HOOKLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                               "HOOKLINE_TOKEN_CACHE_SECONDS": "0.2",
-                               "HOOKLINE_CALENDLY_WATCHDOG_INTERVAL_SECONDS": "0",
-                               "HOOKLINE_CALENDLY_API_URL": running.url}, port=port)
+    server = serve_oauth_app(start_server, cli, "calendly",
+                             ["--client-id", CLIENT_ID, "--client-secret", "-", "--webhook-signing-key", "-",
+                              "--authorize-url", running.url + "/oauth/authorize", "--api-url", running.url],
+                             f"{CLIENT_SECRET}\n{SIGNING_KEY}\n",
+                             {"HOOKLINE_CALENDLY_WATCHDOG_INTERVAL_SECONDS": "0",
+                              "HOOKLINE_CALENDLY_API_URL": running.url})
     return Partner(server, fake_api, running, db, cli)
 
 
@@ -182,6 +170,54 @@ def test_tokens_refresh_before_expiry_and_after_a_401(partner: Partner) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert partner.call(lambda: partner.fake.token_calls.count("refresh_token")) == 3
     assert partner.accounts()["acme"]["installed"] is True
+
+
+def test_subscriptions_commands_refresh_an_expired_access_token(partner: Partner) -> None:
+    assert partner.install("acme").status_code == 200
+    before = partner.accounts()["acme"]["token"]
+    # The stored access token has expired, at Calendly too: the commands refresh it first, as the watchdog does.
+    partner.call(lambda: partner.fake.expire_access_tokens())
+    with partner.db.connection() as conn, conn.transaction():
+        conn.execute("UPDATE oauth_installations SET expires_at = ? WHERE account = 'acme'", (time.time() - 1,))
+    listed = partner.cli("calendly", "subscriptions", "list", "--account", "acme", "--json")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    (row,) = [r for r in json.loads(listed.stdout) if r["scope"] == "organization"]
+    assert row["managed"] is True and row["state"] == "active"
+    assert partner.call(lambda: partner.fake.token_calls.count("refresh_token")) == 1
+    assert partner.accounts()["acme"]["token"] != before  # the rotated token is stored
+    # Calendly refuses the fresh token early: one refresh after the 401, and the command still works.
+    partner.call(lambda: partner.fake.expire_access_tokens())
+    made = partner.cli("calendly", "subscriptions", "create", "--account", "acme", "--scope", "organization",
+                       "--url", partner.server.url + "/calendly/webhook?second=1", "--events", "invitee.created")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert partner.call(lambda: partner.fake.token_calls.count("refresh_token")) == 2
+    uuid = made.stdout.split()[1]
+    partner.call(lambda: partner.fake.expire_access_tokens())
+    with partner.db.connection() as conn, conn.transaction():
+        conn.execute("UPDATE oauth_installations SET expires_at = ? WHERE account = 'acme'", (time.time() - 1,))
+    deleted = partner.cli("calendly", "subscriptions", "delete", uuid, "--account", "acme")
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert partner.call(lambda: partner.fake.token_calls.count("refresh_token")) == 3
+    assert len(partner.call(lambda: partner.fake.subscriptions_of("acme"))) == 1
+    assert "cal-at-" not in listed.stdout + made.stdout + deleted.stdout + listed.stderr
+
+
+def test_install_imports_what_the_organization_booked_before(partner: Partner) -> None:
+    now = time.time()
+    partner.call(lambda: partner.fake.add_booking(name="Before Install", created_at=now - 600, org="acme"))
+    partner.call(lambda: partner.fake.add_booking(name="Long Ago", created_at=now - 3 * 86400, start=now - 3 * 86400,
+                                                  org="acme"))
+    partner.call(lambda: partner.fake.add_booking(name="Another Org", created_at=now - 600, org="globex"))
+    page = partner.install("acme")
+    assert page.status_code == 200, page.text
+    assert "being imported" in page.text
+    wait_for(lambda: partner.events("acme") == 1)
+    with partner.db.connection() as conn:
+        (event, origin, body) = conn.fetchone("SELECT event, origin, body FROM events WHERE account = 'acme'")
+    assert (event, origin) == ("invitee.synced", "backfill")
+    assert "Before Install" in (body if isinstance(body, str) else bytes(body).decode())
+    assert "calendly.oauth_backfill_done" in partner.server.log()
+    assert partner.events("globex") == 0
 
 
 def test_uninstall_stops_the_account_keeps_its_data_and_reinstall_brings_it_back(partner: Partner) -> None:

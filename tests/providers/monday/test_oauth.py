@@ -20,7 +20,7 @@ from hookline.testing.monday.fake_api import FakeMonday
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
 from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.fake_server import RunningApp
-from tests.support import Server, free_port, run_cli
+from tests.support import Server, count_events, run_cli, serve_oauth_app, wait_for
 
 CLIENT_ID = "monday-client-id"
 CLIENT_SECRET = "monday-client-secret-0123456789"
@@ -69,16 +69,7 @@ class Partner:
         return list(self.running.call(self.fake.deliver("create_item", event)))
 
     def events(self, account: str) -> int:
-        with self.db.connection() as conn:
-            return int(conn.scalar("SELECT COUNT(*) FROM events WHERE provider = 'monday' AND account = ?",
-                                   (account,)))
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+        return count_events(self.db, "monday", account)
 
 
 @pytest.fixture
@@ -100,13 +91,10 @@ def partner(start_server: Callable[..., Server], fake: tuple[FakeMonday, Running
     def cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:
         return run_cli(*args, database_url=database_url, input=input, env=env)
 
-    done = cli("monday", "oauth", "configure", "--client-id", CLIENT_ID, "--client-secret", "-",
-               "--signing-secret", "-", "--authorize-url", running.url + "/oauth2/authorize",
-               "--api-url", running.url + "/v2", input=f"{CLIENT_SECRET}\n{SIGNING}\n")
-    assert done.returncode == 0, done.stderr
-    port = free_port()
-    server = start_server(env={"HOOKLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                               "HOOKLINE_TOKEN_CACHE_SECONDS": "0.2"}, port=port)
+    server = serve_oauth_app(start_server, cli, "monday",
+                             ["--client-id", CLIENT_ID, "--client-secret", "-", "--signing-secret", "-",
+                              "--authorize-url", running.url + "/oauth2/authorize", "--api-url", running.url + "/v2"],
+                             f"{CLIENT_SECRET}\n{SIGNING}\n")
     fake_api.lifecycle_url = server.url + "/monday/oauth/lifecycle"
     return Partner(server, fake_api, running, db, cli)
 
@@ -161,6 +149,49 @@ def test_uninstall_event_stops_the_account_and_reinstall_brings_it_back(partner:
     assert again.status_code == 200 and partner.accounts()["acme"]["installed"] is True
     assert len(partner.call(lambda: partner.fake.hooks_of("acme"))) == 5  # the board's webhooks were kept
     wait_for(lambda: partner.deliver("acme") == [200])
+
+
+def test_a_replayed_uninstall_token_is_refused_across_restarts(partner: Partner) -> None:
+    assert partner.install("acme").status_code == 200
+    assert partner.install("globex").status_code == 200
+    url = partner.server.url + "/monday/oauth/lifecycle"
+    token = partner.call(lambda: partner.fake.jwt(url))
+    ids = {name: row["id"] for name, row in partner.accounts().items()}
+
+    def post(account: str) -> httpx.Response:
+        return httpx.post(url, json={"type": "uninstall", "data": {"account_id": ids[account]}},
+                          headers={"authorization": token}, timeout=10)
+
+    assert post("acme").status_code == 200 and partner.accounts()["acme"]["installed"] is False
+    # The same token (still valid) naming another account: refused, by this process and after a restart.
+    replayed = post("globex")
+    assert replayed.status_code == 401 and replayed.json() == {"ok": False}, partner.server.log()[-4000:]
+    partner.server.stop()
+    partner.server.start()
+    assert post("globex").status_code == 401
+    assert partner.accounts()["globex"]["installed"] is True
+    assert "monday.lifecycle_replayed" in partner.server.log() and token not in partner.server.log()
+    # A fresh token of monday.com's is accepted.
+    assert partner.running.call(partner.fake.uninstall("globex")) == 200
+    assert partner.accounts()["globex"]["installed"] is False
+
+
+def test_lifecycle_tokens_are_remembered_once_until_they_expire(db: Database, database_url: str) -> None:
+    from hookline.providers.monday.oauth_install import first_use
+
+    other = Database(database_url)  # another process's connection to the same database
+    try:
+        with db.connection() as conn, conn.transaction():
+            assert first_use(conn, "token-a", time.time() + 60)
+        with other.connection() as conn, conn.transaction():
+            assert not first_use(conn, "token-a", time.time() + 60)
+            assert first_use(conn, "token-b", time.time() - 1)  # already past its expiry
+        with db.connection() as conn, conn.transaction():
+            assert first_use(conn, "token-c", time.time() + 60)  # purges token-b on the way
+            digests = {str(d) for (d,) in conn.fetchall("SELECT digest FROM monday_lifecycle_tokens")}
+        assert len(digests) == 2 and "token-a" not in digests  # digests, never the tokens
+    finally:
+        other.close()
 
 
 def test_a_refused_token_while_picking_boards_uninstalls(partner: Partner) -> None:

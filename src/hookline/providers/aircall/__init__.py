@@ -46,9 +46,7 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.receiver import AircallReceiver
         from hookline.providers.aircall.tokens import TokenCache
 
-        cache = TokenCache(runtime.db, runtime.settings.token_cache_seconds)
-        runtime.state["aircall.tokens"] = cache
-        return [AircallReceiver(cache)]
+        return [AircallReceiver(TokenCache(runtime.db, runtime.settings.token_cache_seconds))]
 
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         from hookline.providers.aircall.oauth_uninstall import IntegrationDeleted
@@ -132,7 +130,7 @@ class AircallProvider(Provider):
             from hookline.providers.aircall.accounts import AccountStore
             from hookline.providers.aircall.backfill import CommitterSink
             from hookline.providers.aircall.watchdog import Watchdog
-            from hookline.secretbox import SecretBox
+            from hookline.providers.kit.credentials import box_for
 
             registry = runtime.metrics.registry
             reenabled = Counter(
@@ -153,10 +151,9 @@ class AircallProvider(Provider):
                 ["account"],
                 registry=registry,
             )
-            key = runtime.settings.secret_key
             dog = Watchdog(
                 runtime.db,
-                AccountStore(runtime.db, SecretBox(key.get_secret_value() if key is not None else None)),
+                AccountStore(runtime.db, box_for(runtime.settings)),
                 CommitterSink(runtime.committer),
                 api_url=cfg.api_url,
                 public_url=runtime.settings.public_url,

@@ -19,6 +19,7 @@ for Aircall's per-company limit instead of being refused by it.
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,8 +42,9 @@ class _AircallAction(Action):
     path = ""
     defaults = {"call_id": _CALL_ID}  # the call the event is about
 
+    @abstractmethod
     def body(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """The JSON body of the POST to `path`."""
 
     def preview(self, params: Mapping[str, Any]) -> dict[str, Any]:
         call_id = str(params.get("call_id", "")).strip()
@@ -59,10 +61,9 @@ class _AircallAction(Action):
 async def _client(ctx: ActionContext, request: dict[str, Any]) -> AircallClient:
     """A client with the credentials of the account the event came from, and its shared rate limiter."""
     from hookline.providers.aircall.settings import load_aircall_settings
-    from hookline.secretbox import SecretBox
+    from hookline.providers.kit.credentials import box_for
 
-    key = ctx.runtime.settings.secret_key
-    store = AccountStore(ctx.runtime.db, SecretBox(key.get_secret_value() if key is not None else None))
+    store = AccountStore(ctx.runtime.db, box_for(ctx.runtime.settings))
     try:
         credentials = await asyncio.to_thread(store.credentials, ctx.run.account)
     except AccountError as exc:

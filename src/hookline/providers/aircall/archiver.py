@@ -336,7 +336,7 @@ def archiver_loop_factory(api_url: str, settings: RecordingsSettings) -> LoopFac
     def recordings_archiver(runtime: Runtime) -> Loop:
         from prometheus_client import Counter
 
-        from hookline.secretbox import SecretBox
+        from hookline.providers.kit.credentials import box_for
 
         assert settings.dir is not None
         try:
@@ -345,8 +345,7 @@ def archiver_loop_factory(api_url: str, settings: RecordingsSettings) -> LoopFac
             raise LoopUnavailable(
                 f"HOOKLINE_RECORDINGS_DIR {settings.dir} cannot be created: {exc.strerror}"
             ) from None
-        key = runtime.settings.secret_key
-        box = SecretBox(key.get_secret_value() if key is not None else None)
+        box = box_for(runtime.settings)
         registry = runtime.metrics.registry
         archived = Counter("hookline_aircall_recordings_archived", "Recordings and voicemails archived",
                            ["account"], registry=registry)

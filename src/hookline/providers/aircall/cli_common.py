@@ -13,7 +13,7 @@ from hookline.providers.aircall.accounts import AccountError, AccountStore
 from hookline.providers.aircall.settings import AircallSettings, load_aircall_settings
 from hookline.providers.aircall.webhooks import WebhookInputError
 from hookline.providers.api_urls import chosen, with_url
-from hookline.secretbox import SecretBox
+from hookline.providers.kit.credentials import box_for
 from hookline.store.engine import Database
 
 if TYPE_CHECKING:
@@ -77,8 +77,7 @@ def context() -> Context:
     except SettingsError as exc:
         settings_failed(exc)
     db = open_database(cfg)
-    key = cfg.secret_key.get_secret_value() if cfg.secret_key is not None else None
-    return Context(cfg, aircall, db, AccountStore(db, SecretBox(key)))
+    return Context(cfg, aircall, db, AccountStore(db, box_for(cfg)))
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -10,23 +10,19 @@ deleted after the commit, so a re-install never leaves a second one behind.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import aiohttp
 import structlog
 
-from hookline.oauth import installations
-from hookline.oauth.apps import AppStore, OAuthApp, OAuthAppError
-from hookline.oauth.exchange import CodeRefused, ExchangeError, ProviderDown, exchange_code
+from hookline.oauth import flow, installations
 from hookline.oauth.flow import InstallFailed
-from hookline.outbound import OutboundPolicy
 from hookline.providers.aircall.api import AircallClient, AircallError, AuthError, Credentials
-from hookline.providers.aircall.oauth_urls import PROVIDER, redirect_uri
+from hookline.providers.aircall.oauth_urls import PROVIDER
 from hookline.providers.aircall.tokens import digest, mask
 from hookline.providers.aircall.webhooks import all_events, receiver_url
+from hookline.providers.kit.credentials import box_for
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Connection, Database
 from hookline.store.queries import load_queries
@@ -40,13 +36,6 @@ Q = load_queries(__package__)
 WEBHOOK_NAME = "hookline"
 
 
-
-
-def box_of(runtime_settings: Any) -> SecretBox:
-    key = runtime_settings.secret_key
-    return SecretBox(key.get_secret_value() if key is not None else None)
-
-
 @dataclass(frozen=True)
 class Installed:
     account: str
@@ -54,13 +43,9 @@ class Installed:
     created: bool  # False: a re-install updated the account
 
 
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
 def account_name_for(company: str, company_id: str) -> str:
     """A valid account name from the company's name (letters, digits, '-'), else from its id."""
-    slug = _SLUG.sub("-", company.lower()).strip("-")[:48]
-    return slug if slug and slug[0].isalnum() else f"aircall-{company_id}"[:64]
+    return installations.account_name_for(company, f"aircall-{company_id}")
 
 
 def save_install(
@@ -78,16 +63,9 @@ def save_install(
     """Every database write of an install, in the caller's transaction: the account (found by the
     company's id, or named from the company, unique), its installation and the webhook's token.
     Returns (account name, created). The account keeps `api_url` (the OAuth app's API) as its own."""
-    found = installations.by_external_id(conn, PROVIDER, company_id)
-    if found is not None:
-        name, created = found.account, False
-    else:
-        base = account_name_for(company, company_id)
-        name, n = base, 1
-        while conn.scalar(Q.oauth_install_name_taken, (name,)) is not None:
-            n += 1
-            name = f"{base}-{n}"
-        created = True
+    name, created = installations.account_for(
+        conn, PROVIDER, company_id, account_name_for(company, company_id),
+        lambda n: conn.scalar(Q.oauth_install_name_taken, (n,)) is not None)
     now = time.time()
     conn.execute(Q.oauth_install_account, (name, box.seal(access_token), now, now, api_url))
     installations.record_install(conn, PROVIDER, name, company_id, integration_id)
@@ -109,42 +87,21 @@ def mark_uninstalled(db: Database, account: str, reason: str, token_read_at: flo
     return done
 
 
-class Installer:
-    """The callback's work for one runtime."""
+class Installer(flow.Installer):
+    """Aircall's part of the callback: the integration, the company and the company's webhook."""
+
+    provider, label = PROVIDER, "Aircall"
 
     def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.db = runtime.db
-        self.box = box_of(runtime.settings)
-        self.policy = OutboundPolicy.from_settings(runtime.settings)
-
-    def app(self) -> OAuthApp:
-        app = AppStore(self.db, self.box).get(PROVIDER)
-        if app is None:
-            raise InstallFailed(503, "Not configured", "This hookline has no Aircall app yet: "
-                                "`hookline aircall oauth configure`.")
-        return app
+        super().__init__(runtime, box_for(runtime.settings))
 
     async def install(self, code: str) -> Installed:
         app = await asyncio.to_thread(self.app)
-        redirect = redirect_uri(self.runtime.settings.public_url)
         target = receiver_url(self.runtime.settings.public_url)
-        assert redirect is not None and target is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
-        try:
-            secret = app.client_secret(self.box)
-        except OAuthAppError as exc:
-            log.error("aircall.oauth_failed", step="client_secret", error=str(exc))
-            raise InstallFailed(503, "Not configured", "The Aircall app's secret cannot be read.") from None
-        async with aiohttp.ClientSession(connector=self.policy.connector()) as session:
-            try:
-                grant = await exchange_code(session, f"{app.api_url}/v1/oauth/token", code=code,
-                                            redirect_uri=redirect, client_id=app.client_id,
-                                            client_secret=secret, provider="Aircall")
-            except CodeRefused as exc:
-                raise InstallFailed(400, "Installation link expired", f"{exc}. Start the installation again "
-                                    "from Aircall.") from None
-            except (ProviderDown, ExchangeError) as exc:
-                raise InstallFailed(502, "Aircall is unavailable", f"{exc}. Try again in a few minutes.") from None
+        assert target is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
+        secret, _ = self.secrets(app)
+        async with self.session() as session:
+            grant = await self.exchange(session, app, f"{app.api_url}/v1/oauth/token", code, secret)
             creds = Credentials.oauth(grant.access_token, account="(installing)")
             client = AircallClient(app.api_url, creds, session=session, max_retries=1, max_rate_wait=10)
             try:
@@ -169,22 +126,19 @@ class Installer:
                 raise InstallFailed(502, "Aircall is unavailable", f"Aircall {status} while setting up "
                                     "the installation. Try again in a few minutes.") from None
             webhook_id, token = str(hook.get("webhook_id") or ""), hook.get("token")
-            try:
-                if not webhook_id or not isinstance(token, str) or not token:
-                    raise InstallFailed(502, "Aircall is unavailable", "Aircall created the webhook without "
-                                        "its token.")
-                name, created = await asyncio.to_thread(
-                    self._save, company_name, str(company_id), integration.get("id"), grant.access_token,
-                    webhook_id, token, app.api_url,
-                )
-            except InstallFailed:
+
+            async def undo() -> None:
                 await self._undo_webhook(client, webhook_id)
-                raise
-            except Exception as exc:
-                await self._undo_webhook(client, webhook_id)
-                log.error("aircall.oauth_failed", step="store", error=type(exc).__name__)
-                raise InstallFailed(503, "Installation not saved", "hookline could not store the installation; "
-                                    "nothing was kept. Try again.") from None
+
+            if not webhook_id or not isinstance(token, str) or not token:
+                await undo()
+                raise InstallFailed(502, "Aircall is unavailable", "Aircall created the webhook without its token.")
+            integration_id = integration.get("id")
+            name, created = await self.store(lambda conn: save_install(
+                conn, self.box, company=company_name, company_id=str(company_id),
+                integration_id=None if integration_id is None else str(integration_id),
+                access_token=grant.access_token, webhook_id=webhook_id, webhook_token=token, api_url=app.api_url,
+            ), undo)
             for stale in old:  # an earlier install's webhook: never two delivering here
                 try:
                     await client.delete_webhook(stale)
@@ -193,14 +147,6 @@ class Installer:
         log.info("aircall.oauth_installed", account=name, created=created, webhook_id=webhook_id)
         self._first_backfill(app.api_url, name, grant.access_token)
         return Installed(name, company_name, created)
-
-    def _save(self, company: str, company_id: str, integration_id: Any, access_token: str, webhook_id: str,
-              token: str, api_url: str) -> tuple[str, bool]:
-        with self.db.connection() as conn, conn.transaction():
-            return save_install(conn, self.box, company=company, company_id=company_id,
-                                integration_id=None if integration_id is None else str(integration_id),
-                                access_token=access_token, webhook_id=webhook_id, webhook_token=token,
-                                api_url=api_url)
 
     async def _undo_webhook(self, client: AircallClient, webhook_id: str) -> None:
         if not webhook_id:

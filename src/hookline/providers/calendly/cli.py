@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -72,6 +73,26 @@ def _client(token: str, api_url: str | None) -> CalendlyClient:
     from hookline.providers.calendly.api import CalendlyClient
 
     return CalendlyClient(chosen(api_url, _setting_url()), token)
+
+
+@contextlib.asynccontextmanager
+async def _account_client(db: Database, acc: Any) -> AsyncIterator[CalendlyClient]:
+    """A client with the account's credentials, as the watchdog has them: an OAuth installation's
+    access token refreshed when it has expired (and once after a 401), an account's own token as is."""
+    import aiohttp
+
+    from hookline import log as logconf
+    from hookline.providers.api_session import TIMEOUT
+    from hookline.providers.api_urls import chosen
+    from hookline.providers.calendly.api import CalendlyClient
+    from hookline.providers.calendly.oauth_tokens import credentials
+
+    cfg = settings()
+    logconf.configure(cfg.log_format, cfg.log_level)  # a refresh's log line goes to stderr, not into --json
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+        token, reauth = await credentials(db, _box(), acc, session)
+        async with CalendlyClient(chosen(acc.api_url, _setting_url()), token, session, reauth) as client:
+            yield client
 
 
 @account_app.command("add")
@@ -255,7 +276,7 @@ def subs_create(
     key_id = keys.add(acc.name, key)
 
     async def create() -> dict[str, Any]:
-        async with _client(acc.token, acc.api_url) as client:
+        async with _account_client(db, acc) as client:
             return await client.create_subscription(
                 url=url, events=chosen, organization=acc.organization_uri, scope=scope, user=acc.user_uri,
                 signing_key=key,
@@ -289,7 +310,7 @@ def subs_list(
 
     async def fetch() -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        async with _client(acc.token, acc.api_url) as client:
+        async with _account_client(db, acc) as client:
             for scope in ("user", "organization"):
                 try:
                     found += await client.subscriptions(acc.organization_uri, scope, acc.user_uri)
@@ -339,7 +360,7 @@ def subs_delete(
     managed = store.find(uuid)
 
     async def delete() -> None:
-        async with _client(acc.token, acc.api_url) as client:
+        async with _account_client(db, acc) as client:
             await client.delete_subscription(uuid)
 
     try:

@@ -13,23 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import aiohttp
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.oauth import flow, installations
-from hookline.oauth.apps import OAuthApp, OAuthAppError
-from hookline.oauth.exchange import CodeRefused, ExchangeError, Grant, exchange_code
+from hookline.oauth.apps import OAuthApp
+from hookline.oauth.exchange import Grant
 from hookline.oauth.flow import Flow, InstallFailed
 from hookline.oauth.pages import page
 from hookline.oauth.tokens import TokenHolder, token_url_for
-from hookline.outbound import OutboundPolicy
 from hookline.providers.calendly import catalog
 from hookline.providers.calendly.accounts import box_for
 from hookline.providers.calendly.api import CalendlyAPIError, CalendlyClient
@@ -70,12 +67,8 @@ def holder(box: SecretBox) -> TokenHolder:
     return TokenHolder(PROVIDER, "Calendly", read, write)
 
 
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
 def account_name_for(label: str, org_uri: str) -> str:
-    slug = _SLUG.sub("-", label.lower()).strip("-")[:48]
-    return slug if slug and slug[0].isalnum() else f"calendly-{org_uri.rstrip('/').rsplit('/', 1)[-1]}"[:64]
+    return installations.account_name_for(label, f"calendly-{org_uri.rstrip('/').rsplit('/', 1)[-1]}")
 
 
 @dataclass(frozen=True)
@@ -88,16 +81,8 @@ class Installed:
 def save_install(conn: Connection, box: SecretBox, *, label: str, org_uri: str, user_uri: str, grant: Grant,
                  api_url: str, subscription_uri: str, callback_url: str) -> tuple[str, bool]:
     """Every database write of an install, in the caller's transaction; (account, created)."""
-    found = installations.by_external_id(conn, PROVIDER, org_uri)
-    if found is not None:
-        name, created = found.account, False
-    else:
-        base = account_name_for(label, org_uri)
-        name, n = base, 1
-        while conn.scalar(Q.account_exists, (name,)) is not None:
-            n += 1
-            name = f"{base}-{n}"
-        created = True
+    name, created = installations.account_for(conn, PROVIDER, org_uri, account_name_for(label, org_uri),
+                                              lambda n: conn.scalar(Q.account_exists, (n,)) is not None)
     now = time.time()
     conn.execute(Q.save_oauth_account, (name, box.seal(grant.access_token), mask(grant.access_token), user_uri,
                                         org_uri, now, api_url))
@@ -109,34 +94,20 @@ def save_install(conn: Connection, box: SecretBox, *, label: str, org_uri: str, 
     return name, created
 
 
-class Installer:
+class Installer(flow.Installer):
+    """Calendly's part of the callback: the user and organization, and the organization's subscription."""
+
+    provider, label = PROVIDER, "Calendly"
+
     def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.db = runtime.db
-        self.box = box_for(runtime.settings)
-        self.policy = OutboundPolicy.from_settings(runtime.settings)
+        super().__init__(runtime, box_for(runtime.settings))
 
     async def install(self, app: OAuthApp, code: str, verifier: str | None) -> Installed:
-        public = self.runtime.settings.public_url
-        redirect, target = flow.redirect_uri(public, PROVIDER), (public or "").rstrip("/") + WEBHOOK_PATH
-        assert redirect is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
-        try:
-            secret = app.client_secret(self.box)
-            if app.webhook_secret(self.box) is None:
-                raise OAuthAppError("no webhook signing key")
-        except OAuthAppError as exc:
-            log.error("calendly.oauth_failed", step="app", error=str(exc))
-            raise InstallFailed(503, "Not configured", "The Calendly app's secrets cannot be read.") from None
-        async with aiohttp.ClientSession(connector=self.policy.connector()) as session:
-            try:
-                grant = await exchange_code(session, token_url_for(app.authorize_url), code=code,
-                                            redirect_uri=redirect, client_id=app.client_id, client_secret=secret,
-                                            provider="Calendly", code_verifier=verifier, form=True)
-            except CodeRefused as exc:
-                raise InstallFailed(400, "Installation link expired", f"{exc}. Start the installation again "
-                                    "from Calendly.") from None
-            except ExchangeError as exc:
-                raise InstallFailed(502, "Calendly is unavailable", f"{exc}. Try again in a few minutes.") from None
+        target = (self.runtime.settings.public_url or "").rstrip("/") + WEBHOOK_PATH
+        secret, _ = self.secrets(app, signing=True)
+        async with self.session() as session:
+            grant = await self.exchange(session, app, token_url_for(app.authorize_url), code, secret,
+                                        verifier=verifier, form=True)
             async with CalendlyClient(app.api_url, grant.access_token, session) as client:
                 try:
                     me = await client.me()
@@ -156,26 +127,52 @@ class Installer:
                                         "installation. Try again in a few minutes.") from None
                 sub_uri = str(created.get("uri") or "")
                 label = str(me.get("slug") or me.get("name") or "")
-                try:
-                    name, fresh = await asyncio.to_thread(self._save, label, org_uri, user_uri, grant,
-                                                          app.api_url, sub_uri, target)
-                except Exception as exc:
+
+                async def undo() -> None:
                     with contextlib.suppress(CalendlyAPIError):
                         await client.delete_subscription(sub_uri.rsplit("/", 1)[-1])
-                    log.error("calendly.oauth_failed", step="store", error=type(exc).__name__)
-                    raise InstallFailed(503, "Installation not saved", "hookline could not store the "
-                                        "installation; nothing was kept. Try again.") from None
+
+                name, fresh = await self.store(lambda conn: save_install(
+                    conn, self.box, label=label, org_uri=org_uri, user_uri=user_uri, grant=grant,
+                    api_url=app.api_url, subscription_uri=sub_uri, callback_url=target), undo)
         keys = self.runtime.state.get("calendly.keys")
         if keys is not None:
             keys.expire()  # the new installation's events verify at once
         log.info("calendly.oauth_installed", account=name, created=fresh)
+        self._first_backfill(name, grant.access_token)
         return Installed(name, label or name, fresh)
 
-    def _save(self, label: str, org_uri: str, user_uri: str, grant: Grant, api_url: str, sub_uri: str,
-              target: str) -> tuple[str, bool]:
-        with self.db.connection() as conn, conn.transaction():
-            return save_install(conn, self.box, label=label, org_uri=org_uri, user_uri=user_uri, grant=grant,
-                                api_url=api_url, subscription_uri=sub_uri, callback_url=target)
+    def _first_backfill(self, account: str, access_token: str) -> None:
+        """What the organization booked before the install, in the background as Aircall's install does
+        (the admin's page does not wait): the watchdog's backfill of a gap that starts
+        `backfill_lookback_seconds` before the install. With the install's own access token (refreshed
+        only after a 401: a short-lived first token is the watchdog's to refresh)."""
+        from hookline.providers.calendly import backfill
+        from hookline.providers.calendly.accounts import AccountStore
+        from hookline.providers.calendly.oauth_tokens import token_for
+        from hookline.providers.calendly.settings import load
+
+        lookback = load().backfill_lookback_seconds
+        since = time.time() - lookback
+
+        async def run() -> None:
+            try:
+                found = await asyncio.to_thread(AccountStore(self.db, self.box).get, account)
+                if found is None:  # removed meanwhile
+                    return
+                async with self.session() as session:
+
+                    async def reauth(refused: str) -> str:
+                        return await token_for(self.db, self.box, found, session, refused=refused)
+
+                    async with CalendlyClient(found.api_url or DEFAULT_API_URL, access_token, session,
+                                              reauth) as client:
+                        added = await backfill.run(self.db, client, found, since, lookback)
+                log.info("calendly.oauth_backfill_done", account=account, new=added)
+            except Exception as exc:  # the install stands; the watchdog's backfills cover later gaps
+                log.error("calendly.oauth_backfill_failed", account=account, error=f"{type(exc).__name__}: {exc}")
+
+        self.runtime.tasks.append(asyncio.create_task(run(), name=f"calendly-oauth-backfill-{account}"))
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -187,7 +184,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         done = await installer.install(app, code, verifier)
         verb = "connected" if done.created else "reconnected"
         return page(200, "Calendly connected", f"{done.label} is {verb} to hookline (account {done.account}). "
-                    "Bookings now flow in. You can close this page.")
+                    "Bookings now flow in; recent ones are being imported in the background. "
+                    "You can close this page.")
 
     the_flow = Flow(PROVIDER, "Calendly", runtime.db, box, runtime.settings.public_url, install, pkce=True)
     return flow.routes(the_flow)

@@ -9,6 +9,7 @@ composed by store/tables.py from the class's table and column names.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -48,7 +49,7 @@ def checked_name_and_token(name: str, token: str) -> tuple[str, str]:
     return name, token
 
 
-class SealedAccountStore(Generic[A]):
+class SealedAccountStore(ABC, Generic[A]):
     """A subclass names its `table` and `columns` (name first, api_url last) and builds its Account
     from a row in `_account`; `_upsert` writes one row and says whether it was new."""
 
@@ -59,8 +60,9 @@ class SealedAccountStore(Generic[A]):
         self.db = db
         self.box = box
 
+    @abstractmethod
     def _account(self, row: tuple[Any, ...]) -> A:
-        raise NotImplementedError
+        """The provider's Account from a row of `columns`."""
 
     def _upsert(self, values: Sequence[Any], updated: Sequence[str]) -> bool:
         """Insert a row (values in `columns` order) or, for an existing name, set the `updated`

@@ -4,6 +4,7 @@ the hot-path cache that finds which account a request's credential belongs to.""
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -28,7 +29,7 @@ def box_for(settings: Settings) -> SecretBox:
     return SecretBox(settings.secret_key.get_secret_value() if settings.secret_key is not None else None)
 
 
-class ReloadingCache:
+class ReloadingCache(ABC):
     """Credentials in memory for the hot path, reloaded at most every `ttl` seconds, and on a miss at
     most every MISS_RELOAD_SECONDS. A credential added from the CLI while `serve` runs is accepted
     at once; a removed one is refused within `ttl`.
@@ -41,8 +42,9 @@ class ReloadingCache:
         self.ttl = ttl
         self._loaded_at = float("-inf")
 
+    @abstractmethod
     def _load(self) -> None:
-        raise NotImplementedError
+        """Read the credentials from the database into the subclass's lookup."""
 
     def expire(self) -> None:
         """Reload at the next request (an install or uninstall just changed what is accepted)."""

@@ -12,12 +12,11 @@ stays, a re-install brings it back.
 from __future__ import annotations
 
 import asyncio
-import re
+import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
-import aiohttp
 import jwt
 import structlog
 from starlette.requests import Request
@@ -26,12 +25,10 @@ from starlette.routing import Route
 
 from hookline.oauth import flow, installations
 from hookline.oauth import state as oauth_state
-from hookline.oauth.apps import AppStore, OAuthApp, OAuthAppError
-from hookline.oauth.exchange import CodeRefused, ExchangeError, exchange_code
+from hookline.oauth.apps import AppStore, OAuthAppError
 from hookline.oauth.flow import Flow, InstallFailed
 from hookline.oauth.pages import choice_page, page
 from hookline.oauth.tokens import token_url_for
-from hookline.outbound import OutboundPolicy
 from hookline.providers.monday.accounts import box_for, mask
 from hookline.providers.monday.api import MondayAPIError, MondayClient
 from hookline.secretbox import SecretBox
@@ -55,13 +52,11 @@ LIFECYCLE_PATH = "/monday/oauth/lifecycle"
 # Each picked board gets one webhook per event: new items, column changes, names, removals.
 BOARD_EVENTS = ("create_item", "change_column_value", "change_name", "item_archived", "item_deleted")
 BOARDS = "query { boards(limit: 200) { id name } }"
-
-_SLUG = re.compile(r"[^a-z0-9]+")
+LIFECYCLE_LEEWAY = 30  # seconds of clock skew a lifecycle JWT's exp is given
 
 
 def account_name_for(label: str, account_id: str) -> str:
-    slug = _SLUG.sub("-", label.lower()).strip("-")[:48]
-    return slug if slug and slug[0].isalnum() else f"monday-{account_id}"[:64]
+    return installations.account_name_for(label, f"monday-{account_id}")
 
 
 def webhook_url(public_url: str, account: str) -> str:
@@ -71,62 +66,29 @@ def webhook_url(public_url: str, account: str) -> str:
 def save_install(conn: Connection, box: SecretBox, *, label: str, account_id: str, access_token: str,
                  signing_secret: str, api_url: str) -> tuple[str, bool]:
     """Every database write of an install, in the caller's transaction; (account, created)."""
-    found = installations.by_external_id(conn, PROVIDER, account_id)
-    if found is not None:
-        name, created = found.account, False
-    else:
-        base = account_name_for(label, account_id)
-        name, n = base, 1
-        while conn.scalar(Q.account_exists, (name,)) is not None:
-            n += 1
-            name = f"{base}-{n}"
-        created = True
+    name, created = installations.account_for(conn, PROVIDER, account_id, account_name_for(label, account_id),
+                                              lambda n: conn.scalar(Q.account_exists, (n,)) is not None)
     conn.execute(Q.save_oauth_account, (name, box.seal(access_token), mask(access_token), box.seal(signing_secret),
                                         account_id, time.time(), api_url))
     installations.record_install(conn, PROVIDER, name, account_id, None)
     return name, created
 
 
-class Installer:
+class Installer(flow.Installer):
+    """monday.com's part: the account and its boards (webhooks come once the admin picks boards)."""
+
+    provider, label = PROVIDER, "monday.com"
+
     def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.db = runtime.db
-        self.box = box_for(runtime.settings)
-        self.policy = OutboundPolicy.from_settings(runtime.settings)
-
-    def app(self) -> OAuthApp:
-        app = AppStore(self.db, self.box).get(PROVIDER)
-        if app is None:
-            raise InstallFailed(503, "Not configured", "This hookline has no monday.com app yet: "
-                                "`hookline monday oauth configure`.")
-        return app
-
-    def _secrets(self, app: OAuthApp) -> tuple[str, str]:
-        try:
-            secret, signing = app.client_secret(self.box), app.webhook_secret(self.box)
-        except OAuthAppError as exc:
-            log.error("monday.oauth_failed", step="app", error=str(exc))
-            signing = None
-        if signing is None:
-            raise InstallFailed(503, "Not configured", "The monday.com app's secrets cannot be read.")
-        return secret, signing
+        super().__init__(runtime, box_for(runtime.settings))
 
     async def install(self, code: str) -> tuple[str, bool, list[tuple[str, str]]]:
         """(account, created, its boards as (id, name))."""
         app = await asyncio.to_thread(self.app)
-        secret, signing = self._secrets(app)
-        redirect = flow.redirect_uri(self.runtime.settings.public_url, PROVIDER)
-        assert redirect is not None, "the routes refuse installs without HOOKLINE_PUBLIC_URL"
-        async with aiohttp.ClientSession(connector=self.policy.connector()) as session:
-            try:
-                grant = await exchange_code(session, token_url_for(app.authorize_url), code=code,
-                                            redirect_uri=redirect, client_id=app.client_id, client_secret=secret,
-                                            provider="monday.com", form=True)
-            except CodeRefused as exc:
-                raise InstallFailed(400, "Installation link expired", f"{exc}. Start the installation again "
-                                    "from monday.com.") from None
-            except ExchangeError as exc:
-                raise InstallFailed(502, "monday.com is unavailable", f"{exc}. Try again in a few minutes.") from None
+        secret, signing = self.secrets(app, signing=True)
+        assert signing is not None
+        async with self.session() as session:
+            grant = await self.exchange(session, app, token_url_for(app.authorize_url), code, secret, form=True)
             async with MondayClient(app.api_url, grant.access_token, session) as client:
                 try:
                     me = await client.me()
@@ -142,22 +104,13 @@ class Installer:
             raise InstallFailed(502, "monday.com is unavailable", "monday.com did not say which account "
                                 "installed the app.")
         label = str(account.get("name") or "")
-        try:
-            name, created = await asyncio.to_thread(self._save, label, account_id, grant.access_token, signing,
-                                                    app.api_url)
-        except Exception as exc:
-            log.error("monday.oauth_failed", step="store", error=type(exc).__name__)
-            raise InstallFailed(503, "Installation not saved", "hookline could not store the installation; "
-                                "nothing was kept. Try again.") from None
+        name, created = await self.store(lambda conn: save_install(
+            conn, self.box, label=label, account_id=account_id, access_token=grant.access_token,
+            signing_secret=signing, api_url=app.api_url))
         self._expire_cache()
         log.info("monday.oauth_installed", account=name, created=created)
         listed = [(str(b["id"]), str(b.get("name") or b["id"])) for b in boards if isinstance(b, dict) and b.get("id")]
         return name, created, listed
-
-    def _save(self, label: str, account_id: str, token: str, signing: str, api_url: str) -> tuple[str, bool]:
-        with self.db.connection() as conn, conn.transaction():
-            return save_install(conn, self.box, label=label, account_id=account_id, access_token=token,
-                                signing_secret=signing, api_url=api_url)
 
     def _expire_cache(self) -> None:
         cache = self.runtime.state.get("monday.accounts")
@@ -176,7 +129,7 @@ class Installer:
         with self.db.connection() as conn:
             have = {(str(b), str(e)) for _i, b, e in conn.fetchall(Q.account_webhooks, (account,))}
         made = 0
-        async with aiohttp.ClientSession(connector=self.policy.connector()) as session, \
+        async with self.session() as session, \
                 MondayClient(found.api_url or DEFAULT_API_URL, found.token, session) as client:
             for board in boards:
                 for event in BOARD_EVENTS:
@@ -205,8 +158,8 @@ class Installer:
         self._expire_cache()
 
     def lifecycle(self, token: str, body: Any) -> int:
-        """The app's lifecycle event (JWT signed with the signing secret): `uninstall` uninstalls the
-        account it names. The HTTP status to answer."""
+        """The app's lifecycle event (JWT signed with the signing secret, accepted once while it is
+        valid): `uninstall` uninstalls the account it names. The HTTP status to answer."""
         app = AppStore(self.db, self.box).get(PROVIDER)
         try:
             signing = app.webhook_secret(self.box) if app is not None else None
@@ -214,21 +167,37 @@ class Installer:
             return 503
         if signing is None:
             return 404
+        token = token.removeprefix("Bearer ").strip()
         try:
-            jwt.decode(token.removeprefix("Bearer ").strip(), signing, algorithms=["HS256"],
-                       options={"verify_aud": False}, leeway=30)
+            claims = jwt.decode(token, signing, algorithms=["HS256"], leeway=LIFECYCLE_LEEWAY,
+                                options={"verify_aud": False, "require": ["exp"]})
         except jwt.InvalidTokenError:
             return 401
         if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
             return 400
-        if body.get("type") != "uninstall":
-            return 200  # install, upgrades...: nothing to do
-        account_id = str(body["data"].get("account_id") or "")
-        with self.db.connection() as conn:
-            found = installations.by_external_id(conn, PROVIDER, account_id)
-        if found is not None:
-            self._uninstalled(found.account, "app_uninstall")
+        uninstalled = None
+        with self.db.connection() as conn, conn.transaction():
+            # The token does not sign the body: a replay could name another account. Remembered with
+            # what it does, so a failure leaves it usable for monday.com's retry.
+            if not first_use(conn, token, float(claims["exp"]) + LIFECYCLE_LEEWAY):
+                log.warning("monday.lifecycle_replayed", lifecycle=str(body.get("type"))[:32])
+                return 401
+            if body.get("type") != "uninstall":
+                return 200  # install, upgrades...: nothing to do
+            found = installations.by_external_id(conn, PROVIDER, str(body["data"].get("account_id") or ""))
+            if found is not None and installations.mark_uninstalled(conn, PROVIDER, found.account, "app_uninstall"):
+                uninstalled = found.account
+        if uninstalled is not None:
+            log.warning("monday.oauth_uninstalled", account=uninstalled, reason="app_uninstall")
+            self._expire_cache()
         return 200
+
+
+def first_use(conn: Connection, token: str, expires_at: float) -> bool:
+    """True the first time `token` is seen (remembered until `expires_at`), False for a replay."""
+    conn.execute(Q.forget_expired_lifecycle_tokens, (time.time(),))
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return bool(conn.execute(Q.remember_lifecycle_token, (digest, expires_at)).rowcount)
 
 
 async def _form(request: Request) -> dict[str, list[str]] | None:

@@ -77,3 +77,12 @@ SELECT account FROM oauth_installations WHERE provider = 'monday' AND NOT instal
 -- name: webhook_counts
 -- The Installations page's webhook state: how many board webhooks each account has.
 SELECT account, COUNT(*) FROM monday_webhooks GROUP BY account
+
+-- ---------------------------------------------------------------- lifecycle tokens (oauth_install.py)
+
+-- name: forget_expired_lifecycle_tokens
+DELETE FROM monday_lifecycle_tokens WHERE expires_at < ?;
+
+-- name: remember_lifecycle_token
+-- No row inserted: the token was seen before (a replay); the primary key decides across processes.
+INSERT INTO monday_lifecycle_tokens (digest, expires_at) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING;

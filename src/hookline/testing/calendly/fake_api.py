@@ -120,6 +120,7 @@ class FakeCalendly:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     invitees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    event_orgs: dict[str, str] = field(default_factory=dict)  # scheduled event uuid -> its OAuth organization
     deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (subscription uuid, event, status)
     failures: dict[str, int] = field(default_factory=dict)  # path prefix -> how many requests answer 500
     user_uuid: str = "USER0000000000001"
@@ -252,8 +253,10 @@ class FakeCalendly:
         old_invitee: str | None = None,
         tracking: dict[str, Any] | None = None,
         questions: list[dict[str, Any]] | None = None,
+        org: str | None = None,
     ) -> dict[str, Any]:
-        """A new scheduled event with one invitee; returns the webhook payload (invitee + scheduled_event)."""
+        """A new scheduled event with one invitee; returns the webhook payload (invitee + scheduled_event).
+        `org`: an OAuth organization's meeting (default: the default organization's)."""
         now = created_at if created_at is not None else time.time()
         start = start if start is not None else now + 86400
         ev_uuid, inv_uuid = uuidlib.uuid4().hex.upper(), uuidlib.uuid4().hex.upper()
@@ -302,6 +305,8 @@ class FakeCalendly:
         }
         self.events[ev_uuid] = event
         self.invitees[ev_uuid] = [invitee]
+        if org is not None:
+            self.event_orgs[ev_uuid] = org
         return self.payload(invitee)
 
     def find_invitee(self, uri: str) -> dict[str, Any]:
@@ -541,14 +546,13 @@ class FakeCalendly:
         me, my_org, oauth_org = self._who(request)
         if q.get("organization") != my_org and q.get("user") != me:
             return _invalid("organization", "organization or user is required")
-        if oauth_org is not None:  # bookings belong to the default organization
-            return self._page(request, [])
         try:
             lo = _parse_iso(q["min_start_time"]) if q.get("min_start_time") else float("-inf")
             hi = _parse_iso(q["max_start_time"]) if q.get("max_start_time") else float("inf")
         except ValueError:
             return _invalid("min_start_time", "must be an ISO 8601 time")
-        found = [e for e in self.events.values() if lo <= _parse_iso(e["start_time"]) < hi]
+        found = [e for uuid, e in self.events.items()
+                 if self.event_orgs.get(uuid) == oauth_org and lo <= _parse_iso(e["start_time"]) < hi]
         if q.get("status"):
             found = [e for e in found if e["status"] == q["status"]]
         return self._page(request, sorted(found, key=lambda e: (e["start_time"], e["uri"])))

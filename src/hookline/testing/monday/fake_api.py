@@ -165,7 +165,7 @@ class FakeMonday:
         assert self.signing_secret is not None
         now = int(time.time())
         claims = {"accountId": ACCOUNT_ID, "userId": USER_ID, "aud": url, "iat": now, "exp": now + 300,
-                  "shortLivedToken": "fake-short-lived"}
+                  "shortLivedToken": "fake-short-lived", "jti": secrets.token_hex(8)}  # each request's own
         return jwt.encode(claims, self.signing_secret, algorithm="HS256")
 
     async def _post(self, url: str, body: dict[str, Any]) -> tuple[int, Any]:
