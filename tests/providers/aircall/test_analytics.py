@@ -309,7 +309,8 @@ UNDO_0008 = {
                "DROP TRIGGER aircall_intelligence_sentiment_delete"],
     "postgresql": ["DROP TABLE aircall_wrap_up_days", "DROP TABLE aircall_wrap_up_events",
                    "DROP TABLE aircall_sentiment_days",
-                   "DROP FUNCTION aircall_intelligence_sentiment() CASCADE"],
+                   "DROP FUNCTION aircall_intelligence_sentiment() CASCADE",
+                   "DROP FUNCTION aircall_wrap_up_pair()"],
 }
 for _undo in UNDO_0008.values():
     _undo += [

@@ -356,34 +356,3 @@ WHERE account = ? ORDER BY account, created_at
 SELECT token_sha256, account FROM aircall_tokens t
 WHERE NOT EXISTS (SELECT 1 FROM oauth_installations i
   WHERE i.provider = 'aircall' AND i.account = t.account AND NOT i.installed)
-
--- ---------------------------------------------------------------- wrap-up rollups (wrap_ups.py)
-
--- name: wrap_up_insert
--- A wrap-up event once: nothing comes back when it is already there (a re-delivery, a retried batch).
-INSERT INTO aircall_wrap_up_events (account, resource_id, occurred_at, event_id, start)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (account, resource_id, occurred_at, event_id) DO NOTHING
-RETURNING event_id;
-
--- name: wrap_up_before
--- The agent's wrap-up event just before (occurred_at, event_id): account, resource_id, at, at, at, id.
-SELECT occurred_at, start FROM aircall_wrap_up_events
-WHERE account = ? AND resource_id = ? AND occurred_at <= ? AND (occurred_at < ? OR event_id < ?)
-ORDER BY occurred_at DESC, event_id DESC LIMIT 1;
-
--- name: wrap_up_after
--- The agent's wrap-up event just after (occurred_at, event_id): account, resource_id, at, at, at, id.
-SELECT occurred_at, start FROM aircall_wrap_up_events
-WHERE account = ? AND resource_id = ? AND occurred_at >= ? AND (occurred_at > ? OR event_id > ?)
-ORDER BY occurred_at, event_id LIMIT 1;
-
--- name: wrap_up_pair_add
--- One pair added (pairs 1) or taken back (pairs -1) in its days' row.
-INSERT INTO aircall_wrap_up_days (start_day, end_day, account, user_id, seconds, pairs)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (start_day, end_day, account, user_id) DO UPDATE
-SET seconds = aircall_wrap_up_days.seconds + excluded.seconds, pairs = aircall_wrap_up_days.pairs + excluded.pairs;
-
--- name: wrap_up_pair_prune
-DELETE FROM aircall_wrap_up_days WHERE start_day = ? AND end_day = ? AND account = ? AND user_id = ? AND pairs = 0;

@@ -3,8 +3,8 @@
 -- Days are UTC, counted from the epoch: floor(t / 86400). One file per engine: triggers.
 
 -- Every wrap-up event of an agent (user.wut_start / user.wut_end, .v2 or not) in the log's order,
--- (occurred_at, event id), written by the projection (wrap_ups.py). Only agents' ids that are numbers
--- (what the report can name). `start`: 1 for a start, 0 for an end.
+-- (occurred_at, event id), written by the projection (wrap_ups.py; only inserted, and emptied by `rebuild`). Only agents' ids
+-- that are numbers (what the report can name). `start`: 1 for a start, 0 for an end.
 CREATE TABLE aircall_wrap_up_events (
     account     TEXT             NOT NULL,
     resource_id TEXT             NOT NULL,
@@ -16,8 +16,7 @@ CREATE TABLE aircall_wrap_up_events (
 
 -- The pairs of those events (an end whose previous event is a start) summed by the days of the
 -- start and of the end: a period counts a pair when both fall inside it, as the pairing read from
--- the log did. The projection subtracts a pair that a newly arrived event splits, so any order of
--- arrival gives the same rows.
+-- the log did. Kept by a trigger on aircall_wrap_up_events (below).
 CREATE TABLE aircall_wrap_up_days (
     start_day BIGINT           NOT NULL,
     end_day   BIGINT           NOT NULL,
@@ -98,6 +97,56 @@ FROM aircall_call_intelligence i
 WHERE i.kind = 'sentiment' AND i."timestamp" IS NOT NULL
   AND jsonb_typeof(x.v) = 'object' AND upper(x.v ->> 'value') IN ('POSITIVE', 'NEUTRAL', 'NEGATIVE')
 GROUP BY 1, 2, 3;
+
+-- From now on, the pairs follow the inserts.
+-- An event arriving late lands between two stored ones: the pair those made (a start, then an end)
+-- is taken back, and the event's own pairs added; so any order of arrival gives the rows the pairing
+-- of the whole log gives. BEFORE INSERT: one statement inserts a whole batch, and each row must see
+-- the rows before it, not after (an AFTER trigger runs when the statement is done); a row already
+-- stored (a re-delivery) is skipped here, since BEFORE triggers run before ON CONFLICT. Under a
+-- transaction-scoped lock per agent (the projection inserts in key order): concurrent workers.
+CREATE FUNCTION aircall_wrap_up_pair() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    agent bigint := NEW.resource_id::bigint;
+    b_at double precision;
+    b_start integer;
+    a_at double precision;
+    a_start integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(728115016, hashtext(NEW.account || '/' || NEW.resource_id));
+    IF EXISTS (SELECT 1 FROM aircall_wrap_up_events WHERE account = NEW.account AND resource_id = NEW.resource_id
+               AND occurred_at = NEW.occurred_at AND event_id = NEW.event_id) THEN
+        RETURN NULL;
+    END IF;
+    SELECT occurred_at, start INTO b_at, b_start FROM aircall_wrap_up_events
+    WHERE account = NEW.account AND resource_id = NEW.resource_id AND (occurred_at, event_id) < (NEW.occurred_at, NEW.event_id)
+    ORDER BY occurred_at DESC, event_id DESC LIMIT 1;
+    SELECT occurred_at, start INTO a_at, a_start FROM aircall_wrap_up_events
+    WHERE account = NEW.account AND resource_id = NEW.resource_id AND (occurred_at, event_id) > (NEW.occurred_at, NEW.event_id)
+    ORDER BY occurred_at, event_id LIMIT 1;
+    IF b_start = 1 AND a_start = 0 THEN
+        INSERT INTO aircall_wrap_up_days AS d (start_day, end_day, account, user_id, seconds, pairs)
+        VALUES (floor(b_at / 86400)::bigint, floor(a_at / 86400)::bigint, NEW.account, agent, b_at - a_at, -1)
+        ON CONFLICT (start_day, end_day, account, user_id) DO UPDATE SET seconds = d.seconds + excluded.seconds, pairs = d.pairs + excluded.pairs;
+        DELETE FROM aircall_wrap_up_days d WHERE d.pairs = 0 AND d.start_day = floor(b_at / 86400)::bigint
+          AND d.end_day = floor(a_at / 86400)::bigint AND d.account = NEW.account AND d.user_id = agent;
+    END IF;
+    IF b_start = 1 AND NEW.start = 0 THEN
+        INSERT INTO aircall_wrap_up_days AS d (start_day, end_day, account, user_id, seconds, pairs)
+        VALUES (floor(b_at / 86400)::bigint, floor(NEW.occurred_at / 86400)::bigint, NEW.account, agent, NEW.occurred_at - b_at, 1)
+        ON CONFLICT (start_day, end_day, account, user_id) DO UPDATE SET seconds = d.seconds + excluded.seconds, pairs = d.pairs + excluded.pairs;
+    END IF;
+    IF NEW.start = 1 AND a_start = 0 THEN
+        INSERT INTO aircall_wrap_up_days AS d (start_day, end_day, account, user_id, seconds, pairs)
+        VALUES (floor(NEW.occurred_at / 86400)::bigint, floor(a_at / 86400)::bigint, NEW.account, agent, a_at - NEW.occurred_at, 1)
+        ON CONFLICT (start_day, end_day, account, user_id) DO UPDATE SET seconds = d.seconds + excluded.seconds, pairs = d.pairs + excluded.pairs;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER aircall_wrap_up_events_pair BEFORE INSERT ON aircall_wrap_up_events
+    FOR EACH ROW EXECUTE FUNCTION aircall_wrap_up_pair();
 
 -- Analytics no longer pairs wrap-ups from the log: the log's partial index of them (0005) goes, and
 -- with it its cost on every append.

@@ -3,8 +3,8 @@
 -- Days are UTC, counted from the epoch: floor(t / 86400). One file per engine: triggers.
 
 -- Every wrap-up event of an agent (user.wut_start / user.wut_end, .v2 or not) in the log's order,
--- (occurred_at, event id), written by the projection (wrap_ups.py). Only agents' ids that are numbers
--- (what the report can name). `start`: 1 for a start, 0 for an end.
+-- (occurred_at, event id), written by the projection (wrap_ups.py; only inserted, and emptied by `rebuild`). Only agents' ids
+-- that are numbers (what the report can name). `start`: 1 for a start, 0 for an end.
 CREATE TABLE aircall_wrap_up_events (
     account     TEXT             NOT NULL,
     resource_id TEXT             NOT NULL,
@@ -16,8 +16,7 @@ CREATE TABLE aircall_wrap_up_events (
 
 -- The pairs of those events (an end whose previous event is a start) summed by the days of the
 -- start and of the end: a period counts a pair when both fall inside it, as the pairing read from
--- the log did. The projection subtracts a pair that a newly arrived event splits, so any order of
--- arrival gives the same rows.
+-- the log did. Kept by a trigger on aircall_wrap_up_events (below).
 CREATE TABLE aircall_wrap_up_days (
     start_day BIGINT           NOT NULL,
     end_day   BIGINT           NOT NULL,
@@ -109,6 +108,32 @@ FROM aircall_call_intelligence i,
 WHERE i.kind = 'sentiment' AND i."timestamp" IS NOT NULL
   AND x.type = 'object' AND upper(json_extract(x.value, '$.value')) IN ('POSITIVE', 'NEUTRAL', 'NEGATIVE')
 GROUP BY 1, 2, 3;
+
+-- From now on, the pairs follow the inserts.
+-- An event arriving late lands between two stored ones: the pair those made (a start, then an end)
+-- is taken back, and the event's own pairs added; so any order of arrival gives the rows the pairing
+-- of the whole log gives. Duplicates never reach it (the projection inserts with DO NOTHING).
+CREATE TRIGGER aircall_wrap_up_events_pair AFTER INSERT ON aircall_wrap_up_events
+BEGIN
+    INSERT INTO aircall_wrap_up_days (start_day, end_day, account, user_id, seconds, pairs)
+    SELECT CAST(b.occurred_at / 86400 AS INTEGER), CAST(a.occurred_at / 86400 AS INTEGER), NEW.account, CAST(NEW.resource_id AS INTEGER), b.occurred_at - a.occurred_at, -1
+    FROM (SELECT occurred_at, start FROM aircall_wrap_up_events WHERE account = NEW.account AND resource_id = NEW.resource_id AND occurred_at <= NEW.occurred_at AND (occurred_at < NEW.occurred_at OR event_id < NEW.event_id) ORDER BY occurred_at DESC, event_id DESC LIMIT 1) AS b, (SELECT occurred_at, start FROM aircall_wrap_up_events WHERE account = NEW.account AND resource_id = NEW.resource_id AND occurred_at >= NEW.occurred_at AND (occurred_at > NEW.occurred_at OR event_id > NEW.event_id) ORDER BY occurred_at, event_id LIMIT 1) AS a
+    WHERE b.start = 1 AND a.start = 0
+    ON CONFLICT (start_day, end_day, account, user_id) DO UPDATE SET seconds = seconds + excluded.seconds, pairs = pairs + excluded.pairs;
+    DELETE FROM aircall_wrap_up_days WHERE pairs = 0 AND account = NEW.account AND user_id = CAST(NEW.resource_id AS INTEGER)
+      AND start_day = (SELECT CAST(occurred_at / 86400 AS INTEGER) FROM (SELECT occurred_at, start FROM aircall_wrap_up_events WHERE account = NEW.account AND resource_id = NEW.resource_id AND occurred_at <= NEW.occurred_at AND (occurred_at < NEW.occurred_at OR event_id < NEW.event_id) ORDER BY occurred_at DESC, event_id DESC LIMIT 1))
+      AND end_day = (SELECT CAST(occurred_at / 86400 AS INTEGER) FROM (SELECT occurred_at, start FROM aircall_wrap_up_events WHERE account = NEW.account AND resource_id = NEW.resource_id AND occurred_at >= NEW.occurred_at AND (occurred_at > NEW.occurred_at OR event_id > NEW.event_id) ORDER BY occurred_at, event_id LIMIT 1));
+    INSERT INTO aircall_wrap_up_days (start_day, end_day, account, user_id, seconds, pairs)
+    SELECT CAST(b.occurred_at / 86400 AS INTEGER), CAST(NEW.occurred_at / 86400 AS INTEGER), NEW.account, CAST(NEW.resource_id AS INTEGER), NEW.occurred_at - b.occurred_at, 1
+    FROM (SELECT occurred_at, start FROM aircall_wrap_up_events WHERE account = NEW.account AND resource_id = NEW.resource_id AND occurred_at <= NEW.occurred_at AND (occurred_at < NEW.occurred_at OR event_id < NEW.event_id) ORDER BY occurred_at DESC, event_id DESC LIMIT 1) AS b
+    WHERE b.start = 1 AND NEW.start = 0
+    ON CONFLICT (start_day, end_day, account, user_id) DO UPDATE SET seconds = seconds + excluded.seconds, pairs = pairs + excluded.pairs;
+    INSERT INTO aircall_wrap_up_days (start_day, end_day, account, user_id, seconds, pairs)
+    SELECT CAST(NEW.occurred_at / 86400 AS INTEGER), CAST(a.occurred_at / 86400 AS INTEGER), NEW.account, CAST(NEW.resource_id AS INTEGER), a.occurred_at - NEW.occurred_at, 1
+    FROM (SELECT occurred_at, start FROM aircall_wrap_up_events WHERE account = NEW.account AND resource_id = NEW.resource_id AND occurred_at >= NEW.occurred_at AND (occurred_at > NEW.occurred_at OR event_id > NEW.event_id) ORDER BY occurred_at, event_id LIMIT 1) AS a
+    WHERE NEW.start = 1 AND a.start = 0
+    ON CONFLICT (start_day, end_day, account, user_id) DO UPDATE SET seconds = seconds + excluded.seconds, pairs = pairs + excluded.pairs;
+END;
 
 -- Analytics no longer pairs wrap-ups from the log: the log's partial index of them (0005) goes, and
 -- with it its cost on every append.
