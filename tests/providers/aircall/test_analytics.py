@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import threading
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,7 +22,9 @@ import pytest
 from hookline.assembly import migration_sources
 from hookline.pipeline.handlers import StoredEvent, Unprocessable
 from hookline.providers.aircall import projections as proj
+from hookline.providers.aircall import wrap_ups
 from hookline.providers.aircall.dashboard import analytics
+from hookline.providers.aircall.wrap_ups import WrapUp
 from hookline.providers.registry import providers
 from hookline.store import events as event_log
 from hookline.store import migrations
@@ -370,3 +373,37 @@ def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
     assert "SEARCH aircall_call_hours" in plans and "SEARCH aircall_call_agent_days" in plans, plans
     assert "SEARCH aircall_wrap_up_days" in plans and "SEARCH aircall_sentiment_days" in plans, plans
     assert "aircall_calls " not in plans and "events" not in plans, plans
+
+
+@on_engine("postgresql")
+def test_concurrent_workers_pair_an_agents_wrap_ups_once(db: Database) -> None:
+    """Two workers writing the same agent's wrap-ups at once: the second waits for the first's
+    per-agent lock and then sees its rows, so the pairs are those of one worker doing it all."""
+    t = SINCE + 3600
+    marks = [WrapUp("acme", "7", t + 10 * i, i, i % 2 == 0) for i in range(1, 21)]  # end, start, end, ...
+    with db.connection() as conn, conn.transaction():
+        wrap_ups.write(conn, marks)
+        alone = rollups(conn)["wrap_ups"]
+        conn.execute("DELETE FROM aircall_wrap_up_days")
+        conn.execute("DELETE FROM aircall_wrap_up_events")
+    assert alone and sum(r[5] for r in alone) == 9
+    first, second = db.connect(), db.connect()
+    try:
+        with first.transaction():
+            wrap_ups.write(first, marks[::2])
+            waiting = threading.Thread(target=lambda: _write_in_transaction(second, marks[1::2]))
+            waiting.start()
+            waiting.join(0.5)
+            assert waiting.is_alive()  # held by the first worker's lock on agent 7
+        waiting.join(10)
+        assert not waiting.is_alive()
+    finally:
+        first.close()
+        second.close()
+    with db.connection() as conn:
+        assert rollups(conn)["wrap_ups"] == alone
+
+
+def _write_in_transaction(conn: Connection, marks: list[WrapUp]) -> None:
+    with conn.transaction():
+        wrap_ups.write(conn, marks)
