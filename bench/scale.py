@@ -46,6 +46,7 @@ from hookline.assembly import migration_sources  # noqa: E402
 from hookline.pipeline.handlers import StoredEvent  # noqa: E402
 from hookline.pipeline.versioned import insert_many  # noqa: E402
 from hookline.providers.aircall import projections as proj  # noqa: E402
+from hookline.providers.aircall.wrap_ups import WrapUp  # noqa: E402
 from hookline.providers.registry import providers  # noqa: E402
 from hookline.store import migrations  # noqa: E402
 from hookline.store.engine import Connection, Database  # noqa: E402
@@ -191,6 +192,9 @@ class Builder:
                     for event, at in (("user.wut_start", ended + 1), ("user.wut_end", ended + 1 + rng.randint(5, 90))):
                         b = _encode({"resource": "user", "event": event, "timestamp": int(at), "token": "t",
                                      "data": wrap})
+                        # What the projection keeps of it (wrap_ups.py): ids are the log's, 1, 2, ...
+                        rows.wrap_ups.append(WrapUp(ACCOUNT, str(agent["id"]), at, self.event_id + 1,
+                                                    event == "user.wut_start"))
                         events.append(self.event_row(event, "user", agent["id"], at, b))
             self.write(rows, events)
             rate = done / (time.monotonic() - t0)

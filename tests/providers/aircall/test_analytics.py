@@ -8,8 +8,10 @@ of mixed case, unknown or absent values) must give identical charts on both engi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import threading
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,10 +19,15 @@ from typing import Any
 import msgspec
 import pytest
 
-from hookline.pipeline.handlers import StoredEvent
+from hookline.assembly import migration_sources
+from hookline.pipeline.handlers import StoredEvent, Unprocessable
 from hookline.providers.aircall import projections as proj
+from hookline.providers.aircall import wrap_ups
 from hookline.providers.aircall.dashboard import analytics
+from hookline.providers.aircall.wrap_ups import WrapUp
+from hookline.providers.registry import providers
 from hookline.store import events as event_log
+from hookline.store import migrations
 from hookline.store.engine import Connection, Database
 from hookline.store.queries import Query
 from hookline.testing.aircall.samples import make_call, make_contact, make_number, make_user
@@ -49,10 +56,10 @@ def fill(db: Database, seed: int) -> None:
         body = msgspec.json.encode({"resource": resource, "event": event, "timestamp": int(ts), "data": data})
         proj.project(StoredEvent(n, "aircall", "acme", event, "webhook", ts, ts, body), batches[batch])
 
-    def log(event: str, user_id: int | str, ts: float) -> None:
-        body = json.dumps({"event": event, "data": {"id": user_id}}).encode()
+    def log(event: str, user: dict[str, Any], ts: float) -> None:
+        body = json.dumps({"event": event, "data": {k: v for k, v in user.items() if v is not None}}).encode()
         incoming.append(IncomingEvent("aircall", "acme", event, f"k{len(incoming)}", body, ts + 1,
-                                      resource="user", resource_id=str(user_id), occurred_at=ts))
+                                      resource="user", resource_id=str(user["id"]), occurred_at=ts))
 
     for a in agents:
         project("user.created", "user", {k: v for k, v in a.items() if v is not None}, SINCE - DAY)
@@ -95,19 +102,41 @@ def fill(db: Database, seed: int) -> None:
             kind = rng.choice(("pair", "pair", "pair", "start", "end"))
             v2 = ".v2" if rng.random() < 0.5 else ""
             if kind in ("pair", "start"):
-                log("user.wut_start" + v2, a["id"], t)
+                log("user.wut_start" + v2, a, t)
             if kind in ("pair", "end"):
-                log("user.wut_end" + v2, a["id"], t + rng.randint(1, 120))
-    log("user.wut_start", "not-a-number", SINCE + DAY)
-    log("user.wut_end", "not-a-number", SINCE + DAY + 5)
+                # Ends at the same second as the next start, or across midnight, now and then.
+                log("user.wut_end" + v2, a, t + rng.choice((rng.randint(1, 120), rng.randint(1, 120), DAY / 3)))
+    log("user.wut_start", {"id": "not-a-number"}, SINCE + DAY)
+    log("user.wut_end", {"id": "not-a-number"}, SINCE + DAY + 5)
     conn = db.connect()
     try:
         for rows in batches:
             with conn.transaction():
                 rows.write(conn)
         event_log.append_batch(conn, incoming)
+        project_log(conn, rng)
     finally:
         conn.close()
+
+
+def project_log(conn: Connection, rng: random.Random) -> None:
+    """The log's wrap-up events through the projection as workers would meet them: out of order, in
+    batches of any size, a third of them delivered twice (the pairing rollups, migration 0008)."""
+    marks = ", ".join("?" for _ in WRAP)
+    stored = [StoredEvent(int(i), "aircall", a, e, "webhook", at, got, bytes(body)) for i, a, e, at, got, body in
+              conn.fetchall(f"SELECT id, account, event, occurred_at, received_at, body FROM events"
+                            f" WHERE event IN ({marks})", list(WRAP))]
+    stored += rng.sample(stored, len(stored) // 3)
+    rng.shuffle(stored)
+    while stored:
+        size = rng.randint(1, 40)
+        batch, stored = stored[:size], stored[size:]
+        rows = proj.Rows()
+        for ev in batch:
+            with contextlib.suppress(Unprocessable):  # "not-a-number": parked by the worker, never an agent
+                proj.project(ev, rows)
+        with conn.transaction():
+            rows.write(conn)
 
 
 def reference(conn: Connection, p: analytics.Period) -> dict[str, Any]:
@@ -237,9 +266,92 @@ def test_rollups_follow_the_calls_table(db: Database) -> None:
                 for t in ("aircall_call_hours", "aircall_call_agent_days")] == [0, 0]
 
 
+def rollups(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """The per-event rollups (migration 0008), seconds rounded past float summation order."""
+    wraps = conn.fetchall("SELECT start_day, end_day, account, user_id, seconds, pairs FROM aircall_wrap_up_days"
+                          " ORDER BY 1, 2, 3, 4")
+    moods = conn.fetchall("SELECT day, account, sentiment, participants FROM aircall_sentiment_days ORDER BY 1, 2, 3")
+    return {"wrap_ups": [(int(a), int(b), c, int(d), round(float(e), 6), int(f)) for a, b, c, d, e, f in wraps],
+            "sentiment": [(int(a), b, c, int(d)) for a, b, c, d in moods]}
+
+
+def test_rebuild_in_another_order_gives_the_same_rollups(db: Database) -> None:
+    """What `hookline rebuild` does (the handler's reset, then the log again, here in another order)
+    gives the rows kept so far."""
+    fill(db, 5)
+    with db.connection() as conn:
+        kept = rollups(conn)
+        assert kept["wrap_ups"] and kept["sentiment"]
+        assert all(r[5] > 0 for r in kept["wrap_ups"]) and all(r[3] > 0 for r in kept["sentiment"])
+        assert any(r[0] != r[1] for r in kept["wrap_ups"])  # pairs across midnight exercised
+        with conn.transaction():
+            proj.AircallProjections().reset(conn)
+        assert rollups(conn) == {"wrap_ups": [], "sentiment": []}  # the triggers followed the deletes
+        project_log(conn, random.Random(99))
+        assert rollups(conn)["wrap_ups"] == kept["wrap_ups"]
+
+
+def test_migration_0008_counts_what_was_stored(db: Database) -> None:
+    """Migration 0008 on a database at 0007 (its objects dropped again) computes from the log's
+    wrap-up events and the stored results the rows the writes keep."""
+    fill(db, 6)
+    with db.connection() as conn, conn.transaction():
+        kept = rollups(conn)
+        assert kept["wrap_ups"] and kept["sentiment"]
+        for statement in UNDO_0008[db.dialect]:
+            conn.execute(statement)
+    migrations.upgrade(db, migration_sources(providers()))
+    with db.connection() as conn:
+        assert rollups(conn) == kept
+
+
+UNDO_0008 = {
+    "sqlite": ["DROP TABLE aircall_wrap_up_days", "DROP TABLE aircall_wrap_up_events",
+               "DROP TABLE aircall_sentiment_days", "DROP TRIGGER aircall_intelligence_sentiment_insert",
+               "DROP TRIGGER aircall_intelligence_sentiment_update",
+               "DROP TRIGGER aircall_intelligence_sentiment_delete"],
+    "postgresql": ["DROP TABLE aircall_wrap_up_days", "DROP TABLE aircall_wrap_up_events",
+                   "DROP TABLE aircall_sentiment_days",
+                   "DROP FUNCTION aircall_intelligence_sentiment() CASCADE",
+                   "DROP FUNCTION aircall_wrap_up_pair()"],
+}
+for _undo in UNDO_0008.values():
+    _undo += [
+        "DELETE FROM schema_migrations WHERE component = 'aircall' AND version = 8",
+        "CREATE INDEX aircall_events_wrap_up ON events (occurred_at, id, account, resource_id, event, provider)"
+        " WHERE provider = 'aircall' AND event IN"
+        " ('user.wut_start', 'user.wut_end', 'user.wut_start.v2', 'user.wut_end.v2')",
+    ]
+
+
+def test_an_updated_sentiment_replaces_its_count(db: Database) -> None:
+    """A result delivered again changes nothing; a newer version of it moves its participants from
+    the old value (and day) to the new one; a deleted one takes them back."""
+    def deliver(event: str, value: str, ts: float, event_id: int) -> None:
+        body = msgspec.json.encode({"resource": "sentiment", "event": event, "timestamp": int(ts), "data": {
+            "id": 1, "call_id": 1, "participants": [{"participant_type": "external", "value": value},
+                                                     {"participant_type": "internal", "value": value}]}})
+        rows = proj.Rows()
+        proj.project(StoredEvent(event_id, "aircall", "acme", event, "webhook", ts, ts, body), rows)
+        with conn.transaction():
+            rows.write(conn)
+
+    with db.connection() as conn:
+        deliver("sentiment.created", "positive", SINCE + 10, 1)
+        deliver("sentiment.created", "positive", SINCE + 10, 2)
+        day = int(SINCE) // DAY
+        assert rollups(conn)["sentiment"] == [(day, "acme", "POSITIVE", 2)]
+        deliver("sentiment.created", "Negative", SINCE + DAY + 10, 3)  # recomputed the next day
+        deliver("sentiment.created", "positive", SINCE + 10, 4)  # older: loses, counts nothing
+        assert rollups(conn)["sentiment"] == [(day + 1, "acme", "NEGATIVE", 2)]
+        with conn.transaction():
+            conn.execute("DELETE FROM aircall_call_intelligence")
+        assert rollups(conn)["sentiment"] == []
+
+
 @on_engine("sqlite")
 def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
-    """The plans that keep a year fast: the rollups for calls, the partial index for wrap-ups.
+    """The plans that keep a year fast: every part of the report reads a rollup.
     (PostgreSQL chooses by cost and reads tables this small whole; its plans on a year of calls are
     in bench/README.md.)"""
     fill(db, 3)
@@ -259,5 +371,39 @@ def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
         analytics.report(conn, p)
     plans = "\n".join(seen)
     assert "SEARCH aircall_call_hours" in plans and "SEARCH aircall_call_agent_days" in plans, plans
-    assert "aircall_calls " not in plans, plans
-    assert "COVERING INDEX aircall_events_wrap_up" in plans, plans
+    assert "SEARCH aircall_wrap_up_days" in plans and "SEARCH aircall_sentiment_days" in plans, plans
+    assert "aircall_calls " not in plans and "events" not in plans, plans
+
+
+@on_engine("postgresql")
+def test_concurrent_workers_pair_an_agents_wrap_ups_once(db: Database) -> None:
+    """Two workers writing the same agent's wrap-ups at once: the second waits for the first's
+    per-agent lock and then sees its rows, so the pairs are those of one worker doing it all."""
+    t = SINCE + 3600
+    marks = [WrapUp("acme", "7", t + 10 * i, i, i % 2 == 0) for i in range(1, 21)]  # end, start, end, ...
+    with db.connection() as conn, conn.transaction():
+        wrap_ups.write(conn, marks)
+        alone = rollups(conn)["wrap_ups"]
+        conn.execute("DELETE FROM aircall_wrap_up_days")
+        conn.execute("DELETE FROM aircall_wrap_up_events")
+    assert alone and sum(r[5] for r in alone) == 9
+    first, second = db.connect(), db.connect()
+    try:
+        with first.transaction():
+            wrap_ups.write(first, marks[::2])
+            waiting = threading.Thread(target=lambda: _write_in_transaction(second, marks[1::2]))
+            waiting.start()
+            waiting.join(0.5)
+            assert waiting.is_alive()  # held by the first worker's lock on agent 7
+        waiting.join(10)
+        assert not waiting.is_alive()
+    finally:
+        first.close()
+        second.close()
+    with db.connection() as conn:
+        assert rollups(conn)["wrap_ups"] == alone
+
+
+def _write_in_transaction(conn: Connection, marks: list[WrapUp]) -> None:
+    with conn.transaction():
+        wrap_ups.write(conn, marks)

@@ -18,7 +18,7 @@ import msgspec
 
 from hookline.pipeline.handlers import EventHandler, StoredEvent, Unprocessable
 from hookline.pipeline.versioned import VersionedColumns, digest, insert_many
-from hookline.providers.aircall import catalog, ranks
+from hookline.providers.aircall import catalog, ranks, wrap_ups
 from hookline.providers.aircall import models as m
 from hookline.store.engine import Connection
 from hookline.timeparse import optional_time, plausible
@@ -78,6 +78,7 @@ GROUPS = (CALLS, INTELLIGENCE, USER_PROFILE, USER_PRESENCE, USER_WRAP_UP, USER_S
 TABLES = (
     "aircall_calls", "aircall_call_timeline", "aircall_call_intelligence", "aircall_users",
     "aircall_contacts", "aircall_numbers", "aircall_teams", "aircall_tags", "aircall_messages",
+    "aircall_wrap_up_events", "aircall_wrap_up_days",
 )
 
 _envelope = msgspec.json.Decoder(m.Envelope).decode
@@ -118,6 +119,7 @@ class Rows:
 
     groups: dict[VersionedColumns, list[tuple[Any, ...]]] = field(default_factory=dict)
     timeline: list[tuple[Any, ...]] = field(default_factory=list)
+    wrap_ups: list[wrap_ups.WrapUp] = field(default_factory=list)
 
     def add(self, group: VersionedColumns, row: tuple[Any, ...]) -> None:
         self.groups.setdefault(group, []).append(row)
@@ -131,6 +133,8 @@ class Rows:
             unique = {(r[0], r[1], r[4]): r for r in self.timeline}
             insert_many(conn, "aircall_call_timeline", TIMELINE_COLUMNS, [unique[k] for k in sorted(unique)],
                         "ON CONFLICT (account, call_id, event_id) DO NOTHING")
+        if self.wrap_ups:  # last: its per-agent locks come after every row lock above
+            wrap_ups.write(conn, self.wrap_ups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,7 @@ class Ctx:
     data: bytes
     digest: str
     event_id: int
+    occurred_at: float | None  # the log's, which orders wrap-ups (wrap_ups.py)
 
 
 class AircallProjections(EventHandler):
@@ -176,7 +181,7 @@ def project(ev: StoredEvent, rows: Rows) -> None:
         ts = plausible(ev.occurred_at)
     if ts is None:
         ts = ev.received_at
-    ctx = Ctx(ev.account, ev.event, ts, data, digest(data), ev.id)
+    ctx = Ctx(ev.account, ev.event, ts, data, digest(data), ev.id, ev.occurred_at)
     project_one = _BY_FAMILY.get(spec.family)
     if project_one is not None:
         project_one(ctx, obj, rows)
@@ -233,6 +238,9 @@ def _user(ctx: Ctx, user: Any, rows: Rows) -> None:
         rows.add(USER_PRESENCE, (*key, _PRESENCE[base], ctx.ts, rank, ctx.digest))
     if base in _WRAP_UP:
         rows.add(USER_WRAP_UP, (*key, _WRAP_UP[base], ctx.ts, rank, ctx.digest))
+        if ctx.occurred_at is not None:  # the log's pairing never saw events without a time
+            rows.wrap_ups.append(wrap_ups.WrapUp(ctx.account, str(user.id), ctx.occurred_at, ctx.event_id,
+                                                 _WRAP_UP[base]))
     if not ctx.event.endswith(".synced"):  # a backfill read is not a sign of life
         rows.add(USER_SEEN, (*key, user.name, user.email, ctx.ts, rank, ctx.digest))
 

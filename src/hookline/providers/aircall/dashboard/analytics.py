@@ -1,10 +1,10 @@
 """Analytics over a period (UTC days): calls per day and per hour (inbound, outbound, missed), answer
 rate, missed-call reasons, handle time and wrap-up per agent, sentiment shares.
 
-Read from the projections (calls, users, intelligence) and, for wrap-up durations, from the event
-log's user.wut_start / user.wut_end pairs (the projection keeps only an agent's current state).
-Calls are counted from rollups per hour and per agent and day that triggers keep on aircall_calls
-(migration 0006), wrap-ups by a window over a partial index of the log, sentiment in SQL.
+Read from rollups, so that a year reads a few rows per hour or per agent and day, never every call
+or event: calls per hour and handle time per agent and day (triggers on aircall_calls, migration
+0006), wrap-up pairs (user.wut_start then user.wut_end) per agent and day (kept by the projection:
+wrap_ups.py, migration 0008), sentiment per day (triggers on aircall_call_intelligence, 0008).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ Q = load_queries(__package__)
 MAX_DAYS = 366
 DAY = 86_400
 SENTIMENTS = ("POSITIVE", "NEUTRAL", "NEGATIVE")
-_WRAP_EVENTS = ("user.wut_start", "user.wut_end", "user.wut_start.v2", "user.wut_end.v2")
 
 
 class BadPeriod(ValueError):
@@ -120,10 +119,10 @@ def report(conn: Connection, p: Period, account: str | None = None) -> Report:
         if int(n):
             handle[(acct, int(user))] = (float(seconds), int(n))
 
-    wrap = _wrap_ups(conn, p, account)
+    wrap = _wrap_ups(conn, first_day, first_day + len(days), account)
     names = _agent_names(conn, set(handle) | set(wrap))
     agents = sorted(set(handle) | set(wrap), key=lambda k: (names.get(k, ""), k))
-    sentiment = _sentiments(conn, p, account)
+    sentiment = _sentiments(conn, first_day, first_day + len(days), account)
     total_sentiment = sum(sentiment.values())
     by_count = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
     series3 = ("inbound", "outbound", "missed")
@@ -152,21 +151,16 @@ def _mean(total: float, n: int) -> float:
     return round(total / n, 1) if n else 0.0
 
 
-def _wrap_ups(conn: Connection, p: Period, account: str | None) -> dict[tuple[str, int], tuple[float, int]]:
-    """Wrap-up time per agent (total seconds, count): each user.wut_start paired with the next
-    user.wut_end. The period's wrap-up events only, in time order, straight from the partial index
-    (paired here: faster than a window in SQL, which sorts them again)."""
-    totals: dict[tuple[str, int], list[float]] = {}
-    started: dict[tuple[str, str], float] = {}
-    for acct, rid, event, at in conn.execute(Q.analytics_wrap_ups, (p.since, p.until, account, account)):
-        key = (acct, rid)
-        if event.startswith("user.wut_start"):
-            started[key] = at
-        elif key in started and rid is not None and rid.isdigit():
-            total = totals.setdefault((acct, int(rid)), [0.0, 0])
-            total[0] += at - started.pop(key)
-            total[1] += 1
-    return {k: (float(v[0]), int(v[1])) for k, v in totals.items()}
+def _wrap_ups(conn: Connection, first_day: int, end_day: int, account: str | None
+              ) -> dict[tuple[str, int], tuple[float, int]]:
+    """Wrap-up time per agent (total seconds, count): the pairs whose start and end both fall in the
+    period (a pair across midnight counts when the period holds both days, as when it was paired
+    from the log)."""
+    out: dict[tuple[str, int], tuple[float, int]] = {}
+    for acct, user, seconds, n in conn.fetchall(Q.analytics_wrap_up_days, (first_day, end_day, account, account)):
+        if int(n):
+            out[(acct, int(user))] = (float(seconds), int(n))
+    return out
 
 
 def _agent_names(conn: Connection, keys: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
@@ -176,11 +170,10 @@ def _agent_names(conn: Connection, keys: set[tuple[str, int]]) -> dict[tuple[str
     return {(a, int(i)): n for a, i, n in rows if (a, int(i)) in keys and n}
 
 
-def _sentiments(conn: Connection, p: Period, account: str | None) -> Counter[str]:
-    """Callers' moods of a period: each participant's `value` of the sentiment results, counted in SQL
-    (the JSON functions differ: json_each on SQLite, jsonb_array_elements on PostgreSQL)."""
+def _sentiments(conn: Connection, first_day: int, end_day: int, account: str | None) -> Counter[str]:
+    """Callers' moods of a period: participants per sentiment value, summed from the days' rollup."""
     out: Counter[str] = Counter()
-    for mood, n in conn.fetchall(Q.analytics_sentiments, (p.since, p.until, account, account)):
+    for mood, n in conn.fetchall(Q.analytics_sentiment_days, (first_day, end_day, account, account)):
         if mood in SENTIMENTS:
             out[mood] += int(n)
     return out

@@ -12,25 +12,20 @@ SELECT account, user_id, sum(seconds), sum(calls) FROM aircall_call_agent_days
 WHERE day >= ? AND day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
 GROUP BY account, user_id
 
--- name: analytics_wrap_ups
--- The partial index aircall_events_wrap_up holds exactly these events: the query repeats its condition.
--- In time order, paired in Python (faster than a window in SQL, which sorts them again).
-SELECT account, resource_id, event, occurred_at FROM events
-WHERE provider = 'aircall'
-  AND event IN ('user.wut_start', 'user.wut_end', 'user.wut_start.v2', 'user.wut_end.v2')
-  AND occurred_at >= ? AND occurred_at < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
-ORDER BY occurred_at, id
+-- name: analytics_wrap_up_days
+-- Wrap-up pairs kept by the projection (wrap_ups.py, migration 0008): both days inside the period.
+SELECT account, user_id, sum(seconds), sum(pairs) FROM aircall_wrap_up_days
+WHERE start_day >= ? AND end_day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+GROUP BY account, user_id
 
 -- name: analytics_agent_names
 SELECT account, id, COALESCE(name, seen_name) FROM aircall_users
 
--- name: analytics_sentiments
--- Each participant's `value` of the sentiment results (json_each here, jsonb_array_elements on PostgreSQL).
-SELECT upper(json_extract(x.value, '$.value')), count(*) FROM aircall_call_intelligence i,
-  json_each(CASE WHEN json_type(i.data, '$.participants') = 'array' THEN i.data ELSE '{}' END, '$.participants') AS x
-WHERE i.kind = 'sentiment' AND i."timestamp" >= ? AND i."timestamp" < ?
-  AND (CAST(? AS TEXT) IS NULL OR i.account = ?) AND x.type = 'object'
-GROUP BY 1
+-- name: analytics_sentiment_days
+-- Participants per sentiment value and day, kept by triggers on aircall_call_intelligence (0008).
+SELECT sentiment, sum(participants) FROM aircall_sentiment_days
+WHERE day >= ? AND day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+GROUP BY sentiment
 
 -- name: boards_live_calls
 -- Calls not done that started within the live window, oldest first.
