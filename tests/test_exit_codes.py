@@ -43,6 +43,8 @@ CASES = [
     ("destinations", ("destinations", "add", "crm", "--url", "ftp://x.example"), 2, "invalid URL"),
     ("destinations", ("destinations", "list", "{unreachable}"), 1, "cannot connect to PostgreSQL"),
     ("deliveries", ("deliveries", "retry"), 2, "one of the two"),
+    ("dispatcher", ("dispatcher", "--nope"), 2, "No such option"),
+    ("dispatcher", ("dispatcher", "{unreachable}"), 1, "cannot connect to PostgreSQL"),
     ("deliveries", ("deliveries", "list", "{unreachable}"), 1, "cannot connect to PostgreSQL"),
     ("events", ("events", "replay", "--since", "yesterday-ish"), 2, "not a time"),
     ("events", ("events", "replay", "--since", "0", "{unreachable}"), 1, "cannot connect to PostgreSQL"),

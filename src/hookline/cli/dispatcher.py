@@ -14,7 +14,7 @@ import signal
 
 import typer
 
-from hookline.clitools import providers, settings
+from hookline.clitools import open_database, providers, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +27,7 @@ def dispatcher() -> None:
     from hookline import log as logconf
 
     cfg = settings()
+    open_database(cfg).close()  # reachable, schema current: a message and exit 1 otherwise
     logconf.configure(cfg.log_format, cfg.log_level)
 
     async def main() -> None:
