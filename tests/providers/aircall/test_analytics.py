@@ -318,6 +318,8 @@ UNDO_0008 = {
 for _undo in UNDO_0008.values():
     _undo += [
         "DELETE FROM schema_migrations WHERE component = 'aircall' AND version = 8",
+        "DROP INDEX aircall_call_hours_values",
+        "DROP INDEX aircall_call_agent_days_values",
         "CREATE INDEX aircall_events_wrap_up ON events (occurred_at, id, account, resource_id, event, provider)"
         " WHERE provider = 'aircall' AND event IN"
         " ('user.wut_start', 'user.wut_end', 'user.wut_start.v2', 'user.wut_end.v2')",
@@ -371,7 +373,10 @@ def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
         analytics.report(conn, p)
     plans = "\n".join(seen)
     assert "SEARCH aircall_call_hours" in plans and "SEARCH aircall_call_agent_days" in plans, plans
-    assert "SEARCH aircall_wrap_up_days" in plans and "SEARCH aircall_sentiment_days" in plans, plans
+    assert "SEARCH aircall_wrap_up_days USING PRIMARY KEY" in plans, plans  # WITHOUT ROWID: the key holds the values
+    assert "SEARCH aircall_sentiment_days USING PRIMARY KEY" in plans, plans
+    assert "COVERING INDEX aircall_call_hours_values" in plans, plans
+    assert "COVERING INDEX aircall_call_agent_days_values" in plans, plans
     assert "aircall_calls " not in plans and "events" not in plans, plans
 
 
