@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hookline.assembly import migration_sources
 from hookline.providers.registry import providers
 from hookline.store import migrations
 from hookline.store.engine import Database
-from tests.support import ENGINES, Server, drop_pg_schema, new_pg_schema
+from tests.support import ENGINES, MigratedSchemas, Server, drop_pg_schema, new_pg_schema
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -30,11 +31,47 @@ def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        migrations.upgrade(database, migration_sources(providers()))
+    finally:
+        database.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated by `migrations.upgrade`, copied for each test that wants `db`."""
+    path = tmp_path_factory.mktemp("template") / "hookline.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schemas() -> Iterator[MigratedSchemas]:
+    schemas = MigratedSchemas(_migrate)
+    yield schemas
+    schemas.close()
+
+
 @pytest.fixture
-def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the engine under test."""
+def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database of the engine under test: empty, or migrated when the test also uses `db` (a copy
+    of a migrated file on SQLite, an emptied migrated schema on PostgreSQL: migrating takes seconds)."""
+    migrated = "db" in request.fixturenames
     if engine == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hookline.sqlite3'}"
+        path = tmp_path / "hookline.sqlite3"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    if migrated:
+        pool: MigratedSchemas = request.getfixturevalue("pg_schemas")
+        schema, url = pool.take()
+        try:
+            yield url
+        finally:
+            pool.give_back(schema)
         return
     schema, url = new_pg_schema()
     try:
@@ -45,9 +82,8 @@ def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    """A migrated database."""
+    """A migrated database (database_url gives it migrated)."""
     database = Database(database_url)
-    migrations.upgrade(database, migration_sources(providers()))
     try:
         yield database
     finally:

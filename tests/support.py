@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import structlog
 
 ENGINES = [e for e in os.environ.get("HOOKLINE_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 PG_URL = os.environ.get("HOOKLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -51,6 +53,93 @@ def drop_pg_schema(schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+# A schema's shape, to tell whether a test changed it: columns, constraints, indexes, triggers, functions,
+# sequences and views (names relative to the schema).
+_PG_SHAPE = """
+SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' '
+       || coalesce(column_default, '') || ' ' || is_identity
+  FROM information_schema.columns WHERE table_schema = %(s)s
+UNION ALL SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE connamespace = %(s)s::regnamespace
+UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = %(s)s
+UNION ALL SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  WHERE c.relnamespace = %(s)s::regnamespace AND NOT t.tgisinternal
+UNION ALL SELECT 'function ' || p.oid::regprocedure::text || ' ' || md5(p.prosrc)
+  FROM pg_proc p WHERE p.pronamespace = %(s)s::regnamespace
+UNION ALL SELECT 'sequence ' || sequencename FROM pg_sequences WHERE schemaname = %(s)s
+UNION ALL SELECT 'view ' || viewname || ' ' || md5(definition) FROM pg_views WHERE schemaname = %(s)s
+"""
+
+
+class MigratedSchemas:
+    """Migrated PostgreSQL schemas for the `db` fixture, reused within a test process: migrating one
+    takes seconds, emptying one a few milliseconds. The first is migrated by `migrations.upgrade` and
+    kept as the reference; a schema handed back is emptied to the reference's rows and sequences
+    (what the migrations seeded) if its shape is still the reference's, and dropped otherwise (a test
+    that migrated more, or altered a table)."""
+
+    def __init__(self, migrate: Callable[[str], None]) -> None:
+        self.migrate = migrate
+        self.free: list[str] = []
+        self.reference: str | None = None
+        self.shape: list[str] = []
+        self.seeded: list[str] = []  # tables with rows after the migrations
+        self.sequences: list[str] = []
+
+    def _new(self) -> tuple[str, str]:
+        schema, url = new_pg_schema()
+        self.migrate(url)
+        return schema, url
+
+    def _shape(self, conn: psycopg.Connection[Any], schema: str) -> list[str]:
+        rows = conn.execute(_PG_SHAPE, {"s": schema}).fetchall()
+        return sorted(str(r[0]).replace(f'"{schema}".', "").replace(f"{schema}.", "") for r in rows)
+
+    def take(self) -> tuple[str, str]:
+        if self.reference is None:
+            self.reference, _ = self._new()
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                self.shape = self._shape(conn, self.reference)
+                tables = [r[0] for r in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s", (self.reference,))]  # fmt: skip
+                self.seeded = [t for t in tables if conn.execute(
+                    f'SELECT EXISTS (SELECT 1 FROM "{self.reference}"."{t}")').fetchone() == (True,)]  # fmt: skip
+                self.sequences = [r[0] for r in conn.execute(
+                    "SELECT sequencename FROM pg_sequences WHERE schemaname = %s", (self.reference,))]  # fmt: skip
+        if self.free:
+            schema = self.free.pop()
+            sep = "&" if "?" in PG_URL else "?"
+            return schema, f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+        return self._new()
+
+    def give_back(self, schema: str) -> None:
+        """Empty `schema` for the next test, or drop it."""
+        assert self.reference is not None
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            if self._shape(conn, schema) != self.shape:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                return
+            ref = self.reference
+            tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))]
+            script = [
+                "BEGIN",
+                "SET LOCAL session_replication_role = replica",  # no triggers, no foreign-key order
+                *(f'DELETE FROM "{schema}"."{t}"' for t in tables),
+                *(f'INSERT INTO "{schema}"."{t}" OVERRIDING SYSTEM VALUE SELECT * FROM "{ref}"."{t}"'
+                  for t in self.seeded),
+                *(f"SELECT setval('\"{schema}\".\"{q}\"', last_value, is_called) FROM \"{ref}\".\"{q}\""
+                  for q in self.sequences),
+                "COMMIT",
+            ]  # fmt: skip
+            conn.execute(";\n".join(script).encode())  # one round trip (no parameters: simple protocol)
+        self.free.append(schema)
+
+    def close(self) -> None:
+        for schema in [*self.free, *([self.reference] if self.reference else [])]:
+            drop_pg_schema(schema)
+        self.free, self.reference = [], None
+
+
 def base_env(database_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
     # No test may reach a real provider: their API URLs point at a closed local port unless a test
@@ -73,8 +162,59 @@ def run_cli(
     database_url: str,
     env: Mapping[str, str] | None = None,
     input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`hookline ARGS` run in this process through the root entry point (`hookline.cli.main`), with the
+    environment, stdin, stdout, stderr and exit code a subprocess would have: 10 to 50 times faster than
+    `run_cli_process`, for tests of what a command does rather than of the process around it."""
+    from click.testing import CliRunner
+
+    from hookline.cli import main
+
+    wanted = base_env(database_url, env)
+    overlay: dict[str, str | None] = {k: None for k in os.environ if k not in wanted}
+    overlay.update(wanted)
+    exit_funcs: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]] = []
+
+    def at_exit(func: Callable[..., object], *a: Any, **kw: Any) -> Callable[..., object]:
+        exit_funcs.append((func, a, kw))
+        return func
+
+    logging_before = structlog.get_config()
+    cwd, argv, register = Path.cwd(), sys.argv, atexit.register
+    code: int = 0
+    with CliRunner().isolation(input=input, env=overlay) as (out, err, _):
+        sys.argv, atexit.register = ["hookline", *args], at_exit
+        os.chdir(ROOT)
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+        finally:
+            sys.argv, atexit.register = argv, register
+            os.chdir(cwd)
+            for func, a, kw in reversed(exit_funcs):  # what the interpreter would run at exit
+                func(*a, **kw)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+    if structlog.get_config() != logging_before:
+        # Loggers cached on first use would keep writing to this run's captured stderr.
+        structlog.configure(**logging_before)
+        raise AssertionError(f"`hookline {' '.join(args)}` configures logging: test it with run_cli_process")
+    return subprocess.CompletedProcess(["hookline", *args], code, stdout, stderr)
+
+
+def run_cli_process(
+    *args: str,
+    database_url: str,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m hookline ARGS` in a subprocess: for what needs a process of its own (logging set up,
+    signals, the interpreter's exit) and one smoke test per command family."""
     return subprocess.run(
         [sys.executable, "-m", "hookline", *args],
         env=base_env(database_url, env),

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from hookline.store.engine import Database
-from tests.support import run_cli
+from tests.support import run_cli, run_cli_process
 
 
 def test_token_add_list_remove(db: Database, database_url: str) -> None:
@@ -80,7 +80,7 @@ def test_catalog_lists_every_event_type(database_url: str) -> None:
 
 
 def test_second_serve_on_one_sqlite_file_is_refused(engine: str, server, database_url: str) -> None:
-    result = run_cli("serve", "--port", str(server.port), database_url=database_url, timeout=30)
+    result = run_cli_process("serve", "--port", str(server.port), database_url=database_url, timeout=30)
     if engine == "sqlite":
         assert result.returncode == 1 and "another hookline process is serving" in result.stderr
     else:  # PostgreSQL: many processes may share one database; here the port is what is taken

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port, run_cli
+from tests.support import free_port, run_cli, run_cli_process
 
 UNREACHABLE_DB = "postgresql://nobody:hunter2@127.0.0.1:1/none"
 CLOSED = f"http://127.0.0.1:{free_port()}"  # an API nobody listens at
+# Groups that serve, loop or start processes of their own (and set up logging) run as a subprocess;
+# the others in-process through the same entry point (hookline.cli.main) and its exit codes.
+PROCESS_GROUPS = {"serve", "worker", "demo", "simulate"}
 
 
 @pytest.fixture
@@ -82,9 +85,34 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("group", "args", "code", "message"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+# `demo` starting for real runs `hookline serve` as a subprocess of its own: several processes (slow).
+MARKED = [pytest.param(*c, marks=pytest.mark.slow) if c[0] == "demo" and c[2] == 1 else c for c in CASES]
+
+
+@pytest.mark.parametrize(("group", "args", "code", "message"), MARKED, ids=[f"{c[0]}-{c[2]}" for c in CASES])
 def test_bad_input_exits_2_and_failures_at_run_time_exit_1(
     group: str, args: tuple[str, ...], code: int, message: str, tmp_path: Path, taken_port: int
+) -> None:
+    check_exit(group, args, code, message, tmp_path, taken_port, in_process=group not in PROCESS_GROUPS)
+
+
+# Each group's cases at run time (exit 1) once more in a process of its own: `python -m hookline` exits as
+# the entry point does in-process (one smoke test per command family; CI and the full run).
+PROCESS_CASES = [c for c in CASES if c[2] == 1 and c[0] not in PROCESS_GROUPS]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("group", "args", "code", "message"), PROCESS_CASES, ids=[f"{c[0]}-{c[2]}" for c in PROCESS_CASES]
+)
+def test_a_process_exits_as_the_entry_point_does(
+    group: str, args: tuple[str, ...], code: int, message: str, tmp_path: Path, taken_port: int
+) -> None:
+    check_exit(group, args, code, message, tmp_path, taken_port, in_process=False)
+
+
+def check_exit(
+    group: str, args: tuple[str, ...], code: int, message: str, tmp_path: Path, taken_port: int, in_process: bool
 ) -> None:
     database_url = UNREACHABLE_DB if "{unreachable}" in args else f"sqlite:///{tmp_path / 'h.sqlite3'}"
     argv = [
@@ -95,7 +123,10 @@ def test_bad_input_exits_2_and_failures_at_run_time_exit_1(
     env = {f"HOOKLINE_{p}_API_URL": CLOSED for p in ("AIRCALL", "CALENDLY", "MONDAY")}
     if group == "admin-token":
         env["HOOKLINE_ADMIN_TOKEN"] = ""  # unset: the command makes one (in the database)
-    result = run_cli(*argv, database_url=database_url, env=env, timeout=30)
+    if in_process:
+        result = run_cli(*argv, database_url=database_url, env=env)
+    else:
+        result = run_cli_process(*argv, database_url=database_url, env=env, timeout=30)
     assert result.returncode == code, (group, result.stdout, result.stderr)
     assert message in result.stdout + result.stderr, (group, result.stderr)
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
@@ -103,7 +134,7 @@ def test_bad_input_exits_2_and_failures_at_run_time_exit_1(
 
 def test_settings_errors_are_one_plain_line_per_setting(tmp_path: Path) -> None:
     env = {"HOOKLINE_PORT": "abc", "HOOKLINE_LOG_FORMAT": "xml", "HOOKLINE_WORKER": "maybe"}
-    result = run_cli("serve", database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}", env=env, timeout=30)
+    result = run_cli_process("serve", database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}", env=env, timeout=30)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "hookline: setting HOOKLINE_PORT: must be an integer (got 'abc')",
@@ -112,8 +143,8 @@ def test_settings_errors_are_one_plain_line_per_setting(tmp_path: Path) -> None:
     ]
     # A provider's settings, read inside `serve`, read the same; a secret is never echoed.
     provider = {"HOOKLINE_AIRCALL_WATCHDOG_INTERVAL": "-1", "HOOKLINE_SECRET_KEY": ""}
-    late = run_cli("serve", "--port", str(free_port()), database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}",
-                   env=provider, timeout=30)  # fmt: skip
+    late = run_cli_process("serve", "--port", str(free_port()), env=provider, timeout=30,
+                           database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}")  # fmt: skip
     assert late.returncode == 2, late.stderr
     assert "hookline: setting HOOKLINE_AIRCALL_WATCHDOG_INTERVAL: must be at least 0 (got '-1')" in late.stderr
     assert "pydantic" not in late.stderr + result.stderr and "Traceback" not in late.stderr

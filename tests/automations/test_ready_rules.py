@@ -26,7 +26,7 @@ from tests.providers.calendly.conftest import fake_calendly
 from tests.providers.calendly.test_watchdog import manage
 from tests.providers.fake_server import RunningApp
 from tests.sink import Sink
-from tests.support import Server, run_cli
+from tests.support import Server, run_cli, run_cli_process
 
 __all__ = ["fake_calendly"]
 
@@ -177,7 +177,7 @@ def test_a_webhook_the_watchdog_found_deactivated_opens_an_alert(
     fake_aircall.call(lambda: fake_aircall.state.set_webhook_active(hook["webhook_id"], False))
     env = fake_aircall.env(HOOKLINE_PUBLIC_URL=public)
     for _ in range(2):  # a second pass finds it active again: one incident, one event
-        assert run_cli("aircall", "watchdog", "--once", database_url=database_url, env=env).returncode == 0
+        assert run_cli_process("aircall", "watchdog", "--once", database_url=database_url, env=env).returncode == 0
     [run] = execute(runtime_for(database_url), db, all_done)
     assert run["state"] == "succeeded"
     with db.connection() as conn:

@@ -15,9 +15,10 @@ from hookline.providers.aircall.accounts import AccountStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from hookline.testing.aircall.fake_api import FakeAccount, FakeAircallState, serve_fake_api
-from tests.support import run_cli
+from tests.support import run_cli, run_cli_process
 
 T = TypeVar("T")
+LOGGING_COMMANDS = {("aircall", "backfill"), ("aircall", "watchdog")}
 
 
 @dataclass
@@ -78,10 +79,13 @@ def fake_aircall() -> Iterator[FakeAircall]:
 
 @pytest.fixture
 def cli(database_url: str, fake_aircall: FakeAircall, db: Any) -> Callable[..., Any]:
-    """run_cli with the fake's URL (and any extra environment); the database is migrated first."""
+    """run_cli with the fake's URL (and any extra environment); the database is migrated first.
+    `backfill` and `watchdog` set up logging (structured lines on stderr): they run in a process of
+    their own, the other commands in this one."""
 
     def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:
-        return run_cli(*args, database_url=database_url, env=fake_aircall.env(**(env or {})), input=input)
+        run = run_cli_process if tuple(args[:2]) in LOGGING_COMMANDS else run_cli
+        return run(*args, database_url=database_url, env=fake_aircall.env(**(env or {})), input=input)
 
     return invoke
 
