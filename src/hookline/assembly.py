@@ -35,13 +35,17 @@ from hookline.runtime import Runtime
 from hookline.store.committer import Committer
 from hookline.store.engine import Connection, Database
 from hookline.store.events import BatchHook, append_batch
-from hookline.store.migrations import MigrationSource, core_source
+from hookline.store.migrations import MigrationSource, core_source, partitions_source
 from hookline.types import AppendResult, IncomingEvent
 
 
 def migration_sources(providers: Iterable[Provider]) -> list[MigrationSource]:
-    """Core first (the event log, the pipeline's jobs, forwarding, automations, OAuth), then each provider's own."""
-    sources = [core_source(), pipeline_migrations(), forwarding_source(), automations_source(), oauth_source()]
+    """Core first (the event log, the pipeline's jobs, forwarding, automations, OAuth, then PostgreSQL's monthly
+    partitions of the log, which move those components' foreign keys), then each provider's own."""
+    sources = [
+        core_source(), pipeline_migrations(), forwarding_source(), automations_source(), oauth_source(),
+        partitions_source(),
+    ]
     for p in providers:
         src = p.migrations()
         if src is not None:

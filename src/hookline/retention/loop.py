@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from hookline.retention.policies import Policy, cutoff, policies, purge_batch
+from hookline.retention.policies import Policy, cutoff, expired_months, policies, purge_batch, purge_month_batch
 from hookline.retention.settings import RetentionSettings, load_retention_settings
-from hookline.store import maintenance
+from hookline.store import maintenance, partitions
 from hookline.store.engine import Connection, Database
 
 if TYPE_CHECKING:
@@ -35,8 +35,23 @@ def purge_policy(
     cfg: RetentionSettings,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Apply one policy until nothing old and done is left (or asked to stop); returns rows deleted."""
+    """Apply one policy until nothing old and done is left (or asked to stop); returns rows deleted.
+
+    On PostgreSQL the events policy first drops each month whose events are all expired: their done
+    events' keys in batches, then the partition (when no key is left). What stays (the partly expired
+    month, the default partition, events still needed) is deleted row by row, as everywhere else."""
     total = 0
+    for month in expired_months(conn, policy, before):
+        while not should_stop():
+            n = purge_month_batch(conn, policy, month, cfg.batch_size)
+            total += n
+            if n < cfg.batch_size:
+                break
+            time.sleep(cfg.pause_seconds)
+        if should_stop():
+            return total
+        if partitions.drop_month(conn, month):
+            log.info("retention dropped a month of events", partition=month.name)
     while not should_stop():
         n = purge_batch(conn, policy, before, cfg.batch_size)
         total += n
@@ -75,6 +90,7 @@ def run_pass(
     conn = db.connect()
     try:
         now = time.time()
+        partitions.create_ahead(conn, now)
         for policy in policies(providers):
             before = cutoff(cfg, policy, now)
             if before is None or should_stop():
@@ -87,13 +103,25 @@ def run_pass(
     return done
 
 
+def create_partitions(db: Database) -> int:
+    """PostgreSQL: this month's partition of the events table and the next ones, where missing."""
+    with db.connection() as conn:
+        return partitions.create_ahead(conn)
+
+
 def retention_loop(runtime: Runtime) -> Loop:
     cfg = load_retention_settings()
     active = [p.name for p in policies(runtime.providers) if cutoff(cfg, p) is not None]
 
     async def run(stop: asyncio.Event) -> None:
-        if not active:
-            await stop.wait()
+        if not active:  # nothing to delete; PostgreSQL's next monthly partitions are still created ahead
+            while not stop.is_set():
+                try:
+                    await asyncio.to_thread(create_partitions, runtime.db)
+                except Exception as exc:  # retried next interval; an event without its partition lands in the default
+                    log.warning("creating partitions failed", error=type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), cfg.interval_seconds)
             return
         log.info("retention loop started", policies=active, interval=cfg.interval_seconds)
         while not stop.is_set():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hookline.retention.settings import RetentionSettings
+from hookline.store import partitions
 from hookline.store.engine import Connection
 from hookline.store.queries import Query, load_queries
 from hookline.store.tables import count_aged, delete_aged
@@ -39,6 +40,8 @@ class Policy:
     key: str = "id"  # the column(s) naming a row, for batched deletes
     # Runs in the delete's transaction with the deleted rows (key columns, then the time).
     after_delete: Callable[[Connection, list[Any]], None] | None = None
+    # The events table: on PostgreSQL whole expired months are dropped first (store/partitions.py).
+    monthly: bool = False
 
 
 def _event_extras(conn: Connection, gone: list[Any]) -> None:
@@ -55,6 +58,7 @@ EVENTS = Policy(
     "received_at",
     Q.event_done_clause,
     after_delete=_event_extras,
+    monthly=True,
 )
 DELIVERIES = Policy("deliveries", "deliveries_days", "deliveries", "created_at", Q.delivery_done_clause)
 AUTOMATION_RUNS = Policy(
@@ -89,6 +93,24 @@ def purge_batch(conn: Connection, policy: Policy, before: float, limit: int) -> 
     keys = [k.strip() for k in policy.key.split(",")]
     with conn.transaction():
         gone = delete_aged(conn, policy.table, policy.time_column, policy.done, keys, before, limit)
+        if gone and policy.after_delete is not None:
+            policy.after_delete(conn, gone)
+        return len(gone)
+
+
+def expired_months(conn: Connection, policy: Policy, before: float) -> list[partitions.Month]:
+    """The monthly partitions whose every event is older than `before` and done (none unless partitioned).
+    A month with an event still needed is purged row by row, like the partly expired month."""
+    if not policy.monthly:
+        return []
+    return [m for m in partitions.months(conn) if m.end <= before and not partitions.month_held(conn, m, policy.done)]
+
+
+def purge_month_batch(conn: Connection, policy: Policy, month: partitions.Month, limit: int) -> int:
+    """Delete at most `limit` keys of the month's done events in ONE short transaction (their finished
+    deliveries and runs cascade, their matches go, purged_before moves); returns how many went."""
+    with conn.transaction():
+        gone = partitions.delete_month_keys(conn, month, policy.done, limit)
         if gone and policy.after_delete is not None:
             policy.after_delete(conn, gone)
         return len(gone)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hookline.store import partitions
 from hookline.store.engine import Connection
 from hookline.store.queries import compose, load_queries, marks
 from hookline.types import AppendResult, IncomingEvent
@@ -302,6 +303,12 @@ def insert_exported(conn: Connection, names: Sequence[str], rows: Sequence[Seque
         return 0
     span = (rows[0][0], rows[-1][0])
     before = int(conn.scalar(Q.count_event_ids_between, span))
+    if partitions.partitioned(conn):  # the keys first: they decide which events are new (store/partitions.py)
+        at = [names.index(c) for c in ("id", "provider", "account", "dedup_key", "received_at")]
+        new = partitions.import_keys(conn, [tuple(r[i] for i in at) for r in rows])
+        rows = [r for r in rows if r[0] in new]
+        if not rows:
+            return 0
     values = f"({', '.join(names)}) VALUES ({marks(len(names))})"
     conn.executemany(compose(Q.import_events_fragment, values, Q.import_events_tail_clause), rows)
     return int(conn.scalar(Q.count_event_ids_between, span)) - before

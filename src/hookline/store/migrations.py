@@ -65,6 +65,13 @@ def core_source() -> MigrationSource:
     return MigrationSource("core", Path(__file__).parent / "migrations")
 
 
+def partitions_source() -> MigrationSource:
+    """PostgreSQL's monthly partitions of the events table (nothing on SQLite). Its own component, run after
+    forwarding and automations: their first migrations reference events (id), which a partitioned table
+    cannot give (store/partition_migrations/0001)."""
+    return MigrationSource("event_partitions", Path(__file__).parent / "partition_migrations")
+
+
 def load(source: MigrationSource, dialect: str) -> list[Migration]:
     """The component's migrations as this engine runs them, by version."""
     if dialect not in DIALECTS:

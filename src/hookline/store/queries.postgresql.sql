@@ -20,9 +20,71 @@ SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position;
 
 -- name: storage_size
-SELECT pg_database_size(current_database()), NULL, pg_total_relation_size('events');
+-- The events table is partitioned: its partitions' sizes, and its key table's.
+SELECT pg_database_size(current_database()), NULL,
+  (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('events')) + pg_total_relation_size('event_keys');
+
+
+-- name: append_event
+-- The events table is partitioned by month (store/partition_migrations): the dedup key is unique in
+-- event_keys, which gives the id. A repeat of a known key finds its key (DO UPDATE returns the row,
+-- even one committed by another writer after this statement began) and so its event's (id, received_at),
+-- where the events insert conflicts and bumps the counter: the same answer as SQLite's one table.
+WITH v (provider, account, event, resource, resource_id, occurred_at, received_at, dedup_key, last_seen_at,
+    known, origin, headers, body) AS (
+  VALUES (?::text, ?::text, ?::text, ?::text, ?::text, ?::double precision, ?::double precision, ?::text,
+    ?::double precision, ?::boolean, ?::text, ?::text, ?::bytea)
+), k AS (
+  INSERT INTO event_keys (provider, account, dedup_key, received_at)
+  SELECT provider, account, dedup_key, received_at FROM v
+  ON CONFLICT (provider, account, dedup_key) DO UPDATE SET received_at = event_keys.received_at
+  RETURNING id, received_at
+)
+INSERT INTO events (id, provider, account, event, resource, resource_id, occurred_at, received_at,
+  dedup_key, duplicate_count, last_seen_at, known, origin, headers, body)
+SELECT k.id, v.provider, v.account, v.event, v.resource, v.resource_id, v.occurred_at, k.received_at,
+  v.dedup_key, 0, v.last_seen_at, v.known, v.origin, v.headers, v.body
+FROM v, k
+ON CONFLICT (id, received_at) DO UPDATE
+SET duplicate_count = events.duplicate_count + 1, last_seen_at = excluded.last_seen_at
+RETURNING id, duplicate_count;
+
+-- name: event_partitions
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'events'::regclass AND c.relname ~ '^events_p[0-9]{6}$' ORDER BY c.relname;
+
+-- name: create_event_partition
+SELECT hookline_event_partition(to_timestamp(?));
+
+-- name: partition_lock_timeout
+SELECT set_config('lock_timeout', ?, true);
+
+-- name: lock_events
+-- Before the last check that a month has no key left: an import appending into that month waits for the drop
+-- (its event then lands in the default partition, with its key).
+LOCK TABLE events IN ACCESS EXCLUSIVE MODE;
+
+-- name: count_keys_between
+SELECT count(*) FROM event_keys WHERE received_at >= ? AND received_at < ?;
+
+-- name: month_keys_fragment
+SELECT t.id FROM event_keys t WHERE t.received_at >= ? AND t.received_at < ? AND
+
+-- name: delete_keys_fragment
+DELETE FROM event_keys AS t WHERE t.id = ANY(?) AND
 
 -- name: follow_imported_ids
--- Explicit ids do not move the identity: set it to the highest id stored, never back.
-SELECT setval(s.seq, GREATEST((SELECT COALESCE(max(id), 1) FROM events), COALESCE(pg_sequence_last_value(s.seq), 1)))
-FROM (SELECT pg_get_serial_sequence('events', 'id')::regclass AS seq) AS s;
+-- Explicit ids do not move the identity (event_keys gives the ids): set it to the highest id stored, never back.
+SELECT setval(s.seq, GREATEST((SELECT COALESCE(max(id), 1) FROM event_keys), COALESCE(pg_sequence_last_value(s.seq), 1)))
+FROM (SELECT pg_get_serial_sequence('event_keys', 'id')::regclass AS seq) AS s;
+
+-- name: import_event_keys_fragment
+-- `hookline import events`: followed by "VALUES (...), ..." of (id, provider, account, dedup_key, received_at),
+-- then import_event_keys_tail_clause: the ids of the keys that were new (their events are then inserted).
+INSERT INTO event_keys (id, provider, account, dedup_key, received_at)
+
+-- name: import_event_keys_tail_clause
+ON CONFLICT DO NOTHING RETURNING id
+
+-- name: month_held_fragment
+SELECT EXISTS (SELECT 1 FROM event_keys t WHERE t.received_at >= ? AND t.received_at < ? AND

@@ -145,3 +145,51 @@ SELECT value FROM settings WHERE key = ?;
 -- name: put_setting
 INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 
+
+-- PostgreSQL's monthly partitions of the events table (store/partitions.py). SQLite's log is one table:
+-- partitions.py never runs these there; the SQLite texts read nothing.
+
+-- name: event_partitions
+-- The monthly partitions (events_pYYYYMM), oldest first.
+SELECT name FROM sqlite_master WHERE FALSE;
+
+-- name: create_event_partition
+-- The partition of the month holding this unix time, unless it exists (or the default partition holds
+-- events of that month): whether one was created.
+SELECT FALSE WHERE ? IS NOT NULL;
+
+-- name: partition_lock_timeout
+-- Dropping a partition locks the whole events table: never wait long for it (ingest would queue behind).
+SELECT ?;
+
+-- name: lock_events
+SELECT 1;
+
+-- name: count_keys_between
+SELECT count(*) FROM events WHERE received_at >= ? AND received_at < ?;
+
+-- name: month_keys_fragment
+-- Followed by retention's "done" condition (alias t), then month_keys_order_clause.
+SELECT t.id FROM events t WHERE t.received_at >= ? AND t.received_at < ? AND
+
+-- name: month_keys_order_clause
+ORDER BY t.received_at LIMIT ?
+
+-- name: delete_keys_fragment
+-- Followed by the "done" condition again (a key that became needed since it was picked stays), then
+-- delete_keys_returning_clause.
+DELETE FROM events AS t WHERE t.id IN (SELECT value FROM json_each(?)) AND
+
+-- name: delete_keys_returning_clause
+RETURNING id, received_at
+
+-- name: import_event_keys_fragment
+-- PostgreSQL's key table takes an imported event's key before the event (queries.postgresql.sql).
+INSERT INTO events (id, provider, account, dedup_key, received_at)
+
+-- name: import_event_keys_tail_clause
+ON CONFLICT DO NOTHING RETURNING id
+
+-- name: month_held_fragment
+-- Followed by "NOT (" retention's "done" condition "))": is any event of the month still needed?
+SELECT EXISTS (SELECT 1 FROM events t WHERE t.received_at >= ? AND t.received_at < ? AND

@@ -1,0 +1,2 @@
+-- SQLite keeps its single events table: its unique dedup key is already global, and retention deletes in
+-- batches then gives the pages back (incremental vacuum). Nothing to do.
