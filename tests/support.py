@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import httpx
 import psycopg
 import pytest
 import structlog
+from rich.console import Console
 
 ENGINES = [e for e in os.environ.get("HOOKLINE_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 PG_URL = os.environ.get("HOOKLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -182,7 +184,7 @@ def run_cli(
     logging_before = structlog.get_config()
     cwd, argv, register = Path.cwd(), sys.argv, atexit.register
     code: int = 0
-    with CliRunner().isolation(input=input, env=overlay) as (out, err, _):
+    with CliRunner().isolation(input=input, env=overlay) as (out, err, _), _consoles_sized_by_environment():
         sys.argv, atexit.register = ["hookline", *args], at_exit
         os.chdir(ROOT)
         try:
@@ -204,6 +206,26 @@ def run_cli(
         structlog.configure(**logging_before)
         raise AssertionError(f"`hookline {' '.join(args)}` configures logging: test it with run_cli_process")
     return subprocess.CompletedProcess(["hookline", *args], code, stdout, stderr)
+
+
+@contextmanager
+def _consoles_sized_by_environment() -> Iterator[None]:
+    """hookline's module-level rich consoles fixed their size from COLUMNS/LINES when imported (pytest-xdist
+    workers have COLUMNS=80); for one in-process run they take the size a new process's would, from the
+    run's environment."""
+    fresh = Console()
+    consoles = [
+        v for name, m in list(sys.modules.items()) if name.startswith("hookline") for v in vars(m).values()
+        if isinstance(v, Console)
+    ]  # fmt: skip
+    sizes = [(c, c._width, c._height) for c in consoles]
+    for c in consoles:
+        c._width, c._height = fresh._width, fresh._height
+    try:
+        yield
+    finally:
+        for c, width, height in sizes:
+            c._width, c._height = width, height
 
 
 def run_cli_process(
