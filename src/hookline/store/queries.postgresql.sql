@@ -19,6 +19,10 @@ SELECT id, provider, account, event FROM events WHERE id = ANY(?);
 SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position;
 
+-- name: background_durability
+-- Commits do not wait for the WAL flush (atomic still; a crash may undo the last ones, redone next pass).
+SET synchronous_commit = off;
+
 -- name: storage_size
 SELECT pg_database_size(current_database()), NULL, pg_total_relation_size('events');
 

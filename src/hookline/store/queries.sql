@@ -106,6 +106,11 @@ FROM events WHERE received_at >= ? AND received_at < ? AND id > ? ORDER BY id LI
 -- (name, declared type) of a table's columns in order (store/tables.py).
 SELECT name, type FROM pragma_table_info(?) ORDER BY cid;
 
+-- name: background_durability
+-- A background writer whose deletes can be redone (retention): its commits are atomic but skip the fsync
+-- (WAL: the next FULL commit of the committer makes them durable), so it holds the write lock far shorter.
+PRAGMA synchronous=NORMAL
+
 -- name: storage_size
 -- (bytes of the database, bytes of its free pages, bytes of the events table): what each engine knows.
 SELECT p.page_count * s.page_size, f.freelist_count * s.page_size, NULL
