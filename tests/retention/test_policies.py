@@ -109,11 +109,11 @@ def test_counts_for_a_page_stop_at_a_limit(db: Database) -> None:
 def test_purge_batches_adapt_to_the_time_they_take() -> None:
     from hookline.retention.loop import next_size
 
-    assert next_size(100, 0.020, 0.005, 1000) == 25  # four times too long: a quarter
-    assert next_size(100, 0.001, 0.005, 1000) == 200  # faster: at most doubles
+    assert next_size(800, 0.020, 0.005, 1000) == 200  # four times too long: a quarter
+    assert next_size(200, 0.001, 0.005, 1000) == 400  # faster: at most doubles
     assert next_size(800, 0.001, 0.005, 1000) == 1000  # never above batch_size
-    assert next_size(20, 1.0, 0.005, 1000) == 10  # never below MIN_BATCH
-    assert next_size(20, 1.0, 0.0, 1000) == 1000  # batch_seconds 0: always batch_size
+    assert next_size(200, 1.0, 0.005, 1000) == 100  # never below MIN_BATCH
+    assert next_size(200, 1.0, 0.0, 1000) == 1000  # batch_seconds 0: always batch_size
 
 
 def test_a_pass_waits_for_the_writer_to_be_idle_between_batches(db: Database) -> None:

@@ -6,7 +6,8 @@ waits long for the write lock:
   (a thousand events may take 80 ms to delete on a loaded machine, a hundred 1 ms), up to `batch_size`;
 - in `serve`, a batch starts only when the committer is idle (nothing queued, no batch committing),
   waiting at most IDLE_WAIT: ingest has the writer first, the purge the gaps between its batches;
-- `pause_seconds` between batches;
+- `pause_seconds` between batches, or as long as the batch took if longer (the purge never has more
+  than half of the writer);
 - the purge's commits skip the fsync (store.maintenance.background_durability): still atomic, and
   a deletion a power cut undoes is redone next pass.
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 FIRST_BATCH = 100  # rows of a policy's first batch, before its time is known
-MIN_BATCH = 10
+MIN_BATCH = 100  # below this a transaction's own cost (PostgreSQL's round trips, commit) dominates
 VACUUM_PAGES = (50, 2000)  # pages freed per step of the incremental vacuum: first, most (8 MB of 4 KiB pages)
 IDLE_WAIT = 0.25  # longest wait for the committer to be idle: under constant ingest the purge still moves
 IDLE_POLL = 0.002
@@ -85,8 +86,9 @@ def purge_policy(
         total += n
         if n < size:
             break
-        size = next_size(size, time.perf_counter() - started, cfg.batch_seconds, cfg.batch_size)
-        time.sleep(cfg.pause_seconds)
+        elapsed = time.perf_counter() - started
+        size = next_size(size, elapsed, cfg.batch_seconds, cfg.batch_size)
+        time.sleep(max(cfg.pause_seconds, elapsed))  # a slow batch (a loaded machine) is followed by as long a rest
     return total
 
 
