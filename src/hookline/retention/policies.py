@@ -22,7 +22,7 @@ from hookline.store.tables import count_aged, delete_aged, first_time, table_siz
 Q = load_queries(__package__)
 
 DAY = 86400.0
-COUNT_LIMIT = 10_000  # the dashboard counts rows to delete up to this (`retention show` counts them all)
+COUNT_LIMIT = 1000  # the dashboard counts rows to delete up to this (`retention show` counts them all)
 # The newest `received_at` of an event purged by retention: older history cannot be replayed.
 PURGED_KEY = "retention.events_purged_before"
 
