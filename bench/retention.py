@@ -1,28 +1,39 @@
 """Retention and export at scale: export speed and memory, purge speed, and ingest latency with the
 retention loop purging vs. idle, in the same run.
 
-    python bench/retention.py [--events 200000] [--posts 2000] [--pg]
+    python bench/retention.py [--events 200000] [--posts 2000] [--pg] [--compare REV --rounds 3]
 
 1. fills N events received 40 days ago (1.5 KB bodies, finished: no jobs) straight into the log;
 2. `hookline export events` as jsonl.gz and as parquet, in subprocesses: seconds, rows/s, bytes,
    peak RSS;
 3. `hookline serve` with retention off: POSTs of new webhooks from 8 clients, p50/p99;
 4. `hookline serve` with HOOKLINE_RETENTION_EVENTS_DAYS=30: the same POSTs while the loop purges the
-   N old events (in batches of 1,000), p50/p99, then how long the whole purge took.
+   N old events, p50/p99, then how long the whole purge took.
+
+With `--compare REV` steps 1, 3 and 4 are repeated `--rounds` times for this tree's code (or `--new
+REV2`'s) and for the code of git revision REV (its `src/`, first on PYTHONPATH of the server),
+alternating which goes first, and the medians are printed at the end. `--pg` uses
+HOOKLINE_BENCH_PG_URL (a fresh schema).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
+import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if "HOOKLINE_BENCH_PG_URL" in os.environ:  # tests.support's schemas, in the bench's own database
+    os.environ["HOOKLINE_TEST_PG_URL"] = os.environ["HOOKLINE_BENCH_PG_URL"]
 
 import httpx
 from tests.support import ROOT, Server, base_env, drop_pg_schema, new_pg_schema
@@ -97,13 +108,69 @@ def posts(server: Server, n: int, offset: int) -> list[float]:
     return sorted(latencies)
 
 
-def pct(values: list[float], q: float) -> str:
-    return f"{values[min(len(values) - 1, int(len(values) * q))] * 1000:.1f} ms"
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile, in ms."""
+    return values[min(len(values) - 1, int(len(values) * q))] * 1000
 
 
 def old_left(db: Database) -> int:
     with db.connection() as conn:
         return int(conn.scalar("SELECT count(*) FROM events WHERE received_at < ?", (time.time() - 30 * DAY,)))
+
+
+def checkout(rev: str, into: Path) -> Path:
+    """REV's src/ extracted under `into`; returns the directory to put first on PYTHONPATH."""
+    tar = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+        t.extractall(into, filter="data")
+    return into / "src"
+
+
+def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: str, extra: dict[str, str],
+           offset: int) -> dict[str, float]:
+    """Fill, ingest with retention off, then ingest while `name`'s code purges; returns the numbers."""
+    fill(db, args.events)
+    server = Server(url, logs / f"{name}-idle.log", {}, (), 0, None).start()
+    idle = posts(server, args.posts, offset)
+    server.stop()
+    env = {"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_RETENTION_BATCH_SIZE": args.batch,
+           "HOOKLINE_RETENTION_PAUSE_SECONDS": args.pause, **extra}
+    server = Server(url, logs / f"{name}-purging.log", env, (), 0, None).start()
+    purge_started = time.perf_counter()
+    before = old_left(db)
+    busy = posts(server, args.posts, offset + 500_000)
+    after = old_left(db)
+    while old_left(db):
+        time.sleep(0.2)
+    purge = time.perf_counter() - purge_started
+    server.stop()
+    q = {"idle_p50": pct(idle, 0.5), "idle_p99": pct(idle, 0.99), "busy_p50": pct(busy, 0.5),
+         "busy_p99": pct(busy, 0.99), "purge_s": purge}
+    print(f"{name:4}: ingest idle p50 {q['idle_p50']:.1f} p99 {q['idle_p99']:.1f} ms | while purging p50"
+          f" {q['busy_p50']:.1f} p99 {q['busy_p99']:.1f} ms (old events {before:,} -> {after:,} meanwhile)"
+          f" | purge of {args.events:,}: {purge:.1f}s, {args.events / purge:,.0f} rows/s", flush=True)
+    return q
+
+
+def compare(db: Database, url: str, args: argparse.Namespace, tmp: Path) -> None:
+    old_src = checkout(args.compare, tmp / "old")
+    new = {"PYTHONPATH": str(checkout(args.new, tmp / "new"))} if args.new else {}
+    variants = {"new": new, "old": {"PYTHONPATH": str(old_src)}}
+    logs = tmp / "logs"
+    logs.mkdir()
+    results: dict[str, list[dict[str, float]]] = {"new": [], "old": []}
+    offset = 1_000_000
+    for r in range(args.rounds):
+        order = ["old", "new"] if r % 2 == 0 else ["new", "old"]
+        for name in order:
+            results[name].append(round_(db, url, args, logs, name, variants[name], offset))
+            offset += 1_000_000
+    print(f"medians of {args.rounds} rounds ({db.dialect}, {args.events:,} events, {args.posts} posts):")
+    for name, rows in results.items():
+        m = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+        print(f"{name:4}: idle p50/p99 {m['idle_p50']:.1f}/{m['idle_p99']:.1f} ms, purging p50/p99"
+              f" {m['busy_p50']:.1f}/{m['busy_p99']:.1f} ms (p99 x{m['busy_p99'] / m['idle_p99']:.2f}),"
+              f" purge {m['purge_s']:.1f}s ({args.events / m['purge_s']:,.0f} rows/s)")
 
 
 def main() -> None:
@@ -113,7 +180,10 @@ def main() -> None:
     ap.add_argument("--batch", default="1000", help="HOOKLINE_RETENTION_BATCH_SIZE")
     ap.add_argument("--pause", default="0.05", help="HOOKLINE_RETENTION_PAUSE_SECONDS")
     ap.add_argument("--skip-export", action="store_true")
-    ap.add_argument("--pg", action="store_true", help="PostgreSQL at 127.0.0.1:5432 (db test) instead of SQLite")
+    ap.add_argument("--pg", action="store_true", help="PostgreSQL (HOOKLINE_BENCH_PG_URL) instead of SQLite")
+    ap.add_argument("--compare", metavar="REV", help="alternate this tree's purge with git revision REV's")
+    ap.add_argument("--new", metavar="REV", help="with --compare: REV's code instead of this tree's")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-retention-"))
     schema = None
@@ -125,6 +195,9 @@ def main() -> None:
     try:
         migrations.upgrade(db, migration_sources(providers()))
         TokenStore(db).add(TOKEN, "acme")
+        if args.compare:
+            compare(db, url, args, tmp)
+            return
         started = time.perf_counter()
         fill(db, args.events)
         print(f"engine {db.dialect}: filled {args.events:,} events in {time.perf_counter() - started:.1f}s")
@@ -139,7 +212,8 @@ def main() -> None:
         server = Server(url, logs / "idle.log", {}, (), 0, None).start()
         idle = posts(server, args.posts, 1_000_000)
         server.stop()
-        print(f"ingest, retention idle   : {len(idle)} posts  p50 {pct(idle, 0.5)}  p99 {pct(idle, 0.99)}")
+        print(f"ingest, retention idle   : {len(idle)} posts  p50 {pct(idle, 0.5):.1f} ms"
+              f"  p99 {pct(idle, 0.99):.1f} ms")
         env = {"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_RETENTION_BATCH_SIZE": args.batch,
                "HOOKLINE_RETENTION_PAUSE_SECONDS": args.pause}
         server = Server(url, logs / "purging.log", env, (), 0, None).start()
@@ -148,7 +222,7 @@ def main() -> None:
         before = old_left(db)
         busy = posts(server, args.posts, 2_000_000)
         after = old_left(db)
-        print(f"ingest, retention purging: {len(busy)} posts  p50 {pct(busy, 0.5)}  p99 {pct(busy, 0.99)}"
+        print(f"ingest, retention purging: {len(busy)} posts  p50 {pct(busy, 0.5):.1f} ms  p99 {pct(busy, 0.99):.1f} ms"
               f"  (old events {before:,} -> {after:,} meanwhile)")
         while old_left(db):
             time.sleep(0.2)

@@ -31,6 +31,9 @@ RETENTION = {
     "HOOKLINE_RETENTION_PAUSE_SECONDS": "0.1",
 }
 
+# Batches of exactly BATCH rows (not sized by time): a kill leaves a count of whole batches deleted.
+FIXED_BATCHES = {**RETENTION, "HOOKLINE_RETENTION_BATCH_SECONDS": "0"}
+
 
 def fill(db: Database) -> None:
     ids = old_events(db, OLD, ago(40))
@@ -66,7 +69,7 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[Callable[[], sub
 
     def start() -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(procs)}.log").open("ab")
-        proc = subprocess.Popen([sys.executable, "-m", "hookline", "worker"], env=base_env(database_url, RETENTION),
+        proc = subprocess.Popen([sys.executable, "-m", "hookline", "worker"], env=base_env(database_url, FIXED_BATCHES),
                                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         procs.append(proc)
         return proc

@@ -129,7 +129,7 @@ def test_retention_drops_expired_months_and_deletes_the_rest_row_by_row(db: Data
     partial_new = old_events(db, 2, ago(29))
     recent = old_events(db, 2, ago(1))
 
-    deleted = run_pass(db, ALL)
+    deleted = run_pass(db, ALL, providers())
 
     assert deleted["events"] == len(dropped) + len(held_done) + len(partial_old)
     assert ids(db) == {*held, *partial_new, *recent}
@@ -170,7 +170,7 @@ def test_a_purge_stopped_between_its_steps_loses_nothing_and_finishes_later(db: 
         assert not partitions.drop_month(conn, month)
         assert ids(db) == {*expired, *queued, *recent}
     # A later pass finishes: the month dropped whole, the queued event (and its month) kept.
-    deleted = run_pass(db, RetentionSettings(events_days=30, pause_seconds=0))
+    deleted = run_pass(db, RetentionSettings(events_days=30, pause_seconds=0), providers())
     assert deleted["events"] == len(expired) - 4
     assert ids(db) == {*queued, *recent} and keys_match_events(db)
     with db.connection() as conn:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from hookline.providers.registry import providers
 from hookline.retention.loop import run_pass
-from hookline.retention.policies import EVENTS, purge_batch, purged_before
+from hookline.retention.policies import DELIVERIES, EVENTS, purge_batch, purged_before, stored, would_delete
 from hookline.retention.settings import RetentionSettings
 from hookline.store.engine import Database
 from hookline.timeparse import iso
@@ -82,10 +83,51 @@ def test_retention_show_says_what_would_go(db: Database, database_url: str, tmp_
     assert shown["events"]["rows"] == 4 and shown["events"]["held_back"] == 2
     assert shown["events"]["days"] == 30 and shown["events"]["oldest"][:10] == iso(ago(40))[:10]
     assert shown["deliveries"]["days"] == 0 and shown["deliveries"]["rows"] == 0
+    assert shown["events"]["stored_rows"] == 9 and shown["events"]["stored_bytes"] > 9 * 100
+    assert shown["events"]["stored_oldest"][:10] == iso(ago(40))[:10]
+    assert shown["deliveries"]["stored_rows"] == 0 and shown["timeline"]["stored_oldest"] is None
     assert set(shown) >= {"events", "deliveries", "automation_runs", "timeline"}
     r = run_cli("retention", "show", database_url=database_url, env={"HOOKLINE_RETENTION_EVENTS_DAYS": "-1"})
     assert r.returncode == 2 and "retention" in r.stderr
     assert len(ids(db)) == 9  # show deletes nothing
+
+
+def test_counts_for_a_page_stop_at_a_limit(db: Database) -> None:
+    old_events(db, 6, ago(40))
+    old_events(db, 2, ago(40), with_jobs=True)
+    with db.connection() as conn:
+        exact = would_delete(conn, EVENTS, ago(30))
+        assert exact == {"rows": 6, "oldest": exact["oldest"], "held_back": 2, "capped": False}
+        assert would_delete(conn, EVENTS, ago(30), limit=100) == exact
+        capped = would_delete(conn, EVENTS, ago(30), limit=5)
+        assert capped["rows"] == 5 and capped["capped"] and capped["held_back"] is None
+        assert capped["oldest"] == exact["oldest"]  # the oldest rows are the ones counted
+        assert stored(conn, EVENTS)["rows"] == 8
+        empty = stored(conn, DELIVERIES)
+        assert empty["rows"] == 0 and empty["oldest"] is None  # (PostgreSQL counts its empty index pages)
+
+
+def test_purge_batches_adapt_to_the_time_they_take() -> None:
+    from hookline.retention.loop import next_size
+
+    assert next_size(800, 0.020, 0.005, 1000) == 200  # four times too long: a quarter
+    assert next_size(200, 0.001, 0.005, 1000) == 400  # faster: at most doubles
+    assert next_size(800, 0.001, 0.005, 1000) == 1000  # never above batch_size
+    assert next_size(200, 1.0, 0.005, 1000) == 100  # never below MIN_BATCH
+    assert next_size(200, 1.0, 0.0, 1000) == 1000  # batch_seconds 0: always batch_size
+
+
+def test_a_pass_waits_for_the_writer_to_be_idle_between_batches(db: Database) -> None:
+    old_events(db, 30, ago(40))
+    asked: list[float] = []
+
+    def idle() -> bool:  # busy on the first question of each batch, then idle
+        asked.append(time.monotonic())
+        return len(asked) % 2 == 0
+
+    cfg = RetentionSettings(events_days=30, batch_size=10, batch_seconds=0, pause_seconds=0)
+    assert run_pass(db, cfg, providers(), idle=idle)["events"] == 30
+    assert len(asked) >= 8 and not ids(db)  # asked before each of the 4 batches (the last finds none left)
 
 
 @on_engine("sqlite")

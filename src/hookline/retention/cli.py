@@ -83,7 +83,7 @@ def import_events_cmd(
 @retention_app.command("show")
 def retention_show(as_json: bool = typer.Option(False, "--json", help="JSON instead of a table")) -> None:
     """What each retention policy would delete now: rows, the oldest, and old rows kept because still needed."""
-    from hookline.retention.policies import cutoff, policies, would_delete
+    from hookline.retention.policies import report
     from hookline.retention.settings import load_retention_settings
     from hookline.timeparse import iso
 
@@ -93,30 +93,31 @@ def retention_show(as_json: bool = typer.Option(False, "--json", help="JSON inst
         fail(f"invalid retention settings: {exc}", 2)
     db = open_database()
     out: list[dict[str, Any]] = []
-    now = time.time()
     with db.connection() as conn:
-        for policy in policies(providers()):
-            days = float(getattr(cfg, policy.setting))
-            before = cutoff(cfg, policy, now)
-            row: dict[str, Any] = {
-                "policy": policy.name,
-                "setting": f"HOOKLINE_RETENTION_{policy.setting.upper()}",
-                "days": days,
-                "before": iso(before),
-            }
-            row.update(
-                {"rows": 0, "oldest": None, "held_back": 0} if before is None else would_delete(conn, policy, before)
-            )
-            row["oldest"] = iso(row["oldest"])
-            out.append(row)
+        for p in report(conn, cfg, providers(), time.time()):
+            found = p["found"] or {"rows": 0, "oldest": None, "held_back": 0}
+            out.append({
+                "policy": p["name"],
+                "setting": p["setting"],
+                "days": p["days"],
+                "before": iso(p["before"]),
+                "rows": found["rows"],
+                "oldest": iso(found["oldest"]),
+                "held_back": found["held_back"],
+                "stored_rows": p["stored"]["rows"],
+                "stored_bytes": p["stored"]["bytes"],
+                "stored_oldest": iso(p["stored"]["oldest"]),
+            })
     if as_json:
         print(json.dumps(out, indent=2))
         return
-    table = Table("policy", "keep (days)", "deletes before", "rows", "oldest", "kept (still needed)")
+    table = Table("policy", "keep (days)", "stored (rows, size, estimated)", "deletes before", "rows", "oldest",
+                  "kept (still needed)")
     for r in out:
         table.add_row(
             r["policy"],
             "forever" if not r["days"] else f"{r['days']:g}",
+            f"{r['stored_rows']:,}, {r['stored_bytes'] / 1048576:,.1f} MiB",
             r["before"] or "-",
             str(r["rows"]),
             r["oldest"] or "-",

@@ -1,8 +1,11 @@
-"""The Operations page's "Storage and retention" block: what is stored, and what retention will do.
+"""What is stored and what retention will do, on the dashboard: the Operations page's "Storage and
+retention" block and a line above the event log.
 
-Kept cheap for a large log: sizes come from the engine's own accounting (SQLite pages, PostgreSQL
-relation sizes), the oldest event from the `received_at` index, and rows to delete are counted only
-for the policies that are on.
+Kept cheap for a large log (measured at 1M events: bench/README.md): sizes and row counts are the
+engine's estimates (store.tables.table_size: PostgreSQL's statistics and relation sizes, SQLite's rowid
+span and a sample of rows), the oldest rows come from one index seek, and rows to delete are counted
+only for the policies that are on, up to COUNT_LIMIT: the same function as `hookline retention show`
+(policies.report), which counts them all.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 from starlette.requests import Request
 
-from hookline.retention.policies import cutoff, policies, purged_before, would_delete
+from hookline.retention.policies import COUNT_LIMIT, purged_before, report
 from hookline.retention.settings import load_retention_settings
 from hookline.store import maintenance
 from hookline.store.engine import Database
@@ -29,20 +32,22 @@ if TYPE_CHECKING:
 
 def storage(db: Database, providers: Iterable[Provider]) -> dict[str, Any]:
     cfg = load_retention_settings()
-    now = time.time()
     with db.connection() as conn:
         sizes = maintenance.storage(conn)
-        size, free, events_size = sizes.size, sizes.free, sizes.events_size
         oldest = oldest_received(conn)
-        rows = []
-        for policy in policies(providers):
-            days = float(getattr(cfg, policy.setting))
-            before = cutoff(cfg, policy, now)
-            found = would_delete(conn, policy, before) if before is not None else None
-            rows.append({"name": policy.name, "days": days, "before": before, "found": found})
+        rows = report(conn, cfg, providers, time.time(), COUNT_LIMIT)
         purged = purged_before(conn)
-    return {"size": size, "free": free, "events_size": events_size, "oldest": oldest, "policies": rows,
-            "purged": purged, "dialect": db.dialect}
+    return {"size": sizes.size, "free": sizes.free, "events_size": sizes.events_size, "oldest": oldest,
+            "policies": rows, "purged": purged, "dialect": db.dialect, "limit": COUNT_LIMIT}
+
+
+def events_summary(db: Database, providers: Iterable[Provider]) -> dict[str, Any]:
+    """The events policy's row of the report, and up to when retention deleted events."""
+    cfg = load_retention_settings()
+    with db.connection() as conn:
+        (events,) = report(conn, cfg, providers, time.time(), COUNT_LIMIT, only="events")
+        purged = purged_before(conn)
+    return {**events, "purged": purged, "limit": COUNT_LIMIT}
 
 
 async def section(request: Request) -> Markup:
@@ -51,6 +56,13 @@ async def section(request: Request) -> Markup:
     return ui_of(request).fragment("retention/_operations.html", **data)
 
 
+async def event_log_note(request: Request) -> Markup:
+    runtime = runtime_of(request)
+    data = await in_thread(events_summary, runtime.db, runtime.providers)
+    return ui_of(request).fragment("retention/_event_log.html", **data)
+
+
 def register(ui: Dashboard) -> None:
     ui.add_templates(Path(__file__).parent / "templates")
     ui.add_section("Storage and retention", section)
+    ui.add_event_log_note(event_log_note)

@@ -3,7 +3,7 @@
 Rows hold ints, floats, bools, text and None only: byte columns are already encoded (export.py).
 jsonl.gz: one JSON object a line; csv: a header, then None as an empty field (CSV cannot tell an empty
 text from a missing one, prefer jsonl.gz or parquet for a round trip); parquet: typed columns
-written by pyarrow in row groups of ROW_GROUP rows.
+written by pyarrow in row groups of ROW_GROUP rows, built from record batches of BATCH rows.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from typing import Any, Protocol
 from hookline.retention.tables import ColumnKind
 
 FORMATS = ("jsonl.gz", "parquet", "csv")
-ROW_GROUP = 10_000
+ROW_GROUP = 10_000  # rows of a parquet row group
+BATCH = 1000  # rows turned into Arrow columns at a time
+ROW_GROUP_BYTES = 64 << 20  # a row group of large rows ends sooner: memory stays bounded whatever the bodies
 
 
 class RowWriter(Protocol):
@@ -65,26 +67,52 @@ def _arrow_schema(cols: list[tuple[str, ColumnKind]]) -> Any:
 
 
 class _Parquet:
+    """Rows go into column lists of BATCH rows, each turned into an Arrow record batch at once; ROW_GROUP
+    rows of batches (or ROW_GROUP_BYTES) make a row group. Memory: one row group in Arrow's compact
+    buffers plus BATCH rows of Python values, never a row group of dicts."""
+
     def __init__(self, path: Path, cols: list[tuple[str, ColumnKind]]) -> None:
         import pyarrow.parquet as pq
 
         self._schema = _arrow_schema(cols)
+        self._names = [name for name, _ in cols]
         self._writer = pq.ParquetWriter(str(path), self._schema, compression="zstd")
-        self._rows: list[dict[str, Any]] = []
+        self._columns: list[list[Any]] = [[] for _ in cols]
+        self._batches: list[Any] = []  # pyarrow.RecordBatch of the row group being built
+        self._buffered = 0  # rows in self._batches
+        self._bytes = 0
 
     def write(self, row: dict[str, Any]) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= ROW_GROUP:
+        for column, name in zip(self._columns, self._names, strict=True):
+            column.append(row[name])
+        if len(self._columns[0]) >= BATCH:
+            self._seal()
+
+    def _seal(self) -> None:
+        import pyarrow as pa
+
+        if self._columns[0]:
+            batch = pa.RecordBatch.from_arrays(
+                [pa.array(c, type=f.type) for c, f in zip(self._columns, self._schema, strict=True)],
+                schema=self._schema,
+            )
+            self._batches.append(batch)
+            self._buffered += batch.num_rows
+            self._bytes += batch.nbytes
+            self._columns = [[] for _ in self._names]
+        if self._buffered >= ROW_GROUP or self._bytes >= ROW_GROUP_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         import pyarrow as pa
 
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
-            self._rows = []
+        if self._batches:
+            table = pa.Table.from_batches(self._batches, schema=self._schema)
+            self._writer.write_table(table, row_group_size=ROW_GROUP)
+            self._batches, self._buffered, self._bytes = [], 0, 0
 
     def close(self) -> None:
+        self._seal()
         self._flush()
         self._writer.close()
 

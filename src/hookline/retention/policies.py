@@ -18,7 +18,7 @@ from hookline.retention.settings import RetentionSettings
 from hookline.store import partitions
 from hookline.store.engine import Connection
 from hookline.store.queries import Query, load_queries
-from hookline.store.tables import count_aged, delete_aged
+from hookline.store.tables import count_aged, delete_aged, first_time, table_size
 
 if TYPE_CHECKING:
     from hookline.provider import Provider
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 Q = load_queries(__package__)
 
 DAY = 86400.0
+COUNT_LIMIT = 1000  # the dashboard counts rows to delete up to this (`retention show` counts them all)
 # The newest `received_at` of an event purged by retention: older history cannot be replayed.
 PURGED_KEY = "retention.events_purged_before"
 
@@ -82,10 +83,48 @@ def cutoff(cfg: RetentionSettings, policy: Policy, now: float | None = None) -> 
     return (time.time() if now is None else now) - days * DAY
 
 
-def would_delete(conn: Connection, policy: Policy, before: float) -> dict[str, Any]:
-    """What a purge would delete now: a count, the oldest time, and (old rows kept) how many stay."""
-    rows, oldest, old = count_aged(conn, policy.table, policy.time_column, policy.done, before)
-    return {"rows": rows, "oldest": None if oldest is None else float(oldest), "held_back": old - rows}
+def would_delete(conn: Connection, policy: Policy, before: float, limit: int | None = None) -> dict[str, Any]:
+    """What a purge would delete now: a count, the oldest time, and (old rows kept) how many stay. With
+    `limit`, counts stop there: `capped` says the count is a lower bound, `held_back` is then None."""
+    rows, oldest, old = count_aged(conn, policy.table, policy.time_column, policy.done, before, limit)
+    capped = limit is not None and rows >= limit
+    held_back = None if limit is not None and old >= limit else old - rows
+    return {"rows": rows, "oldest": None if oldest is None else float(oldest), "held_back": held_back,
+            "capped": capped}
+
+
+def stored(conn: Connection, policy: Policy) -> dict[str, Any]:
+    """What the policy's table holds, estimated without reading it whole: rows, bytes, and the oldest row's
+    time (known where the table has a single-column key growing with time; None otherwise)."""
+    rows, size = table_size(conn, policy.table)
+    oldest = first_time(conn, policy.table, policy.time_column, policy.key) if "," not in policy.key else None
+    return {"rows": rows, "bytes": size, "oldest": None if oldest is None else float(oldest)}
+
+
+def report(
+    conn: Connection,
+    cfg: RetentionSettings,
+    providers: Iterable[Provider],
+    now: float,
+    limit: int | None = None,
+    only: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per policy (`retention show` and the dashboard; `only`: that one): its setting, what is stored, what a
+    pass would delete now (None where the policy keeps everything)."""
+    out = []
+    for policy in policies(providers):
+        if only is not None and policy.name != only:
+            continue
+        before = cutoff(cfg, policy, now)
+        out.append({
+            "name": policy.name,
+            "setting": f"HOOKLINE_RETENTION_{policy.setting.upper()}",
+            "days": float(getattr(cfg, policy.setting)),
+            "before": before,
+            "stored": stored(conn, policy),
+            "found": None if before is None else would_delete(conn, policy, before, limit),
+        })
+    return out
 
 
 def purge_batch(conn: Connection, policy: Policy, before: float, limit: int) -> int:

@@ -89,6 +89,7 @@ class Committer:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._busy = False  # a batch is being committed
         self._conn: Connection | None = None
         # Hooks run inside the batch's transaction with the batch and its results (e.g. enqueue jobs).
         self.in_transaction: list[event_log.BatchHook] = []
@@ -115,6 +116,11 @@ class Committer:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._stopping
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting and no batch being committed: a background writer (retention) may take the lock now."""
+        return not self._queue and not self._work and not self._busy
 
     def submit(self, write: Callable[[Connection], T]) -> Future[T]:
         """Run `write(conn)` inside the writer's next transaction; the future resolves after COMMIT."""
@@ -147,6 +153,7 @@ class Committer:
                 n = min(len(self._queue), self._batch_max)
                 batch = [self._queue.popleft() for _ in range(n)]
                 work, self._work = self._work, []
+                self._busy = True
             try:
                 if batch:
                     self._commit(batch, work)
@@ -157,6 +164,8 @@ class Committer:
                 self._drop_connection()
                 _resolve(batch, None, CommitFailed("the event log is unavailable"))  # no-op where answered
                 _settle([w for w in work if not w[1].done()], [], exc)
+            finally:
+                self._busy = False
 
     def _connection(self) -> Connection:
         if self._conn is None:

@@ -27,6 +27,11 @@ def storage(conn: Connection) -> Storage:
     return Storage(int(size), None if free is None else int(free), None if events_size is None else int(events_size))
 
 
+def background_durability(conn: Connection) -> None:
+    """For a writer whose work can be redone (retention): its commits skip the fsync, still atomic."""
+    conn.execute(Q.background_durability)
+
+
 def reclaims_incrementally(conn: Connection) -> bool:
     """Whether free pages can be given back in steps (SQLite with auto_vacuum=INCREMENTAL)."""
     return conn.dialect == "sqlite" and int(conn.scalar("PRAGMA auto_vacuum")) == 2

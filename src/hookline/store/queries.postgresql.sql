@@ -19,6 +19,10 @@ SELECT id, provider, account, event FROM events WHERE id = ANY(?);
 SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position;
 
+-- name: background_durability
+-- Commits do not wait for the WAL flush (atomic still; a crash may undo the last ones, redone next pass).
+SET synchronous_commit = off;
+
 -- name: storage_size
 -- The events table is partitioned: its partitions' sizes, and its key table's.
 SELECT pg_database_size(current_database()), NULL,
@@ -72,6 +76,26 @@ SELECT t.id FROM event_keys t WHERE t.received_at >= ? AND t.received_at < ? AND
 
 -- name: delete_keys_fragment
 DELETE FROM event_keys AS t WHERE t.id = ANY(?) AND
+
+-- name: relation_size
+-- The table and every partition counted (pg_partition_tree lists nothing for a plain table; a partitioned
+-- table's parent holds no rows itself); reltuples is -1 before the first ANALYZE (unknown only when no
+-- part of the table was ever analyzed).
+WITH t AS (SELECT CAST(? AS regclass) AS oid)
+SELECT COALESCE(sum(GREATEST(c.reltuples, 0)), 0)::bigint, bool_and(c.reltuples < 0),
+  COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint
+FROM pg_class AS c
+WHERE c.oid IN (SELECT oid FROM t UNION SELECT relid FROM pg_partition_tree((SELECT oid FROM t)));
+
+-- name: table_rows_high_fragment
+-- A table never analyzed, or one its statistics call small (tables.EXACT_BELOW): counted.
+SELECT count(*) FROM
+
+-- name: table_rows_low_fragment
+SELECT min(0) FROM
+
+-- name: table_sample_fragment
+LIMIT 200
 
 -- name: follow_imported_ids
 -- Explicit ids do not move the identity (event_keys gives the ids): set it to the highest id stored, never back.

@@ -106,10 +106,34 @@ FROM events WHERE received_at >= ? AND received_at < ? AND id > ? ORDER BY id LI
 -- (name, declared type) of a table's columns in order (store/tables.py).
 SELECT name, type FROM pragma_table_info(?) ORDER BY cid;
 
+-- name: background_durability
+-- A background writer whose deletes can be redone (retention): its commits are atomic but skip the fsync
+-- (WAL: the next FULL commit of the committer makes them durable), so it holds the write lock far shorter.
+PRAGMA synchronous=NORMAL
+
 -- name: storage_size
 -- (bytes of the database, bytes of its free pages, bytes of the events table): what each engine knows.
 SELECT p.page_count * s.page_size, f.freelist_count * s.page_size, NULL
 FROM pragma_page_count() AS p, pragma_page_size() AS s, pragma_freelist_count() AS f;
+
+-- name: relation_size
+-- (rows, whether that count is unknown, bytes) of a table from the engine's own accounting, no scan of the
+-- table. SQLite keeps no such numbers: NULLs, and store/tables.py estimates (table_rows_estimate_fragment,
+-- table_sample_fragment).
+SELECT NULL, 1, NULL WHERE ? IS NOT NULL
+
+-- name: table_rows_high_fragment
+-- Followed by a table name: with table_rows_low_fragment, its rows where the engine keeps no count
+-- (high - low). SQLite: the span of its rowids (one seek at each end of the b-tree; retention deletes the
+-- oldest rows, so the span has few gaps); PostgreSQL (statistics missing or small): count(*) - 0.
+SELECT COALESCE(max(rowid), 0) FROM
+
+-- name: table_rows_low_fragment
+SELECT COALESCE(min(rowid) - 1, 0) FROM
+
+-- name: table_sample_fragment
+-- After "FROM table": the newest rows, whose average size estimates the bytes of the whole table.
+ORDER BY rowid DESC LIMIT 200
 
 -- name: import_events_fragment
 -- `hookline import events`: followed by "(columns) VALUES (marks)" of the table's own columns, then

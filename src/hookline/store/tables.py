@@ -26,6 +26,24 @@ def table_columns(conn: Connection, table: str) -> list[tuple[str, str]]:
     return [(str(r[0]), str(r[1])) for r in conn.fetchall(Q.table_columns, (table,))]
 
 
+EXACT_BELOW = 10_000  # PostgreSQL: a table its statistics call smaller than this is counted
+
+
+def table_size(conn: Connection, table: str) -> tuple[int, int]:
+    """(rows, bytes) of a table, estimated without reading it whole: PostgreSQL's statistics and relation
+    sizes; on SQLite the span of its rowids and the average size of its newest rows (no indexes counted)."""
+    rows, unknown, size = conn.fetchone(Q.relation_size, (table,))
+    if unknown or int(rows) < EXACT_BELOW:  # statistics missing, or lagging behind a small table: count it
+        high = conn.scalar(compose(Q.table_rows_high_fragment, quote(table)))
+        low = conn.scalar(compose(Q.table_rows_low_fragment, quote(table)))
+        rows = int(high or 0) - int(low or 0)
+    if size is None:
+        lengths = " + ".join(f"COALESCE(length({quote(c)}), 0)" for c, _ in table_columns(conn, table)) or "0"
+        sample = compose(f"SELECT avg({lengths}) FROM (SELECT * FROM {quote(table)}", Q.table_sample_fragment, ") s")
+        size = int(float(conn.scalar(sample) or 0) * int(rows))
+    return int(rows), int(size)
+
+
 def keyset_page(
     conn: Connection,
     table: str,
@@ -48,14 +66,27 @@ def keyset_page(
 
 
 def count_aged(
-    conn: Connection, table: str, time_column: str, done: Query | str, before: float
+    conn: Connection, table: str, time_column: str, done: Query | str, before: float, limit: int | None = None
 ) -> tuple[int, Any, int]:
     """(rows older than `before` that are done, the oldest time among them, all rows older than `before`).
-    `done` is a condition on the row (alias t)."""
-    aged = f"FROM {quote(table)} t WHERE t.{quote(time_column)} < ?"
-    row = conn.fetchone(compose(f"SELECT count(*), min(t.{quote(time_column)}) {aged} AND", done), (before,))
-    old = int(conn.scalar(f"SELECT count(*) {aged}", (before,)))
+    `done` is a condition on the row (alias t). With `limit`, each count stops there (a page's cheap view)."""
+    time = f"t.{quote(time_column)}"
+    aged = f"FROM {quote(table)} t WHERE {time} < ?"
+    if limit is None:
+        row = conn.fetchone(compose(f"SELECT count(*), min({time}) {aged} AND", done), (before,))
+        old = int(conn.scalar(f"SELECT count(*) {aged}", (before,)))
+        return int(row[0]), row[1], old
+    first = compose(
+        f"SELECT count(*), min(s.at) FROM (SELECT {time} AS at {aged} AND", done, f"ORDER BY {time} LIMIT ?) s"
+    )
+    row = conn.fetchone(first, (before, limit))
+    old = int(conn.scalar(f"SELECT count(*) FROM (SELECT 1 AS one {aged} LIMIT ?) s", (before, limit)))
     return int(row[0]), row[1], old
+
+
+def first_time(conn: Connection, table: str, time_column: str, key: str) -> Any:
+    """The time of a table's first row by its key (a single column growing with time: one index seek)."""
+    return conn.scalar(f"SELECT {quote(time_column)} FROM {quote(table)} ORDER BY {quote(key)} LIMIT 1")
 
 
 def delete_aged(

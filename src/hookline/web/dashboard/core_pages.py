@@ -143,7 +143,8 @@ async def event_list(request: Request) -> Response:
     if len(rows) > PAGE:
         rows = rows[:PAGE]
         more = urlencode({**{k: v for k, v in q.items() if k != "cursor"}, "cursor": rows[-1]["id"]})
-    return ui.render(request, "events.html", events=rows, more=more, problem=None, q=q)
+    notes = [await note(request) for note in ui.event_log_notes]
+    return ui.render(request, "events.html", events=rows, more=more, problem=None, q=q, notes=notes)
 
 
 async def event_page(request: Request) -> Response:

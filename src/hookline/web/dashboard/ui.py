@@ -141,6 +141,7 @@ class Dashboard:
         self.routes: list[BaseRoute] = []
         self.nav: list[NavEntry] = []
         self.sections: list[tuple[str, Section]] = []
+        self.event_log_notes: list[Section] = []  # lines above the event log (e.g. what retention keeps)
         self.home: str | None = None
         self._loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(HERE / "templates")]
         self.env = jinja2.Environment(
@@ -172,6 +173,10 @@ class Dashboard:
     def add_section(self, title: str, section: Section) -> None:
         """A block of the operations page (e.g. a provider's webhook state per account)."""
         self.sections.append((title, section))
+
+    def add_event_log_note(self, note: Section) -> None:
+        """A line shown above the event log (retention: how much is stored and what it will delete)."""
+        self.event_log_notes.append(note)
 
     def add_accounts_section(
         self, title: str, rows: Callable[[Connection], list[AccountRow]], hooks_label: str, empty: str
