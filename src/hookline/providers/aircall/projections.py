@@ -30,10 +30,9 @@ CALLS = VersionedColumns(
     KEY,
     (
         "call_uuid", "direction", "status", "started_at", "answered_at", "ended_at", "duration",
-        "missed_call_reason", "raw_digits", "archived", "user_id", "number_id", "contact_id", "user",
-        "number", "contact", "assigned_to", "teams", "tags", "comments", "transferred_by",
-        "transferred_to", "participants", "has_recording", "has_voicemail", "last_event", "data",
-    ),
+        "missed_call_reason", "raw_digits", "archived", "user_id", "number_id", "contact_id",
+        "has_recording", "has_voicemail", "last_event", "data",
+    ),  # the nested objects (user, number, ...) only in data: nested.py reads them
 )
 INTELLIGENCE = VersionedColumns(
     "aircall_call_intelligence",
@@ -196,9 +195,7 @@ def _call(ctx: Ctx, call: Any, rows: Rows) -> None:
         ctx.account, call.id, call.call_uuid or call.sid, call.direction, call.status, epoch(call.started_at),
         epoch(call.answered_at), epoch(call.ended_at), count(call.duration), call.missed_call_reason,
         call.raw_digits, call.archived, user.id if user else None, call.number.id if call.number else None,
-        call.contact.id if call.contact else None, js(user), js(call.number), js(call.contact),
-        js(call.assigned_to), js(call.teams), js(call.tags), js(call.comments), js(call.transferred_by),
-        js(call.transferred_to), js(call.participants), bool(call.recording or call.recording_short_url),
+        call.contact.id if call.contact else None, bool(call.recording or call.recording_short_url),
         bool(call.voicemail or call.voicemail_short_url), ctx.event, ctx.data.decode(),
         ctx.ts, rank, ctx.digest,
     ))

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from hookline.providers.aircall import recordings
+from hookline.providers.aircall.nested import nested
 from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
@@ -54,11 +55,19 @@ def _value(name: str, value: Any) -> Any:
 
 
 def rows_as_dicts(cur: Any) -> list[dict[str, Any]]:
+    """Rows as the API shows them; a column named `nested` (a call's data) becomes the call's nested
+    objects, in its place."""
     names = [d[0] for d in cur.description]
-    return [
-        {n: _value(n, v) for n, v in zip(names, row, strict=True) if n not in _HIDDEN}
-        for row in cur.fetchall()
-    ]
+    out = []
+    for row in cur.fetchall():
+        item: dict[str, Any] = {}
+        for n, v in zip(names, row, strict=True):
+            if n == "nested":
+                item.update(nested(v))
+            elif n not in _HIDDEN:
+                item[n] = _value(n, v)
+        out.append(item)
+    return out
 
 
 def query(conn: Connection, sql: str | Query, params: Sequence[Any]) -> list[dict[str, Any]]:

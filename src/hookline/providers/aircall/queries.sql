@@ -204,9 +204,10 @@ SELECT account, state, path FROM aircall_recordings WHERE call_id = ? AND kind =
 
 -- name: projections_api_call
 -- A call with its payload, in one account or all (two rows: the id exists in several accounts).
+-- `data AS nested`: the call's user, number, contact... objects, which projections_api derives from
+-- its data (nested.py: they are stored once).
 SELECT account, id, call_uuid, direction, status, started_at, answered_at, ended_at, duration, missed_call_reason,
-  raw_digits, archived, "user", number, contact, assigned_to, teams, tags, comments, transferred_by,
-  transferred_to, participants, has_recording, has_voicemail, last_event, data
+  raw_digits, archived, data AS nested, has_recording, has_voicemail, last_event, data
 FROM aircall_calls
 WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
 
@@ -224,9 +225,9 @@ ORDER BY kind, "timestamp"
 -- to these: WHERE ... ORDER BY <alias.>id DESC LIMIT ?.
 
 -- name: projections_api_calls_fragment
+-- `data AS nested`: the nested objects, derived from data (nested.py); data itself is not listed.
 SELECT account, id, call_uuid, direction, status, started_at, answered_at, ended_at, duration, missed_call_reason,
-  raw_digits, archived, "user", number, contact, assigned_to, teams, tags, comments, transferred_by,
-  transferred_to, participants, has_recording, has_voicemail, last_event
+  raw_digits, archived, data AS nested, has_recording, has_voicemail, last_event
 FROM aircall_calls
 
 -- name: projections_api_agents_fragment

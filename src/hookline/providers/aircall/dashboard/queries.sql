@@ -34,9 +34,9 @@ GROUP BY 1
 
 -- name: boards_live_calls
 -- Calls not done that started within the live window, oldest first.
+-- `data AS nested`: its nested objects, derived from data (nested.py).
 SELECT account, id, call_uuid, direction, status, started_at, answered_at, ended_at, duration, missed_call_reason,
-  raw_digits, archived, "user", number, contact, assigned_to, teams, tags, comments, transferred_by,
-  transferred_to, participants, has_recording, has_voicemail, last_event
+  raw_digits, archived, data AS nested, has_recording, has_voicemail, last_event
 FROM aircall_calls
 WHERE status <> 'done' AND started_at >= ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
 ORDER BY started_at, id
