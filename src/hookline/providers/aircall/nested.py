@@ -1,26 +1,100 @@
-"""A call's nested objects (user, number, contact, participants, ...) read from its `data`.
+"""A call's nested objects, stored once.
 
-They are stored once, in `data` (the call as Aircall sent it): the API, the dashboard and exports
-derive them here, as the projection used to store them in columns of their own (migration 0009
-dropped those: they doubled a call's row). The result is the catalog model's view of each object:
-its known fields in the model's order, absent ones left out.
+`data` is the call as Aircall sent it. Its user, number and contact objects are the same for many
+calls (an agent's, a line's, a customer's), so each distinct one is stored once in
+aircall_call_parts, keyed by a digest of its JSON; the call's `data` keeps a 0 in its place (no
+payload has one there: the model refuses it) and the call row the part's id (user_part, number_part,
+contact_part). `whole()` puts them back, `nested()` derives the objects the API lists (the catalog
+model's view: known fields in the model's order, absent ones left out), which the projection stored
+in columns of their own before migration 0009. Rows written before 0009 keep their whole data:
+`whole()` leaves it as it is.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from hookline.providers.aircall import models as m
+from hookline.store.engine import Connection
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 NESTED = ("user", "number", "contact", "assigned_to", "teams", "tags", "comments", "transferred_by",
           "transferred_to", "participants")
-_decode = msgspec.json.Decoder(m.Call).decode
+PARTS = ("user", "number", "contact")  # stored once each; the rest are small or empty on most calls
+_encode = msgspec.json.encode
+_decode_any = msgspec.json.Decoder().decode
 
 
-def nested(data: str | bytes | dict[str, Any]) -> dict[str, Any]:
-    """{name: object or None} for each of NESTED, from a call's `data` (JSON text, or PostgreSQL's
-    decoded jsonb)."""
-    call = msgspec.convert(data, m.Call) if isinstance(data, dict) else _decode(data)
+def part_id(value: bytes) -> int:
+    """A 63-bit id from the part's JSON (BIGINT; ~5e-6 chance of any collision among 10M parts)."""
+    return int.from_bytes(hashlib.blake2b(value, digest_size=8).digest(), "big") >> 1
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    data: str  # the call with a 0 for each part stored apart
+    refs: tuple[int | None, ...]  # the part ids, in the order of PARTS
+    parts: tuple[tuple[int, str], ...]  # (id, JSON) of those parts
+
+
+def split(data: bytes) -> Split:
+    """A call's `data` as the projection stores it (compact JSON, the same values and key order)."""
+    obj = _decode_any(data)
+    refs: list[int | None] = []
+    parts: list[tuple[int, str]] = []
+    for name in PARTS:
+        value = obj.get(name) if isinstance(obj, dict) else None
+        if isinstance(value, dict) and value:
+            raw = _encode(value)
+            pid = part_id(raw)
+            obj[name] = 0
+            parts.append((pid, raw.decode()))
+            refs.append(pid)
+        else:
+            refs.append(None)
+    return Split(_encode(obj).decode(), tuple(refs), tuple(parts))
+
+
+def _loaded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value  # SQLite's text, PostgreSQL's jsonb
+
+
+def whole(data: Any, parts: Mapping[str, Any]) -> Any:
+    """A stored call's data with its parts back in place (`parts`: name -> the part's JSON or None)."""
+    obj = _loaded(data)
+    if isinstance(obj, dict):
+        for name in PARTS:
+            value, part = obj.get(name), parts.get(name)
+            if type(value) is int and value == 0 and part is not None:
+                obj[name] = _loaded(part)
+    return obj
+
+
+def nested(data: dict[str, Any]) -> dict[str, Any]:
+    """{name: object or None} for each of NESTED, from a call's whole data."""
+    call = msgspec.convert(data, m.Call)
     return {name: msgspec.to_builtins(getattr(call, name)) for name in NESTED}
+
+
+def expand_export(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """`hookline export calls`: each call's data whole, as JSON text (each part read once a page)."""
+    found: dict[tuple[str, int], Any] = {}
+    for row in rows:
+        parts = {}
+        for name in PARTS:
+            pid = row.get(f"{name}_part")
+            if pid is not None:
+                key = (row["account"], pid)
+                if key not in found:
+                    found[key] = conn.scalar(Q.call_part, key)
+                parts[name] = found[key]
+        if parts and row.get("data") is not None:
+            row["data"] = json.dumps(whole(row["data"], parts), separators=(",", ":"))

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from hookline.providers.aircall import recordings
-from hookline.providers.aircall.nested import nested
+from hookline.providers.aircall.nested import PARTS, nested, whole
 from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
@@ -55,15 +55,22 @@ def _value(name: str, value: Any) -> Any:
 
 
 def rows_as_dicts(cur: Any) -> list[dict[str, Any]]:
-    """Rows as the API shows them; a column named `nested` (a call's data) becomes the call's nested
-    objects, in its place."""
+    """Rows as the API shows them. A call's row (part_user, part_number, part_contact: nested.py) has
+    its data made whole, and a column named `nested` becomes the call's nested objects, in its place."""
     names = [d[0] for d in cur.description]
     out = []
     for row in cur.fetchall():
+        raw = dict(zip(names, row, strict=True))
+        full: Any = None
+        if "part_user" in raw:
+            parts = {name: raw.pop(f"part_{name}") for name in PARTS}
+            full = whole(raw["nested"] if "nested" in raw else raw["data"], parts)
         item: dict[str, Any] = {}
-        for n, v in zip(names, row, strict=True):
+        for n, v in raw.items():
             if n == "nested":
-                item.update(nested(v))
+                item.update(nested(full))
+            elif n == "data" and full is not None:
+                item[n] = full
             elif n not in _HIDDEN:
                 item[n] = _value(n, v)
         out.append(item)
