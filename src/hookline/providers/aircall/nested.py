@@ -64,7 +64,7 @@ def split(data: bytes) -> Split:
 
 
 def _loaded(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value  # SQLite's text, PostgreSQL's jsonb
+    return _decode_any(value) if isinstance(value, str | bytes) else value  # SQLite's text, PostgreSQL's jsonb
 
 
 def whole(data: Any, parts: Mapping[str, Any]) -> Any:
