@@ -72,9 +72,10 @@ def whole(data: Any, parts: Mapping[str, Any]) -> Any:
     obj = _loaded(data)
     if isinstance(obj, dict):
         for name in PARTS:
-            value, part = obj.get(name), parts.get(name)
-            if type(value) is int and value == 0 and part is not None:
-                obj[name] = _loaded(part)
+            value = obj.get(name)
+            if type(value) is int and value == 0:  # a part's place (None if the part were ever lost)
+                part = parts.get(name)
+                obj[name] = None if part is None else _loaded(part)
     return obj
 
 

@@ -9,8 +9,8 @@
 -- PostgreSQL: a DROP COLUMN only changes the catalog (a brief ACCESS EXCLUSIVE lock, no rewrite); old
 -- rows keep the dropped values on disk until they are rewritten (an update of the call, a rebuild, or
 -- VACUUM FULL / pg_repack of aircall_calls: docs/operations.md "Sizing").
--- SQLite: each DROP COLUMN rewrites the table in this migration's transaction (measured at 1M calls in
--- bench/README.md "Scale"); the file shrinks only after `hookline db vacuum`.
+-- SQLite: each DROP COLUMN rewrites the table in this migration's transaction (measured in bench/README.md
+-- "Storage per call"); the file shrinks only after `hookline db vacuum`.
 CREATE TABLE aircall_call_parts (
     account TEXT   NOT NULL,
     id      BIGINT NOT NULL,
