@@ -93,3 +93,15 @@ def test_an_export_of_calls_holds_them_as_sent(db: Database) -> None:
     rows = [row for _, row in stream_rows(db, export_tables(providers())["calls"], 0, STARTED + 86_400)]
     assert [json.loads(r["data"]) for r in rows] == sent
 
+
+def test_the_api_answers_hold_the_calls_as_sent(db: Database, start_server) -> None:
+    """Through the Structs (shapes.Call, CallDetail): the storage is invisible in the answers."""
+    sent = calls_of_one_agent(db)
+    admin = start_server().admin()
+    for data in sent:
+        call = admin.get(f"/api/calls/{data['id']}").json()
+        assert call["data"] == data and {k: call[k] for k in NESTED} == listed(data)
+    listing = admin.get("/api/calls", params={"limit": 10}).json()["calls"]
+    assert [c["id"] for c in listing] == [d["id"] for d in reversed(sent)]
+    for row, data in zip(listing, reversed(sent), strict=True):
+        assert "data" not in row and {k: row[k] for k in NESTED} == listed(data)
