@@ -224,7 +224,7 @@ def build(engine: str, calls: int) -> Database:
 
 # --- storage ------------------------------------------------------------------------------------
 
-PROJECTION_TABLES = ("aircall_calls", "aircall_call_timeline", "aircall_call_intelligence")
+PROJECTION_TABLES = ("aircall_calls", "aircall_call_parts", "aircall_call_timeline", "aircall_call_intelligence")
 
 
 def sizes(db: Database) -> dict[str, int]:

@@ -78,8 +78,11 @@ def stream_rows(
     while True:
         with db.connection() as conn:
             rows = keyset_page(conn, table.table, names, order, since, until, after, page)
-        for row in rows:
-            yield float(row[positions[0]]), _encode(tuple(row), cols)
+            encoded = [_encode(tuple(row), cols) for row in rows]
+            if table.expand is not None:
+                table.expand(conn, encoded)
+        for row, item in zip(rows, encoded, strict=True):
+            yield float(row[positions[0]]), item
         if len(rows) < page:
             return
         after = [rows[-1][p] for p in positions]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hookline.store.engine import Connection
 from hookline.store.tables import table_columns
@@ -23,6 +23,9 @@ class ExportTable:
     table: str
     time_column: str
     key_columns: tuple[str, ...]
+    # Fills in, in place, what a page of encoded rows keeps in other tables (Aircall calls: their data
+    # made whole again from the parts stored once); None: the rows as they are.
+    expand: Callable[[Connection, list[dict[str, Any]]], None] | None = None
 
 
 EVENTS = ExportTable("events", "events", "received_at", ("id",))

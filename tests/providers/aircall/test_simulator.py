@@ -32,7 +32,7 @@ from hookline.testing.aircall.samples import BASE_TIMESTAMP
 from hookline.testing.aircall.simulator import Emitted, Outgoing, Simulator, Traffic
 from hookline.testing.aircall.simulator.calls import MISSED_CALL_REASONS
 from hookline.testing.aircall.simulator.server import serve_simulator
-from tests.support import ROOT, Server, base_env, free_port, run_cli
+from tests.support import ROOT, Server, base_env, free_port, run_cli_process
 
 T = TypeVar("T")
 START = float(BASE_TIMESTAMP)
@@ -300,7 +300,7 @@ def test_watchdog_repairs_what_a_disabled_webhook_missed(
                     "HOOKLINE_AIRCALL_BACKFILL_MARGIN": "3600",
                 }
                 watchdog = await asyncio.to_thread(
-                    run_cli, "aircall", "watchdog", "--once", database_url=database_url, env=env
+                    run_cli_process, "aircall", "watchdog", "--once", database_url=database_url, env=env
                 )
                 await sim.run_for(120, step=5)
                 await sim.drain()

@@ -168,9 +168,10 @@ class AircallProvider(Provider):
         return [watchdog]
 
     def exports(self) -> list[ExportTable]:
+        from hookline.providers.aircall.nested import expand_export
         from hookline.retention.tables import ExportTable
 
-        return [ExportTable("calls", "aircall_calls", "started_at", ("account", "id"))]
+        return [ExportTable("calls", "aircall_calls", "started_at", ("account", "id"), expand_export)]
 
     def retention_policies(self) -> list[Policy]:
         from hookline.retention.policies import Policy

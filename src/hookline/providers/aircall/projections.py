@@ -18,7 +18,7 @@ import msgspec
 
 from hookline.pipeline.handlers import EventHandler, StoredEvent, Unprocessable
 from hookline.pipeline.versioned import VersionedColumns, digest, insert_many
-from hookline.providers.aircall import catalog, ranks, wrap_ups
+from hookline.providers.aircall import catalog, nested, ranks, wrap_ups
 from hookline.providers.aircall import models as m
 from hookline.store.engine import Connection
 from hookline.timeparse import optional_time, plausible
@@ -30,10 +30,9 @@ CALLS = VersionedColumns(
     KEY,
     (
         "call_uuid", "direction", "status", "started_at", "answered_at", "ended_at", "duration",
-        "missed_call_reason", "raw_digits", "archived", "user_id", "number_id", "contact_id", "user",
-        "number", "contact", "assigned_to", "teams", "tags", "comments", "transferred_by",
-        "transferred_to", "participants", "has_recording", "has_voicemail", "last_event", "data",
-    ),
+        "missed_call_reason", "raw_digits", "archived", "user_id", "number_id", "contact_id",
+        "has_recording", "has_voicemail", "last_event", "data", "user_part", "number_part", "contact_part",
+    ),  # the nested objects only in data, its user, number and contact apart, once each: nested.py
 )
 INTELLIGENCE = VersionedColumns(
     "aircall_call_intelligence",
@@ -76,7 +75,7 @@ TIMELINE_COLUMNS = ("account", "call_id", "event", "timestamp", "event_id")
 GROUPS = (CALLS, INTELLIGENCE, USER_PROFILE, USER_PRESENCE, USER_WRAP_UP, USER_SEEN, CONTACTS, NUMBERS, TEAMS,
           TAGS, MESSAGES)
 TABLES = (
-    "aircall_calls", "aircall_call_timeline", "aircall_call_intelligence", "aircall_users",
+    "aircall_calls", "aircall_call_parts", "aircall_call_timeline", "aircall_call_intelligence", "aircall_users",
     "aircall_contacts", "aircall_numbers", "aircall_teams", "aircall_tags", "aircall_messages",
     "aircall_wrap_up_events", "aircall_wrap_up_days",
 )
@@ -120,11 +119,16 @@ class Rows:
     groups: dict[VersionedColumns, list[tuple[Any, ...]]] = field(default_factory=dict)
     timeline: list[tuple[Any, ...]] = field(default_factory=list)
     wrap_ups: list[wrap_ups.WrapUp] = field(default_factory=list)
+    parts: dict[tuple[str, int], str] = field(default_factory=dict)  # nested.py: (account, id) -> JSON
 
     def add(self, group: VersionedColumns, row: tuple[Any, ...]) -> None:
         self.groups.setdefault(group, []).append(row)
 
     def write(self, conn: Connection) -> None:
+        if self.parts:  # content-addressed: the same row whoever writes it first
+            insert_many(conn, "aircall_call_parts", ("account", "id", "value"),
+                        [(*key, value) for key, value in sorted(self.parts.items())],
+                        "ON CONFLICT (account, id) DO NOTHING")
         for group in GROUPS:  # a fixed order of tables: the same lock order in every worker
             rows = self.groups.get(group)
             if rows:
@@ -197,14 +201,14 @@ def _call(ctx: Ctx, call: Any, rows: Rows) -> None:
     synced = ctx.event.endswith(".synced")
     rank = ranks.synced_call_rank(call.status) if synced else ranks.rank(ranks.CALL, ctx.event, default=50)
     user = call.user
+    stored = nested.split(ctx.data)
+    rows.parts.update(((ctx.account, pid), value) for pid, value in stored.parts)
     rows.add(CALLS, (
         ctx.account, call.id, call.call_uuid or call.sid, call.direction, call.status, epoch(call.started_at),
         epoch(call.answered_at), epoch(call.ended_at), count(call.duration), call.missed_call_reason,
         call.raw_digits, call.archived, user.id if user else None, call.number.id if call.number else None,
-        call.contact.id if call.contact else None, js(user), js(call.number), js(call.contact),
-        js(call.assigned_to), js(call.teams), js(call.tags), js(call.comments), js(call.transferred_by),
-        js(call.transferred_to), js(call.participants), bool(call.recording or call.recording_short_url),
-        bool(call.voicemail or call.voicemail_short_url), ctx.event, ctx.data.decode(),
+        call.contact.id if call.contact else None, bool(call.recording or call.recording_short_url),
+        bool(call.voicemail or call.voicemail_short_url), ctx.event, stored.data, *stored.refs,
         ctx.ts, rank, ctx.digest,
     ))
     if not synced:

@@ -11,7 +11,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from hookline.providers.aircall import recordings, shapes
+from hookline.providers.aircall import nested, recordings, shapes
 from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
@@ -36,9 +36,11 @@ Row = dict[str, Any]
 
 
 def raw_rows(cur: Any) -> list[Row]:
-    """Every column of every row, as the engine gave it."""
+    """Every column of every row, as the engine gave it; a call's row (its part_* columns) with its data
+    made whole and its nested objects in place of `nested` (nested.expand_row), before any Struct reads it."""
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return [nested.expand_row(r) for r in rows] if nested.PART_COLUMNS[0] in names else rows
 
 
 def query(conn: Connection, sql: str | Query, params: Sequence[Any], shape: type[msgspec.Struct]) -> list[Row]:

@@ -204,11 +204,22 @@ SELECT account, state, path FROM aircall_recordings WHERE call_id = ? AND kind =
 
 -- name: projections_api_call
 -- A call with its payload, in one account or all (two rows: the id exists in several accounts).
+-- `data AS nested`: the call's user, number, contact... objects, which projections_api derives from
+-- its data made whole with its parts (nested.py: each is stored once).
 SELECT account, id, call_uuid, direction, status, started_at, answered_at, ended_at, duration, missed_call_reason,
-  raw_digits, archived, "user", number, contact, assigned_to, teams, tags, comments, transferred_by,
-  transferred_to, participants, has_recording, has_voicemail, last_event, data
+  raw_digits, archived, data AS nested, has_recording, has_voicemail, last_event, data,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.user_part) AS part_user,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.number_part) AS part_number,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.contact_part) AS part_contact
 FROM aircall_calls
 WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+
+-- name: call_part
+-- One of the objects calls share (nested.py), for exports.
+SELECT value FROM aircall_call_parts WHERE account = ? AND id = ?
 
 -- name: projections_api_call_timeline
 SELECT event, "timestamp", event_id FROM aircall_call_timeline
@@ -224,9 +235,16 @@ ORDER BY kind, "timestamp"
 -- to these: WHERE ... ORDER BY <alias.>id DESC LIMIT ?.
 
 -- name: projections_api_calls_fragment
+-- `data AS nested`: the nested objects, derived from data and its parts (nested.py); data itself is
+-- not listed.
 SELECT account, id, call_uuid, direction, status, started_at, answered_at, ended_at, duration, missed_call_reason,
-  raw_digits, archived, "user", number, contact, assigned_to, teams, tags, comments, transferred_by,
-  transferred_to, participants, has_recording, has_voicemail, last_event
+  raw_digits, archived, data AS nested, has_recording, has_voicemail, last_event,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.user_part) AS part_user,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.number_part) AS part_number,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.contact_part) AS part_contact
 FROM aircall_calls
 
 -- name: projections_api_agents_fragment

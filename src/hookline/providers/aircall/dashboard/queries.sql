@@ -29,9 +29,15 @@ GROUP BY sentiment
 
 -- name: boards_live_calls
 -- Calls not done that started within the live window, oldest first.
+-- `data AS nested`: its nested objects, derived from data and its parts (nested.py).
 SELECT account, id, call_uuid, direction, status, started_at, answered_at, ended_at, duration, missed_call_reason,
-  raw_digits, archived, "user", number, contact, assigned_to, teams, tags, comments, transferred_by,
-  transferred_to, participants, has_recording, has_voicemail, last_event
+  raw_digits, archived, data AS nested, has_recording, has_voicemail, last_event,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.user_part) AS part_user,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.number_part) AS part_number,
+  (SELECT p.value FROM aircall_call_parts p
+   WHERE p.account = aircall_calls.account AND p.id = aircall_calls.contact_part) AS part_contact
 FROM aircall_calls
 WHERE status <> 'done' AND started_at >= ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
 ORDER BY started_at, id
