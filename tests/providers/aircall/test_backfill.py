@@ -13,7 +13,7 @@ from typing import Any
 from hookline.store.engine import Database
 from hookline.testing.aircall.fake_api import FakeAccount
 from tests.providers.aircall.conftest import FakeAircall
-from tests.support import ROOT, base_env
+from tests.support import ROOT, base_env, run_cli
 
 T0 = int(time.time()) - 3 * 86400  # calls from three days ago
 
@@ -135,13 +135,18 @@ def test_interrupted_run_resumes(
         assert [bool(done) for (done,) in conn.fetchall("SELECT done FROM aircall_backfill_checkpoints")] == [True]
 
 
-def test_bad_input_is_a_message(cli: Callable[..., Any], acme: FakeAccount) -> None:
-    bad_time = cli("aircall", "backfill", "--since", "yesterday-ish")
+def test_bad_input_is_a_message(
+    cli: Callable[..., Any], acme: FakeAccount, database_url: str, fake_aircall: FakeAircall
+) -> None:
+    def refuse(*args: str) -> Any:  # refused before backfill sets up logging: in-process
+        return run_cli("aircall", "backfill", *args, database_url=database_url, env=fake_aircall.env())
+
+    bad_time = refuse("--since", "yesterday-ish")
     assert bad_time.returncode == 2 and "--since: not a time" in bad_time.stderr
     for value in ("nan", "inf", "1e20"):  # parse_time took these (NaN reached SQL): out of range now
-        refused = cli("aircall", "backfill", "--since", value)
+        refused = refuse("--since", value)
         assert refused.returncode == 2 and "out of range" in refused.stderr and "Traceback" not in refused.stderr
-    bad_resource = cli("aircall", "backfill", "--since", str(T0), "--resources", "calls,faxes")
+    bad_resource = refuse("--since", str(T0), "--resources", "calls,faxes")
     assert bad_resource.returncode == 2 and "unknown resource(s): faxes" in bad_resource.stderr
     backwards = cli("aircall", "backfill", "--since", str(T0), "--until", str(T0 - 1))
     assert backwards.returncode == 2 and "--until must be after --since" in backwards.stderr
