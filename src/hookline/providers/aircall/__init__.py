@@ -46,7 +46,9 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.receiver import AircallReceiver
         from hookline.providers.aircall.tokens import TokenCache
 
-        return [AircallReceiver(TokenCache(runtime.db, runtime.settings.token_cache_seconds))]
+        cache = TokenCache(runtime.db, runtime.settings.token_cache_seconds)
+        runtime.state["aircall.tokens"] = cache  # an OAuth install expires it: the new webhook's events pass at once
+        return [AircallReceiver(cache)]
 
     def handlers(self, runtime: Runtime) -> list[EventHandler]:
         from hookline.providers.aircall.oauth_uninstall import IntegrationDeleted

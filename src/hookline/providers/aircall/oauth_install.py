@@ -144,6 +144,9 @@ class Installer(flow.Installer):
                     await client.delete_webhook(stale)
                 except AircallError as exc:
                     log.warning("aircall.oauth_stale_webhook", account=name, webhook_id=stale, error=exc.message)
+        tokens = self.runtime.state.get("aircall.tokens")
+        if tokens is not None:
+            tokens.expire()  # the new webhook's token is accepted at once, as Calendly's and monday's installs do
         log.info("aircall.oauth_installed", account=name, created=created, webhook_id=webhook_id)
         self._first_backfill(app.api_url, name, grant.access_token)
         return Installed(name, company_name, created)
