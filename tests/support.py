@@ -159,6 +159,13 @@ def base_env(database_url: str, extra: Mapping[str, str] | None = None) -> dict[
     return env
 
 
+# Commands that always set up logging (structured lines on stderr) run in a process of their own: in this
+# one, loggers cached on first use would keep writing to that run's captured stderr. (Aircall's backfill
+# and watchdog are sent there by tests/providers/aircall/conftest.py: their refusals before logging is set
+# up are tested in this process.)
+LOGGING_COMMANDS = {("calendly", "subscriptions"), ("calendly", "watchdog")}
+
+
 def run_cli(
     *args: str,
     database_url: str,
@@ -172,6 +179,8 @@ def run_cli(
 
     from hookline.cli import main
 
+    if any(tuple(args[: len(command)]) == command for command in LOGGING_COMMANDS):
+        return run_cli_process(*args, database_url=database_url, env=env, input=input)
     wanted = base_env(database_url, env)
     overlay: dict[str, str | None] = {k: None for k in os.environ if k not in wanted}
     overlay.update(wanted)
