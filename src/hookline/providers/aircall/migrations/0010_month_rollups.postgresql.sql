@@ -54,6 +54,17 @@ CREATE INDEX aircall_wrap_up_days_end ON aircall_wrap_up_days (end_day, start_da
 
 CREATE FUNCTION aircall_call_hours_months() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The upserts of the day rollups change values only: one upsert of the change (a row that falls
+    -- to zero is deleted next by the day rollup's trigger, and its delete clears the months).
+    IF TG_OP = 'UPDATE' AND OLD.hour = NEW.hour AND OLD.account = NEW.account AND OLD.outbound = NEW.outbound AND OLD.missed = NEW.missed AND OLD.answered = NEW.answered AND OLD.reason = NEW.reason THEN
+    INSERT INTO aircall_call_days AS t (day, account, outbound, missed, answered, reason, calls)
+    VALUES (NEW.hour / 24, NEW.account, NEW.outbound, NEW.missed, NEW.answered, NEW.reason, (NEW.calls - OLD.calls))
+    ON CONFLICT (day, account, outbound, missed, answered, reason) DO UPDATE SET calls = t.calls + excluded.calls;
+    INSERT INTO aircall_call_hour_months AS t (month, hour, account, outbound, missed, calls)
+    VALUES (((extract(year FROM date '1970-01-01' + (NEW.hour / 24)::integer)::bigint - 1970) * 12 + extract(month FROM date '1970-01-01' + (NEW.hour / 24)::integer)::bigint - 1), NEW.hour % 24, NEW.account, NEW.outbound, NEW.missed, (NEW.calls - OLD.calls))
+    ON CONFLICT (month, hour, account, outbound, missed) DO UPDATE SET calls = t.calls + excluded.calls;
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
     INSERT INTO aircall_call_days AS t (day, account, outbound, missed, answered, reason, calls)
     VALUES (OLD.hour / 24, OLD.account, OLD.outbound, OLD.missed, OLD.answered, OLD.reason, -OLD.calls)
@@ -87,6 +98,14 @@ CREATE TRIGGER aircall_call_hours_months AFTER INSERT OR UPDATE OR DELETE ON air
 
 CREATE FUNCTION aircall_call_agent_days_months() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The upserts of the day rollups change values only: one upsert of the change (a row that falls
+    -- to zero is deleted next by the day rollup's trigger, and its delete clears the months).
+    IF TG_OP = 'UPDATE' AND OLD.day = NEW.day AND OLD.account = NEW.account AND OLD.user_id = NEW.user_id THEN
+    INSERT INTO aircall_call_agent_months AS t (month, account, user_id, seconds, calls)
+    VALUES (((extract(year FROM date '1970-01-01' + (NEW.day)::integer)::bigint - 1970) * 12 + extract(month FROM date '1970-01-01' + (NEW.day)::integer)::bigint - 1), NEW.account, NEW.user_id, (NEW.seconds - OLD.seconds), (NEW.calls - OLD.calls))
+    ON CONFLICT (month, account, user_id) DO UPDATE SET seconds = t.seconds + excluded.seconds, calls = t.calls + excluded.calls;
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
     INSERT INTO aircall_call_agent_months AS t (month, account, user_id, seconds, calls)
     VALUES (((extract(year FROM date '1970-01-01' + (OLD.day)::integer)::bigint - 1970) * 12 + extract(month FROM date '1970-01-01' + (OLD.day)::integer)::bigint - 1), OLD.account, OLD.user_id, -OLD.seconds, -OLD.calls)
@@ -112,6 +131,14 @@ CREATE TRIGGER aircall_call_agent_days_months AFTER INSERT OR UPDATE OR DELETE O
 
 CREATE FUNCTION aircall_wrap_up_days_months() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The upserts of the day rollups change values only: one upsert of the change (a row that falls
+    -- to zero is deleted next by the day rollup's trigger, and its delete clears the months).
+    IF TG_OP = 'UPDATE' AND OLD.start_day = NEW.start_day AND OLD.end_day = NEW.end_day AND OLD.account = NEW.account AND OLD.user_id = NEW.user_id THEN
+    INSERT INTO aircall_wrap_up_months AS t (start_month, end_month, account, user_id, seconds, pairs)
+    VALUES (((extract(year FROM date '1970-01-01' + (NEW.start_day)::integer)::bigint - 1970) * 12 + extract(month FROM date '1970-01-01' + (NEW.start_day)::integer)::bigint - 1), ((extract(year FROM date '1970-01-01' + (NEW.end_day)::integer)::bigint - 1970) * 12 + extract(month FROM date '1970-01-01' + (NEW.end_day)::integer)::bigint - 1), NEW.account, NEW.user_id, (NEW.seconds - OLD.seconds), (NEW.pairs - OLD.pairs))
+    ON CONFLICT (start_month, end_month, account, user_id) DO UPDATE SET seconds = t.seconds + excluded.seconds, pairs = t.pairs + excluded.pairs;
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
     INSERT INTO aircall_wrap_up_months AS t (start_month, end_month, account, user_id, seconds, pairs)
     VALUES (((extract(year FROM date '1970-01-01' + (OLD.start_day)::integer)::bigint - 1970) * 12 + extract(month FROM date '1970-01-01' + (OLD.start_day)::integer)::bigint - 1), ((extract(year FROM date '1970-01-01' + (OLD.end_day)::integer)::bigint - 1970) * 12 + extract(month FROM date '1970-01-01' + (OLD.end_day)::integer)::bigint - 1), OLD.account, OLD.user_id, -OLD.seconds, -OLD.pairs)

@@ -62,7 +62,21 @@ BEGIN
     ON CONFLICT (month, hour, account, outbound, missed) DO UPDATE SET calls = calls + excluded.calls;
 END;
 
+-- The upserts of the day rollups change values only: one upsert of the change. A row that falls to
+-- zero is deleted next by the day rollup's trigger, and the delete trigger below clears the months.
+CREATE TRIGGER aircall_call_hours_months_change AFTER UPDATE ON aircall_call_hours
+WHEN OLD.hour = NEW.hour AND OLD.account = NEW.account AND OLD.outbound = NEW.outbound AND OLD.missed = NEW.missed AND OLD.answered = NEW.answered AND OLD.reason = NEW.reason
+BEGIN
+    INSERT INTO aircall_call_days (day, account, outbound, missed, answered, reason, calls)
+    VALUES (NEW.hour / 24, NEW.account, NEW.outbound, NEW.missed, NEW.answered, NEW.reason, (NEW.calls - OLD.calls))
+    ON CONFLICT (day, account, outbound, missed, answered, reason) DO UPDATE SET calls = calls + excluded.calls;
+    INSERT INTO aircall_call_hour_months (month, hour, account, outbound, missed, calls)
+    VALUES (((CAST(strftime('%Y', (NEW.hour / 24) * 86400, 'unixepoch') AS INTEGER) - 1970) * 12 + CAST(strftime('%m', (NEW.hour / 24) * 86400, 'unixepoch') AS INTEGER) - 1), NEW.hour % 24, NEW.account, NEW.outbound, NEW.missed, (NEW.calls - OLD.calls))
+    ON CONFLICT (month, hour, account, outbound, missed) DO UPDATE SET calls = calls + excluded.calls;
+END;
+
 CREATE TRIGGER aircall_call_hours_months_update AFTER UPDATE ON aircall_call_hours
+WHEN NOT (OLD.hour = NEW.hour AND OLD.account = NEW.account AND OLD.outbound = NEW.outbound AND OLD.missed = NEW.missed AND OLD.answered = NEW.answered AND OLD.reason = NEW.reason)
 BEGIN
     INSERT INTO aircall_call_days (day, account, outbound, missed, answered, reason, calls)
     VALUES (OLD.hour / 24, OLD.account, OLD.outbound, OLD.missed, OLD.answered, OLD.reason, -OLD.calls)
@@ -101,7 +115,18 @@ BEGIN
     ON CONFLICT (month, account, user_id) DO UPDATE SET seconds = seconds + excluded.seconds, calls = calls + excluded.calls;
 END;
 
+-- The upserts of the day rollups change values only: one upsert of the change. A row that falls to
+-- zero is deleted next by the day rollup's trigger, and the delete trigger below clears the months.
+CREATE TRIGGER aircall_call_agent_days_months_change AFTER UPDATE ON aircall_call_agent_days
+WHEN OLD.day = NEW.day AND OLD.account = NEW.account AND OLD.user_id = NEW.user_id
+BEGIN
+    INSERT INTO aircall_call_agent_months (month, account, user_id, seconds, calls)
+    VALUES (((CAST(strftime('%Y', (NEW.day) * 86400, 'unixepoch') AS INTEGER) - 1970) * 12 + CAST(strftime('%m', (NEW.day) * 86400, 'unixepoch') AS INTEGER) - 1), NEW.account, NEW.user_id, (NEW.seconds - OLD.seconds), (NEW.calls - OLD.calls))
+    ON CONFLICT (month, account, user_id) DO UPDATE SET seconds = seconds + excluded.seconds, calls = calls + excluded.calls;
+END;
+
 CREATE TRIGGER aircall_call_agent_days_months_update AFTER UPDATE ON aircall_call_agent_days
+WHEN NOT (OLD.day = NEW.day AND OLD.account = NEW.account AND OLD.user_id = NEW.user_id)
 BEGIN
     INSERT INTO aircall_call_agent_months (month, account, user_id, seconds, calls)
     VALUES (((CAST(strftime('%Y', (OLD.day) * 86400, 'unixepoch') AS INTEGER) - 1970) * 12 + CAST(strftime('%m', (OLD.day) * 86400, 'unixepoch') AS INTEGER) - 1), OLD.account, OLD.user_id, -OLD.seconds, -OLD.calls)
@@ -128,7 +153,18 @@ BEGIN
     ON CONFLICT (start_month, end_month, account, user_id) DO UPDATE SET seconds = seconds + excluded.seconds, pairs = pairs + excluded.pairs;
 END;
 
+-- The upserts of the day rollups change values only: one upsert of the change. A row that falls to
+-- zero is deleted next by the day rollup's trigger, and the delete trigger below clears the months.
+CREATE TRIGGER aircall_wrap_up_days_months_change AFTER UPDATE ON aircall_wrap_up_days
+WHEN OLD.start_day = NEW.start_day AND OLD.end_day = NEW.end_day AND OLD.account = NEW.account AND OLD.user_id = NEW.user_id
+BEGIN
+    INSERT INTO aircall_wrap_up_months (start_month, end_month, account, user_id, seconds, pairs)
+    VALUES (((CAST(strftime('%Y', (NEW.start_day) * 86400, 'unixepoch') AS INTEGER) - 1970) * 12 + CAST(strftime('%m', (NEW.start_day) * 86400, 'unixepoch') AS INTEGER) - 1), ((CAST(strftime('%Y', (NEW.end_day) * 86400, 'unixepoch') AS INTEGER) - 1970) * 12 + CAST(strftime('%m', (NEW.end_day) * 86400, 'unixepoch') AS INTEGER) - 1), NEW.account, NEW.user_id, (NEW.seconds - OLD.seconds), (NEW.pairs - OLD.pairs))
+    ON CONFLICT (start_month, end_month, account, user_id) DO UPDATE SET seconds = seconds + excluded.seconds, pairs = pairs + excluded.pairs;
+END;
+
 CREATE TRIGGER aircall_wrap_up_days_months_update AFTER UPDATE ON aircall_wrap_up_days
+WHEN NOT (OLD.start_day = NEW.start_day AND OLD.end_day = NEW.end_day AND OLD.account = NEW.account AND OLD.user_id = NEW.user_id)
 BEGIN
     INSERT INTO aircall_wrap_up_months (start_month, end_month, account, user_id, seconds, pairs)
     VALUES (((CAST(strftime('%Y', (OLD.start_day) * 86400, 'unixepoch') AS INTEGER) - 1970) * 12 + CAST(strftime('%m', (OLD.start_day) * 86400, 'unixepoch') AS INTEGER) - 1), ((CAST(strftime('%Y', (OLD.end_day) * 86400, 'unixepoch') AS INTEGER) - 1970) * 12 + CAST(strftime('%m', (OLD.end_day) * 86400, 'unixepoch') AS INTEGER) - 1), OLD.account, OLD.user_id, -OLD.seconds, -OLD.pairs)
