@@ -13,6 +13,7 @@ import json
 import random
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -40,7 +41,9 @@ SINCE = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
 WRAP = ("user.wut_start", "user.wut_end", "user.wut_start.v2", "user.wut_end.v2")
 
 
-def fill(db: Database, seed: int) -> None:
+def fill(db: Database, seed: int, span: int = 14) -> None:
+    """A call center over `span` days from two days before FIRST (calls) and half a day before it
+    (wrap-ups)."""
     rng = random.Random(seed)
     agents = [make_user(rng, 100 + i, v2=True) for i in range(6)]
     agents[5]["name"] = None  # shown as "agent 105"
@@ -64,7 +67,7 @@ def fill(db: Database, seed: int) -> None:
     for a in agents:
         project("user.created", "user", {k: v for k, v in a.items() if v is not None}, SINCE - DAY)
     for i in range(300):
-        started = SINCE - 2 * DAY + rng.random() * 14 * DAY  # some before the period, some after
+        started = SINCE - 2 * DAY + rng.random() * span * DAY  # some before the period, some after
         agent = rng.choice(agents)
         direction = rng.choice(("inbound", "inbound", "outbound", None))
         answered = rng.random() < 0.7
@@ -97,7 +100,7 @@ def fill(db: Database, seed: int) -> None:
                     {"id": 7000 + i, "call_id": 7000 + i, "participants": parts}, started + 700)
     for a in agents:  # wrap-ups: pairs, a start without end, an end without start, two starts in a row
         t = SINCE - DAY / 2
-        while t < SINCE + 13 * DAY:
+        while t < SINCE + (span - 1) * DAY:
             t += rng.random() * DAY
             kind = rng.choice(("pair", "pair", "pair", "start", "end"))
             v2 = ".v2" if rng.random() < 0.5 else ""
@@ -106,6 +109,7 @@ def fill(db: Database, seed: int) -> None:
             if kind in ("pair", "end"):
                 # Ends at the same second as the next start, or across midnight, now and then.
                 log("user.wut_end" + v2, a, t + rng.choice((rng.randint(1, 120), rng.randint(1, 120), DAY / 3)))
+    edge_pairs(log)
     log("user.wut_start", {"id": "not-a-number"}, SINCE + DAY)
     log("user.wut_end", {"id": "not-a-number"}, SINCE + DAY + 5)
     conn = db.connect()
@@ -117,6 +121,22 @@ def fill(db: Database, seed: int) -> None:
         project_log(conn, rng)
     finally:
         conn.close()
+
+
+EDGE_PAIRS = (  # three more agents' wrap-ups across month edges and whole months (the month rollups, 0010)
+    (200, (("2026-03-20T12:00", "2026-04-10T12:00"), ("2026-04-20T12:00", "2026-05-03T12:00"),
+           ("2026-05-05T08:00", "2026-05-06T09:00"), ("2026-05-31T23:00", "2026-06-01T00:30"))),
+    (201, (("2026-02-28T23:00", "2026-03-01T00:30"), ("2026-03-31T23:00", "2026-04-01T00:30"),
+           ("2026-04-30T23:50", "2026-05-01T00:10"), ("2026-05-08T10:00", "2026-05-09T23:59"))),
+    (202, (("2026-03-25T10:00", "2026-05-07T10:00"), ("2026-05-08T10:00", "2026-05-08T11:00"))),
+)
+
+
+def edge_pairs(log: Callable[[str, dict[str, Any], float], None]) -> None:
+    for user, pairs in EDGE_PAIRS:
+        for start, end in pairs:
+            for event, at in (("user.wut_start", start), ("user.wut_end", end)):
+                log(event, {"id": user}, datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp())
 
 
 def project_log(conn: Connection, rng: random.Random) -> None:
@@ -249,6 +269,80 @@ def test_sql_report_equals_the_python_reference(db: Database, seed: int) -> None
             assert got["calls"] > 0 and any(got["agents"][2]) and total > 0  # the data exercised every part
 
 
+@pytest.mark.parametrize("seed", [7, 8])
+def test_months_and_their_edges_equal_the_days(db: Database, seed: int) -> None:
+    """A long period reads whole months from the month rollups (0010) and only its partial months
+    from the day rollups: periods over several months, edges mid-month, at month starts and ends,
+    give what reading every call and pairing every wrap-up gives (pairs across month edges included)."""
+    fill(db, seed, span=100)
+    d = date.fromisoformat
+    periods = (("2026-02-27", "2026-05-31"), ("2026-03-01", "2026-04-30"), ("2026-03-17", "2026-05-09"),
+               ("2026-02-20", "2026-06-08"), ("2026-04-01", "2026-04-01"), ("2026-03-31", "2026-04-01"),
+               ("2026-03-02", "2026-04-30"), ("2026-04-01", "2026-05-30"), ("2026-03-20", "2026-04-10"))
+    wrapped: set[int] = set()
+    with db.connection() as conn:
+        assert int(conn.scalar("SELECT count(*) FROM aircall_wrap_up_months WHERE start_month <> end_month")) > 0
+        for first, last in periods:
+            p = analytics.Period(d(first), d(last))
+            want = reference(conn, p)
+            got = comparable(analytics.report(conn, p))
+            moods = want.pop("sentiment")
+            total = sum(moods.values())
+            want["shares"] = [100.0 * moods.get(s, 0) / total if total else 0.0 for s in analytics.SENTIMENTS]
+            assert got == want, (first, last)
+            assert got["calls"] > 0, (first, last)
+            wrapped |= {i for i, name in enumerate(got["agents"][0]) if name in ("agent 200", "agent 201", "agent 202")
+                        and got["agents"][2][i]}
+        assert wrapped  # the pairs across month edges were counted somewhere
+        split = analytics.Split.of(analytics.Period(d("2026-03-17"), d("2026-05-09")))
+        assert (split.first_month, split.end_month) == (analytics.month_index(d("2026-04-01")),
+                                                        analytics.month_index(d("2026-05-01")))
+
+
+def test_month_rollups_sum_the_day_rollups(db: Database) -> None:
+    """The month rows are the day rows summed by month, after out-of-order writes and after the
+    calls and wrap-ups are deleted again (rebuild's reset)."""
+    fill(db, 9, span=100)
+
+    def sums(conn: Connection) -> list[list[tuple[Any, ...]]]:
+        m = {"sqlite": "(CAST(strftime('%Y', {d} * 86400, 'unixepoch') AS INTEGER) - 1970) * 12"
+                       " + CAST(strftime('%m', {d} * 86400, 'unixepoch') AS INTEGER) - 1",
+             "postgresql": "(extract(year FROM date '1970-01-01' + ({d})::integer)::bigint - 1970) * 12"
+                           " + extract(month FROM date '1970-01-01' + ({d})::integer)::bigint - 1"}[db.dialect]
+        pairs = [
+            (f"SELECT {m.format(d='hour / 24')}, hour % 24, account, outbound, missed, sum(calls)"
+             " FROM aircall_call_hours GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+             "SELECT month, hour, account, outbound, missed, calls FROM aircall_call_hour_months"
+             " ORDER BY 1, 2, 3, 4, 5"),
+            ("SELECT hour / 24, account, outbound, missed, answered, reason, sum(calls) FROM aircall_call_hours"
+             " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6",
+             "SELECT day, account, outbound, missed, answered, reason, calls FROM aircall_call_days"
+             " ORDER BY 1, 2, 3, 4, 5, 6"),
+            (f"SELECT {m.format(d='day')}, account, user_id, sum(seconds), sum(calls) FROM aircall_call_agent_days"
+             " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+             "SELECT month, account, user_id, seconds, calls FROM aircall_call_agent_months ORDER BY 1, 2, 3"),
+            (f"SELECT {m.format(d='start_day')}, {m.format(d='end_day')}, account, user_id, sum(seconds), sum(pairs)"
+             " FROM aircall_wrap_up_days GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+             "SELECT start_month, end_month, account, user_id, seconds, pairs FROM aircall_wrap_up_months"
+             " ORDER BY 1, 2, 3, 4"),
+        ]
+        out = []
+        for from_days, months in pairs:
+            a, b = ([tuple(round(float(v), 6) if isinstance(v, float) else v for v in r) for r in conn.fetchall(q)]
+                    for q in (from_days, months))
+            assert [tuple(int(v) if not isinstance(v, str) else v for v in r) for r in a] == [
+                tuple(int(v) if not isinstance(v, str) else v for v in r) for r in b]
+            out.append(b)
+        return out
+
+    with db.connection() as conn:
+        kept = sums(conn)
+        assert all(kept) and len({r[0] for r in kept[0]}) >= 3  # several months
+        with conn.transaction():
+            proj.AircallProjections().reset(conn)
+        assert sums(conn) == [[], [], [], []]
+
+
 def test_rollups_follow_the_calls_table(db: Database) -> None:
     """Emptying the calls (what `rebuild` does first) empties the rollups: they are derived from the
     rows, never from the events' order."""
@@ -356,8 +450,8 @@ def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
     """The plans that keep a year fast: every part of the report reads a rollup.
     (PostgreSQL chooses by cost and reads tables this small whole; its plans on a year of calls are
     in bench/README.md.)"""
-    fill(db, 3)
-    p = analytics.Period(FIRST, FIRST + timedelta(days=6))
+    fill(db, 3, span=100)
+    p = analytics.Period(date(2026, 3, 17), date(2026, 5, 9))  # April whole, edges in March and May
     seen: list[str] = []
     with db.connection() as conn:
         # PostgreSQL reads tables this small whole: ask it what it would do with a year of them.
@@ -374,7 +468,11 @@ def test_the_report_reads_indexes_not_the_tables(db: Database) -> None:
     plans = "\n".join(seen)
     assert "SEARCH aircall_call_hours" in plans and "SEARCH aircall_call_agent_days" in plans, plans
     assert "SEARCH aircall_wrap_up_days USING PRIMARY KEY" in plans, plans  # WITHOUT ROWID: the key holds the values
+    assert "SEARCH aircall_wrap_up_days USING COVERING INDEX aircall_wrap_up_days_end" in plans, plans
     assert "SEARCH aircall_sentiment_days USING PRIMARY KEY" in plans, plans
+    for month_rollup in ("aircall_call_days", "aircall_call_hour_months", "aircall_call_agent_months",
+                         "aircall_wrap_up_months"):
+        assert f"SEARCH {month_rollup} USING PRIMARY KEY" in plans, plans
     assert "COVERING INDEX aircall_call_hours_values" in plans, plans
     assert "COVERING INDEX aircall_call_agent_days_values" in plans, plans
     assert "aircall_calls " not in plans and "events" not in plans, plans

@@ -4,7 +4,9 @@ rate, missed-call reasons, handle time and wrap-up per agent, sentiment shares.
 Read from rollups, so that a year reads a few rows per hour or per agent and day, never every call
 or event: calls per hour and handle time per agent and day (triggers on aircall_calls, migration
 0006), wrap-up pairs (user.wut_start then user.wut_end) per agent and day (kept by the projection:
-wrap_ups.py, migration 0008), sentiment per day (triggers on aircall_call_intelligence, 0008).
+wrap_ups.py, migration 0008), sentiment per day (triggers on aircall_call_intelligence, 0008). The
+day rollups are summed per month by triggers on them (0010): a period reads its whole months there,
+only its partial months at the edges from the day/hour rollups (Split), so a year is ~10k rows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from hookline.store.engine import Connection
 from hookline.store.queries import load_queries
@@ -84,45 +87,81 @@ class Report:
         return next((c for c in self.charts if c.name == name), None)
 
 
+@dataclass(frozen=True)
+class Split:
+    """A period as whole months (read from the month rollups, migration 0010) and its partial months
+    at the edges (read from the day/hour rollups): epoch days [first, months_from) and [months_until,
+    end) are edges, months [first_month, end_month) are whole."""
+    first: int
+    months_from: int
+    months_until: int
+    end: int
+    first_month: int
+    end_month: int
+
+    @classmethod
+    def of(cls, p: Period) -> Split:
+        first, end = int(p.since) // DAY, int(p.until) // DAY
+        start = p.first if p.first.day == 1 else (p.first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        stop = (p.last + timedelta(days=1)).replace(day=1)
+        if start >= stop:  # no whole month: all of it from the day rollups
+            return cls(first, end, end, end, 0, 0)
+        return cls(first, _day(start), _day(stop), end, month_index(start), month_index(stop))
+
+
+def month_index(d: date) -> int:
+    """A month as the rollups count it: months since 1970-01 (migration 0010)."""
+    return (d.year - 1970) * 12 + d.month - 1
+
+
+def _day(d: date) -> int:
+    return (d - FIRST_DAY).days
+
+
 def report(conn: Connection, p: Period, account: str | None = None) -> Report:
-    """Read from the rollups that triggers keep on aircall_calls (migration 0006): a year of a busy
-    center is a million calls, a few rows per hour here."""
+    """Read from the rollups that triggers keep on aircall_calls (migrations 0006, 0010): a year of a
+    busy center is a million calls, a few rows per day and per month here."""
     account = account or None  # "" is every account, as None
-    first_hour, first_day = int(p.since) // 3600, int(p.since) // DAY
+    s = Split.of(p)
     days = p.days()
     per_day = {k: [0.0] * len(days) for k in ("inbound", "outbound", "missed")}
     per_hour = {k: [0.0] * 24 for k in ("inbound", "outbound", "missed")}
     inbound_day, answered_day = [0] * len(days), [0] * len(days)
     reasons: Counter[str] = Counter()
     total = 0
-    rows = conn.fetchall(Q.analytics_hours, (first_hour, int(p.until) // 3600, account, account))
-    for hour_, outbound, missed, answered, reason, calls in rows:
+    for day, outbound, missed, answered, reason, calls in conn.fetchall(
+            Q.analytics_days, (s.first, s.end, account, account)):
         n = int(calls)
         if not n:
             continue
-        d, hour = divmod(int(hour_) - first_hour, 24)
+        d = int(day) - s.first
         total += n
         direction = "outbound" if outbound else "inbound"
         per_day[direction][d] += n
-        per_hour[direction][hour] += n
         if direction == "inbound":
             inbound_day[d] += n
             answered_day[d] += n if answered else 0
         if missed:
             per_day["missed"][d] += n
-            per_hour["missed"][hour] += n
             reasons[reason] += n
-    handle: dict[tuple[str, int], tuple[float, int]] = {}
-    for acct, user, seconds, n in conn.fetchall(
-        Q.analytics_agent_days, (first_day, first_day + len(days), account, account)
-    ):
-        if int(n):
-            handle[(acct, int(user))] = (float(seconds), int(n))
+    hour_rows = conn.fetchall(Q.analytics_hour_months, (s.first_month, s.end_month, account, account))
+    for lo, hi in ((s.first, s.months_from), (s.months_until, s.end)):
+        if lo < hi:
+            hour_rows += conn.fetchall(Q.analytics_hours, (lo * 24, hi * 24, account, account))
+    for hour, outbound, missed, calls in hour_rows:
+        n = int(calls)
+        per_hour["outbound" if outbound else "inbound"][int(hour)] += n
+        if missed:
+            per_hour["missed"][int(hour)] += n
+    handle = _per_agent(conn.fetchall(Q.analytics_agent_months, (s.first_month, s.end_month, account, account)))
+    for lo, hi in ((s.first, s.months_from), (s.months_until, s.end)):
+        if lo < hi:
+            handle = _per_agent(conn.fetchall(Q.analytics_agent_days, (lo, hi, account, account)), handle)
 
-    wrap = _wrap_ups(conn, first_day, first_day + len(days), account)
+    wrap = _wrap_ups(conn, s, account)
     names = _agent_names(conn, set(handle) | set(wrap))
     agents = sorted(set(handle) | set(wrap), key=lambda k: (names.get(k, ""), k))
-    sentiment = _sentiments(conn, first_day, first_day + len(days), account)
+    sentiment = _sentiments(conn, s.first, s.end, account)
     total_sentiment = sum(sentiment.values())
     by_count = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
     series3 = ("inbound", "outbound", "missed")
@@ -151,15 +190,30 @@ def _mean(total: float, n: int) -> float:
     return round(total / n, 1) if n else 0.0
 
 
-def _wrap_ups(conn: Connection, first_day: int, end_day: int, account: str | None
-              ) -> dict[tuple[str, int], tuple[float, int]]:
+def _per_agent(rows: list[Any], into: dict[tuple[str, int], tuple[float, int]] | None = None
+               ) -> dict[tuple[str, int], tuple[float, int]]:
+    """(account, user, seconds, count) rows summed per agent; agents whose count is 0 left out."""
+    out = {} if into is None else into
+    for acct, user, seconds, n in rows:
+        key = (acct, int(user))
+        before = out.get(key, (0.0, 0))
+        out[key] = (before[0] + float(seconds), before[1] + int(n))
+    return {k: v for k, v in out.items() if v[1]}
+
+
+def _wrap_ups(conn: Connection, s: Split, account: str | None) -> dict[tuple[str, int], tuple[float, int]]:
     """Wrap-up time per agent (total seconds, count): the pairs whose start and end both fall in the
     period (a pair across midnight counts when the period holds both days, as when it was paired
-    from the log)."""
-    out: dict[tuple[str, int], tuple[float, int]] = {}
-    for acct, user, seconds, n in conn.fetchall(Q.analytics_wrap_up_days, (first_day, end_day, account, account)):
-        if int(n):
-            out[(acct, int(user))] = (float(seconds), int(n))
+    from the log). Three disjoint parts: those starting in the leading partial month, those starting
+    later and ending in the trailing one (day rollup), those within the whole months (month rollup)."""
+    out = _per_agent(conn.fetchall(Q.analytics_wrap_up_days_starting,
+                                   (s.first, s.months_from, s.end, account, account)))
+    if s.months_until < s.end:
+        out = _per_agent(conn.fetchall(Q.analytics_wrap_up_days_ending,
+                                       (s.months_until, s.end, s.months_from, s.end, account, account)), out)
+    if s.first_month < s.end_month:
+        out = _per_agent(conn.fetchall(Q.analytics_wrap_up_months,
+                                       (s.first_month, s.end_month, s.end_month, account, account)), out)
     return out
 
 

@@ -1,21 +1,51 @@
 -- Aircall's dashboard pages. An optional account filter is `(CAST(? AS TEXT) IS NULL OR account = ?)`,
 -- the account passed twice: the cast gives PostgreSQL the parameter's type when it is NULL.
 
+-- name: analytics_days
+-- Calls per day summed by triggers from the hour rollup (migration 0010): a few rows per day.
+SELECT day, outbound, missed, answered, reason, sum(calls) FROM aircall_call_days
+WHERE day >= ? AND day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+GROUP BY day, outbound, missed, answered, reason
+
+-- name: analytics_hour_months
+-- Calls per hour of day over whole months (0010).
+SELECT hour, outbound, missed, sum(calls) FROM aircall_call_hour_months
+WHERE month >= ? AND month < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+GROUP BY hour, outbound, missed
+
 -- name: analytics_hours
--- The calls rollup kept by triggers on aircall_calls (migration 0006): a few rows per hour.
-SELECT hour, outbound, missed, answered, reason, sum(calls) FROM aircall_call_hours
+-- Calls per hour of day over a partial month, from the hour rollup kept by triggers on aircall_calls (0006).
+SELECT hour - hour / 24 * 24, outbound, missed, sum(calls) FROM aircall_call_hours
 WHERE hour >= ? AND hour < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
-GROUP BY hour, outbound, missed, answered, reason
+GROUP BY hour - hour / 24 * 24, outbound, missed
+
+-- name: analytics_agent_months
+SELECT account, user_id, sum(seconds), sum(calls) FROM aircall_call_agent_months
+WHERE month >= ? AND month < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+GROUP BY account, user_id
 
 -- name: analytics_agent_days
 SELECT account, user_id, sum(seconds), sum(calls) FROM aircall_call_agent_days
 WHERE day >= ? AND day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
 GROUP BY account, user_id
 
--- name: analytics_wrap_up_days
--- Wrap-up pairs kept by the projection (wrap_ups.py, migration 0008): both days inside the period.
+-- name: analytics_wrap_up_months
+-- Wrap-up pairs (0010) that start and end within the period's whole months.
+SELECT account, user_id, sum(seconds), sum(pairs) FROM aircall_wrap_up_months
+WHERE start_month >= ? AND start_month < ? AND end_month < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+GROUP BY account, user_id
+
+-- name: analytics_wrap_up_days_starting
+-- Wrap-up pairs kept by the projection (wrap_ups.py, migration 0008) that start in the period's leading
+-- partial month and end inside the period.
 SELECT account, user_id, sum(seconds), sum(pairs) FROM aircall_wrap_up_days
-WHERE start_day >= ? AND end_day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+WHERE start_day >= ? AND start_day < ? AND end_day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
+GROUP BY account, user_id
+
+-- name: analytics_wrap_up_days_ending
+-- ... and those that start after the leading partial month and end in the trailing one.
+SELECT account, user_id, sum(seconds), sum(pairs) FROM aircall_wrap_up_days
+WHERE end_day >= ? AND end_day < ? AND start_day >= ? AND start_day < ? AND (CAST(? AS TEXT) IS NULL OR account = ?)
 GROUP BY account, user_id
 
 -- name: analytics_agent_names
