@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,15 +202,16 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, fl
     }
 
 
-async def open_loop(url: str, rate: int, seconds: int) -> list[float]:
-    """Offer `rate` events/s on a fixed schedule; latency counted from the scheduled time."""
+async def open_loop(url: str, rate: int, seconds: float, until: threading.Event | None = None) -> list[float]:
+    """Offer `rate` events/s on a fixed schedule; latency counted from the scheduled time. With
+    `until`, keep offering after `seconds` until it is set."""
     import aiohttp
 
     pre, post = payload_parts()
     latencies: list[float] = []
     failures = 0
     start = time.perf_counter() + 0.2
-    total = rate * seconds
+    total = int(rate * seconds)
 
     async def one(i: int, scheduled: float, session: aiohttp.ClientSession) -> None:
         nonlocal failures
@@ -223,13 +225,15 @@ async def open_loop(url: str, rate: int, seconds: int) -> list[float]:
     connector = aiohttp.TCPConnector(limit=256)
     async with aiohttp.ClientSession(connector=connector) as session:
         tasks = []
-        for i in range(total):
+        i = 0
+        while i < total or (until is not None and not until.is_set()):
             # Launch each request at its scheduled time; only in-flight requests exist as tasks.
             scheduled = start + i / rate
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one(i, scheduled, session)))
+            i += 1
         await asyncio.gather(*tasks)
     if failures:
         print(f"  open loop: {failures} non-200 answers")

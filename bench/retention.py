@@ -1,7 +1,8 @@
 """Retention and export at scale: export speed and memory, purge speed, and ingest latency with the
 retention loop purging vs. idle, in the same run.
 
-    python bench/retention.py [--events 200000] [--posts 2000] [--pg] [--compare REV --rounds 3]
+    python bench/retention.py [--events 200000] [--posts 2000 | --rate 100 --seconds 20] [--pg]
+                              [--compare REV --rounds 3]
 
 1. fills N events received 40 days ago (1.5 KB bodies, finished: no jobs) straight into the log;
 2. `hookline export events` as jsonl.gz and as parquet, in subprocesses: seconds, rows/s, bytes,
@@ -19,6 +20,7 @@ HOOKLINE_BENCH_PG_URL (a fresh schema).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
 import os
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +41,8 @@ if "HOOKLINE_BENCH_PG_URL" in os.environ:  # tests.support's schemas, in the ben
 import httpx
 from tests.support import ROOT, Server, base_env, drop_pg_schema, new_pg_schema
 
+from bench.ingest import TOKEN as OPEN_LOOP_TOKEN
+from bench.ingest import open_loop
 from hookline.assembly import migration_sources
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.providers.registry import providers
@@ -108,6 +113,24 @@ def posts(server: Server, n: int, offset: int) -> list[float]:
     return sorted(latencies)
 
 
+def ingest(server: Server, args: argparse.Namespace, offset: int, db: Database | None = None) -> list[float]:
+    """Latencies (s, sorted) of webhooks posted to `server`: `--posts` from 8 clients as fast as they
+    go, or with `--rate`, an open loop at that rate for `--seconds` (and, given `db`, on until its old
+    events are all purged)."""
+    if not args.rate:
+        return posts(server, args.posts, offset)
+    done = threading.Event()
+    if db is not None:
+        def watch() -> None:
+            while old_left(db):
+                time.sleep(0.25)
+            done.set()
+        threading.Thread(target=watch, daemon=True).start()
+    else:
+        done.set()
+    return sorted(ms / 1000 for ms in asyncio.run(open_loop(server.url, args.rate, args.seconds, done)))
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-quantile, in ms."""
     return values[min(len(values) - 1, int(len(values) * q))] * 1000
@@ -131,14 +154,14 @@ def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: s
     """Fill, ingest with retention off, then ingest while `name`'s code purges; returns the numbers."""
     fill(db, args.events)
     server = Server(url, logs / f"{name}-idle.log", {}, (), 0, None).start()
-    idle = posts(server, args.posts, offset)
+    idle = ingest(server, args, offset)
     server.stop()
     env = {"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_RETENTION_BATCH_SIZE": args.batch,
            "HOOKLINE_RETENTION_PAUSE_SECONDS": args.pause, **extra}
     server = Server(url, logs / f"{name}-purging.log", env, (), 0, None).start()
     purge_started = time.perf_counter()
     before = old_left(db)
-    busy = posts(server, args.posts, offset + 500_000)
+    busy = ingest(server, args, offset + 500_000, db)
     after = old_left(db)
     while old_left(db):
         time.sleep(0.2)
@@ -146,7 +169,8 @@ def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: s
     server.stop()
     q = {"idle_p50": pct(idle, 0.5), "idle_p99": pct(idle, 0.99), "busy_p50": pct(busy, 0.5),
          "busy_p99": pct(busy, 0.99), "purge_s": purge}
-    print(f"{name:4}: ingest idle p50 {q['idle_p50']:.1f} p99 {q['idle_p99']:.1f} ms | while purging p50"
+    print(f"{name:4}: {len(idle)}/{len(busy)} posts, ingest idle p50 {q['idle_p50']:.1f}"
+          f" p99 {q['idle_p99']:.1f} ms | while purging p50"
           f" {q['busy_p50']:.1f} p99 {q['busy_p99']:.1f} ms (old events {before:,} -> {after:,} meanwhile)"
           f" | purge of {args.events:,}: {purge:.1f}s, {args.events / purge:,.0f} rows/s", flush=True)
     return q
@@ -184,6 +208,10 @@ def main() -> None:
     ap.add_argument("--compare", metavar="REV", help="alternate this tree's purge with git revision REV's")
     ap.add_argument("--new", metavar="REV", help="with --compare: REV's code instead of this tree's")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rate", type=int, default=0,
+                    help="post at this many events/s (open loop) instead of --posts as fast as 8 clients go")
+    ap.add_argument("--seconds", type=float, default=20.0,
+                    help="with --rate: seconds of posting with retention idle, and at least while purging")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-retention-"))
     schema = None
@@ -195,6 +223,7 @@ def main() -> None:
     try:
         migrations.upgrade(db, migration_sources(providers()))
         TokenStore(db).add(TOKEN, "acme")
+        TokenStore(db).add(OPEN_LOOP_TOKEN, "acme")
         if args.compare:
             compare(db, url, args, tmp)
             return
@@ -210,7 +239,7 @@ def main() -> None:
         logs = tmp / "logs"
         logs.mkdir()
         server = Server(url, logs / "idle.log", {}, (), 0, None).start()
-        idle = posts(server, args.posts, 1_000_000)
+        idle = ingest(server, args, 1_000_000)
         server.stop()
         print(f"ingest, retention idle   : {len(idle)} posts  p50 {pct(idle, 0.5):.1f} ms"
               f"  p99 {pct(idle, 0.99):.1f} ms")
@@ -220,7 +249,7 @@ def main() -> None:
         purge_started = time.perf_counter()
         size_mb = f"{db.url.path.stat().st_size / 1e6:.1f}" if db.url.path else "?"
         before = old_left(db)
-        busy = posts(server, args.posts, 2_000_000)
+        busy = ingest(server, args, 2_000_000, db)
         after = old_left(db)
         print(f"ingest, retention purging: {len(busy)} posts  p50 {pct(busy, 0.5):.1f} ms  p99 {pct(busy, 0.99):.1f} ms"
               f"  (old events {before:,} -> {after:,} meanwhile)")
