@@ -81,6 +81,8 @@ def fill(db: Database, n: int) -> None:
                 for i in range(start, min(n, start + 2000))
             ]
             event_log.append_batch(conn, batch)
+        if db.dialect == "sqlite":  # the fill's WAL written back now, not during the first measurement
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
 
@@ -131,6 +133,15 @@ def ingest(server: Server, args: argparse.Namespace, offset: int, db: Database |
     return sorted(ms / 1000 for ms in asyncio.run(open_loop(server.url, args.rate, args.seconds, done)))
 
 
+def purge_env(args: argparse.Namespace) -> dict[str, str]:
+    """Retention on: events older than 30 days, with the bench's batch settings."""
+    env = {"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_RETENTION_BATCH_SIZE": args.batch,
+           "HOOKLINE_RETENTION_PAUSE_SECONDS": args.pause}
+    if args.batch_seconds is not None:
+        env["HOOKLINE_RETENTION_BATCH_SECONDS"] = args.batch_seconds
+    return env
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-quantile, in ms."""
     return values[min(len(values) - 1, int(len(values) * q))] * 1000
@@ -156,8 +167,7 @@ def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: s
     server = Server(url, logs / f"{name}-idle.log", {}, (), 0, None).start()
     idle = ingest(server, args, offset)
     server.stop()
-    env = {"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_RETENTION_BATCH_SIZE": args.batch,
-           "HOOKLINE_RETENTION_PAUSE_SECONDS": args.pause, **extra}
+    env = {**purge_env(args), **extra}
     server = Server(url, logs / f"{name}-purging.log", env, (), 0, None).start()
     purge_started = time.perf_counter()
     before = old_left(db)
@@ -179,6 +189,7 @@ def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: s
 def compare(db: Database, url: str, args: argparse.Namespace, tmp: Path) -> None:
     old_src = checkout(args.compare, tmp / "old")
     new = {"PYTHONPATH": str(checkout(args.new, tmp / "new"))} if args.new else {}
+    new.update(kv.split("=", 1) for kv in args.new_env)
     variants = {"new": new, "old": {"PYTHONPATH": str(old_src)}}
     logs = tmp / "logs"
     logs.mkdir()
@@ -203,10 +214,13 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=2000)
     ap.add_argument("--batch", default="1000", help="HOOKLINE_RETENTION_BATCH_SIZE")
     ap.add_argument("--pause", default="0.05", help="HOOKLINE_RETENTION_PAUSE_SECONDS")
+    ap.add_argument("--batch-seconds", default=None, help="HOOKLINE_RETENTION_BATCH_SECONDS (default: the code's)")
     ap.add_argument("--skip-export", action="store_true")
     ap.add_argument("--pg", action="store_true", help="PostgreSQL (HOOKLINE_BENCH_PG_URL) instead of SQLite")
     ap.add_argument("--compare", metavar="REV", help="alternate this tree's purge with git revision REV's")
     ap.add_argument("--new", metavar="REV", help="with --compare: REV's code instead of this tree's")
+    ap.add_argument("--new-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="with --compare: an environment variable for the new variant's server only")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=int, default=0,
                     help="post at this many events/s (open loop) instead of --posts as fast as 8 clients go")
@@ -243,8 +257,7 @@ def main() -> None:
         server.stop()
         print(f"ingest, retention idle   : {len(idle)} posts  p50 {pct(idle, 0.5):.1f} ms"
               f"  p99 {pct(idle, 0.99):.1f} ms")
-        env = {"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_RETENTION_BATCH_SIZE": args.batch,
-               "HOOKLINE_RETENTION_PAUSE_SECONDS": args.pause}
+        env = purge_env(args)
         server = Server(url, logs / "purging.log", env, (), 0, None).start()
         purge_started = time.perf_counter()
         size_mb = f"{db.url.path.stat().st_size / 1e6:.1f}" if db.url.path else "?"

@@ -28,7 +28,7 @@ class RetentionSettings(TableSettings):
     timeline_days: float = Field(0, ge=0, description="Delete call timeline rows older than this (0: keep)")
     batch_size: int = Field(1000, gt=0, le=100_000, description="Most rows deleted per transaction")
     batch_seconds: float = Field(
-        0.005, ge=0, description="Aim for transactions this short: the batch size adapts (0: always batch_size)"
+        0.001, ge=0, description="Aim for transactions this short: the batch size adapts (0: always batch_size)"
     )
     pause_seconds: float = Field(0.05, ge=0, description="Pause between two batches, so ingest never waits long")
     interval_seconds: float = Field(3600.0, gt=0, description="Time between two retention passes of the loop")
