@@ -238,10 +238,11 @@ def sizes(db: Database) -> dict[str, int]:
             ):
                 out[tbl] = out.get(tbl, 0) + int(size)
         else:
-            for tbl, size in conn.fetchall(
-                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
-                " AND c.relkind = 'r'"
+            for tbl, size in conn.fetchall(  # a partition (the log's months) counts in its parent's
+                "SELECT COALESCE(r.relname, c.relname), sum(pg_total_relation_size(c.oid)) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " LEFT JOIN pg_class r ON r.oid = pg_partition_root(c.oid)"
+                " WHERE n.nspname = current_schema() AND c.relkind = 'r' GROUP BY 1"
             ):
                 out[tbl] = int(size)
     return out
@@ -386,10 +387,12 @@ def main() -> None:
     size = sizes(db)
     projections = sum(size.get(t, 0) for t in PROJECTION_TABLES)
     total = sum(size.values())
+    log_bytes = size.get("events", 0) + size.get("event_keys", 0)  # PostgreSQL's log: its keys apart
     print(f"  {n_calls:,} calls, {n_timeline / n_calls:.2f} timeline rows and {n_events / n_calls:.2f} events a call")
     print(f"  storage: calls {size.get('aircall_calls', 0) / n_calls:,.0f} B/call; projections (calls, timeline,"
-          f" intelligence) {projections / n_calls:,.0f} B/call; log {size.get('events', 0) / n_events:,.0f} B/event;"
+          f" intelligence) {projections / n_calls:,.0f} B/call; log {log_bytes / n_events:,.0f} B/event;"
           f" all {total / 2**20:,.0f} MiB")
+    print("  per call: " + ", ".join(f"{t} {size.get(t, 0) / n_calls:,.0f} B" for t in PROJECTION_TABLES))
     if args.build_only:
         return
     log = DATA / f"serve-{args.engine}-{args.calls}.log"

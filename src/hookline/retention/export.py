@@ -70,7 +70,7 @@ def stream_rows(
 ) -> Iterator[tuple[float, dict[str, Any]]]:
     """(time, encoded row) of every row with since <= time < until, in (time, key) order."""
     with db.connection() as conn:
-        cols = columns(conn, table.table)
+        cols = columns(conn, table.table, table.kinds)
     order = [table.time_column, *table.key_columns]
     names = [c for c, _ in cols]
     positions = [names.index(c) for c in order]
@@ -78,9 +78,10 @@ def stream_rows(
     while True:
         with db.connection() as conn:
             rows = keyset_page(conn, table.table, names, order, since, until, after, page)
-            encoded = [_encode(tuple(row), cols) for row in rows]
+            raw = [dict(zip(names, row, strict=True)) for row in rows]
             if table.expand is not None:
-                table.expand(conn, encoded)
+                table.expand(conn, raw)
+            encoded = [_encode(tuple(r.values()), cols) for r in raw]
         for row, item in zip(rows, encoded, strict=True):
             yield float(row[positions[0]]), item
         if len(rows) < page:
@@ -106,7 +107,7 @@ def export(db: Database, table: ExportTable, since: float, until: float, fmt: st
     if target.exists() and any(target.iterdir()):
         raise ExportError(f"{target} already holds files: export into an empty directory")
     with db.connection() as conn:
-        cols = columns(conn, table.table)
+        cols = columns(conn, table.table, table.kinds)
     if not cols:
         raise ExportError(f"no table {table.table} in this database")
     fcols = file_columns(cols)

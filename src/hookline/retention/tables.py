@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from hookline.store.engine import Connection
@@ -23,9 +23,12 @@ class ExportTable:
     table: str
     time_column: str
     key_columns: tuple[str, ...]
-    # Fills in, in place, what a page of encoded rows keeps in other tables (Aircall calls: their data
-    # made whole again from the parts stored once); None: the rows as they are.
+    # Fills in, in place, what a page of rows (as the engine gave them) keeps in other tables or stores
+    # packed (Aircall calls: their data made whole JSON again); None: the rows as they are.
     expand: Callable[[Connection, list[dict[str, Any]]], None] | None = None
+    # The kind of a column in the files where `expand` makes it another than its declared type says
+    # (Aircall calls' data: bytea on PostgreSQL, JSON text in the files on both engines).
+    kinds: Mapping[str, ColumnKind] = field(default_factory=dict)
 
 
 EVENTS = ExportTable("events", "events", "received_at", ("id",))
@@ -53,6 +56,9 @@ def _kind(declared: str) -> ColumnKind:
     return "text"
 
 
-def columns(conn: Connection, table: str) -> list[tuple[str, ColumnKind]]:
-    """The table's columns in order, with the kind of value each holds (from the declared types)."""
-    return [(name, _kind(declared)) for name, declared in table_columns(conn, table)]
+def columns(conn: Connection, table: str,
+            kinds: Mapping[str, ColumnKind] | None = None) -> list[tuple[str, ColumnKind]]:
+    """The table's columns in order, with the kind of value each holds (from the declared types, but
+    `kinds` where given)."""
+    given = kinds or {}
+    return [(name, given.get(name) or _kind(declared)) for name, declared in table_columns(conn, table)]

@@ -173,7 +173,7 @@ class AircallProvider(Provider):
         from hookline.providers.aircall.nested import expand_export
         from hookline.retention.tables import ExportTable
 
-        return [ExportTable("calls", "aircall_calls", "started_at", ("account", "id"), expand_export)]
+        return [ExportTable("calls", "aircall_calls", "started_at", ("account", "id"), expand_export, {"data": "text"})]
 
     def retention_policies(self) -> list[Policy]:
         from hookline.retention.policies import Policy
