@@ -95,8 +95,9 @@ def test_interrupted_run_resumes(
     cli: Callable[..., Any], fake_aircall: FakeAircall, acme: FakeAccount, db: Database, database_url: str
 ) -> None:
     state = fake_aircall.state
-    # 20 requests a second: slow enough to interrupt the run half-way, every time.
-    fake_aircall.call(lambda: (state.seed_calls(3_000, start=T0), state.set_rate_limit(20, 1.0)))
+    # 10 requests a second (60 pages: 6 s): slow enough to interrupt the run half-way, every time, even
+    # on a loaded machine (at 20 a second a run under load 6 finished before the test's SIGINT).
+    fake_aircall.call(lambda: (state.seed_calls(3_000, start=T0), state.set_rate_limit(10, 1.0)))
     args = ["aircall", "backfill", "--since", str(T0), "--resources", "calls", "--json"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "hookline", *args],
