@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -84,22 +85,23 @@ def purge_policy(
     month, the default partition, events still needed) is deleted row by row, as everywhere else."""
     total = 0
     for month in expired_months(conn, policy, before):
-        while not should_stop():
-            wait_for_idle(idle, should_stop)
-            n = purge_month_batch(conn, policy, month, cfg.batch_size)
-            total += n
-            if n < cfg.batch_size:
-                break
-            time.sleep(cfg.pause_seconds)
+        total += _in_batches(functools.partial(purge_month_batch, conn, policy, month), cfg, should_stop, idle)
         if should_stop():
             return total
         if partitions.drop_month(conn, month):
             log.info("retention dropped a month of events", partition=month.name)
+    return total + _in_batches(lambda size: purge_batch(conn, policy, before, size), cfg, should_stop, idle)
+
+
+def _in_batches(delete: Callable[[int], int], cfg: RetentionSettings, should_stop: Stop, idle: Idle) -> int:
+    """Call `delete(size)` (one transaction deleting at most `size` rows) until it deletes fewer: each
+    batch when the writer is idle, sized to last about `batch_seconds`, followed by a rest."""
+    total = 0
     size = min(cfg.batch_size, FIRST_BATCH) if cfg.batch_seconds > 0 else cfg.batch_size
     while not should_stop():
         wait_for_idle(idle, should_stop)
         started = time.perf_counter()
-        n = purge_batch(conn, policy, before, size)
+        n = delete(size)
         total += n
         if n < size:
             break
