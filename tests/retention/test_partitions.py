@@ -146,6 +146,29 @@ def test_retention_drops_expired_months_and_deletes_the_rest_row_by_row(db: Data
 
 
 @on_engine("postgresql")
+def test_an_expired_months_keys_go_in_batches_sized_by_time(db: Database) -> None:
+    """batch_seconds bounds the month's key batches as it bounds row batches (each batch starts when the
+    writer is idle: `idle` is asked once a batch): all at the floor of 100 when every batch is too slow."""
+    gone_month, _ = old_months(db)
+    expired = old_events(db, 250, gone_month + 3600)
+    asked: list[float] = []
+
+    def idle() -> bool:
+        asked.append(time.monotonic())
+        return True
+
+    with db.connection() as conn:
+        months = expired_months(conn, EVENTS, ago(30))
+    assert gone_month in [m.start for m in months]
+    cfg = RetentionSettings(events_days=30, pause_seconds=0, batch_size=1000, batch_seconds=1e-9)
+    deleted = run_pass(db, cfg, providers(), idle=idle)
+    assert deleted["events"] == len(expired) and not ids(db) & set(expired) and keys_match_events(db)
+    # The month's keys in 100, 100 and 50 (with batches of batch_size: one), one empty batch for each
+    # other expired month, then the row-by-row pass, which finds none.
+    assert len(asked) == 3 + (len(months) - 1) + 1
+
+
+@on_engine("postgresql")
 def test_a_purge_stopped_between_its_steps_loses_nothing_and_finishes_later(db: Database) -> None:
     gone_month, held_month = old_months(db)
     expired = old_events(db, 10, gone_month + 3600)
