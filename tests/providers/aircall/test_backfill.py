@@ -95,9 +95,10 @@ def test_interrupted_run_resumes(
     cli: Callable[..., Any], fake_aircall: FakeAircall, acme: FakeAccount, db: Database, database_url: str
 ) -> None:
     state = fake_aircall.state
-    # 10 requests a second (60 pages: 6 s): slow enough to interrupt the run half-way, every time, even
-    # on a loaded machine (at 20 a second a run under load 6 finished before the test's SIGINT).
-    fake_aircall.call(lambda: (state.seed_calls(3_000, start=T0), state.set_rate_limit(10, 1.0)))
+    # 60 pages, 25 requests a minute: the run stops for the rest of the minute after 25 (50 if the first
+    # crosses into the next minute) and never ends before the SIGINT, however loaded the machine.
+    # (A rate the run only had to outpace, 20 or 10 a second, lost that race under load.)
+    fake_aircall.call(lambda: (state.seed_calls(3_000, start=T0), state.set_rate_limit(25, 60.0)))
     args = ["aircall", "backfill", "--since", str(T0), "--resources", "calls", "--json"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "hookline", *args],
@@ -109,7 +110,7 @@ def test_interrupted_run_resumes(
     )
     try:
         deadline = time.monotonic() + 60
-        while len(fake_aircall.requests("GET", "/v1/calls")) < 30 and time.monotonic() < deadline:
+        while len(fake_aircall.requests("GET", "/v1/calls")) < 20 and time.monotonic() < deadline:
             time.sleep(0.01)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=30)
@@ -125,6 +126,7 @@ def test_interrupted_run_resumes(
     assert not others and not done and T0 < position < T0 + 3_000
     assert 500 <= stored < 3_000 and position <= T0 + stored  # the checkpoint never runs ahead of the log
 
+    fake_aircall.call(lambda: state.set_rate_limit(1_000_000, 60.0))  # the resumed run is not held
     before = len(fake_aircall.requests("GET", "/v1/calls"))
     resumed = _summary(cli(*args))["calls"]  # no --until: the interrupted run's end is reused
     first_query = fake_aircall.requests("GET", "/v1/calls")[before].query
