@@ -95,10 +95,10 @@ def test_interrupted_run_resumes(
     cli: Callable[..., Any], fake_aircall: FakeAircall, acme: FakeAccount, db: Database, database_url: str
 ) -> None:
     state = fake_aircall.state
-    # 60 pages, 25 requests a minute: the run stops for the rest of the minute after 25 (50 if the first
-    # crosses into the next minute) and never ends before the SIGINT, however loaded the machine.
-    # (A rate the run only had to outpace, 20 or 10 a second, lost that race under load.)
-    fake_aircall.call(lambda: (state.seed_calls(3_000, start=T0), state.set_rate_limit(25, 60.0)))
+    # 60 pages, each answered after 0.3 s: the run takes 18 s and the SIGINT comes after 20 pages, in the
+    # middle of a request. (A rate limit of 20 a second lost that race under load; 25 a minute made
+    # the SIGINT land in the client's wait for the next minute, which it does not cut short.)
+    fake_aircall.call(lambda: (state.seed_calls(3_000, start=T0), setattr(state, "latency", 0.3)))
     args = ["aircall", "backfill", "--since", str(T0), "--resources", "calls", "--json"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "hookline", *args],
@@ -126,7 +126,7 @@ def test_interrupted_run_resumes(
     assert not others and not done and T0 < position < T0 + 3_000
     assert 500 <= stored < 3_000 and position <= T0 + stored  # the checkpoint never runs ahead of the log
 
-    fake_aircall.call(lambda: state.set_rate_limit(1_000_000, 60.0))  # the resumed run is not held
+    fake_aircall.call(lambda: setattr(state, "latency", 0.0))  # the resumed run is not held
     before = len(fake_aircall.requests("GET", "/v1/calls"))
     resumed = _summary(cli(*args))["calls"]  # no --until: the interrupted run's end is reused
     first_query = fake_aircall.requests("GET", "/v1/calls")[before].query
