@@ -107,6 +107,8 @@ def test_interrupted_run_resumes(
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        # A shell's background job (`./scripts/test &`) ignores SIGINT, and so would this child.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
