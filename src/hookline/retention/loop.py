@@ -90,7 +90,7 @@ def purge_policy(
             return total
         if partitions.drop_month(conn, month):
             log.info("retention dropped a month of events", partition=month.name)
-    return total + _in_batches(lambda size: purge_batch(conn, policy, before, size), cfg, should_stop, idle)
+    return total + _in_batches(functools.partial(purge_batch, conn, policy, before), cfg, should_stop, idle)
 
 
 def _in_batches(delete: Callable[[int], int], cfg: RetentionSettings, should_stop: Stop, idle: Idle) -> int:

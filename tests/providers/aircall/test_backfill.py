@@ -96,8 +96,7 @@ def test_interrupted_run_resumes(
 ) -> None:
     state = fake_aircall.state
     # 60 pages, each answered after 0.3 s: the run takes 18 s and the SIGINT comes after 20 pages, in the
-    # middle of a request. (A rate limit of 20 a second lost that race under load; 25 a minute made
-    # the SIGINT land in the client's wait for the next minute, which it does not cut short.)
+    # middle of a request (a rate limit of 20 a second left the run only a race to win).
     fake_aircall.call(lambda: (state.seed_calls(3_000, start=T0), setattr(state, "latency", 0.3)))
     args = ["aircall", "backfill", "--since", str(T0), "--resources", "calls", "--json"]
     proc = subprocess.Popen(
