@@ -33,6 +33,7 @@ from hookline.forwarding.metrics import ForwardingMetrics
 from hookline.forwarding.policy import Attempt, Decision, RetryPolicy
 from hookline.forwarding.signing import Signer
 from hookline.outbound import OutboundPolicy
+from hookline.pipeline.wakeup import listen
 from hookline.provider import Provider
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
@@ -135,7 +136,9 @@ class Dispatcher:
         self.runtime.state[WAKE_KEY] = lambda: loop.call_soon_threadsafe(self.wake.set)
         helpers = [asyncio.create_task(self._wake_on(stop))]
         if self.db.notifies:
-            helpers.append(asyncio.create_task(self._listen()))
+            # PostgreSQL: deliveries created or retried by other processes wake us at once.
+            listening = listen(self.db.url.url, CHANNEL, self._woken, stop, max(self.poll, 1.0))
+            helpers.append(asyncio.create_task(listening))
         # The outbound policy's connector: a destination resolving to a denied address gets no connection.
         self._session = aiohttp.ClientSession(
             connector=self.outbound.connector(limit=0, limit_per_host=self.concurrency, enable_cleanup_closed=True)
@@ -234,25 +237,13 @@ class Dispatcher:
             batch, self.outcomes = self.outcomes, []
             await self._db(claims.record, batch, self.owner, self.threshold, self.cooldown)
 
+    def _woken(self, _payload: str | None) -> None:
+        self.wake.set()
+
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
         self.wake.set()
 
-    async def _listen(self) -> None:
-        """PostgreSQL: deliveries created or retried by other processes wake us at once."""
-        import psycopg
-
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(self.db.url.url, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    async for _ in conn.notifies():
-                        self.wake.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("dispatcher LISTEN failed, polling meanwhile", error=type(exc).__name__)
-                await asyncio.sleep(max(self.poll, 1.0))
 
     async def _shutdown(self, helpers: list[asyncio.Task[Any]]) -> None:
         """Let requests in flight finish (bounded), write their outcomes, hand back the rest."""

@@ -122,13 +122,13 @@ async def poll_sqlite(db_path: str, feed: ChangeFeed, stop: asyncio.Event, inter
     commits, so a cheap poll tells this process that something changed."""
     from pathlib import Path
 
-    from hookline.store.engine import connect_sqlite
+    from hookline.store.engine import connect_sqlite, data_version
 
     conn = await asyncio.to_thread(connect_sqlite, Path(db_path))
     try:
         last = None
         while not stop.is_set():
-            version = await asyncio.to_thread(lambda: conn.execute("PRAGMA data_version").fetchone()[0])
+            version = await asyncio.to_thread(data_version, conn)
             if last is not None and version != last:
                 feed.publish({"providers": []})
             last = version

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import structlog
 
 from hookline.pipeline.jobs import CHANNEL
+from hookline.store.engine import listen_statement
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +70,7 @@ async def listen(
             await sleep_until(stop, retry_seconds)
             continue
         try:
-            await conn.execute(f"LISTEN {channel}")
+            await conn.execute(listen_statement(channel))
             on_notify(None)
             async for note in conn.notifies():
                 on_notify(note.payload)

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from hookline.store.queries import Query, load_queries
+
 if TYPE_CHECKING:
     from hookline.store.filelock import FileLock
-    from hookline.store.queries import Query
+
+Q = load_queries(__package__)
 
 Dialect = Literal["sqlite", "postgresql"]
 Params = Sequence[Any] | None
@@ -134,7 +137,7 @@ class Connection:
                 yield self
             return
         with self.write_lock or contextlib.nullcontext():
-            self.raw.execute("BEGIN IMMEDIATE")
+            self.raw.execute(Q.begin_write.sqlite)
             try:
                 yield self
             except BaseException:
@@ -181,11 +184,12 @@ class Connection:
         if self.dialect == "postgresql":
             types = self.column_types(table)
             arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no per-string escaping
-            sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) AS u ({names}) {tail}"
+            sql = Q.insert_many.fill(table=table, names=names, arrays=arrays, marks="", tail=tail).postgresql
             self.raw.execute(sql, [list(col) for col in zip(*rows, strict=True)])
         else:
             marks = ", ".join("?" * len(columns))
-            self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {tail}", rows)
+            sql = Q.insert_many.fill(table=table, names=names, marks=marks, arrays="", tail=tail).sqlite
+            self.raw.executemany(sql, rows)
 
     def column_types(self, table: str) -> dict[str, str]:
         """PostgreSQL column types of a table, read once per process (the same in every schema: one set of
@@ -194,11 +198,7 @@ class Connection:
             return {}
         found = _pg_types.get(table)
         if found is None:
-            rows = self.fetchall(
-                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
-                " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped",
-                (table,),
-            )
+            rows = self.fetchall(Q.column_types, (table,))
             if not rows:
                 raise LookupError(f"no table {table}")
             found = _pg_types[table] = {str(name): str(kind) for name, kind in rows}
@@ -215,21 +215,18 @@ class Connection:
         """Wake the listeners of `channel` once this transaction commits (PostgreSQL's NOTIFY); SQLite has
         no listeners across processes: a no-op (its in-process doorbells are rung by the caller)."""
         if self.dialect == "postgresql":
-            self.raw.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+            self.execute(Q.notify, (channel, payload))
 
     def defer_sync(self) -> None:
         """This connection's commits need not wait for the disk (a crash may lose its last ones; the next
         synchronous commit of the database flushes them): synchronous_commit off / synchronous NORMAL."""
-        if self.dialect == "postgresql":
-            self.raw.execute("SET synchronous_commit = off")
-        else:
-            self.raw.execute("PRAGMA synchronous = NORMAL")
+        self.execute(Q.background_durability)
 
     def statement_timeout(self, seconds: float) -> None:
         """Cancel a statement of this connection that runs longer (PostgreSQL; SQLite statements run in
         process and are not cancelled this way: a no-op)."""
         if self.dialect == "postgresql":
-            self.raw.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+            self.execute(Q.statement_timeout, (str(int(seconds * 1000)),))
 
     def fetch_each(self, query: Query, rows: Sequence[Params]) -> list[Any]:
         """Run a statement that returns one row (INSERT ... RETURNING) once per parameter row; its rows in
@@ -250,7 +247,7 @@ class Connection:
         """Serialise the transactions of every process that take this (namespace, key) until this one ends
         (pg_advisory_xact_lock). SQLite: nothing to do, its single writer already runs them one at a time."""
         if self.dialect == "postgresql":
-            self.raw.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (namespace, key))
+            self.execute(Q.lock_until_commit, (namespace, key))
 
     @property
     def notifies(self) -> bool:
@@ -264,18 +261,23 @@ def connect_sqlite(path: Path, *, writer: bool = False) -> sqlite3.Connection:
     new = not path.exists() or path.stat().st_size == 0
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     if new:
-        # Only a new, empty file takes it (the retention loop then shrinks the file); an existing
-        # database switches with `hookline db vacuum`. Not set on others: it would take a lock.
-        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
-    # PRAGMA optimize's ANALYZE reads at most ~400 rows per index: statistics in milliseconds.
-    conn.execute("PRAGMA analysis_limit=400")
+        conn.execute(Q.sqlite_new_file.sqlite)  # before WAL: auto_vacuum is set on an empty file
+    conn.executescript(Q.sqlite_open.sqlite)
     if writer:
-        conn.execute("PRAGMA wal_autocheckpoint=4000")
+        conn.execute(Q.sqlite_writer.sqlite)
     return conn
+
+
+def data_version(raw: sqlite3.Connection) -> int:
+    """SQLite's counter that moves when another connection commits (a cheap poll for changes)."""
+    return int(raw.execute(Q.sqlite_data_version.sqlite).fetchone()[0])
+
+
+def listen_statement(channel: str) -> str:
+    """PostgreSQL's LISTEN for one of the code's channels (an identifier: no quoting needed)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", channel):
+        raise ValueError(f"not a channel name: {channel!r}")
+    return Q.listen.fill(channel=channel).postgresql
 
 
 # How often a long-lived SQLite connection (a pooled reader lives as long as its thread) runs
@@ -286,13 +288,12 @@ OPTIMIZE_EVERY = 3600.0
 def optimize(raw: sqlite3.Connection) -> None:
     """PRAGMA optimize: ANALYZE the tables whose statistics the queries of this connection missed, so
     the planner keeps choosing the right index as tables grow (SQLite never gathers them by itself)."""
-    # It may write (sqlite_stat1): never wait long for a busy writer, it runs again next time.
-    raw.execute("PRAGMA busy_timeout=100")
+    raw.execute(Q.sqlite_optimize_busy.sqlite)
     try:
         with contextlib.suppress(sqlite3.Error):
-            raw.execute("PRAGMA optimize")
+            raw.execute(Q.sqlite_optimize.sqlite)
     finally:
-        raw.execute("PRAGMA busy_timeout=30000")
+        raw.execute(Q.sqlite_busy.sqlite)
 
 
 def connect_postgres(url: str) -> Any:
@@ -389,12 +390,12 @@ class Database:
             return
         conn = self.connect()
         try:
-            got = bool(conn.scalar("SELECT pg_try_advisory_lock(?)", (lock_id,)))
+            got = bool(conn.scalar(Q.try_advisory_lock, (lock_id,)))
             try:
                 yield got
             finally:
                 if got:
-                    conn.execute("SELECT pg_advisory_unlock(?)", (lock_id,))
+                    conn.execute(Q.advisory_unlock, (lock_id,))
         finally:
             conn.close()
 

@@ -29,17 +29,17 @@ def storage(conn: Connection) -> Storage:
 
 def background_durability(conn: Connection) -> None:
     """For a writer whose work can be redone (retention): its commits skip the fsync, still atomic."""
-    conn.execute(Q.background_durability)
+    conn.defer_sync()
 
 
 def reclaims_incrementally(conn: Connection) -> bool:
     """Whether free pages can be given back in steps (SQLite with auto_vacuum=INCREMENTAL)."""
-    return conn.dialect == "sqlite" and int(conn.scalar("PRAGMA auto_vacuum")) == 2
+    return conn.dialect == "sqlite" and int(conn.scalar(Q.auto_vacuum_mode)) == 2
 
 
 def free_pages(conn: Connection) -> int:
     """Pages free inside the file (SQLite); 0 elsewhere."""
-    return int(conn.scalar("PRAGMA freelist_count")) if conn.dialect == "sqlite" else 0
+    return int(conn.scalar(Q.freelist_count)) if conn.dialect == "sqlite" else 0
 
 
 def release_free_pages(conn: Connection, pages: int) -> None:
@@ -47,19 +47,18 @@ def release_free_pages(conn: Connection, pages: int) -> None:
     if conn.dialect != "sqlite":
         return
     with conn.write_lock or contextlib.nullcontext():
-        # executescript steps the pragma to the end (execute() would free a single page).
-        conn.raw.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
+        conn.executescript(Q.incremental_vacuum.fill(pages=str(int(pages))).sqlite)
 
 
 def vacuum(db: Database, conn: Connection) -> str:
     """Compact the database (serve stopped); on SQLite also switch it to incremental auto-vacuum. Says what it did."""
     path = db.single_writer_file
     if path is None:
-        conn.execute("VACUUM (ANALYZE)")
+        conn.execute(Q.vacuum)
         return "vacuumed and analyzed the PostgreSQL database"
     before = path.stat().st_size
-    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-    conn.execute("VACUUM")
+    conn.execute(Q.sqlite_new_file)
+    conn.execute(Q.vacuum)
     after = path.stat().st_size
-    mode = conn.scalar("PRAGMA auto_vacuum")
+    mode = conn.scalar(Q.auto_vacuum_mode)
     return f"vacuumed {path}: {before:,} -> {after:,} bytes; auto_vacuum={'incremental' if mode == 2 else mode}"

@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hookline.store.engine import Connection, Database
+from hookline.store.queries import load_queries
+
+Q = load_queries(__package__)
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)(?:\.(sqlite|postgresql))?\.sql$")
 DIALECTS = ("sqlite", "postgresql")
@@ -115,16 +118,12 @@ def render(sql: str, dialect: str, where: Path | str = "<sql>") -> str:
 
 
 def _ensure_table(conn: Connection) -> None:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
-        " applied_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (component, version))"
-    )
+    conn.execute(Q.create_schema_migrations)
 
 
 def applied(conn: Connection) -> set[tuple[str, int]]:
     _ensure_table(conn)
-    return {(c, v) for c, v in conn.fetchall("SELECT component, version FROM schema_migrations")}
+    return {(c, v) for c, v in conn.fetchall(Q.applied_migrations)}
 
 
 def pending(db: Database, sources: list[MigrationSource]) -> list[Migration]:
@@ -138,7 +137,7 @@ def upgrade(db: Database, sources: list[MigrationSource]) -> list[Migration]:
     conn = db.connect()
     try:
         if db.dialect == "postgresql":
-            conn.execute("SELECT pg_advisory_lock(?)", (_PG_LOCK_ID,))
+            conn.execute(Q.advisory_lock, (_PG_LOCK_ID,))
         done = applied(conn)
         ran = []
         for source in sources:
@@ -154,17 +153,14 @@ def upgrade(db: Database, sources: list[MigrationSource]) -> list[Migration]:
                         # executescript would COMMIT our transaction; run statement by statement.
                         for statement in _split(m.sql):
                             conn.execute(statement)
-                    conn.execute(
-                        "INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?,?,?,?)",
-                        (m.component, m.version, m.name, time.time()),
-                    )
+                    conn.execute(Q.record_migration, (m.component, m.version, m.name, time.time()))
                 ran.append(m)
         if ran and db.dialect == "sqlite":
-            conn.execute("ANALYZE")  # fresh statistics for new indexes (bounded by analysis_limit)
+            conn.execute(Q.analyze)
         return ran
     finally:
         if db.dialect == "postgresql":
-            conn.execute("SELECT pg_advisory_unlock(?)", (_PG_LOCK_ID,))
+            conn.execute(Q.advisory_unlock, (_PG_LOCK_ID,))
         conn.close()
 
 

@@ -111,7 +111,7 @@ def drop_month(conn: Connection, month: Month) -> bool:
             conn.execute(Q.lock_events)
             if int(conn.scalar(Q.count_keys_between, (month.start, month.end))):
                 return False
-            conn.execute(f"DROP TABLE {quote(month.name)}")
+            conn.execute(Q.drop_partition.fill(partition=quote(month.name)))
     except psycopg.errors.LockNotAvailable:  # busy: rolled back whole, the next pass tries again
         return False
     return True

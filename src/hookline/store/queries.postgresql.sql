@@ -87,15 +87,15 @@ SELECT COALESCE(sum(GREATEST(c.reltuples, 0)), 0)::bigint, bool_and(c.reltuples 
 FROM pg_class AS c
 WHERE c.oid IN (SELECT oid FROM t UNION SELECT relid FROM pg_partition_tree((SELECT oid FROM t)));
 
--- name: table_rows_high_fragment
+-- name: table_rows_high
 -- A table never analyzed, or one its statistics call small (tables.EXACT_BELOW): counted.
-SELECT count(*) FROM
+SELECT count(*) FROM {table}
 
--- name: table_rows_low_fragment
-SELECT min(0) FROM
+-- name: table_rows_low
+SELECT min(0) FROM {table}
 
--- name: table_sample_fragment
-LIMIT 200
+-- name: table_sample
+SELECT avg({lengths}) FROM (SELECT * FROM {table} LIMIT 200) s
 
 -- name: follow_imported_ids
 -- Explicit ids do not move the identity (event_keys gives the ids): set it to the highest id stored, never back.
@@ -112,3 +112,34 @@ ON CONFLICT DO NOTHING RETURNING id
 
 -- name: month_held_fragment
 SELECT EXISTS (SELECT 1 FROM event_keys t WHERE t.received_at >= ? AND t.received_at < ? AND
+
+-- name: insert_many
+-- One statement over arrays (unnest): planned and executed once instead of once per row; `arrays` are
+-- binary parameters cast to the columns' array types (Connection.column_types).
+INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) AS u ({names}) {tail}
+
+-- name: column_types
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped
+
+-- name: notify
+SELECT pg_notify(?, ?)
+
+-- name: statement_timeout
+-- Milliseconds, as text; session-wide (false: not only this transaction).
+SELECT set_config('statement_timeout', ?, false)
+
+-- name: lock_until_commit
+SELECT pg_advisory_xact_lock(?, hashtext(?))
+
+-- name: try_advisory_lock
+SELECT pg_try_advisory_lock(?)
+
+-- name: advisory_lock
+SELECT pg_advisory_lock(?)
+
+-- name: advisory_unlock
+SELECT pg_advisory_unlock(?)
+
+-- name: vacuum
+VACUUM (ANALYZE)

@@ -11,17 +11,22 @@ that text wins on that engine. Statements keep the `?` placeholders of `store.en
 
 A name that is not in the file fails at the first use with the file and the name, and
 `Queries.names()` lists what a file holds (the schema test runs every file through both engines).
+
+Statements over a table named at run time (store/tables.py, the engine's bulk insert) keep `{slot}`s
+for identifiers and lists the code composes; `Q.name.fill(table=quote(t))` gives the statement to run.
+Slots take only what code gives (quoted names, placeholder lists), never a request's text.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
 DIALECTS = ("sqlite", "postgresql")
 _NAME = re.compile(r"^--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+SLOT = re.compile(r"\{([a-z_]+)\}")  # `{table}`: filled by Query.fill
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,19 @@ class Query:
 
     def text(self, dialect: str) -> str:
         return self.postgresql if dialect == "postgresql" else self.sqlite
+
+    def fill(self, **slots: str) -> Query:
+        """The statement with its `{slot}`s filled on both engines' texts; a slot left empty is an error."""
+
+        def text(sql: str) -> str:
+            def put(match: re.Match[str]) -> str:
+                if match[1] not in slots:
+                    raise KeyError(f"query {self.name!r} needs slot {match[1]!r}")
+                return slots[match[1]]
+
+            return SLOT.sub(put, sql)
+
+        return replace(self, sqlite=text(self.sqlite), postgresql=text(self.postgresql))
 
     def __str__(self) -> str:  # a Query passed where text is expected is a bug: say which one
         raise TypeError(f"query {self.name!r} must go through Connection.execute, not str()")

@@ -107,8 +107,9 @@ FROM events WHERE received_at >= ? AND received_at < ? AND id > ? ORDER BY id LI
 SELECT name, type FROM pragma_table_info(?) ORDER BY cid;
 
 -- name: background_durability
--- A background writer whose deletes can be redone (retention): its commits are atomic but skip the fsync
--- (WAL: the next FULL commit of the committer makes them durable), so it holds the write lock far shorter.
+-- A writer whose work can be redone (the worker's projections, retention's deletes; Connection.defer_sync):
+-- its commits are atomic but skip the fsync (WAL: the next FULL commit of the committer makes them
+-- durable), so it holds the write lock far shorter.
 PRAGMA synchronous=NORMAL
 
 -- name: storage_size
@@ -122,18 +123,19 @@ FROM pragma_page_count() AS p, pragma_page_size() AS s, pragma_freelist_count() 
 -- table_sample_fragment).
 SELECT NULL, 1, NULL WHERE ? IS NOT NULL
 
--- name: table_rows_high_fragment
--- Followed by a table name: with table_rows_low_fragment, its rows where the engine keeps no count
--- (high - low). SQLite: the span of its rowids (one seek at each end of the b-tree; retention deletes the
--- oldest rows, so the span has few gaps); PostgreSQL (statistics missing or small): count(*) - 0.
-SELECT COALESCE(max(rowid), 0) FROM
+-- name: table_rows_high
+-- With table_rows_low, a table's rows where the engine keeps no count (high - low). SQLite: the span of
+-- its rowids (one seek at each end of the b-tree; retention deletes the oldest rows, so the span has few
+-- gaps); PostgreSQL (statistics missing or small): count(*) - 0.
+SELECT COALESCE(max(rowid), 0) FROM {table}
 
--- name: table_rows_low_fragment
-SELECT COALESCE(min(rowid) - 1, 0) FROM
+-- name: table_rows_low
+SELECT COALESCE(min(rowid) - 1, 0) FROM {table}
 
--- name: table_sample_fragment
--- After "FROM table": the newest rows, whose average size estimates the bytes of the whole table.
-ORDER BY rowid DESC LIMIT 200
+-- name: table_sample
+-- The newest rows' average size (`lengths`: the sum of each column's length), which estimates the bytes
+-- of the whole table.
+SELECT avg({lengths}) FROM (SELECT * FROM {table} ORDER BY rowid DESC LIMIT 200) s
 
 -- name: import_events_fragment
 -- `hookline import events`: followed by "(columns) VALUES (marks)" of the table's own columns, then
@@ -217,3 +219,187 @@ ON CONFLICT DO NOTHING RETURNING id
 -- name: month_held_fragment
 -- Followed by "NOT (" retention's "done" condition "))": is any event of the month still needed?
 SELECT EXISTS (SELECT 1 FROM events t WHERE t.received_at >= ? AND t.received_at < ? AND
+
+-- Statements over a table named at run time (store/tables.py): retention's policies, exports and the
+-- providers' account stores name the table and its columns in code; `{time}` is a quoted column, with
+-- the alias `t.` where the statement has one.
+
+-- name: keyset_page_fragment
+SELECT {columns} FROM {table} WHERE {time} >= ? AND {time} < ?
+
+-- name: keyset_after_clause
+-- The rows after the last one of the previous page (a row value compared whole: the order's key).
+AND ({order}) > ({marks})
+
+-- name: keyset_order_clause
+ORDER BY {order} LIMIT ?
+
+-- name: count_aged_done_fragment
+-- Followed by the "done" condition (alias t).
+SELECT count(*), min({time}) FROM {table} t WHERE {time} < ? AND
+
+-- name: count_aged
+SELECT count(*) FROM {table} t WHERE {time} < ?
+
+-- name: count_aged_done_first_fragment
+-- With a limit (a page's cheap view): followed by "done", then count_aged_first_order_clause.
+SELECT count(*), min(s.at) FROM (SELECT {time} AS at FROM {table} t WHERE {time} < ? AND
+
+-- name: count_aged_first_order_clause
+ORDER BY {time} LIMIT ?) s
+
+-- name: count_aged_first
+SELECT count(*) FROM (SELECT 1 AS one FROM {table} t WHERE {time} < ? LIMIT ?) s
+
+-- name: first_time
+-- The time of a table's first row by its key (a single column growing with time: one index seek).
+SELECT {time} FROM {table} ORDER BY {key} LIMIT 1
+
+-- name: pick_aged_fragment
+-- Followed by the "done" condition, then pick_aged_order_clause.
+SELECT {keys} FROM {table} t WHERE {time} < ? AND
+
+-- name: pick_aged_order_clause
+ORDER BY {time} LIMIT ?
+
+-- name: delete_picked_fragment
+-- `match`: the picked keys; followed by "done" again (a row that became needed since stays), then
+-- delete_picked_returning_clause.
+DELETE FROM {table} AS t WHERE {match} AND
+
+-- name: delete_picked_returning_clause
+-- SQLite's RETURNING takes no alias.
+RETURNING {returning}
+
+-- name: column_values
+SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL
+
+-- name: replace_value
+-- Only while the row still holds the old value (a concurrent rotation wins, this one changes nothing).
+UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?
+
+-- name: keyed_rows_fragment
+SELECT {columns} FROM {table}
+
+-- name: keyed_order_clause
+ORDER BY {key}
+
+-- name: keyed_match_clause
+WHERE {key} = ?
+
+-- name: keyed_exists
+SELECT 1 FROM {table} WHERE {key} = ?
+
+-- name: upsert_keyed
+INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {sets}
+
+-- name: update_keyed
+UPDATE {table} SET {column} = ? WHERE {key} = ?
+
+-- name: delete_keyed
+DELETE FROM {table} WHERE {key} = ?
+
+-- The engine's own statements (store/engine.py, migrations.py, maintenance.py). Where only one engine runs
+-- a statement, the other's text is a harmless SELECT of the same parameters that nothing runs.
+
+-- name: sqlite_new_file
+-- Only a new, empty file takes it (the retention loop then shrinks the file); an existing database
+-- switches with `hookline db vacuum`. Not set on others: it would take a lock.
+PRAGMA auto_vacuum=INCREMENTAL
+
+-- name: sqlite_open
+-- Every SQLite connection (run as a script). analysis_limit: PRAGMA optimize's ANALYZE reads at most
+-- ~400 rows per index, so statistics take milliseconds.
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+PRAGMA foreign_keys=ON;
+PRAGMA busy_timeout=30000;
+PRAGMA analysis_limit=400
+
+-- name: sqlite_writer
+-- The committer's connection: fewer, larger checkpoints.
+PRAGMA wal_autocheckpoint=4000
+
+-- name: sqlite_optimize_busy
+-- PRAGMA optimize may write (sqlite_stat1): never wait long for a busy writer, it runs again next time.
+PRAGMA busy_timeout=100
+
+-- name: sqlite_optimize
+PRAGMA optimize
+
+-- name: sqlite_busy
+PRAGMA busy_timeout=30000
+
+-- name: sqlite_data_version
+-- Moves when another connection commits: a cheap poll for "something changed".
+PRAGMA data_version
+
+-- name: begin_write
+-- SQLite takes the write lock at BEGIN, so a transaction never has to upgrade its lock.
+BEGIN IMMEDIATE
+
+-- name: insert_many
+-- `names` quoted columns, `marks` their placeholders, `tail` an ON CONFLICT clause or nothing.
+INSERT INTO {table} ({names}) VALUES ({marks}) {tail}
+
+-- name: column_types
+-- PostgreSQL's types for insert_many's arrays (SQLite needs none: Connection.column_types answers {}).
+SELECT name, type FROM pragma_table_info(?)
+
+-- name: notify
+-- PostgreSQL's NOTIFY at commit; SQLite has no listeners across processes: nothing runs this there.
+SELECT ?, ?
+
+-- name: statement_timeout
+-- PostgreSQL only: SQLite's statements run in process and are not cancelled this way.
+SELECT ?
+
+-- name: lock_until_commit
+-- PostgreSQL's transaction-scoped advisory lock; SQLite's single writer already serialises.
+SELECT ?, ?
+
+-- name: try_advisory_lock
+SELECT ?
+
+-- name: advisory_lock
+SELECT ?
+
+-- name: advisory_unlock
+SELECT ?
+
+-- name: listen
+-- PostgreSQL: `channel` a fixed identifier of the code (store.engine.listen_statement checks it).
+LISTEN {channel}
+
+-- name: create_schema_migrations
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,
+  applied_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (component, version))
+
+-- name: applied_migrations
+SELECT component, version FROM schema_migrations
+
+-- name: record_migration
+INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)
+
+-- name: analyze
+-- Fresh statistics for new indexes after migrations (bounded by analysis_limit on SQLite).
+ANALYZE
+
+-- name: auto_vacuum_mode
+-- SQLite only: 2 is INCREMENTAL.
+PRAGMA auto_vacuum
+
+-- name: freelist_count
+PRAGMA freelist_count
+
+-- name: incremental_vacuum
+-- Run as a script: it steps the pragma to the end (execute() would free a single page).
+PRAGMA incremental_vacuum({pages});
+
+-- name: vacuum
+VACUUM
+
+-- name: drop_partition
+-- `partition` a quoted name that store/partitions.py checked against the monthly pattern.
+DROP TABLE {partition}

@@ -34,13 +34,12 @@ def table_size(conn: Connection, table: str) -> tuple[int, int]:
     sizes; on SQLite the span of its rowids and the average size of its newest rows (no indexes counted)."""
     rows, unknown, size = conn.fetchone(Q.relation_size, (table,))
     if unknown or int(rows) < EXACT_BELOW:  # statistics missing, or lagging behind a small table: count it
-        high = conn.scalar(compose(Q.table_rows_high_fragment, quote(table)))
-        low = conn.scalar(compose(Q.table_rows_low_fragment, quote(table)))
+        high = conn.scalar(Q.table_rows_high.fill(table=quote(table)))
+        low = conn.scalar(Q.table_rows_low.fill(table=quote(table)))
         rows = int(high or 0) - int(low or 0)
     if size is None:
         lengths = " + ".join(f"COALESCE(length({quote(c)}), 0)" for c, _ in table_columns(conn, table)) or "0"
-        sample = compose(f"SELECT avg({lengths}) FROM (SELECT * FROM {quote(table)}", Q.table_sample_fragment, ") s")
-        size = int(float(conn.scalar(sample) or 0) * int(rows))
+        size = int(float(conn.scalar(Q.table_sample.fill(lengths=lengths, table=quote(table))) or 0) * int(rows))
     return int(rows), int(size)
 
 
@@ -55,14 +54,14 @@ def keyset_page(
     limit: int,
 ) -> list[Any]:
     """Rows of `columns` whose `order[0]` (a time) is in [since, until), in `order`, after the key `after`."""
-    ordered = ", ".join(map(quote, order))
-    time = quote(order[0])
-    sql = f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)} WHERE {time} >= ? AND {time} < ?"
+    names = {"columns": ", ".join(map(quote, columns)), "table": quote(table), "time": quote(order[0]),
+             "order": ", ".join(map(quote, order)), "marks": marks(len(order))}
+    parts = [Q.keyset_page_fragment]
     params: list[Any] = [since, until]
     if after is not None:
-        sql += f" AND ({ordered}) > ({marks(len(order))})"
+        parts.append(Q.keyset_after_clause)
         params += after
-    return conn.fetchall(f"{sql} ORDER BY {ordered} LIMIT ?", [*params, limit])
+    return conn.fetchall(compose(*parts, Q.keyset_order_clause).fill(**names), [*params, limit])
 
 
 def count_aged(
@@ -70,23 +69,22 @@ def count_aged(
 ) -> tuple[int, Any, int]:
     """(rows older than `before` that are done, the oldest time among them, all rows older than `before`).
     `done` is a condition on the row (alias t). With `limit`, each count stops there (a page's cheap view)."""
-    time = f"t.{quote(time_column)}"
-    aged = f"FROM {quote(table)} t WHERE {time} < ?"
+    names = {"table": quote(table), "time": f"t.{quote(time_column)}"}
     if limit is None:
-        row = conn.fetchone(compose(f"SELECT count(*), min({time}) {aged} AND", done), (before,))
-        old = int(conn.scalar(f"SELECT count(*) {aged}", (before,)))
+        row = conn.fetchone(compose(Q.count_aged_done_fragment.fill(**names), done), (before,))
+        old = int(conn.scalar(Q.count_aged.fill(**names), (before,)))
         return int(row[0]), row[1], old
     first = compose(
-        f"SELECT count(*), min(s.at) FROM (SELECT {time} AS at {aged} AND", done, f"ORDER BY {time} LIMIT ?) s"
+        Q.count_aged_done_first_fragment.fill(**names), done, Q.count_aged_first_order_clause.fill(**names)
     )
     row = conn.fetchone(first, (before, limit))
-    old = int(conn.scalar(f"SELECT count(*) FROM (SELECT 1 AS one {aged} LIMIT ?) s", (before, limit)))
+    old = int(conn.scalar(Q.count_aged_first.fill(**names), (before, limit)))
     return int(row[0]), row[1], old
 
 
 def first_time(conn: Connection, table: str, time_column: str, key: str) -> Any:
     """The time of a table's first row by its key (a single column growing with time: one index seek)."""
-    return conn.scalar(f"SELECT {quote(time_column)} FROM {quote(table)} ORDER BY {quote(key)} LIMIT 1")
+    return conn.scalar(Q.first_time.fill(time=quote(time_column), table=quote(table), key=quote(key)))
 
 
 def delete_aged(
@@ -96,8 +94,8 @@ def delete_aged(
     returns the deleted rows' keys and time. The condition is checked again by the DELETE: a row that became
     needed since it was picked stays."""
     cols = ", ".join(f"t.{k}" for k in keys)
-    time = f"t.{quote(time_column)}"
-    picked = compose(f"SELECT {cols} FROM {quote(table)} t WHERE {time} < ? AND", done, f"ORDER BY {time} LIMIT ?")
+    names = {"keys": cols, "table": quote(table), "time": f"t.{quote(time_column)}"}
+    picked = compose(Q.pick_aged_fragment.fill(**names), done, Q.pick_aged_order_clause.fill(**names))
     ids = conn.fetchall(picked, (before, limit))
     if not ids:
         return []
@@ -108,20 +106,23 @@ def delete_aged(
         one = f"({marks(len(keys))})"
         match = f"({cols}) IN (VALUES {', '.join([one] * len(ids))})"
         params = [v for i in ids for v in i]
-    returning = ", ".join([*keys, quote(time_column)])  # SQLite's RETURNING takes no alias
-    return conn.fetchall(
-        compose(f"DELETE FROM {quote(table)} AS t WHERE {match} AND", done, f"RETURNING {returning}"), params
+    returning = ", ".join([*keys, quote(time_column)])
+    delete = compose(
+        Q.delete_picked_fragment.fill(table=quote(table), match=match),
+        done,
+        Q.delete_picked_returning_clause.fill(returning=returning),
     )
+    return conn.fetchall(delete, params)
 
 
 def column_values(conn: Connection, table: str, key: str, column: str) -> list[Any]:
     """(key, value) of every row whose `column` is not NULL (the names come from code: sealed.py)."""
-    return conn.fetchall(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL")
+    return conn.fetchall(Q.column_values.fill(key=key, column=column, table=table))
 
 
 def replace_value(conn: Connection, table: str, key: str, column: str, key_value: Any, old: Any, new: Any) -> int:
     """Write `new` into one row's `column` only while it still holds `old`; returns the rows changed (0 or 1)."""
-    cur = conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?", (new, key_value, old))
+    cur = conn.execute(Q.replace_value.fill(table=table, column=column, key=key), (new, key_value, old))
     return int(cur.rowcount)
 
 
@@ -131,10 +132,10 @@ def replace_value(conn: Connection, table: str, key: str, column: str, key_value
 
 def keyed_rows(conn: Connection, table: str, columns: Sequence[str], key: str, value: Any = None) -> list[Any]:
     """`columns` of the row whose `key` is `value` or, with no value, of every row in `key` order."""
-    selected = f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)}"
+    names = {"columns": ", ".join(map(quote, columns)), "table": quote(table), "key": quote(key)}
     if value is None:
-        return conn.fetchall(f"{selected} ORDER BY {quote(key)}")
-    return conn.fetchall(f"{selected} WHERE {quote(key)} = ?", (value,))
+        return conn.fetchall(compose(Q.keyed_rows_fragment, Q.keyed_order_clause).fill(**names))
+    return conn.fetchall(compose(Q.keyed_rows_fragment, Q.keyed_match_clause).fill(**names), (value,))
 
 
 def upsert_keyed(
@@ -148,24 +149,23 @@ def upsert_keyed(
     """Insert a row (`values` in `columns` order, the key first) or, for an existing key, set the `updated`
     columns and the `kept` ones whose new value is not NULL (a NULL keeps the stored one); True when new."""
     key = quote(columns[0])
-    existed = conn.scalar(f"SELECT 1 FROM {quote(table)} WHERE {key} = ?", (values[0],))
+    existed = conn.scalar(Q.keyed_exists.fill(table=quote(table), key=key), (values[0],))
     sets = [f"{quote(c)} = excluded.{quote(c)}" for c in updated]
     sets += [f"{quote(c)} = COALESCE(excluded.{quote(c)}, {quote(table)}.{quote(c)})" for c in kept]
-    conn.execute(
-        f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES ({marks(len(columns))})"
-        f" ON CONFLICT ({key}) DO UPDATE SET {', '.join(sets)}",
-        tuple(values),
+    upsert = Q.upsert_keyed.fill(
+        table=quote(table), columns=", ".join(map(quote, columns)), marks=marks(len(columns)), key=key,
+        sets=", ".join(sets),
     )
+    conn.execute(upsert, tuple(values))
     return existed is None
 
 
 def update_keyed(conn: Connection, table: str, key: str, value: Any, column: str, new: Any) -> int:
     """Set one row's `column` to `new`; returns the rows changed (0: no row has that key)."""
-    return int(
-        conn.execute(f"UPDATE {quote(table)} SET {quote(column)} = ? WHERE {quote(key)} = ?", (new, value)).rowcount
-    )
+    update = Q.update_keyed.fill(table=quote(table), column=quote(column), key=quote(key))
+    return int(conn.execute(update, (new, value)).rowcount)
 
 
 def delete_keyed(conn: Connection, table: str, key: str, value: Any) -> int:
     """Delete the row whose `key` is `value`; returns the rows deleted."""
-    return int(conn.execute(f"DELETE FROM {quote(table)} WHERE {quote(key)} = ?", (value,)).rowcount)
+    return int(conn.execute(Q.delete_keyed.fill(table=quote(table), key=quote(key)), (value,)).rowcount)
