@@ -168,7 +168,14 @@ def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: s
     idle = ingest(server, args, offset)
     server.stop()
     env = {**purge_env(args), **extra}
-    server = Server(url, logs / f"{name}-purging.log", env, (), 0, None).start()
+    purger = None
+    if env.pop("BENCH_PURGE_IN_WORKER", None):  # serve without retention; a `hookline worker` purges
+        server = Server(url, logs / f"{name}-purging.log", extra, (), 0, None).start()
+        with (logs / f"{name}-worker.log").open("ab") as log:
+            purger = subprocess.Popen([sys.executable, "-m", "hookline", "worker"], env=base_env(url, env),
+                                      stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    else:
+        server = Server(url, logs / f"{name}-purging.log", env, (), 0, None).start()
     purge_started = time.perf_counter()
     before = old_left(db)
     busy = ingest(server, args, offset + 500_000, db)
@@ -177,6 +184,9 @@ def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: s
         time.sleep(0.2)
     purge = time.perf_counter() - purge_started
     server.stop()
+    if purger is not None:
+        purger.terminate()
+        purger.wait(15)
     q = {"idle_p50": pct(idle, 0.5), "idle_p99": pct(idle, 0.99), "busy_p50": pct(busy, 0.5),
          "busy_p99": pct(busy, 0.99), "purge_s": purge}
     print(f"{name:4}: {len(idle)}/{len(busy)} posts, ingest idle p50 {q['idle_p50']:.1f}"
@@ -190,6 +200,8 @@ def compare(db: Database, url: str, args: argparse.Namespace, tmp: Path) -> None
     old_src = checkout(args.compare, tmp / "old")
     new = {"PYTHONPATH": str(checkout(args.new, tmp / "new"))} if args.new else {}
     new.update(kv.split("=", 1) for kv in args.new_env)
+    if args.new_purge_in_worker:
+        new["BENCH_PURGE_IN_WORKER"] = "1"
     variants = {"new": new, "old": {"PYTHONPATH": str(old_src)}}
     logs = tmp / "logs"
     logs.mkdir()
@@ -221,6 +233,8 @@ def main() -> None:
     ap.add_argument("--new", metavar="REV", help="with --compare: REV's code instead of this tree's")
     ap.add_argument("--new-env", action="append", default=[], metavar="NAME=VALUE",
                     help="with --compare: an environment variable for the new variant's server only")
+    ap.add_argument("--new-purge-in-worker", action="store_true",
+                    help="with --compare: the new variant's serve runs no retention, a `hookline worker` purges")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=int, default=0,
                     help="post at this many events/s (open loop) instead of --posts as fast as 8 clients go")
