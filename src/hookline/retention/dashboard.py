@@ -38,7 +38,7 @@ def storage(db: Database, providers: Iterable[Provider]) -> dict[str, Any]:
         rows = report(conn, cfg, providers, time.time(), COUNT_LIMIT)
         purged = purged_before(conn)
     return {"size": sizes.size, "free": sizes.free, "events_size": sizes.events_size, "oldest": oldest,
-            "policies": rows, "purged": purged, "dialect": db.dialect, "limit": COUNT_LIMIT}
+            "policies": rows, "purged": purged, "limit": COUNT_LIMIT}
 
 
 def events_summary(db: Database, providers: Iterable[Provider]) -> dict[str, Any]:

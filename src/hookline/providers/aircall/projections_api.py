@@ -15,7 +15,7 @@ from hookline.providers.aircall import nested, recordings, shapes
 from hookline.providers.aircall.recordings_api import archive_fields
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
-from hookline.store.queries import Query, load_queries
+from hookline.store.queries import Query, compose, load_queries
 from hookline.web.paging import MAX_LIMIT, id_page, page_params
 from hookline.web.params import (
     MAX_ID,
@@ -50,7 +50,7 @@ def query(conn: Connection, sql: str | Query, params: Sequence[Any], shape: type
 
 def composed_rows(conn: Connection, select: Query, tail: str, params: Sequence[Any]) -> list[Row]:
     """A `*_fragment` SELECT with the filters, order and limit a request asked for (raw rows)."""
-    return raw_rows(conn.execute(select.text(conn.dialect) + tail, params))
+    return raw_rows(conn.execute(compose(select, tail, sep=""), params))
 
 
 def composed(

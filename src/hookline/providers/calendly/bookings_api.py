@@ -9,7 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from hookline.store.queries import load_queries
+from hookline.store.queries import Query, compose, load_queries
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param, time_param
@@ -62,9 +62,9 @@ class Booking(msgspec.Struct):
 BookingsPage = page_shape("BookingsPage", "bookings", Booking)
 
 
-def _select(conn: Connection, *parts: Query) -> str:
-    """The booking SELECT with its clauses, as this engine reads them."""
-    return " ".join(q.text(conn.dialect) for q in (Q.bookings_api_select_fragment, *parts))
+def _select(*parts: Query | str) -> Query:
+    """The booking SELECT with its clauses."""
+    return compose(Q.bookings_api_select_fragment, *parts)
 
 
 def _booking(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -98,18 +98,16 @@ def page_of_bookings(
     conn: Connection, where: str, params: list[Any], limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of bookings, latest start first, and whether more follow."""
-    base, page = _select(conn), Q.bookings_api_page_clause.text(conn.dialect)
-    sql = f"{base}{where} {page}"
-    rows = conn.fetchall(sql, [*params, limit + 1, offset])
+    rows = conn.fetchall(_select(where, Q.bookings_api_page_clause), [*params, limit + 1, offset])
     return [_booking(tuple(r)) for r in rows[:limit]], len(rows) > limit
 
 
 def booking_by_id(conn: Connection, booking_id: str, account: str | None = None) -> dict[str, Any] | None:
     """A booking by its uuid (the first account's when several hold it and none is named)."""
     if account:
-        row = conn.fetchone(_select(conn, Q.bookings_api_by_id_in_account_clause), (booking_id, account))
+        row = conn.fetchone(_select(Q.bookings_api_by_id_in_account_clause), (booking_id, account))
     else:
-        row = conn.fetchone(_select(conn, Q.bookings_api_by_id_clause), (booking_id,))
+        row = conn.fetchone(_select(Q.bookings_api_by_id_clause), (booking_id,))
     return None if row is None else _booking(tuple(row))
 
 
@@ -122,7 +120,7 @@ def reschedule_chain(conn: Connection, booking: dict[str, Any]) -> list[dict[str
     account = booking["account"]
 
     def by_uri(uri: str) -> dict[str, Any] | None:
-        row = conn.fetchone(_select(conn, Q.bookings_api_by_uri_clause), (account, uri))
+        row = conn.fetchone(_select(Q.bookings_api_by_uri_clause), (account, uri))
         return None if row is None else _booking(tuple(row))
 
     seen = {booking["invitee_uri"]}

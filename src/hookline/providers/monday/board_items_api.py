@@ -10,7 +10,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from hookline.store.queries import load_queries
+from hookline.store.queries import Query, compose, load_queries
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.params import MAX_OFFSET, BadQuery, int_param
@@ -76,23 +76,23 @@ def item_filters(q: Mapping[str, str]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
-def _select(conn: Connection, where: str, tail: Query) -> str:
-    """The item SELECT with a WHERE clause (or "") and a closing clause, as this engine reads them."""
-    return f"{Q.board_items_api_select_fragment.text(conn.dialect)}{where} {tail.text(conn.dialect)}"
+def _select(where: str, tail: Query) -> Query:
+    """The item SELECT with a WHERE clause (or "") and a closing clause."""
+    return compose(Q.board_items_api_select_fragment, where, tail)
 
 
 def page_of_items(
     conn: Connection, where: str, params: list[Any], limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of items, latest update first, and whether more follow."""
-    rows = conn.fetchall(_select(conn, where, Q.board_items_api_page_clause), [*params, limit + 1, offset])
+    rows = conn.fetchall(_select(where, Q.board_items_api_page_clause), [*params, limit + 1, offset])
     return [_item(tuple(r)) for r in rows[:limit]], len(rows) > limit
 
 
 def item_by_id(conn: Connection, item_id: str, account: str | None = None) -> dict[str, Any] | None:
     """An item by its id (the first account's when several hold it and none is named)."""
     where, params = item_filters({"item_id": item_id, "account": account or ""})
-    row = conn.fetchone(_select(conn, where, Q.board_items_api_first_clause), params)
+    row = conn.fetchone(_select(where, Q.board_items_api_first_clause), params)
     return None if row is None else _item(tuple(row))
 
 
