@@ -69,10 +69,15 @@ def body(i: int, ts: float) -> bytes:
     return json.dumps(envelope).encode()
 
 
-def fill(db: Database, n: int) -> None:
+def fill(db: Database, n: int, month_partition: bool = False) -> None:
+    """N finished events received 40 days ago. With `month_partition` (PostgreSQL), their month gets its
+    partition first, as every month has in a running deployment (else they go to the default partition,
+    which retention deletes row by row)."""
     t0 = time.time() - 40 * DAY
     conn = db.connect()
     try:
+        if month_partition:
+            conn.execute("SELECT hookline_event_partition(to_timestamp(?))", (t0,))
         for start in range(0, n, 2000):
             batch = [
                 IncomingEvent(provider="aircall", account="acme", event="call.ended", body=body(i, t0 + i),
@@ -163,7 +168,7 @@ def checkout(rev: str, into: Path) -> Path:
 def round_(db: Database, url: str, args: argparse.Namespace, logs: Path, name: str, extra: dict[str, str],
            offset: int) -> dict[str, float]:
     """Fill, ingest with retention off, then ingest while `name`'s code purges; returns the numbers."""
-    fill(db, args.events)
+    fill(db, args.events, args.month_partition)
     server = Server(url, logs / f"{name}-idle.log", {}, (), 0, None).start()
     idle = ingest(server, args, offset)
     server.stop()
@@ -235,6 +240,8 @@ def main() -> None:
                     help="with --compare: an environment variable for the new variant's server only")
     ap.add_argument("--new-purge-in-worker", action="store_true",
                     help="with --compare: the new variant's serve runs no retention, a `hookline worker` purges")
+    ap.add_argument("--month-partition", action="store_true",
+                    help="PostgreSQL: the old events' month gets its partition (the month path) instead of the default")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=int, default=0,
                     help="post at this many events/s (open loop) instead of --posts as fast as 8 clients go")
@@ -256,7 +263,7 @@ def main() -> None:
             compare(db, url, args, tmp)
             return
         started = time.perf_counter()
-        fill(db, args.events)
+        fill(db, args.events, args.month_partition)
         print(f"engine {db.dialect}: filled {args.events:,} events in {time.perf_counter() - started:.1f}s")
         for fmt in () if args.skip_export else ("jsonl.gz", "parquet"):
             out = tmp / f"export-{fmt}"
