@@ -4,7 +4,8 @@ retention loop purging vs. idle, in the same run.
     python bench/retention.py [--events 200000] [--posts 2000 | --rate 100 --seconds 20] [--pg]
                               [--compare REV --rounds 3]
 
-1. fills N events received 40 days ago (1.5 KB bodies, finished: no jobs) straight into the log;
+1. fills N events received 70 days ago (1.5 KB bodies, finished: no jobs) straight into the log (before
+   the month of the 30-day cutoff, which PostgreSQL keeps whole);
 2. `hookline export events` as jsonl.gz and as parquet, in subprocesses: seconds, rows/s, bytes,
    peak RSS;
 3. `hookline serve` with retention off: POSTs of new webhooks from 8 clients, p50/p99;
@@ -70,10 +71,10 @@ def body(i: int, ts: float) -> bytes:
 
 
 def fill(db: Database, n: int, month_partition: bool = False) -> None:
-    """N finished events received 40 days ago. With `month_partition` (PostgreSQL), their month gets its
+    """N finished events received 70 days ago. With `month_partition` (PostgreSQL), their month gets its
     partition first, as every month has in a running deployment (else they go to the default partition,
     which retention deletes row by row)."""
-    t0 = time.time() - 40 * DAY
+    t0 = time.time() - 70 * DAY
     conn = db.connect()
     try:
         if month_partition:

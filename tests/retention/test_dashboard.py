@@ -12,8 +12,8 @@ from tests.support import Server
 
 
 def test_operations_page_shows_storage_and_each_policy(db: Database, start_server: Callable[..., Server]) -> None:
-    old_events(db, 4, ago(40))
-    old_events(db, 2, ago(40), with_jobs=True)
+    old_events(db, 4, ago(70))
+    old_events(db, 2, ago(70), with_jobs=True)
     # No worker in serve, so no retention loop: the page shows what a pass would do.
     server = start_server(env={"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_WORKER": "false"})
     with signed_in(server) as c:
@@ -32,7 +32,7 @@ def test_operations_page_shows_storage_and_each_policy(db: Database, start_serve
 def test_event_log_says_how_much_is_stored_and_what_retention_will_delete(
     db: Database, start_server: Callable[..., Server]
 ) -> None:
-    old_events(db, 4, ago(40))
+    old_events(db, 4, ago(70))
     old_events(db, 3, ago(1))
     server = start_server(env={"HOOKLINE_RETENTION_EVENTS_DAYS": "30", "HOOKLINE_WORKER": "false"})
     with signed_in(server) as c:
@@ -45,7 +45,7 @@ def test_event_log_says_how_much_is_stored_and_what_retention_will_delete(
 
 
 def test_event_log_says_retention_keeps_everything(db: Database, start_server: Callable[..., Server]) -> None:
-    old_events(db, 2, ago(40))
+    old_events(db, 2, ago(70))
     server = start_server(env={"HOOKLINE_WORKER": "false"})
     with signed_in(server) as c:
         html = c.get("/events").text

@@ -20,15 +20,15 @@ from tests.support import run_cli
 
 @pytest.mark.parametrize("fmt", ["jsonl.gz", "parquet", "csv"])
 def test_export_purge_import_rebuild_round_trip(db: Database, database_url: str, tmp_path: Path, fmt: str) -> None:
-    log_day(db, 1, ago(45))
-    log_day(db, 2, ago(40))
+    log_day(db, 1, ago(75))
+    log_day(db, 2, ago(70))
     recent = log_day(db, 3, ago(1))
     drain(database_url)
     built, logged = tables(db), event_rows(db)
     assert built["aircall_calls"] and built["aircall_call_timeline"]
 
     out = tmp_path / "export"
-    r = run_cli("export", "events", "--since", str(int(ago(60))), "--until", str(int(ago(30))), "--format", fmt,
+    r = run_cli("export", "events", "--since", str(int(ago(90))), "--until", str(int(ago(30))), "--format", fmt,
                 "--output", str(out), database_url=database_url)
     assert r.returncode == 0, r.stderr
     manifest = json.loads((out / "events" / "manifest.json").read_text())

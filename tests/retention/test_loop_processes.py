@@ -36,8 +36,8 @@ FIXED_BATCHES = {**RETENTION, "HOOKLINE_RETENTION_BATCH_SECONDS": "0"}
 
 
 def fill(db: Database) -> None:
-    ids = old_events(db, OLD, ago(40))
-    deliveries(db, destination(db), ids, "succeeded", ago(40), per_event=2)
+    ids = old_events(db, OLD, ago(70))
+    deliveries(db, destination(db), ids, "succeeded", ago(70), per_event=2)
 
 
 def old_left(db: Database) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hookline.providers.registry import providers
@@ -24,17 +25,17 @@ def ids(db: Database) -> set[int]:
 
 
 def test_only_old_and_done_rows_are_deleted(db: Database) -> None:
-    done = old_events(db, 3, ago(40))
-    queued = old_events(db, 2, ago(40), with_jobs=True)  # not processed yet
-    sent, to_send, ran, to_run = (old_events(db, 2, ago(40)) for _ in range(4))
+    done = old_events(db, 3, ago(70))
+    queued = old_events(db, 2, ago(70), with_jobs=True)  # not processed yet
+    sent, to_send, ran, to_run = (old_events(db, 2, ago(70)) for _ in range(4))
     recent = old_events(db, 3, ago(1))
     dest = destination(db)
-    deliveries(db, dest, sent, "succeeded", ago(40), per_event=2)
-    deliveries(db, dest, to_send, "retrying", ago(40))
-    deliveries(db, dest, recent, "dead", ago(40))  # an old, finished delivery of a recent event
+    deliveries(db, dest, sent, "succeeded", ago(70), per_event=2)
+    deliveries(db, dest, to_send, "retrying", ago(70))
+    deliveries(db, dest, recent, "dead", ago(70))  # an old, finished delivery of a recent event
     deliveries(db, dest, recent, "succeeded", ago(1))
-    runs(db, ran, "succeeded", ago(40))
-    runs(db, to_run, "pending", ago(40))
+    runs(db, ran, "succeeded", ago(70))
+    runs(db, to_run, "pending", ago(70))
 
     deleted = run_pass(db, ALL, providers())
 
@@ -60,7 +61,7 @@ def test_policies_at_zero_keep_everything(db: Database) -> None:
 
 
 def test_purge_goes_in_batches_of_the_configured_size(db: Database) -> None:
-    old_events(db, 25, ago(40))
+    old_events(db, 25, ago(70))
     conn = db.connect()
     try:
         assert purge_batch(conn, EVENTS, ago(30), 10) == 10
@@ -72,8 +73,8 @@ def test_purge_goes_in_batches_of_the_configured_size(db: Database) -> None:
 
 
 def test_retention_show_says_what_would_go(db: Database, database_url: str, tmp_path: Path) -> None:
-    old_events(db, 4, ago(40))
-    old_events(db, 2, ago(40), with_jobs=True)
+    old_events(db, 4, ago(70))
+    old_events(db, 2, ago(70), with_jobs=True)
     old_events(db, 3, ago(1))
     config = tmp_path / "hookline.toml"
     config.write_text("[retention]\nevents_days = 30\n")
@@ -81,10 +82,15 @@ def test_retention_show_says_what_would_go(db: Database, database_url: str, tmp_
     assert r.returncode == 0, r.stderr
     shown = {p["policy"]: p for p in json.loads(r.stdout)}
     assert shown["events"]["rows"] == 4 and shown["events"]["held_back"] == 2
-    assert shown["events"]["days"] == 30 and shown["events"]["oldest"][:10] == iso(ago(40))[:10]
+    assert shown["events"]["days"] == 30 and shown["events"]["oldest"][:10] == iso(ago(70))[:10]
+    # PostgreSQL deletes events whole months at a time: its cutoff is the start of ago(30)'s month.
+    cut = datetime.fromtimestamp(ago(30), UTC)
+    month = datetime(cut.year, cut.month, 1, tzinfo=UTC)
+    expected = month if db.dialect == "postgresql" else cut
+    assert abs(datetime.fromisoformat(shown["events"]["before"].replace("Z", "+00:00")) - expected).total_seconds() < 60
     assert shown["deliveries"]["days"] == 0 and shown["deliveries"]["rows"] == 0
     assert shown["events"]["stored_rows"] == 9 and shown["events"]["stored_bytes"] > 9 * 100
-    assert shown["events"]["stored_oldest"][:10] == iso(ago(40))[:10]
+    assert shown["events"]["stored_oldest"][:10] == iso(ago(70))[:10]
     assert shown["deliveries"]["stored_rows"] == 0 and shown["timeline"]["stored_oldest"] is None
     assert set(shown) >= {"events", "deliveries", "automation_runs", "timeline"}
     r = run_cli("retention", "show", database_url=database_url, env={"HOOKLINE_RETENTION_EVENTS_DAYS": "-1"})
@@ -93,8 +99,8 @@ def test_retention_show_says_what_would_go(db: Database, database_url: str, tmp_
 
 
 def test_counts_for_a_page_stop_at_a_limit(db: Database) -> None:
-    old_events(db, 6, ago(40))
-    old_events(db, 2, ago(40), with_jobs=True)
+    old_events(db, 6, ago(70))
+    old_events(db, 2, ago(70), with_jobs=True)
     with db.connection() as conn:
         exact = would_delete(conn, EVENTS, ago(30))
         assert exact == {"rows": 6, "oldest": exact["oldest"], "held_back": 2, "capped": False}
@@ -118,7 +124,7 @@ def test_purge_batches_adapt_to_the_time_they_take() -> None:
 
 
 def test_a_pass_waits_for_the_writer_to_be_idle_between_batches(db: Database) -> None:
-    old_events(db, 30, ago(40))
+    old_events(db, 30, ago(70))
     asked: list[float] = []
 
     def idle() -> bool:  # busy on the first question of each batch, then idle
@@ -134,7 +140,7 @@ def test_a_pass_waits_for_the_writer_to_be_idle_between_batches(db: Database) ->
 def test_sqlite_file_shrinks_after_a_purge(db: Database, database_url: str) -> None:
     with db.connection() as conn:
         assert conn.scalar("PRAGMA auto_vacuum") == 2  # incremental, on a new database
-    old_events(db, 3000, ago(40), size=2000)
+    old_events(db, 3000, ago(70), size=2000)
     with db.connection() as conn:
         before = conn.scalar("PRAGMA page_count")
     run_pass(db, RetentionSettings(events_days=30, pause_seconds=0), providers())

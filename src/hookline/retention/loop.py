@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from hookline.retention.policies import Policy, cutoff, expired_months, policies, purge_batch, purge_month_batch
+from hookline.retention.policies import (
+    Policy,
+    cutoff,
+    expired_months,
+    policies,
+    policy_cutoff,
+    purge_batch,
+    purge_month_batch,
+)
 from hookline.retention.settings import RetentionSettings, load_retention_settings
 from hookline.store import maintenance, partitions
 from hookline.store.engine import Connection, Database
@@ -81,8 +89,9 @@ def purge_policy(
     """Apply one policy until nothing old and done is left (or asked to stop); returns rows deleted.
 
     On PostgreSQL the events policy first drops each month whose events are all expired: their done
-    events' keys in batches, then the partition (when no key is left). What stays (the partly expired
-    month, the default partition, events still needed) is deleted row by row, as everywhere else."""
+    events' keys in batches, then the partition (when no key is left); its cutoff is a month's start
+    (policy_cutoff). What else is older (the default partition, a month holding an event still needed)
+    is deleted row by row, as everywhere else."""
     total = 0
     for month in expired_months(conn, policy, before):
         total += _in_batches(functools.partial(purge_month_batch, conn, policy, month), cfg, should_stop, idle)
@@ -151,7 +160,7 @@ def run_pass(
         now = time.time()
         partitions.create_ahead(conn, now)
         for policy in policies(providers):
-            before = cutoff(cfg, policy, now)
+            before = policy_cutoff(conn, cfg, policy, now)
             if before is None or should_stop():
                 continue
             done[policy.name] = purge_policy(conn, policy, before, cfg, should_stop, idle)

@@ -83,6 +83,18 @@ def cutoff(cfg: RetentionSettings, policy: Policy, now: float | None = None) -> 
     return (time.time() if now is None else now) - days * DAY
 
 
+def policy_cutoff(conn: Connection, cfg: RetentionSettings, policy: Policy, now: float | None = None) -> float | None:
+    """The cutoff a pass applies: `cutoff`, except that a monthly policy on a partitioned events table
+    (PostgreSQL) deletes whole months only, so its cutoff is the start of the month `cutoff` falls in.
+    Deleting an expired month is its keys and a dropped partition; deleting its rows one by one wrote
+    ~1.7 KB of WAL per event (the first change of each page after a checkpoint is logged whole), which
+    every ingest commit had to flush with its own (bench/README.md, "Ingest while purging")."""
+    before = cutoff(cfg, policy, now)
+    if before is None or not policy.monthly:
+        return before
+    return partitions.month_floor(conn, before)
+
+
 def would_delete(conn: Connection, policy: Policy, before: float, limit: int | None = None) -> dict[str, Any]:
     """What a purge would delete now: a count, the oldest time, and (old rows kept) how many stay. With
     `limit`, counts stop there: `capped` says the count is a lower bound, `held_back` is then None."""
@@ -115,7 +127,7 @@ def report(
     for policy in policies(providers):
         if only is not None and policy.name != only:
             continue
-        before = cutoff(cfg, policy, now)
+        before = policy_cutoff(conn, cfg, policy, now)
         out.append({
             "name": policy.name,
             "setting": f"HOOKLINE_RETENTION_{policy.setting.upper()}",
@@ -139,7 +151,7 @@ def purge_batch(conn: Connection, policy: Policy, before: float, limit: int) -> 
 
 def expired_months(conn: Connection, policy: Policy, before: float) -> list[partitions.Month]:
     """The monthly partitions whose every event is older than `before` and done (none unless partitioned).
-    A month with an event still needed is purged row by row, like the partly expired month."""
+    A month with an event still needed has its done events purged row by row instead."""
     if not policy.monthly:
         return []
     return [m for m in partitions.months(conn) if m.end <= before and not partitions.month_held(conn, m, policy.done)]

@@ -60,6 +60,15 @@ def months(conn: Connection) -> list[Month]:
     return [_month(str(r[0])) for r in conn.fetchall(Q.event_partitions)]
 
 
+def month_floor(conn: Connection, at: float) -> float:
+    """Where a cutoff for the events table falls: on a partitioned table the start of `at`'s UTC month,
+    so that only whole months go (each dropped with its partition); elsewhere `at` itself."""
+    if not partitioned(conn):
+        return at
+    day = datetime.fromtimestamp(at, UTC)
+    return float(calendar.timegm((day.year, day.month, 1, 0, 0, 0)))
+
+
 def create_ahead(conn: Connection, now: float | None = None, ahead: int = MONTHS_AHEAD) -> int:
     """The partitions of this month and the next `ahead` ones, where missing; returns how many were created.
     A month whose events already went to the default partition gets none (they stay there)."""
@@ -83,7 +92,7 @@ def create_ahead(conn: Connection, now: float | None = None, ahead: int = MONTHS
 
 def month_held(conn: Connection, month: Month, done: Query | str) -> bool:
     """Whether an event of the month is not done (`done`: a condition, alias t): such a month is purged
-    row by row instead, as a partly expired one."""
+    row by row instead."""
     return bool(conn.scalar(compose(Q.month_held_fragment, "NOT (", done, "))"), (month.start, month.end)))
 
 
