@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -89,8 +90,17 @@ def test_the_logs_readers_on_both_engines(db: Database) -> None:
         assert event_log.count_received_between(conn, 150.0) == 1
         assert event_log.count_received_between(conn, 0.0, 150.0) == 1
         assert [r[0] for r in event_log.page_received_between(conn, 0.0, None, 0, 10)] == sorted(set(ids))
-        assert [e.id for e in event_log.page_by_occurrence(conn, (100.0, ids[0]), math.inf, 10)] == [ids[1]]
-        assert [e.id for e in event_log.page_by_occurrence(conn, (0.0, 0), None, 10)] == sorted(set(ids))
+        assert [e.id for e in event_log.page_by_time(conn, (100.0, ids[0]), math.inf, 10)] == [ids[1]]
+        assert [e.id for e in event_log.page_by_time(conn, (0.0, 0), None, 10)] == sorted(set(ids))
+
+
+def test_the_backtests_pages_take_the_received_time_of_an_event_that_does_not_say(db: Database) -> None:
+    untimed = dataclasses.replace(_event("b", at=150.0), occurred_at=None)
+    with db.connection() as conn:
+        ids = [r.id for r in event_log.append_batch(conn, [_event("c", at=200.0), untimed, _event("a")])]
+        assert [e.id for e in event_log.page_by_time(conn, (0.0, 0), None, 10)] == [ids[2], ids[1], ids[0]]
+        assert [e.id for e in event_log.page_by_time(conn, (100.0, ids[2]), 150.0, 10)] == [ids[1]]
+        assert [e.id for e in event_log.page_by_time(conn, (150.0, ids[1]), None, 1)] == [ids[0]]
 
 
 def test_store_helpers_for_tables_named_at_run_time(db: Database) -> None:

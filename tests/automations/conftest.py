@@ -30,14 +30,16 @@ def call_event(event: str = "call.created", *, key: str | None = None, **data: A
 
 
 def append(db: Database, bodies: list[dict[str, Any]], *, keys: list[str] | None = None,
-           account: str = "acme") -> list[int]:
-    """Store Aircall events as the committer does (their jobs in the same transaction); returns ids."""
+           account: str = "acme", timed: bool = True) -> list[int]:
+    """Store Aircall events as the committer does (their jobs in the same transaction); returns ids.
+    `timed=False`: stored as an event that does not say when it happened, received at its timestamp."""
     now = time.time()
     events = [
         IncomingEvent(
             provider="aircall", account=account, event=str(b["event"]),
             dedup_key=keys[i] if keys else uuid.uuid4().hex, body=json.dumps(b).encode(),
-            received_at=now, occurred_at=float(b["timestamp"]),
+            received_at=now if timed else float(b["timestamp"]),
+            occurred_at=float(b["timestamp"]) if timed else None,
         )
         for i, b in enumerate(bodies)
     ]

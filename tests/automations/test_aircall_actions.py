@@ -1,5 +1,6 @@
 """Aircall's actions against the fake Aircall API: a comment posted with the account's credentials,
-a 5xx retried, an unknown call (404) failed at once with Aircall's answer kept."""
+a 5xx retried, a 429 retried after its Retry-After, an unknown call (404) failed at once with
+Aircall's answer kept."""
 
 from __future__ import annotations
 
@@ -38,6 +39,35 @@ def test_a_comment_is_posted_and_a_5xx_retried(
         call["id"]: [{"content": "Missed because out_of_opening_hours"}]}
     assert run["steps"][0]["request"] == {"method": "POST", "path": f"/v1/calls/{call['id']}/comments",
                                           "json": {"content": "Missed because out_of_opening_hours"}}
+
+
+CARD_RULE = """
+[[rules]]
+name = "card"
+on = ["aircall:call.created"]
+
+[[rules.steps]]
+action = "aircall.insight_card"
+title = "Caller {{ data.raw_digits }}"
+"""
+
+
+def test_an_insight_card_answered_429_is_retried_after_retry_after(
+    db: Database, database_url: str, fake_aircall: FakeAircall, acme: FakeAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOKLINE_AIRCALL_API_URL", fake_aircall.url)
+    call = fake_aircall.call(lambda: fake_aircall.state.add_call({"direction": "inbound"}, account="acme"))
+    fake_aircall.call(lambda: fake_aircall.state.inject_failures(1, 429, retry_after=2))
+    apply_rules(db, CARD_RULE)
+    append(db, [call_event(id=call["id"], raw_digits="+33 1 23")])
+    # Without Retry-After the run would be retried after 0.05 s, and the account's limiter would hold
+    # its requests for 1 s (60 a minute).
+    [run] = execute(runtime_for(database_url, automations_backoff_seconds=0.05), db, all_done)
+    assert run["state"] == "succeeded" and run["attempts"] == 2
+    posts = [r for r in fake_aircall.requests("POST") if r.path.endswith("/insight_cards")]
+    assert len(posts) == 2 and posts[1].at - posts[0].at >= 1.95  # Retry-After: 2 was honoured
+    assert fake_aircall.call(lambda: fake_aircall.state.insight_cards[call["id"]]) == [
+        {"contents": [{"type": "title", "text": "Caller +33 1 23"}]}]
 
 
 def test_an_unknown_call_fails_at_once_with_the_answer_kept(

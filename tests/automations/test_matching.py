@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from hookline.pipeline.worker import Worker
 from hookline.store.engine import Database
 from tests.automations.conftest import append, apply_rules, call_event, run_rows, runtime_for
@@ -142,10 +144,12 @@ title = "after hours"
     assert sorted(r["event_id"] for r in run_rows(db)) == [ids[1], ids[2]]
 
 
-def test_a_window_counts_across_concurrent_workers(db: Database, database_url: str) -> None:
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0)], ids=["in-order", "reversed"])
+def test_a_window_counts_across_concurrent_workers(db: Database, database_url: str, order: tuple[int, ...]) -> None:
     """Two workers (two connections, as two processes have) count the same key at once: the second
-    waits for the first's commit and counts its match, so the 3rd match fires even when its
-    transaction started while the 2nd was not yet committed."""
+    waits for the first's commit and counts its match, so the last arrival completes the window even
+    when its transaction started while the 2nd was not yet committed; the match at the latest time
+    fires, whichever arrived last."""
     import threading
 
     from hookline.automations.matcher import RuleMatcher
@@ -167,16 +171,16 @@ title = "burst"
     a, b = db.connect(), db.connect()
     try:
         with a.transaction():
-            RuleMatcher(runtime).apply(a, load_events(a, ids[:1]))
+            RuleMatcher(runtime).apply(a, load_events(a, [ids[order[0]]]))
         second_done = threading.Event()
 
         def third() -> None:
             with b.transaction():
-                RuleMatcher(runtime).apply(b, load_events(b, ids[2:]))
+                RuleMatcher(runtime).apply(b, load_events(b, [ids[order[2]]]))
             second_done.set()
 
         with a.transaction():
-            RuleMatcher(runtime).apply(a, load_events(a, ids[1:2]))
+            RuleMatcher(runtime).apply(a, load_events(a, [ids[order[1]]]))
             worker_b = threading.Thread(target=third)
             worker_b.start()
             time.sleep(0.5)  # the other worker is counting now
@@ -186,3 +190,48 @@ title = "burst"
         a.close()
         b.close()
     assert [r["event_id"] for r in run_rows(db, "burst")] == [ids[2]]
+
+
+BURST = """
+[[rules]]
+name = "burst"
+on = ["aircall:call.created"]
+window = { count = 3, seconds = 60, by = "data.user.id" }
+
+[[rules.steps]]
+action = "alert"
+title = "burst by {{ data.user.id }}"
+"""
+
+
+def test_reordered_arrivals_fire_as_in_order_ones(db: Database, database_url: str) -> None:
+    """Four calls of an agent 10 s apart: the 3rd and 4th in time fire, in whatever order they arrive
+    (one worker transaction each); a resent webhook and a replayed batch add nothing; one alert each."""
+    from hookline.automations import alerts
+    from hookline.automations.matcher import RuleMatcher
+    from hookline.pipeline.handlers import load_events
+    from tests.automations.test_executor import all_done, execute
+
+    apply_rules(db, BURST)
+    t = int(time.time())
+    offsets = [0, 10, 20, 30]
+    orders = {7: [0, 1, 2, 3], 8: [3, 2, 1, 0], 9: [0, 3, 1, 2], 10: [2, 1, 0, 3], 11: [3, 0, 2, 1]}
+    arrivals = [(user, offsets[order[i]]) for i in range(4) for user, order in orders.items()]
+    ids = append(db, [call_event(user={"id": u}, timestamp=t + o) for u, o in arrivals],
+                 keys=[f"{u}-{o}" for u, o in arrivals])
+    of = dict(zip(ids, arrivals, strict=True))
+    runtime = runtime_for(database_url, worker_batch=1)
+    asyncio.run(drain(Worker(runtime)))
+    made = run_rows(db, "burst")
+    assert sorted(of[r["event_id"]] for r in made) == sorted((u, o) for u in orders for o in (20, 30))
+    assert all(r["window_key"] == str(of[r["event_id"]][0]) for r in made)
+    assert append(db, [call_event(user={"id": 8}, timestamp=t + 30)], keys=["8-30"]) == [ids[1]]  # resent
+    asyncio.run(drain(Worker(runtime)))
+    with db.connection() as conn, conn.transaction():  # the whole log matched again (a replayed batch)
+        RuleMatcher(runtime).apply(conn, load_events(conn, ids))
+    assert run_rows(db, "burst") == made
+    done = execute(runtime, db, lambda f: len(f) == 10 and all_done(f))
+    assert {r["state"] for r in done} == {"succeeded"}
+    with db.connection() as conn:
+        opened = alerts.list_alerts(conn)
+    assert sorted((a["window_key"], a["count"]) for a in opened) == sorted((str(u), 2) for u in orders)

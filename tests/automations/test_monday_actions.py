@@ -70,6 +70,20 @@ def test_a_missed_call_becomes_an_item_then_is_updated(
     assert DEFAULT_TOKEN not in json.dumps(run)
 
 
+def test_a_5xx_from_monday_is_retried_and_the_item_created_once(
+    db: Database, database_url: str, fake_monday: tuple[FakeMonday, RunningApp], monday_url: str
+) -> None:
+    fake, _ = fake_monday
+    apply_rules(db, RULES)
+    fake.failures += [502, 503]  # the create, then (after the retry created the item) the update
+    append(db, [call_event("call.ended", id=5, missed_call_reason="no_answer")])
+    [run] = execute(runtime_for(database_url, automations_backoff_seconds=0.05), db, all_done)
+    assert run["state"] == "succeeded" and run["attempts"] == 3, run
+    [item] = fake.items.values()
+    assert item["columns"] == {"status": {"label": "Call back"}, "text": "no_answer"}
+    assert [s["state"] for s in run["steps"]] == ["succeeded", "succeeded"]
+
+
 def test_an_unknown_group_fails_at_once_with_mondays_message(
     db: Database, database_url: str, fake_monday: tuple[FakeMonday, RunningApp], monday_url: str
 ) -> None:

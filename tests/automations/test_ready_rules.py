@@ -166,6 +166,35 @@ def test_premium_or_foreign_calls_fire_on_those_numbers_only(db: Database, datab
     assert alert["count"] == 3 and len(sink.snapshot()) == 1
 
 
+@pytest.mark.parametrize(("template", "events", "key"), [
+    ("aircall-user-changes", ["user.created", "user.deleted"], "id"),
+    ("aircall-number-changes", ["number.created", "number.deleted"], "id"),
+    # Aircall's documented payload: {integration_id, company_id}, no id.
+    ("aircall-integration-deleted", ["integration.deleted", "integration.deleted"], "integration_id"),
+])
+def test_a_user_number_or_integration_change_opens_one_alert_per_resource(
+    db: Database, database_url: str, sink: Sink, template: str, events: list[str], key: str
+) -> None:
+    from hookline.testing.aircall.samples import sample_event
+
+    add(db, database_url, "changes", template, notify=f"json://127.0.0.1:{sink.port}/hook")
+    t = int(time.time())
+    # Two changes of resource 42 (one alert, counted twice), one of resource 43, and a call (no match).
+    ids = append(db, [sample_event(events[0], timestamp=t, **{key: 42}),
+                      sample_event(events[1], timestamp=t + 1, **{key: 42}),
+                      sample_event(events[0], timestamp=t + 2, **{key: 43}), call_event(timestamp=t + 3)])
+    found = execute(runtime_for(database_url), db, lambda f: len(f) == 3 and all_done(f))
+    assert {r["event_id"] for r in found} == set(ids[:3]) and {r["state"] for r in found} == {"succeeded"}
+    with db.connection() as conn:
+        opened = alerts.list_alerts(conn, open_only=True)
+    assert sorted((a["window_key"], a["count"]) for a in opened) == [("42", 2), ("43", 1)]
+    assert all("{{" not in a["title"] and a["title"].startswith("Aircall ") for a in opened)
+    if key == "integration_id":
+        assert sorted(a["title"] for a in opened) == ["Aircall integration deleted: 42",
+                                                      "Aircall integration deleted: 43"]
+    assert sorted(s.json["title"] for s in sink.snapshot()) == sorted(a["title"] for a in opened)  # once each
+
+
 def test_a_webhook_the_watchdog_found_deactivated_opens_an_alert(
     db: Database, database_url: str, sink: Sink, fake_aircall: FakeAircall, acme: FakeAccount
 ) -> None:

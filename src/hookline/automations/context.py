@@ -14,6 +14,7 @@ import msgspec
 
 from hookline.pipeline.handlers import StoredEvent
 from hookline.provider import Provider
+from hookline.store.events import timestamp_of
 
 
 def _json(raw: bytes) -> Any:
@@ -36,7 +37,7 @@ def event_context(ev: StoredEvent, provider: Provider | None, *, with_body: bool
         "event": ev.event,
         "provider": ev.provider,
         "account": ev.account,
-        "timestamp": ev.occurred_at if ev.occurred_at is not None else ev.received_at,
+        "timestamp": timestamp_of(ev),  # the backtest pages the log on the same time
         "data": data,
         "body": body,
         "steps": {},

@@ -1,10 +1,11 @@
 """The rule matcher: a pipeline handler that turns matching events into runs, in the worker's transaction.
 
 For each event of the batch and each enabled rule: the `on` patterns, then `hours` (on the event's
-timestamp), then the `if` condition, then the `window` (the match is recorded and the rule fires once
-the database holds `count` matches of the same `by` key within `seconds`: counted in SQL, so it holds
-across worker processes). A live rule gets a pending run for the executor; a dry-run rule gets a run
-that records what each step would have sent, and nothing is sent.
+timestamp), then the `if` condition, then the `window` (the match is recorded, and the matches of the
+same `by` key near it are read back from the database: counted there, so it holds across worker
+processes; windows.py decides which fire, whatever order the events arrived in). A live rule gets a
+pending run for the executor; a dry-run rule gets a run that records what each step would have sent,
+and nothing is sent.
 
 It runs only on live events (not on `hookline rebuild`'s replay of the log), and never does I/O.
 """
@@ -12,7 +13,7 @@ It runs only on live events (not on `hookline rebuild`'s replay of the log), and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import structlog
@@ -22,12 +23,13 @@ from hookline.automations.actions import Action
 from hookline.automations.actions import registry as action_registry
 from hookline.automations.conditions import EvalContext, Guard, Needs, guards_pass, merge_needs
 from hookline.automations.context import event_context
-from hookline.automations.errors import ExpressionError
 from hookline.automations.spec import CompiledRule
 from hookline.automations.templates import render_value
+from hookline.automations.windows import firing, window_key
 from hookline.pipeline.handlers import EventHandler, StoredEvent
 from hookline.runtime import Runtime
 from hookline.store.engine import Connection
+from hookline.store.events import load_events
 from hookline.store.queries import load_queries
 
 Q = load_queries(__package__)
@@ -43,6 +45,16 @@ CHANNEL = "hookline_automations"
 # describe the past.
 LIVE_ORIGINS = frozenset({"webhook", "watchdog"})
 _WINDOW_LOCK = 728_115_013  # the advisory-lock namespace of window counts
+
+
+class WindowMatch(NamedTuple):
+    """A match of a windowed rule, counted after the batch's other matches (RuleMatcher._count)."""
+
+    rule: CompiledRule
+    ev: StoredEvent
+    ts: float
+    key: str
+    context: dict[str, Any]
 
 
 class Candidates:
@@ -137,12 +149,15 @@ class RuleMatcher(EventHandler):
         if not rules:
             return
         rows: list[Run] = []
+        windowed: list[WindowMatch] = []
         for ev in events:
             if ev.origin not in LIVE_ORIGINS:
                 continue
             candidates = self.rules.candidates(ev.provider, ev.event)
             if candidates.rules:
-                rows += self._runs_for(conn, ev, candidates)
+                rows += self._runs_for(conn, ev, candidates, windowed)
+        if windowed:
+            rows += self._count(conn, windowed)
         if not rows:
             return
         made = runs.create(conn, rows)
@@ -150,8 +165,10 @@ class RuleMatcher(EventHandler):
             self._made = True
             conn.notify(CHANNEL)  # PostgreSQL: delivered at COMMIT, to executors in every process
 
-    def _runs_for(self, conn: Connection, ev: StoredEvent, candidates: Candidates) -> list[Run]:
-        """The runs one event makes: each candidate rule past its guards, condition, hours and window."""
+    def _runs_for(self, conn: Connection, ev: StoredEvent, candidates: Candidates,
+                  windowed: list[WindowMatch]) -> list[Run]:
+        """The runs one event makes: each candidate rule past its guards, condition and hours; the
+        matches of windowed rules go to `windowed`, counted once the whole batch is read (_count)."""
         rows: list[Run] = []
         context = event_context(ev, self.providers.get(ev.provider), with_body=candidates.with_body)
         # The CEL context (the costly conversion) is built by the first rule that gets past its
@@ -171,44 +188,59 @@ class RuleMatcher(EventHandler):
                     hit = program.execute(cel_context.cel()) is True
                 except Exception:  # an error on this event's content is no match (Condition.matches)
                     hit = False
-                fired: str | None = "" if hit else None
             else:
-                fired = self._fires(conn, rule, ev, ts, cel_context)
-            if fired is None:
-                continue
-            if rule.mode == "dry-run":
-                rows.append((rule.id, rule.name, ev.id, "dry-run", fired, "dry-run",
-                             preview_steps(rule, context, self.actions)))
-            else:
-                rows.append((rule.id, rule.name, ev.id, "live", fired, "pending", []))
+                key = self._matches(rule, ts, cel_context)
+                if key is not None and rule.spec.get("window"):
+                    windowed.append(WindowMatch(rule, ev, ts, key, context))
+                    continue
+                hit = key is not None
+            if hit:
+                row = self._run(conn, rule, "", ev.id, ev, context)
+                if row is not None:
+                    rows.append(row)
         return rows
 
-    def _fires(self, conn: Connection, rule: CompiledRule, ev: StoredEvent, ts: float,
-               context: EvalContext) -> str | None:
-        """The window key when the rule fires on this event ('' without a window), else None."""
+    def _count(self, conn: Connection, windowed: list[WindowMatch]) -> list[Run]:
+        """Record the batch's window matches and make the runs of the matches that fire (windows.py)."""
+        # Workers in other processes count the same keys: one at a time, each seeing the other's
+        # committed matches (SQLite has one writer, which is as serial). The batch takes all its keys'
+        # locks first, in one order, so two batches that share keys wait instead of deadlocking.
+        for rule_id, key in sorted({(m.rule.id, m.key) for m in windowed}):
+            conn.lock_until_commit(_WINDOW_LOCK, f"{rule_id}:{key}")
+        rows: list[Run] = []
+        for m in windowed:
+            window = m.rule.spec["window"]
+            seconds = float(window["seconds"])
+            conn.execute(Q.add_window_match, (m.rule.id, m.ev.id, m.key, m.ts))
+            near = [(float(at), int(i)) for at, i in conn.fetchall(
+                Q.window_matches, (m.rule.id, m.key, m.ts - seconds, m.ts + seconds))]
+            # Every match from this one on that fires now: the ones that fired before it arrived have
+            # their run already (runs.create skips them); the others it completed the window of.
+            for event_id in firing(near, (m.ts, m.ev.id), int(window["count"]), seconds):
+                row = self._run(conn, m.rule, m.key, event_id, m.ev, m.context)
+                if row is not None:
+                    rows.append(row)
+        return rows
+
+    def _run(self, conn: Connection, rule: CompiledRule, key: str, event_id: int, ev: StoredEvent,
+             context: dict[str, Any]) -> Run | None:
+        """The run of `event_id`: this event, or one that arrived earlier whose window this one completed."""
+        if rule.mode != "dry-run":
+            return (rule.id, rule.name, event_id, "live", key, "pending", [])
+        if event_id != ev.id:  # its preview renders its own event
+            found = load_events(conn, [event_id])
+            if not found:  # purged from the log since it matched
+                return None
+            context = event_context(found[0], self.providers.get(found[0].provider))
+        return (rule.id, rule.name, event_id, "dry-run", key, "dry-run", preview_steps(rule, context, self.actions))
+
+    def _matches(self, rule: CompiledRule, ts: float, context: EvalContext) -> str | None:
+        """Past hours and condition: the window key ('' without a window, or none by `by`), else None."""
         if not rule.in_hours(ts):
             return None
         if rule.condition is not None and not rule.condition.matches(context):
             return None
-        window = rule.spec.get("window")
-        if not window:
-            return ""
-        key = ""
-        if rule.window_by is not None:
-            try:
-                value = rule.window_by.evaluate(context)
-            except ExpressionError:  # no key (the field is absent): nothing to count under
-                return None
-            key = value if isinstance(value, str) else msgspec.json.encode(value).decode()
-        # Workers in other processes count the same key: one at a time, each seeing the other's
-        # committed match (SQLite has one writer, which is as serial).
-        conn.lock_until_commit(_WINDOW_LOCK, f"{rule.id}:{key[:500]}")
-        conn.execute(Q.add_window_match, (rule.id, ev.id, key[:500], ts))
-        count = conn.scalar(
-            Q.count_window_matches,
-            (rule.id, key[:500], ts - window["seconds"], ts),
-        )
-        return key[:500] if int(count) >= int(window["count"]) else None
+        return window_key(rule, context) if rule.spec.get("window") else ""
 
     def after_commit(self) -> None:
         if self._made:

@@ -95,9 +95,10 @@ SELECT rule_name, state, count(*) FROM automation_runs WHERE created_at >= ? GRO
 INSERT INTO automation_matches (rule_id, event_id, window_key, at) VALUES (?, ?, ?, ?)
 ON CONFLICT (rule_id, event_id) DO NOTHING;
 
--- name: count_window_matches
--- Matches of one rule and key in the window (at - seconds, at].
-SELECT count(*) FROM automation_matches WHERE rule_id = ? AND window_key = ? AND at > ? AND at <= ?;
+-- name: window_matches
+-- The matches of one rule and key that can share a window with one at `at`: (at - seconds, at + seconds).
+SELECT at, event_id FROM automation_matches WHERE rule_id = ? AND window_key = ? AND at > ? AND at < ?
+ORDER BY at, event_id;
 
 -- name: my_open_alert
 -- The alert this event opened, when its run asks again (resumed after a crash).

@@ -319,13 +319,18 @@ def follow_imported_ids(conn: Connection) -> None:
     conn.execute(Q.follow_imported_ids)
 
 
-def page_by_occurrence(
+def timestamp_of(ev: StoredEvent) -> float:
+    """The time rules see as an event's `timestamp`: when it happened, else when it was received."""
+    return ev.occurred_at if ev.occurred_at is not None else ev.received_at
+
+
+def page_by_time(
     conn: Connection, after: tuple[float, int], until: float | None, limit: int
 ) -> list[StoredEvent]:
-    """Events that say when they happened, in (occurred_at, id) order after `after`, up to `until`."""
+    """Events in (timestamp_of, id) order after `after`, up to `until` (the backtest of rules)."""
     at, event_id = after
     if until is None:
-        rows = conn.fetchall(Q.page_by_occurrence, (at, at, event_id, limit))
+        rows = conn.fetchall(Q.page_by_time, (at, at, event_id, limit))
     else:
-        rows = conn.fetchall(Q.page_by_occurrence_until, (at, at, event_id, until, limit))
+        rows = conn.fetchall(Q.page_by_time_until, (at, at, event_id, until, limit))
     return [_stored(r) for r in rows]

@@ -153,17 +153,19 @@ SELECT count(*) FROM events WHERE id >= ? AND id <= ?;
 -- follows explicit ids by itself: nothing to do but read. PostgreSQL: queries.postgresql.sql.
 SELECT max(id) FROM events;
 
--- name: page_by_occurrence
--- `rules test`: events that say when they happened, in (occurred_at, id) order after a position.
+-- name: page_by_time
+-- `rules test`: events in (time, id) order after a position, the time being what rules see as the
+-- event's timestamp: when it happened, or when it was received if the provider did not say.
 SELECT id, provider, account, event, origin, occurred_at, received_at, body
-FROM events WHERE occurred_at IS NOT NULL AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
-ORDER BY occurred_at, id LIMIT ?;
+FROM events WHERE COALESCE(occurred_at, received_at) > ?
+  OR (COALESCE(occurred_at, received_at) = ? AND id > ?)
+ORDER BY COALESCE(occurred_at, received_at), id LIMIT ?;
 
--- name: page_by_occurrence_until
+-- name: page_by_time_until
 SELECT id, provider, account, event, origin, occurred_at, received_at, body
-FROM events WHERE occurred_at IS NOT NULL AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
-  AND occurred_at <= ?
-ORDER BY occurred_at, id LIMIT ?;
+FROM events WHERE (COALESCE(occurred_at, received_at) > ? OR (COALESCE(occurred_at, received_at) = ? AND id > ?))
+  AND COALESCE(occurred_at, received_at) <= ?
+ORDER BY COALESCE(occurred_at, received_at), id LIMIT ?;
 
 -- name: get_setting
 SELECT value FROM settings WHERE key = ?;

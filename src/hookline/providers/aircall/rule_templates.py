@@ -128,9 +128,9 @@ OUT_OF_HOURS = RuleTemplate(
 )
 
 
-def _resource(resource: str, events: list[str], title: str, body: str) -> RuleTemplate:
+def _resource(resource: str, events: list[str], title: str, body: str, by: str = "data.id") -> RuleTemplate:
     def build(values: dict[str, Any]) -> dict[str, Any]:
-        return {"on": [f"aircall:{e}" for e in events], "window": per_key("data.id"),
+        return {"on": [f"aircall:{e}" for e in events], "window": per_key(by),
                 "steps": alert_steps(values, title, body)}
 
     return RuleTemplate(f"aircall-{resource}-changes" if len(events) > 1 else f"aircall-{events[0].replace('.', '-')}",
@@ -143,9 +143,12 @@ USERS = _resource("user", ["user.created", "user.deleted", "user.created.v2", "u
 NUMBERS = _resource("number", ["number.created", "number.deleted"],
                     "Aircall {{ event }}: {{ data.name }} {{ data.digits }}",
                     "account {{ account }}, number {{ data.id }}")
+# Aircall's documented integration.deleted carries only `integration_id` and `company_id` (models.Integration):
+# keyed and named by it, `id` and `name` when they come too.
 INTEGRATION = _resource("integration", ["integration.deleted"],
-                        "Aircall integration deleted: {{ data.name }}",
-                        "account {{ account }}, integration {{ data.id }}")
+                        "Aircall integration deleted: {{ data.name or data.integration_id or data.id }}",
+                        "account {{ account }}, integration {{ data.integration_id or data.id }}",
+                        by="has(data.integration_id) ? data.integration_id : data.id")
 
 
 

@@ -200,6 +200,7 @@ class FakeRequest:
     query: Mapping[str, str]
     body: Any
     account: str | None
+    at: float = field(default_factory=time.time)  # when it arrived (tests of retry delays)
 
 
 class FakeAircallState:
@@ -228,7 +229,7 @@ class FakeAircallState:
         self._owner: dict[tuple[str, Any], str] = {}  # (resource, id) -> account name
         self._ids = itertools.count(1000)
         self._company_ids = itertools.count(100)
-        self._failures: deque[int] = deque()
+        self._failures: deque[tuple[int, float | None]] = deque()  # (status, Retry-After)
         self._media_faults: deque[MediaFault] = deque()
         self.media_log: deque[tuple[str, int, int]] = deque(maxlen=2000)  # (kind, call id, status) served
         # What rules' actions posted on calls, by call id, in arrival order.
@@ -402,9 +403,10 @@ class FakeAircallState:
         acc = self.account(account)
         acc.rate_limit, acc.rate_window, acc._window = limit, window, -1
 
-    def inject_failures(self, count: int, status: int = 503) -> None:
-        """The next `count` authenticated API requests answer `status` (e.g. 500, 502, 503)."""
-        self._failures.extend([status] * count)
+    def inject_failures(self, count: int, status: int = 503, *, retry_after: float | None = None) -> None:
+        """The next `count` authenticated API requests answer `status` (e.g. 500, 502, 503, or 429),
+        with a Retry-After header of `retry_after` seconds when given."""
+        self._failures.extend([(status, retry_after)] * count)
 
     def clear_failures(self) -> None:
         self._failures.clear()
@@ -678,8 +680,12 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if state.latency:
         await asyncio.sleep(state.latency)
     if state._failures:
-        status = state._failures.popleft()
-        return _json({"error": "Internal Server Error", "troubleshoot": "Try again later"}, status=status)
+        status, retry_after = state._failures.popleft()
+        failed = (FakeApiError(429, "Too Many Requests", "Rate limit reached").response() if status == 429
+                  else _json({"error": "Internal Server Error", "troubleshoot": "Try again later"}, status=status))
+        if retry_after is not None:
+            failed.headers["Retry-After"] = f"{retry_after:g}"
+        return failed
     headers, allowed = _rate_headers(account, state.now())
     if not allowed:
         account.throttled += 1

@@ -107,6 +107,7 @@ class FakeMonday:
     codes: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # code -> (account, redirect, expiry)
     access_tokens: dict[str, str] = field(default_factory=dict)  # token -> account name
     token_down: bool = False
+    failures: list[int] = field(default_factory=list)  # statuses the next API requests answer (5xx, 429)
 
     # -- OAuth -----------------------------------------------------------------------------------------
     def set_oauth_app(self, client_id: str, client_secret: str, signing_secret: str) -> None:
@@ -232,6 +233,10 @@ class FakeMonday:
         if installed is None and not secrets.compare_digest(auth.encode(), self.token.encode()):
             return _gql_error("Not Authenticated", "UNAUTHENTICATED", 401)
         mine = self.oauth_accounts[installed] if installed is not None else None
+        if self.failures:  # before anything is done: a retry is safe
+            status = self.failures.pop(0)
+            return web.json_response({"error_message": "Internal server error", "status_code": status},
+                                     status=status)
         try:
             body = await request.json()
             query, variables = str(body["query"]), dict(body.get("variables") or {})
