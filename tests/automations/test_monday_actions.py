@@ -1,18 +1,22 @@
-"""monday.com's actions against the fake monday.com API: a missed Aircall call becomes an item on a
-board (columns as monday's JSON text), a later step updates it from the first step's answer; a
+"""monday.com's actions against the fake monday.com API: a missed Aircall call (or a Calendly booking)
+becomes an item on a board (columns as monday's JSON text), a later step updates it from the first step's answer; a
 board or group monday does not know fails at once with monday's message; the token never shows."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from hookline.pipeline import jobs
 from hookline.providers.monday.accounts import AccountStore
 from hookline.secretbox import SecretBox
+from hookline.store import events as event_log
 from hookline.store.engine import Database
 from hookline.testing.monday.fake_api import DEFAULT_BOARD, FakeMonday
 from hookline.testing.monday.simulator import DEFAULT_TOKEN
+from hookline.types import IncomingEvent
 from tests.automations.conftest import append, apply_rules, call_event, runtime_for
 from tests.automations.test_executor import all_done, execute
 from tests.providers.fake_server import RunningApp
@@ -108,3 +112,41 @@ def test_columns_must_be_a_table_and_the_account_must_be_known(
     append(db, [call_event("call.ended", id=5, missed_call_reason="no_answer")])
     [run] = execute(runtime_for(database_url), db, all_done)
     assert run["state"] == "failed" and "no monday.com account named 'other'" in run["last_error"]
+
+
+BOOKING_RULES = f"""
+[[rules]]
+name = "booking-to-board"
+on = ["calendly:invitee.created"]
+
+[[rules.steps]]
+action = "monday.create_item"
+board = "{DEFAULT_BOARD}"
+group = "new_group"
+item = "{{{{ data.payload.name }}}}: {{{{ data.payload.scheduled_event.name }}}}"
+columns = {{ email = "{{{{ data.payload.email }}}}", date = "{{{{ data.payload.scheduled_event.start_time[:10] }}}}" }}
+"""
+
+
+def test_a_calendly_booking_becomes_an_item(
+    db: Database, database_url: str, fake_monday: tuple[FakeMonday, RunningApp], monday_url: str
+) -> None:
+    """The issue's other example: a Calendly booking (its `data` is the whole envelope) becomes an item."""
+    fake, _ = fake_monday
+    apply_rules(db, BOOKING_RULES)
+    now = time.time()
+    body = {"event": "invitee.created", "created_at": "2026-12-07T09:00:00.000000Z", "payload": {
+        "name": "Ada Lovelace", "email": "ada@example.com", "status": "active",
+        "scheduled_event": {"name": "Demo call", "start_time": "2026-12-09T15:00:00.000000Z"}}}
+    conn = db.connect()
+    try:
+        event_log.append_batch(conn, [IncomingEvent(
+            provider="calendly", account="acme", event="invitee.created", dedup_key="booking-1",
+            body=json.dumps(body).encode(), received_at=now, occurred_at=now)], [jobs.enqueue_hook()])
+    finally:
+        conn.close()
+    [run] = execute(runtime_for(database_url), db, all_done)
+    assert run["state"] == "succeeded", run
+    [item] = fake.items.values()
+    assert item == {"board": DEFAULT_BOARD, "group": "new_group", "name": "Ada Lovelace: Demo call",
+                    "columns": {"email": "ada@example.com", "date": "2026-12-09"}}
