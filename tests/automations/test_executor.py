@@ -18,6 +18,7 @@ from hookline.runtime import Runtime
 from hookline.store.engine import Database
 from tests.automations.conftest import append, apply_rules, call_event, run_rows, runtime_for
 from tests.sink import Answer, Sink
+from tests.support import run_cli
 
 TERMINAL = ("succeeded", "failed", "parked")
 
@@ -277,6 +278,12 @@ def test_a_backtest_equals_what_live_rules_did_and_sends_nothing(
     assert result["events"] == 6 and result["matched"] == 5
     assert result["would_run"] == len(live) == 2
     assert [s["event_id"] for s in result["samples"]] == sorted(r["event_id"] for r in live)
+    # The command says the same, in the JSON fields the issue names, and sends nothing either.
+    cli = run_cli("rules", "test", "crm-card", "--since", str(t), "--until", str(t + 60), "--json",
+                  database_url=database_url)
+    assert cli.returncode == 0, cli.stderr
+    shown = json.loads(cli.stdout)
+    assert (shown["matched"], shown["would_run"]) == (5, 2)
     assert len(sink.snapshot()) == sent and len(run_rows(db)) == 2  # nothing sent, nothing written
 
 
