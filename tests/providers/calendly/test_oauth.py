@@ -354,7 +354,7 @@ def _count(fake_api: FakeCalendly) -> Any:
     return count()
 
 
-def test_in_a_real_browser_install_then_a_failing_refresh_on_the_installations_page(
+def test_in_a_real_browser_install_refresh_uninstall_and_reinstall(
     partner: Partner, browser: Any, engine: str  # noqa: F811
 ) -> None:
     context = browser.new_context()
@@ -384,8 +384,29 @@ def test_in_a_real_browser_install_then_a_failing_refresh_on_the_installations_p
         assert globex.get_attribute("data-state") == "installed"
         page.screenshot(path=str(artifact(f"oauth-calendly-failing-{engine}.png")))
         partner.call(lambda: setattr(partner.fake, "token_down", False))
-        assert partner.watchdog().returncode == 0
+        assert partner.watchdog().returncode == 0  # refreshed across the expiry: installed again
         page.reload()
         assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "installed"
+        assert partner.deliver("globex", 2) == [200] and partner.events("globex") == 1  # the second company's
+        # acme's admin removes the app: the watchdog's refused refresh uninstalls it; its data stays.
+        partner.call(lambda: partner.fake.revoke("acme"))
+        partner.call(lambda: partner.fake.expire_access_tokens())
+        assert "uninstalled" in partner.watchdog().stdout
+        page.reload()
+        assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "uninstalled"
+        assert page.get_attribute('#installations tr[data-account="globex"]', "data-state") == "installed"
+        wait_for(lambda: partner.deliver("acme", 3) == [401])
+        assert partner.events("acme") == 1
+        page.screenshot(path=str(artifact(f"oauth-calendly-uninstalled-{engine}.png")))
+        # ... and installs it again, in the browser: the same account, receiving again.
+        partner.call(lambda: setattr(partner.fake, "oauth_installer", "acme"))
+        page.goto(partner.server.url + "/calendly/oauth/install")
+        page.wait_for_url(partner.server.url + "/calendly/oauth/callback*")
+        assert page.locator("h1").inner_text() == "Calendly connected"
+        page.goto(partner.server.url + "/installations")  # still signed in
+        assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "installed"
+        assert page.locator("#installations tr[data-account]").count() == 2
+        wait_for(lambda: partner.deliver("acme", 4) == [200])
+        assert partner.events("acme") == 2
     finally:
         context.close()

@@ -228,7 +228,7 @@ def test_errors_end_on_clear_pages_and_make_nothing(partner: Partner) -> None:
     assert "Traceback" not in partner.server.log()
 
 
-def test_in_a_real_browser_install_pick_boards_and_see_the_installation(
+def test_in_a_real_browser_two_installs_an_uninstall_and_a_reinstall(
     partner: Partner, browser: Any, engine: str  # noqa: F811
 ) -> None:
     context = browser.new_context()
@@ -256,5 +256,33 @@ def test_in_a_real_browser_install_pick_boards_and_see_the_installation(
         assert acme.get_attribute("data-state") == "installed" and acme.get_attribute("data-webhooks") == "enabled"
         assert acme.get_attribute("data-provider") == "monday"
         page.screenshot(path=str(artifact(f"oauth-monday-installations-{engine}.png")))
+        # A second company installs in the browser too; both send events.
+        partner.call(lambda: setattr(partner.fake, "oauth_installer", "globex"))
+        page.goto(partner.server.url + "/monday/oauth/install")
+        page.wait_for_url(partner.server.url + "/monday/oauth/callback*")
+        page.locator("input[name=choice]").nth(0).check()
+        page.click("button[type=submit]")
+        page.wait_for_url(partner.server.url + "/monday/oauth/boards")
+        assert "1 board(s) of globex" in page.inner_text("body")
+        assert partner.deliver("globex") == [200] and partner.events("globex") == 1
+        # acme uninstalls the app (monday.com's signed lifecycle event): its events are refused, its data stays.
+        assert partner.running.call(partner.fake.uninstall("acme")) == 200
+        page.goto(partner.server.url + "/installations")
+        assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "uninstalled"
+        assert page.get_attribute('#installations tr[data-account="globex"]', "data-state") == "installed"
+        wait_for(lambda: partner.deliver("acme") == [401])
+        assert partner.events("acme") == 1
+        # ... and installs it again in the browser: the same account, receiving again.
+        partner.call(lambda: setattr(partner.fake, "oauth_installer", "acme"))
+        page.goto(partner.server.url + "/monday/oauth/install")
+        page.wait_for_url(partner.server.url + "/monday/oauth/callback*")
+        page.locator("input[name=choice]").nth(0).check()
+        page.click("button[type=submit]")
+        page.wait_for_url(partner.server.url + "/monday/oauth/boards")
+        page.goto(partner.server.url + "/installations")
+        assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "installed"
+        assert page.locator("#installations tr[data-account]").count() == 2
+        wait_for(lambda: partner.deliver("acme") == [200])
+        assert partner.events("acme") == 2
     finally:
         context.close()
