@@ -167,10 +167,11 @@ def failing_accounts(db: Database, provider: str) -> set[str]:
 def note_check(db: Database, provider: str, account: str, failure: str | None, failing: set[str]) -> None:
     """A watchdog's verdict on an installed account: failing (its API calls fail with 5xx or on the
     network, its webhook stays disabled...) or working again. `failing`: failing_accounts read at the
-    pass's start, so a pass over thousands of working accounts writes nothing. An account installed
-    with an API key has no installation row: a no-op."""
+    pass's start, so only a change is written (a pass over thousands of working accounts writes
+    nothing). An account installed with an API key has no installation row: a no-op."""
     if failure is not None:
-        mark_failing(db, provider, account, failure)
+        if account not in failing:  # already failing: its first failure and since when stay
+            mark_failing(db, provider, account, failure)
     elif account in failing:
         clear_failing(db, provider, account)
 

@@ -273,6 +273,14 @@ def test_a_watchdog_pass_failing_with_5xx_marks_the_installation_failing_until_o
     state, failure = installation_states(partner.db, "aircall")["acme"]
     assert state == "failing" and failure is not None and "503" in failure, failure
     assert partner.accounts()["acme"]["installed"] is True  # still installed: its token is fine
+
+    def since() -> float:
+        with partner.db.connection() as conn:
+            return float(conn.scalar("SELECT failing_since FROM oauth_installations WHERE account = 'acme'"))
+
+    first = since()
+    again = partner.cli("aircall", "watchdog", "--once", env=env)  # still down: failing since the first pass
+    assert "acme" in again.stdout + again.stderr and since() == first
     partner.fake.call(lambda: partner.fake.state.clear_failures())
     up = partner.cli("aircall", "watchdog", "--once", env=env)
     assert up.returncode == 0, up.stdout + up.stderr
