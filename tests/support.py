@@ -386,3 +386,12 @@ def count_events(db: Any, provider: str, account: str, event: str | None = None)
         params += (event,)
     with db.connection() as conn:
         return int(conn.scalar(sql, params))
+
+
+def installation_states(db: Any, provider: str) -> dict[str, tuple[str, str | None]]:
+    """account -> (state, failure) as the Installations page shows them."""
+    from hookline.oauth.dashboard import rows
+    from hookline.providers.registry import providers
+
+    with db.connection() as conn:
+        return {r["account"]: (r["state"], r["failure"]) for r in rows(conn, providers()) if r["provider"] == provider}

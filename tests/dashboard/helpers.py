@@ -129,13 +129,13 @@ def artifact(name: str) -> Path:
 class EventStream:
     """Reads /live/stream in a thread; `next_change()` waits for the next `change` message."""
 
-    def __init__(self, server: Server, cookies: httpx.Cookies) -> None:
+    def __init__(self, server: Server, cookies: httpx.Cookies, path: str = "/live/stream") -> None:
         import queue
         import threading
 
         self.messages: queue.Queue[tuple[str, str, float]] = queue.Queue()
         self._client = httpx.Client(base_url=server.url, cookies=cookies, timeout=httpx.Timeout(5, read=60))
-        self._response = self._client.send(self._client.build_request("GET", "/live/stream"), stream=True)
+        self._response = self._client.send(self._client.build_request("GET", path), stream=True)
         assert self._response.status_code == 200, self._response.read()
         assert self._response.headers["content-type"].startswith("text/event-stream")
         self.ended = threading.Event()

@@ -15,6 +15,8 @@ from hookline.store.engine import Database
 from tests.dashboard.helpers import TOKEN, CallCenter, EventStream, post, signed_in
 from tests.support import ROOT, Server, base_env
 
+OTHER_TOKEN = "aircall-dashboard-token-beta-0123456789"
+
 
 def board(server: Server) -> str:
     with signed_in(server) as c:
@@ -51,6 +53,29 @@ def test_a_call_appears_then_leaves_at_hangup_before_ended(dash: Server) -> None
             assert 'data-call="7001"' not in c.get("/aircall/live/board").text
         finally:
             stream.close()
+
+
+def test_a_stream_of_one_account_hears_only_that_account(db: Database, dash: Server) -> None:
+    """/live/stream?account=NAME (issue 15): a partner's page of one customer re-reads on that customer's
+    changes only; the unfiltered stream hears both."""
+    TokenStore(db).add(OTHER_TOKEN, "beta")
+    cc = CallCenter(seed=12)
+    with signed_in(dash) as c:
+        acme, beta, every = (EventStream(dash, c.cookies, path) for path in
+                             ("/live/stream?account=acme", "/live/stream?account=beta", "/live/stream"))
+        try:
+            post(dash, {**cc.call_event("call.created", 7101), "token": OTHER_TOKEN})  # beta's
+            assert beta.next_change()[0] == {"providers": ["aircall"]}
+            assert every.next_change()[0] == {"providers": ["aircall"]}
+            post(dash, cc.call_event("call.created", 7102))  # acme's
+            assert acme.next_change()[0] == {"providers": ["aircall"]}
+            every.next_change()
+            time.sleep(0.5)  # one publish reaches every stream: anything more for them would be here by now
+            assert [m for m in acme.messages.queue if m[0] == "change"] == []  # beta's change never came
+            assert [m for m in beta.messages.queue if m[0] == "change"] == []
+        finally:
+            for stream in (acme, beta, every):
+                stream.close()
 
 
 def test_a_server_stops_promptly_with_a_stream_open(dash: Server) -> None:

@@ -4,6 +4,7 @@ installations, and what an uninstalled account loses (token, watchdog, archiver)
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -154,3 +155,50 @@ def test_installations_page_rows_show_failing_and_webhook_states_of_every_provid
         found = {r["provider"]: r for r in rows(conn, providers())}
     assert found["calendly"]["state"] == "installed" and found["calendly"]["webhooks"] == "enabled"
     assert found["monday"]["state"] == "uninstalled"
+
+
+class _Counting:
+    """A connection that counts the statements run through it (the page's queries, whatever they are)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.statements = conn, 0
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.conn, name)
+        if name in ("execute", "fetchall", "fetchone", "scalar"):
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                self.statements += 1
+                return found(*args, **kwargs)
+            return counted
+        return found
+
+
+def test_installations_page_reads_last_events_in_one_statement_for_any_number_of_rows(db: Database) -> None:
+    """2,000 installations must not mean 2,000 `last_received` queries: the statements of a page are the
+    same for 1 and for 6 rows, and each row gets its own newest webhook event (a backfilled one is not)."""
+    from hookline.oauth.dashboard import rows
+    from hookline.providers.registry import providers
+
+    box = SecretBox(None)
+
+    def page() -> tuple[dict[str, Any], int]:
+        with db.connection() as conn:
+            counting = _Counting(conn)
+            found = {r["account"]: r for r in rows(counting, providers())}
+        return found, counting.statements
+
+    _install(db, box, "1", "10", "t" * 32)
+    _, one = page()
+    for n in range(2, 7):
+        _install(db, box, str(n), str(n * 10), chr(ord("a") + n) * 32)
+    with db.connection() as conn:
+        for i, (account, at, origin) in enumerate([("acme-inc", 50.0, "webhook"), ("acme-inc", 70.0, "webhook"),
+                                                   ("acme-inc-2", 60.0, "webhook"), ("acme-inc-2", 90.0, "backfill"),
+                                                   ("acme-inc-3", 80.0, "backfill")]):
+            conn.execute("INSERT INTO events (provider, account, event, received_at, dedup_key, last_seen_at, known,"
+                         " origin, body) VALUES ('aircall', ?, 'call.created', ?, ?, 1, TRUE, ?, ?)",
+                         (account, at, f"k{i}", origin, b"{}"))
+    found, six = page()
+    assert len(found) == 6 and six == one, (one, six)
+    assert found["acme-inc"]["last_event_at"] == 70.0 and found["acme-inc-2"]["last_event_at"] == 60.0
+    assert found["acme-inc-3"]["last_event_at"] is None and found["acme-inc-6"]["last_event_at"] is None

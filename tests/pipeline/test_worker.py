@@ -172,3 +172,26 @@ def test_notify_wakes_an_idle_worker(pdb: Database, database_url: str, engine: s
         return time.monotonic() - started
 
     assert asyncio.run(scenario()) < 1.0
+
+
+@on_engine("sqlite")  # PostgreSQL sends the same message through NOTIFY (tests/dashboard/test_live.py)
+def test_a_change_names_its_accounts_up_to_a_limit(db: Database) -> None:
+    """A filtered live stream (/live/stream?account=) knows whose change it is; a batch of more accounts
+    than a NOTIFY payload should carry names none, which every stream takes as "re-read"."""
+    from hookline.pipeline.changes import MAX_ACCOUNTS, ChangeFeed
+
+    feed = ChangeFeed()
+
+    async def run() -> list[object]:
+        sub = feed.subscribe()
+        with db.connection() as conn:
+            feed.committed(conn, ["aircall", "aircall"], ["beta", "acme", "acme"])
+            feed.committed(conn, ["monday"], [f"a{i}" for i in range(MAX_ACCOUNTS + 1)])
+            feed.committed(conn, ["calendly"])
+        return [await sub.get(2) for _ in range(3)]
+
+    assert asyncio.run(run()) == [
+        {"providers": ["aircall"], "accounts": ["acme", "beta"]},
+        {"providers": ["monday"]},
+        {"providers": ["calendly"]},
+    ]

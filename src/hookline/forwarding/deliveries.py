@@ -13,7 +13,7 @@ from typing import Any
 from hookline.forwarding.destinations import notify
 from hookline.forwarding.signing import new_webhook_id
 from hookline.store.engine import Connection, Database
-from hookline.store.events import event_heads
+from hookline.store.events import AccountScope, event_heads
 from hookline.store.queries import compose, load_queries
 
 STATES = ("pending", "retrying", "succeeded", "dead")
@@ -79,8 +79,9 @@ def list_deliveries(
     destination: str | None = None,
     limit: int = 100,
     before_id: int | None = None,
+    account: AccountScope | None = None,
 ) -> list[dict[str, Any]]:
-    """Newest first."""
+    """Newest first; `account`: the deliveries of that account's events."""
     with db.connection() as conn:
         parts: list[Any] = [Q.list_deliveries_fragment]
         params: list[Any] = []
@@ -92,6 +93,10 @@ def list_deliveries(
             if value is not None:
                 parts += ["WHERE" if not params else "AND", clause]
                 params.append(value)
+        if account is not None:
+            more, values = account.clause(conn, Q.delivery_event_clause)
+            parts += ["WHERE" if not params else "AND", *more]
+            params += values
         params.append(limit)
         return _as_dicts(conn, conn.fetchall(compose(*parts, Q.list_deliveries_order_clause), params))
 

@@ -63,6 +63,10 @@ FROM deliveries d JOIN destinations t ON t.id = d.destination_id
 -- The states in the array parameter (Connection.array).
 d.state IN (SELECT value FROM json_each(?))
 
+-- name: delivery_event_clause
+-- Followed by store's of_account_clause (deliveries of one account's events).
+d.event_id
+
 -- name: delivery_destination_clause
 t.name = ?
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.store.engine import Connection
-from hookline.store.events import last_received
+from hookline.store.events import last_received_of
 from hookline.store.queries import load_queries
 from hookline.web.dashboard.ui import Dashboard, NavEntry, Page, ui_of
 from hookline.web.reads import read, runtime_of
@@ -28,8 +28,10 @@ def rows(conn: Connection, providers: list[Provider] | tuple[Provider, ...] = ()
     found = [dict(zip(keys, r, strict=True)) for r in conn.fetchall(Q.installation_rows)]
     failing = {(str(p), str(a)): (since, why) for p, a, since, why in conn.fetchall(Q.installation_failures)}
     hooks = {p.name: p.webhook_states(conn) for p in providers}
+    # One statement for the page, not one per row (a partner has thousands of installations).
+    last = last_received_of(conn, [(row["provider"], row["account"]) for row in found])
     for row in found:
-        row["last_event_at"] = last_received(conn, row["provider"], row["account"])
+        row["last_event_at"] = last.get((row["provider"], row["account"]))
         failure = failing.get((row["provider"], row["account"]))
         row["state"] = "uninstalled" if not row["installed"] else "failing" if failure else "installed"
         row["failing_since"], row["failure"] = failure if failure and row["installed"] else (None, None)

@@ -69,6 +69,10 @@ SELECT account FROM oauth_installations WHERE provider = ? AND NOT installed
 -- The Installations page's "failing" state.
 SELECT provider, account, failing_since, failure FROM oauth_installations WHERE failing_since IS NOT NULL
 
+-- name: failing_accounts
+-- The accounts of one provider marked failing (a watchdog pass clears only these, not every account).
+SELECT account FROM oauth_installations WHERE provider = ? AND failing_since IS NOT NULL
+
 -- name: installation_by_external_id
 -- An installation by the provider's own id of the installing company/organization (a re-install
 -- finds the account it made before).

@@ -159,6 +159,23 @@ def clear_failing(db: Database, provider: str, account: str) -> None:
         conn.execute(Q.clear_failing, (provider, account))
 
 
+def failing_accounts(db: Database, provider: str) -> set[str]:
+    with db.connection() as conn:
+        return {str(a) for (a,) in conn.fetchall(Q.failing_accounts, (provider,))}
+
+
+def note_check(db: Database, provider: str, account: str, failure: str | None, failing: set[str]) -> None:
+    """A watchdog's verdict on an installed account: failing (its API calls fail with 5xx or on the
+    network, its webhook stays disabled...) or working again. `failing`: failing_accounts read at the
+    pass's start, so only a change is written (a pass over thousands of working accounts writes
+    nothing). An account installed with an API key has no installation row: a no-op."""
+    if failure is not None:
+        if account not in failing:  # already failing: its first failure and since when stay
+            mark_failing(db, provider, account, failure)
+    elif account in failing:
+        clear_failing(db, provider, account)
+
+
 def installed_accounts(conn: Connection, provider: str) -> dict[str, str]:
     """account -> the provider's customer id, of the installations installed now."""
     return {str(a): str(e) for a, e in conn.fetchall(Q.installed_accounts, (provider,))}

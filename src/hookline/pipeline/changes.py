@@ -1,4 +1,4 @@
-"""The change feed: "projections of these providers changed", for live views (the dashboard's SSE).
+"""The change feed: "projections of these providers (and accounts) changed", for live views (the dashboard's SSE).
 
 Workers announce each committed batch. In-process (SQLite, or a worker inside `serve`) the feed
 hands the message to local subscribers at once; on PostgreSQL the worker NOTIFYs the changes channel
@@ -25,6 +25,9 @@ log = structlog.get_logger(__name__)
 
 CHANNEL = "hookline_changes"
 _SUBSCRIBER_BACKLOG = 64
+# NOTIFY payloads stop at 8000 bytes; 50 names of at most 64 characters stay far below. A batch of more
+# accounts says nothing about them: a stream filtered by account then re-reads, as for "everything".
+MAX_ACCOUNTS = 50
 
 
 class Subscription:
@@ -90,9 +93,13 @@ class ChangeFeed:
         self.closed = True
         self.publish(None)
 
-    def committed(self, conn: Connection, providers: Iterable[str]) -> None:
-        """A worker committed projections of `providers` (call after COMMIT, on the worker's connection)."""
-        message = {"providers": sorted(set(providers))}
+    def committed(self, conn: Connection, providers: Iterable[str], accounts: Iterable[str] = ()) -> None:
+        """A worker committed projections of `providers` for `accounts` (call after COMMIT, on the worker's
+        connection). Without `accounts`, or with too many for a NOTIFY payload, every account may have changed."""
+        message: dict[str, Any] = {"providers": sorted(set(providers))}
+        named = sorted(set(accounts))
+        if 0 < len(named) <= MAX_ACCOUNTS:
+            message["accounts"] = named
         if conn.notifies:
             # Every serve process (this one included) hears it through its listener (PostgreSQL).
             conn.notify(CHANNEL, msgspec.json.encode(message).decode())

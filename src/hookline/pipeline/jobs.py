@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.store.engine import Connection
+from hookline.store.events import AccountScope, account_counts
 from hookline.store.events import counts as event_counts
 from hookline.store.queries import compose, load_queries
 from hookline.types import AppendResult, IncomingEvent
@@ -131,7 +132,11 @@ def _job(row: Sequence[Any]) -> dict[str, Any]:
 
 
 def list_jobs(
-    conn: Connection, state: str | None = None, limit: int = 100, before_id: int | None = None
+    conn: Connection,
+    state: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+    account: AccountScope | None = None,
 ) -> list[dict[str, Any]]:
     """Newest first."""
     parts: list[Any] = [Q.list_jobs_fragment]
@@ -140,6 +145,10 @@ def list_jobs(
         if value is not None:
             parts += ["WHERE" if not params else "AND", clause]
             params.append(value)
+    if account is not None:
+        more, values = account.clause(conn, Q.job_event_clause)
+        parts += ["WHERE" if not params else "AND", *more]
+        params += values
     params.append(limit)
     return [_job(r) for r in conn.fetchall(compose(*parts, Q.list_jobs_order_clause), params)]
 
@@ -178,10 +187,17 @@ class Stats:
         return max(0.0, (time.time() if now is None else now) - self.oldest_pending_received_at)
 
 
-def stats(conn: Connection) -> Stats:
-    received, duplicates = event_counts(conn)
-    rows = dict(conn.fetchall(Q.count_jobs_by_state))
-    oldest = conn.scalar(Q.oldest_pending_job)
+def stats(conn: Connection, account: AccountScope | None = None) -> Stats:
+    """Of everything, or of one account (its events counted through their index, see account_counts)."""
+    if account is None:
+        received, duplicates = event_counts(conn)
+        rows = dict(conn.fetchall(Q.count_jobs_by_state))
+        oldest = conn.scalar(Q.oldest_pending_job)
+    else:
+        received, duplicates = account_counts(conn, account)
+        more, values = account.clause(conn, Q.job_event_clause)
+        rows = dict(conn.fetchall(compose(Q.jobs_by_state_fragment, *more, Q.group_by_state_clause), values))
+        oldest = conn.scalar(compose(Q.oldest_pending_fragment, *more), values)
     queued, running, parked = (int(rows.get(s, 0)) for s in STATES)
     pending = queued + running
     return Stats(

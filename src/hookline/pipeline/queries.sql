@@ -67,6 +67,22 @@ UPDATE jobs SET state = 'queued', run_at = ?, attempts = 0, updated_at = ? WHERE
 -- name: count_jobs_by_state
 SELECT state, count(*) FROM jobs GROUP BY state;
 
+-- name: job_event_clause
+-- Followed by store's of_account_clause (jobs of one account's events).
+event_id
+
+-- name: jobs_by_state_fragment
+-- One account's jobs (/api/stats?account=): followed by job_event_clause and store's of_account_clause, then
+-- group_by_state_clause. The queue only holds unfinished and parked jobs, so it stays small.
+SELECT state, count(*) FROM jobs WHERE
+
+-- name: group_by_state_clause
+GROUP BY state
+
+-- name: oldest_pending_fragment
+-- Followed by job_event_clause and store's of_account_clause.
+SELECT min(received_at) FROM jobs WHERE state <> 'parked' AND
+
 -- name: oldest_pending_job
 SELECT min(received_at) FROM jobs WHERE state <> 'parked';
 

@@ -199,7 +199,7 @@ class Worker:
         except Exception as exc:
             log.info("batch failed, retrying its events one by one", error=type(exc).__name__, jobs=len(claimed))
             return self._process_one_by_one(conn, claimed, token)
-        self._done(claimed)
+        self._done(claimed, {e.account for e in events})
         return Outcome(done=len(claimed))
 
     def _process_one_by_one(self, conn: Connection, claimed: list[jobs.Claimed], token: str) -> Outcome:
@@ -238,10 +238,10 @@ class Worker:
                 retried += 1
                 log.info("job failed, will retry", job=job.id, event_id=job.event_id, attempts=job.attempts,
                          retry_in=round(retry_at - time.time(), 2), error=error)
-        self._done(done)
+        self._done(done, {by_id[j.event_id].account for j in done if j.event_id in by_id})
         return Outcome(done=len(done), retried=retried, parked=parked, lost=lost)
 
-    def _done(self, claimed: list[jobs.Claimed]) -> None:
+    def _done(self, claimed: list[jobs.Claimed], accounts: set[str]) -> None:
         if not claimed:
             return
         for handler in self._unique:
@@ -250,7 +250,7 @@ class Worker:
             except Exception as exc:
                 log.warning("after-commit hook failed", handler=handler.name, error=type(exc).__name__)
         try:  # after COMMIT: live views re-read now and find the new state
-            self.runtime.changes.committed(self._connection(), (job.provider for job in claimed))
+            self.runtime.changes.committed(self._connection(), (job.provider for job in claimed), accounts)
         except Exception as exc:  # a lost announcement costs a view its freshness, never the work
             log.warning("change announcement failed", worker=self.name, error=type(exc).__name__)
         now = time.time()

@@ -13,7 +13,7 @@ from typing import Any
 
 from hookline.store import partitions
 from hookline.store.engine import Connection
-from hookline.store.queries import compose, load_queries, marks
+from hookline.store.queries import Query, compose, load_queries, marks
 from hookline.types import AppendResult, IncomingEvent
 
 Q = load_queries(__package__)
@@ -159,6 +159,26 @@ def counts(conn: Connection) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class AccountScope:
+    """`?account=NAME` of the listings: that account of any of `providers` (the registered ones, so the
+    filter runs through events_account (provider, account, id) instead of walking the whole log)."""
+
+    providers: tuple[str, ...]
+    account: str
+
+    def clause(self, conn: Connection, column: Query) -> tuple[list[Any], list[Any]]:
+        """(parts for compose, parameters): `column` (a caller's clause naming its column of event ids)
+        among this account's events."""
+        return [column, Q.of_account_clause], [conn.array(self.providers), self.account]
+
+
+def account_counts(conn: Connection, scope: AccountScope) -> tuple[int, int]:
+    """(events, duplicates) of one account, counted through its index (event_counts has no account)."""
+    received, duplicates = conn.fetchone(Q.account_event_counts, (conn.array(scope.providers), scope.account))
+    return int(received), int(duplicates)
+
+
+@dataclass(frozen=True)
 class EventFilter:
     provider: str | None = None
     event: str | None = None
@@ -215,6 +235,16 @@ def last_received(conn: Connection, provider: str, account: str, origin: str = "
     """When the newest event of this origin (default: a webhook, not a backfill) of the account arrived."""
     value = conn.scalar(Q.last_received, (provider, account, origin))
     return None if value is None else float(value)
+
+
+def last_received_of(
+    conn: Connection, pairs: Sequence[tuple[str, str]], origin: str = "webhook"
+) -> dict[tuple[str, str], float]:
+    """last_received of each (provider, account) in one statement; accounts without such an event are left out."""
+    if not pairs:
+        return {}
+    rows = conn.fetchall(Q.last_received_of, (origin, json.dumps([list(pair) for pair in pairs])))
+    return {(str(p), str(a)): float(at) for p, a, at in rows if at is not None}
 
 
 # --- What the pipeline and its readers take from the log ----------------------------------------

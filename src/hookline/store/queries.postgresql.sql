@@ -15,6 +15,17 @@ FROM events WHERE provider = ANY(?) AND id > ? ORDER BY id LIMIT ?;
 -- name: event_heads
 SELECT id, provider, account, event FROM events WHERE id = ANY(?);
 
+-- name: of_account_clause
+IN (SELECT id FROM events WHERE provider = ANY(?) AND account = ?)
+
+-- name: account_event_counts
+SELECT count(*), COALESCE(sum(duplicate_count), 0) FROM events WHERE provider = ANY(?) AND account = ?;
+
+-- name: last_received_of
+SELECT t.provider, t.account, (SELECT e.received_at FROM events e
+  WHERE e.provider = t.provider AND e.account = t.account AND e.origin = ? ORDER BY e.id DESC LIMIT 1)
+FROM (SELECT p ->> 0 AS provider, p ->> 1 AS account FROM jsonb_array_elements(?::jsonb) AS p) AS t;
+
 -- name: table_columns
 SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position;

@@ -68,6 +68,15 @@ SELECT count(*) FROM events;
 -- The newest event of one origin of an account (the watchdogs: when did a webhook last arrive).
 SELECT received_at FROM events WHERE provider = ? AND account = ? AND origin = ? ORDER BY id DESC LIMIT 1;
 
+-- name: last_received_of
+-- last_received for many accounts in one statement (the Installations page: 2,000 rows, one query):
+-- the (provider, account) pairs come as one JSON array of pairs (the same text on both engines), each
+-- pair's newest event of the origin found through events_account from its newest id down.
+SELECT t.provider, t.account, (SELECT e.received_at FROM events e
+  WHERE e.provider = t.provider AND e.account = t.account AND e.origin = ? ORDER BY e.id DESC LIMIT 1)
+FROM (SELECT json_extract(value, '$[0]') AS provider, json_extract(value, '$[1]') AS account
+      FROM json_each(?)) AS t;
+
 -- name: stored_events
 -- The events whose ids are in the array parameter (Connection.array), in id order: the worker's batch.
 SELECT id, provider, account, event, origin, occurred_at, received_at, body
@@ -92,6 +101,18 @@ SELECT coalesce(occurred_at, received_at) FROM events WHERE id = ?;
 -- name: event_heads
 -- Who sent an event and what it is, for the events in the array parameter (deliveries' listings).
 SELECT id, provider, account, event FROM events WHERE id IN (SELECT value FROM json_each(?));
+
+-- name: of_account_clause
+-- After a column holding event ids (jobs.event_id, deliveries.event_id): the events of one account of
+-- the providers in the array parameter. Through events_account (provider, account, id): the work grows
+-- with that account's events, not with the log (an account filter without the provider would walk it all).
+IN (SELECT id FROM events WHERE provider IN (SELECT value FROM json_each(?)) AND account = ?)
+
+-- name: account_event_counts
+-- /api/stats?account=: event_counts has no account dimension (a slot per writer, summed), so one
+-- account's counts are counted through events_account: exact, and as cheap as that account is small.
+SELECT count(*), COALESCE(sum(duplicate_count), 0) FROM events
+WHERE provider IN (SELECT value FROM json_each(?)) AND account = ?;
 
 -- name: count_received_between
 -- received_at in [since, until); an open end is passed as infinity.

@@ -12,11 +12,12 @@ from hookline.forwarding import deliveries
 from hookline.forwarding.destinations import DestinationError, DestinationStore
 from hookline.runtime import Runtime
 from hookline.store.engine import Database
+from hookline.store.events import AccountScope
 from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.paging import MAX_LIMIT, id_page, page_params
 from hookline.web.params import BadQuery, id_param
-from hookline.web.reads import in_thread, runtime_of
+from hookline.web.reads import account_of, in_thread, runtime_of
 from hookline.web.responses import JSON, error
 from hookline.web.shapes import Count, Iso, Unix, from_row, from_rows, page_shape
 
@@ -98,14 +99,20 @@ async def list_destinations(request: Request) -> JSON:
 
 
 def _deliveries(
-    db: Database, state: str | None, destination: str | None, limit: int, cursor: int | None
+    db: Database,
+    state: str | None,
+    destination: str | None,
+    limit: int,
+    cursor: int | None,
+    account: AccountScope | None,
 ) -> list[dict[str, Any]] | None:
     if destination is not None:
         try:
             DestinationStore(db).get(destination)
         except DestinationError:
             return None
-    return deliveries.list_deliveries(db, deliveries.FILTERS[state] if state else (), destination, limit, cursor)
+    states = deliveries.FILTERS[state] if state else ()
+    return deliveries.list_deliveries(db, states, destination, limit, cursor, account)
 
 
 async def list_deliveries(request: Request) -> JSON:
@@ -118,7 +125,8 @@ async def list_deliveries(request: Request) -> JSON:
     except BadQuery as exc:
         return error(400, "invalid_query", str(exc))
     destination = q.get("destination") or None
-    rows = await in_thread(_deliveries, runtime_of(request).db, state, destination, limit + 1, cursor)
+    db = runtime_of(request).db
+    rows = await in_thread(_deliveries, db, state, destination, limit + 1, cursor, account_of(request))
     if rows is None:
         return error(404, "not_found", f"no destination named {destination!r}")
     page, next_cursor = id_page(rows, limit)
@@ -171,6 +179,7 @@ def openapi_paths() -> p.Paths:
                         "a state; failed = retrying or dead, open = pending or retrying",
                     ),
                     p.query("destination", p.STR, "only this destination's (404 when there is none by that name)"),
+                    p.ACCOUNT,
                     p.limit(MAX_LIMIT),
                     p.ID_CURSOR,
                 ),

@@ -16,7 +16,7 @@ from hookline.timeparse import iso
 from hookline.web import openapi_parts as p
 from hookline.web.paging import MAX_LIMIT, id_page, page_params
 from hookline.web.params import BadQuery, choice_param, id_param
-from hookline.web.reads import read, runtime_of
+from hookline.web.reads import account_of, read, runtime_of
 from hookline.web.responses import JSON, error
 from hookline.web.shapes import Count, Iso, Retried, Unix, from_row, from_rows, page_shape
 
@@ -74,7 +74,7 @@ def _shown(job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def stats(request: Request) -> JSON:
-    s = await read(request, jobs.stats)
+    s = await read(request, jobs.stats, account_of(request))
     return JSON(
         Stats(
             EventCounts(s.received, s.duplicates),
@@ -92,7 +92,8 @@ async def list_jobs(request: Request) -> JSON:
         limit, cursor = page_params(q)
     except BadQuery as exc:
         return error(400, "invalid_query", str(exc))
-    rows, next_cursor = id_page(await read(request, jobs.list_jobs, state, limit + 1, cursor), limit)
+    found = await read(request, jobs.list_jobs, state, limit + 1, cursor, account_of(request))
+    rows, next_cursor = id_page(found, limit)
     return JSON(JobsPage(from_rows(Job, map(_shown, rows)), next_cursor))
 
 
@@ -157,14 +158,24 @@ def routes(runtime: Runtime) -> list[Route]:
 def openapi_paths() -> p.Paths:
     job_id = p.path("id", p.ID, "the job's id")
     return {
-        "/api/stats": {"get": p.operation("Events received and the pipeline's progress", "jobs", Stats)},
+        "/api/stats": {
+            "get": p.operation(
+                "Events received and the pipeline's progress",
+                "jobs",
+                Stats,
+                (p.ACCOUNT,),
+                errors=(400,),
+                description="With `account`, that account's events are counted (through their index: the "
+                "time grows with that account's events); without it the totals are kept as events arrive.",
+            )
+        },
         "/api/jobs": {
             "get": p.operation(
                 "Jobs, newest first",
                 "jobs",
                 JobsPage,
                 (p.query("state", {"type": "string", "enum": list(jobs.STATES)}, "only jobs in this state"),
-                 p.limit(MAX_LIMIT), p.ID_CURSOR),
+                 p.ACCOUNT, p.limit(MAX_LIMIT), p.ID_CURSOR),
                 errors=(400,),
             )
         },

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from hookline.store.events import AccountScope
+
 if TYPE_CHECKING:
     from hookline.runtime import Runtime
 
@@ -43,3 +45,11 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
     """`fn(*args)` in the thread pool: blocking work that needs no connection from here."""
     return await run_in_threadpool(fn, *args)
 
+
+
+def account_of(request: Request) -> AccountScope | None:
+    """`?account=NAME` of a listing (as /api/events has it): that account, of any registered provider."""
+    name = request.query_params.get("account")
+    if not name:
+        return None
+    return AccountScope(tuple(p.name for p in runtime_of(request).providers), name)

@@ -19,7 +19,7 @@ from hookline.store.engine import Database
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
 from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.aircall.conftest import FakeAircall
-from tests.support import Server, count_events, serve_oauth_app, wait_for
+from tests.support import Server, count_events, installation_states, serve_oauth_app, wait_for
 
 CLIENT_ID = "hookline-client-id"
 CLIENT_SECRET = "client-secret-0123456789abcdef"
@@ -258,6 +258,33 @@ def test_a_refused_token_uninstalls_only_that_account(partner: Partner) -> None:
     assert "1 account(s)" in second.stdout  # acme is skipped, globex still watched
     assert partner.install("acme").status_code == 200
     assert partner.accounts()["acme"]["installed"] is True
+
+
+def test_a_watchdog_pass_failing_with_5xx_marks_the_installation_failing_until_one_succeeds(partner: Partner) -> None:
+    """Aircall down for an installed company (5xx after the client's retries) is "failing", not uninstalled;
+    the next pass that works clears it."""
+    assert partner.install("acme").status_code == 200
+    wait_for(lambda: partner.server.log().count("aircall.oauth_backfill_done") == 1)
+    env = {"HOOKLINE_PUBLIC_URL": partner.server.url}
+    assert installation_states(partner.db, "aircall") == {"acme": ("installed", None)}
+    partner.fake.call(lambda: partner.fake.state.inject_failures(100, 503))
+    down = partner.cli("aircall", "watchdog", "--once", env=env)
+    assert "acme" in down.stdout + down.stderr
+    state, failure = installation_states(partner.db, "aircall")["acme"]
+    assert state == "failing" and failure is not None and "503" in failure, failure
+    assert partner.accounts()["acme"]["installed"] is True  # still installed: its token is fine
+
+    def since() -> float:
+        with partner.db.connection() as conn:
+            return float(conn.scalar("SELECT failing_since FROM oauth_installations WHERE account = 'acme'"))
+
+    first = since()
+    again = partner.cli("aircall", "watchdog", "--once", env=env)  # still down: failing since the first pass
+    assert "acme" in again.stdout + again.stderr and since() == first
+    partner.fake.call(lambda: partner.fake.state.clear_failures())
+    up = partner.cli("aircall", "watchdog", "--once", env=env)
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert installation_states(partner.db, "aircall") == {"acme": ("installed", None)}
 
 
 def test_in_a_real_browser_install_two_companies_uninstall_and_reinstall(

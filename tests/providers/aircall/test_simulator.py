@@ -32,7 +32,7 @@ from hookline.testing.aircall.samples import BASE_TIMESTAMP
 from hookline.testing.aircall.simulator import Emitted, Outgoing, Simulator, Traffic
 from hookline.testing.aircall.simulator.calls import MISSED_CALL_REASONS
 from hookline.testing.aircall.simulator.server import serve_simulator
-from tests.support import ROOT, Server, base_env, free_port, run_cli_process
+from tests.support import ROOT, Server, base_env, free_port, run_cli, run_cli_process, serve_oauth_app
 
 T = TypeVar("T")
 START = float(BASE_TIMESTAMP)
@@ -504,3 +504,48 @@ def test_cli_refuses_a_start_in_the_future(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert done.returncode == 2 and "--start is in the future" in done.stderr, done.stderr
+
+
+def test_cli_with_an_oauth_app_lets_a_partner_install_the_sim_company(
+    db: Database, database_url: str, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """docs/partners.md "On localhost": the simulator registers the OAuth app it is given (the secret
+    from standard input, never printed), and hookline configured as its banner says installs company sim."""
+    port, secret = free_port(), "sim-client-secret-0123456789"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hookline", "simulate", "aircall", "--port", str(port), "--seed", "3", "--quiet",
+         "--oauth-client-id", "sim-client", "--oauth-client-secret", "-"],
+        env=base_env(f"sqlite:///{tmp_path / 'unused.sqlite3'}"),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(secret + "\n")
+        proc.stdin.close()
+        proc.stdin = None  # communicate() below would flush it
+        banner = []
+        for line in proc.stdout:
+            banner.append(line)
+            if line.startswith("Stats:") or len(banner) > 40:
+                break
+        text = "".join(banner)
+        base = f"http://127.0.0.1:{port}"
+        configure = ["--client-id", "sim-client", "--client-secret", "-", "--authorize-url", f"{base}/oauth/authorize",
+                     "--api-url", base]
+        assert "hookline aircall oauth configure " + " ".join(configure) in text, text
+        assert secret not in text
+
+        def cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:
+            return run_cli(*args, database_url=database_url, input=input, env=env)
+
+        server = serve_oauth_app(start_server, cli, "aircall", configure, secret + "\n")
+        with httpx.Client(follow_redirects=True, timeout=20) as browser:
+            page = browser.get(server.url + "/aircall/oauth/install")
+        assert page.status_code == 200, page.text
+        with db.connection() as conn:
+            rows = conn.fetchall("SELECT account, installed FROM oauth_installations WHERE provider = 'aircall'")
+        assert len(rows) == 1 and bool(rows[0][1]), rows
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, out

@@ -20,7 +20,7 @@ from hookline.testing.monday.fake_api import FakeMonday
 from tests.dashboard.conftest import browser  # noqa: F401  (the module's Chromium, a fixture)
 from tests.dashboard.helpers import artifact, sign_in
 from tests.providers.fake_server import RunningApp
-from tests.support import Server, count_events, run_cli, serve_oauth_app, wait_for
+from tests.support import Server, count_events, installation_states, run_cli, serve_oauth_app, wait_for
 
 CLIENT_ID = "monday-client-id"
 CLIENT_SECRET = "monday-client-secret-0123456789"
@@ -206,6 +206,25 @@ def test_a_refused_token_while_picking_boards_uninstalls(partner: Partner) -> No
         replayed = agent.post(partner.server.url + "/monday/oauth/boards", data={"state": state[1]})
         assert replayed.status_code == 400
     assert partner.accounts()["acme"]["installed"] is False
+
+
+def test_monday_down_while_creating_webhooks_marks_the_installation_failing(partner: Partner) -> None:
+    """Installed, but its boards' webhooks could not be made (monday.com answered 500): the Installations
+    page says failing, with why; a later install that makes them clears it."""
+    with httpx.Client(follow_redirects=True, timeout=30) as agent:
+        picker = partner.start("acme", agent)
+        state = re.search(r'name="state" value="([^"]+)"', picker.text)
+        assert state is not None
+        partner.call(lambda: setattr(partner.fake, "api_down", True))
+        board = re.findall(r'name="choice" value="(\d+)"', picker.text)[0]
+        down = agent.post(partner.server.url + "/monday/oauth/boards", data={"state": state[1], "choice": board})
+    assert down.status_code == 502 and "monday.com is unavailable" in down.text
+    found = installation_states(partner.db, "monday")
+    assert found["acme"][0] == "failing" and "500" in str(found["acme"][1]), found
+    assert partner.accounts()["acme"]["installed"] is True
+    partner.call(lambda: setattr(partner.fake, "api_down", False))
+    assert partner.install("acme").status_code == 200
+    assert installation_states(partner.db, "monday") == {"acme": ("installed", None)}
 
 
 def test_errors_end_on_clear_pages_and_make_nothing(partner: Partner) -> None:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from hookline.oauth.tokens import failing_accounts, note_check
 from hookline.providers.aircall.accounts import AccountError, AccountStore
 from hookline.providers.aircall.api import AircallClient, AircallError, AuthError, Unavailable
 from hookline.providers.aircall.backfill import Backfill, BackfillResult, EventSink
@@ -49,6 +50,7 @@ class PassReport:
     errors: list[str] = field(default_factory=list)
     unregistered: list[tuple[str, str]] = field(default_factory=list)  # point here, token not registered
     skipped: bool = False  # another process held the pass lock
+    failures: dict[str, str] = field(default_factory=dict)  # account -> its first error of the pass
 
 
 WEBHOOK_DEACTIVATED = "hookline.webhook_deactivated"
@@ -125,6 +127,7 @@ class Watchdog:
             names = await _db(self.accounts.active_names)
             # Read once per pass: with thousands of accounts, once per account would read them all each time.
             known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
+            failing = await _db(failing_accounts, self.db, "aircall")
             gate = asyncio.Semaphore(self.concurrency)
 
             async def one(name: str) -> None:
@@ -139,6 +142,7 @@ class Watchdog:
                         from hookline.providers.aircall.oauth_install import mark_uninstalled
 
                         await _db(mark_uninstalled, self.db, name, f"api_{exc.status or 401}", read_at)
+                        return  # uninstalled, not failing
                     except AircallError as exc:
                         self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
                     except AccountError as exc:
@@ -146,12 +150,19 @@ class Watchdog:
                     except Exception as exc:  # one account's surprise must not stop the others
                         # No traceback: rich tracebacks print local variables, and locals hold credentials.
                         self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
+                    # An installed account hookline cannot work for (API down for it, a webhook left
+                    # disabled, a failed backfill) shows as failing on the Installations page until a pass succeeds.
+                    try:
+                        await _db(note_check, self.db, "aircall", name, report.failures.get(name), failing)
+                    except Exception as exc:  # the database, briefly: the next pass says it again
+                        log.error("aircall.watchdog_state_failed", account=name, error=type(exc).__name__)
 
             await asyncio.gather(*(one(name) for name in names))
         return report
 
     def _error(self, report: PassReport, account: str, message: str) -> None:
         report.errors.append(f"{account}: {message}")
+        report.failures.setdefault(account, message)
         log.error("aircall.watchdog_error", account=account, error=message)
         self._on_error(account)
 

@@ -28,7 +28,7 @@ from hookline.oauth import state as oauth_state
 from hookline.oauth.apps import AppStore, OAuthAppError
 from hookline.oauth.flow import Flow, InstallFailed
 from hookline.oauth.pages import choice_page, page
-from hookline.oauth.tokens import token_url_for
+from hookline.oauth.tokens import clear_failing, mark_failing, token_url_for
 from hookline.providers.monday.accounts import box_for, mask
 from hookline.providers.monday.api import MondayAPIError, MondayClient
 from hookline.secretbox import SecretBox
@@ -143,11 +143,16 @@ class Installer(flow.Installer):
                             raise InstallFailed(401, "Access was removed", "monday.com no longer accepts this "
                                                 "installation. Install the app again from monday.com.") from None
                         log.error("monday.oauth_failed", step="webhooks", account=account, error=exc.message)
+                        # Installed, but its boards send nothing: failing on the Installations page until
+                        # webhooks are made (a later pick of boards, or a re-install).
+                        await asyncio.to_thread(mark_failing, self.db, PROVIDER, account,
+                                                f"creating board webhooks failed: {exc.message}")
                         raise InstallFailed(502, "monday.com is unavailable", f"monday.com failed while creating "
                                             f"webhooks ({made} created). Try again in a few minutes.") from None
                     with self.db.connection() as conn:
                         conn.execute(Q.save_webhook, (str(hook["id"]), account, board, event, target, time.time()))
                     made += 1
+        await asyncio.to_thread(clear_failing, self.db, PROVIDER, account)
         return made
 
     def _uninstalled(self, account: str, reason: str) -> None:

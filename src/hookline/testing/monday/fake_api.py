@@ -108,6 +108,7 @@ class FakeMonday:
     access_tokens: dict[str, str] = field(default_factory=dict)  # token -> account name
     token_down: bool = False
     failures: list[int] = field(default_factory=list)  # statuses the next API requests answer (5xx, 429)
+    api_down: bool = False  # the GraphQL API answers 500 (an outage), the OAuth pages still work
 
     # -- OAuth -----------------------------------------------------------------------------------------
     def set_oauth_app(self, client_id: str, client_secret: str, signing_secret: str) -> None:
@@ -228,6 +229,8 @@ class FakeMonday:
             self._session = None
 
     async def _graphql(self, request: web.Request) -> web.Response:
+        if self.api_down:
+            return _gql_error("Internal server error", "INTERNAL_SERVER_ERROR", 500)
         auth = request.headers.get("authorization", "")
         installed = self.access_tokens.get(auth.removeprefix("Bearer "))
         if installed is None and not secrets.compare_digest(auth.encode(), self.token.encode()):

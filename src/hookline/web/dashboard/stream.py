@@ -2,6 +2,8 @@
 
 Pages re-read their live fragments on each message (the message says which providers changed, the
 page fetches the fresh HTML): the server renders and escapes, the browser only swaps it in.
+`/live/stream?account=NAME` passes only the changes of that account's events (and those that do not
+say which accounts changed: a reconnect, a batch of many accounts), for a partner's page of one customer.
 A stream outlives the request that checked its session, so it checks the session again while open
 (at least every half session-cache time) and ends with a `signed_out` message once it is revoked.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 from starlette.requests import Request
@@ -28,6 +31,7 @@ async def stream(request: Request) -> Response:
     sessions: Sessions = sign_in_of(request).sessions
     check_every = max(MIN_CHECK_SECONDS, min(sessions.cache_seconds / 2, PING_SECONDS))
     cookie = cookie_value(request.scope)  # the page guard let the request in: the cookie named a session
+    account = request.query_params.get("account") or None
     sub = runtime_of(request).changes.subscribe()
 
     def signed_in() -> bool:
@@ -49,12 +53,14 @@ async def stream(request: Request) -> Response:
                         yield b"event: signed_out\ndata: {}\n\n"
                         return
                     next_check = now + check_every
-                if message is False:
-                    if now >= next_ping:
+                if not isinstance(message, dict) or not _for(message, account):
+                    if now >= next_ping:  # also under a stream of other accounts' changes
                         yield b": ping\n\n"
                         next_ping = now + PING_SECONDS
                     continue
-                yield b"event: change\ndata: " + msgspec.json.encode(message) + b"\n\n"
+                # The page needs the providers only; which accounts changed stays on the server.
+                shown = {"providers": message.get("providers", [])}
+                yield b"event: change\ndata: " + msgspec.json.encode(shown) + b"\n\n"
         finally:
             sub.close()
 
@@ -63,6 +69,12 @@ async def stream(request: Request) -> Response:
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )
+
+
+def _for(message: dict[str, Any], account: str | None) -> bool:
+    """Whether a change concerns the stream's account (a message naming no accounts may concern any)."""
+    accounts = message.get("accounts")
+    return account is None or accounts is None or account in accounts
 
 
 PAGES = [Page("/live/stream", stream, fragment=True)]

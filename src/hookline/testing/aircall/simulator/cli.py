@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import secrets
 import signal
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,12 @@ def simulate_aircall(
         help="The token of the --webhook webhook, so hookline can be told it before traffic starts [default: random]",
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No status line every 10 s"),
+    oauth_client_id: str | None = typer.Option(
+        None, "--oauth-client-id", help="Register an OAuth app with this client_id, so hookline's install flow works"
+    ),
+    oauth_client_secret: str | None = typer.Option(
+        None, "--oauth-client-secret", help="The OAuth app's client_secret ('-': read it from standard input)"
+    ),
 ) -> None:
     """Run a fake Aircall: its Public API, a call center's traffic, and webhook delivery to your URLs."""
     start_at = time_option(start, "--start") if start else None
@@ -56,6 +63,7 @@ def simulate_aircall(
         bad_input("--start is in the future: the simulator never sends times ahead of the wall clock")
     if webhook_token is not None and (not webhook or not webhook_token.strip()):
         bad_input("--webhook-token needs --webhook, and a non-empty token")
+    oauth = _oauth_app(oauth_client_id, oauth_client_secret)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             _run(
@@ -74,8 +82,23 @@ def simulate_aircall(
                 webhook=webhook,
                 webhook_token=webhook_token,
                 quiet=quiet,
+                oauth=oauth,
             )
         )
+
+
+def _oauth_app(client_id: str | None, client_secret: str | None) -> tuple[str, str] | None:
+    """(client_id, client_secret) of the app the fake's /oauth/authorize and /v1/oauth/token accept."""
+    if client_id is None and client_secret is None:
+        return None
+    if not client_id or not client_secret:
+        bad_input("--oauth-client-id and --oauth-client-secret go together")
+    given = client_secret
+    if given == "-":  # out of the shell history, as `hookline aircall oauth configure` reads it
+        given = sys.stdin.readline().strip()
+        if not given:
+            bad_input("--oauth-client-secret -: standard input gave no secret")
+    return client_id, given
 
 
 async def _run(
@@ -95,6 +118,7 @@ async def _run(
     webhook: str | None,
     webhook_token: str | None,
     quiet: bool,
+    oauth: tuple[str, str] | None = None,
 ) -> None:
     from hookline.testing.aircall.fake_api import FakeAircallState, FakeApiError
     from hookline.testing.aircall.simulator.server import serve_simulator
@@ -103,6 +127,8 @@ async def _run(
     state = FakeAircallState()
     # Aircall's default limit; the real client reads the X-AircallApi-* headers and backs off.
     state.add_account("sim", api_id=api_id, api_token=api_token, rate_limit=60)
+    if oauth is not None:  # the authorize page consents as the admin of "sim", the only company
+        state.set_oauth_app(*oauth)
     sim = Simulator(
         state,
         account="sim",
@@ -128,7 +154,7 @@ async def _run(
             bad_input(f"--webhook: {exc.troubleshoot}")  # the URL given is refused: bad input, exit 2
         if webhook_token:
             created["token"] = webhook_token.strip()  # the stored webhook itself: deliveries carry it
-    _banner(sim, base_url, api_id, api_token, created)
+    _banner(sim, base_url, api_id, api_token, created, None if oauth is None else oauth[0])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -146,7 +172,14 @@ async def _run(
     print("stopped", flush=True)
 
 
-def _banner(sim: Simulator, base_url: str, api_id: str, api_token: str, webhook: dict[str, object] | None) -> None:
+def _banner(
+    sim: Simulator,
+    base_url: str,
+    api_id: str,
+    api_token: str,
+    webhook: dict[str, object] | None,
+    oauth_client_id: str | None = None,
+) -> None:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sim.clock.start))
     lines = [
         f"Fake Aircall on {base_url}: {len(sim.traffic.company.agents)} agents, "
@@ -166,6 +199,13 @@ def _banner(sim: Simulator, base_url: str, api_id: str, api_token: str, webhook:
             f"Webhook {webhook['webhook_id']} -> {webhook['url']} (all events), token {webhook['token']}.",
             "Deliveries fail until hookline accepts that token (and 10 failures disable the webhook):",
             f"  hookline aircall token add {webhook['token']} --account sim --webhook-id {webhook['webhook_id']}",
+        ]
+    if oauth_client_id is not None:  # the secret is the caller's own: never printed
+        lines += [
+            f"OAuth app {oauth_client_id}: installs consent as the admin of company sim. Tell hookline:",
+            f"  hookline aircall oauth configure --client-id {oauth_client_id} --client-secret -"
+            f" --authorize-url {base_url}/oauth/authorize --api-url {base_url}",
+            "  then open HOOKLINE_PUBLIC_URL/aircall/oauth/install in a browser.",
         ]
     lines += [f"Stats: {base_url}/simulator/stats   calls: {base_url}/simulator/calls   Ctrl-C stops.", ""]
     print("\n".join(lines), flush=True)

@@ -54,7 +54,9 @@
   }
 
   if (live.length && window.EventSource) {
-    var source = new EventSource("/live/stream");
+    // A page of one account (?account=NAME) hears only that account's changes.
+    var account = new URLSearchParams(window.location.search).get("account");
+    var source = new EventSource("/live/stream" + (account ? "?account=" + encodeURIComponent(account) : ""));
     var opened = false;
     source.addEventListener("hello", function () {
       document.body.dataset.liveConnected = "1";
