@@ -31,6 +31,7 @@ from hookline.providers.calendly import catalog
 from hookline.providers.calendly.accounts import box_for
 from hookline.providers.calendly.api import CalendlyAPIError, CalendlyClient
 from hookline.providers.calendly.masking import mask
+from hookline.providers.kit.backfills import first_backfills
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Connection
 from hookline.store.queries import load_queries
@@ -172,7 +173,8 @@ class Installer(flow.Installer):
             except Exception as exc:  # the install stands; the watchdog's backfills cover later gaps
                 log.error("calendly.oauth_backfill_failed", account=account, error=f"{type(exc).__name__}: {exc}")
 
-        self.runtime.tasks.append(asyncio.create_task(run(), name=f"calendly-oauth-backfill-{account}"))
+        # Queued: a launch's hundreds of installs do not all backfill at once (kit.backfills).
+        first_backfills(self.runtime).start(f"calendly-oauth-backfill-{account}", run)
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
