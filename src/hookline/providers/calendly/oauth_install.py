@@ -74,8 +74,10 @@ def holder(box: SecretBox) -> TokenHolder:
 
 
 def points_here(callback_url: str, here: str) -> bool:
-    """A subscription to this hookline's receiver, whatever install tag its URL carries."""
-    return callback_url.split("?", 1)[0].rstrip("/") == here
+    """An install's subscription to this hookline's receiver: untagged (made before tags) or with any
+    install tag; one made by hand with another query is left alone."""
+    url, _, query = callback_url.partition("?")
+    return url.rstrip("/") == here and (not query or (query.startswith("install=") and "&" not in query))
 
 
 def account_name_for(label: str, org_uri: str) -> str:
