@@ -131,7 +131,8 @@ class Installer:
     async def store(self, save: Callable[[Connection], T],
                     undo: Callable[[], Awaitable[None]] | None = None) -> T:
         """Every database write of the install in one transaction, off the event loop. When it fails
-        nothing is kept: `undo` removes what the install made at the provider (a webhook...)."""
+        nothing is kept: `undo` removes what the install made at the provider (a webhook...). An
+        InstallFailed that `save` raises is the admin's page (its transaction rolled back too)."""
 
         def run() -> T:
             with self.db.connection() as conn, conn.transaction():
@@ -139,6 +140,11 @@ class Installer:
 
         try:
             return await asyncio.to_thread(run)
+        except InstallFailed as exc:
+            if undo is not None:
+                await undo()
+            log.warning(f"{self.provider}.oauth_failed", step="store", error=exc.message)
+            raise
         except Exception as exc:
             if undo is not None:
                 await undo()

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 import time
 
-from hookline.store.engine import Database
+from hookline.store.engine import Connection, Database
 from hookline.store.queries import load_queries
 
 Q = load_queries(__package__)
@@ -36,13 +36,19 @@ def issue(db: Database, provider: str, browser_id: str, ttl: float = STATE_TTL, 
           payload: str | None = None) -> str:
     """A fresh state for this browser (expired ones are purged on the way); TooManyPending past `limit`.
     `payload` comes back to the callback that takes the state (a PKCE verifier, an account)."""
+    with db.connection() as conn, conn.transaction():
+        return issue_on(conn, provider, browser_id, ttl, limit, payload)
+
+
+def issue_on(conn: Connection, provider: str, browser_id: str, ttl: float = STATE_TTL, limit: int = MAX_PENDING,
+             payload: str | None = None) -> str:
+    """`issue` in the caller's transaction: a TooManyPending there rolls back what it wrote with it."""
     state = secrets.token_urlsafe(32)
     now = time.time()
-    with db.connection() as conn, conn.transaction():
-        conn.execute(Q.purge_expired_states, (now,))
-        if int(conn.scalar(Q.count_states)) >= limit:
-            raise TooManyPending(f"{limit} installs are waiting for consent")
-        conn.execute(Q.issue_state_with_payload, (_sha(state), provider, _sha(browser_id), now + ttl, payload))
+    conn.execute(Q.purge_expired_states, (now,))
+    if int(conn.scalar(Q.count_states)) >= limit:
+        raise TooManyPending(f"{limit} installs are waiting for consent")
+    conn.execute(Q.issue_state_with_payload, (_sha(state), provider, _sha(browser_id), now + ttl, payload))
     return state
 
 

@@ -22,6 +22,7 @@ from hookline.oauth.apps import AppStore
 from hookline.oauth.exchange import Grant
 from hookline.oauth.tokens import Refresher, Uninstalled, token_url_for
 from hookline.providers.calendly.oauth_install import holder, save_install
+from hookline.providers.calendly.subscriptions import SubscriptionStore
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Database
 from hookline.testing.calendly.fake_api import FakeCalendly
@@ -139,7 +140,7 @@ def test_two_organizations_install_events_flow_and_reinstall_keeps_one_subscript
     assert accounts["globex"]["installed"] is True
     for org in ("acme", "globex"):
         (sub,) = partner.call(lambda o=org: partner.fake.subscriptions_of(o))
-        assert sub.scope == "organization" and sub.url == partner.server.url + "/calendly/webhook"
+        assert sub.scope == "organization" and sub.url.startswith(partner.server.url + "/calendly/webhook?install=")
         assert sub.signing_key == SIGNING_KEY
     assert partner.deliver("acme", 1) == [200]
     assert partner.deliver("globex", 2) == [200]
@@ -152,6 +153,26 @@ def test_two_organizations_install_events_flow_and_reinstall_keeps_one_subscript
     assert partner.deliver("acme", 4) == [200]
     log = partner.server.log()
     assert CLIENT_SECRET not in log and SIGNING_KEY not in log and "cal-rt-" not in log
+
+
+def test_a_failed_reinstall_leaves_the_account_its_subscription(partner: Partner) -> None:
+    """The new subscription is made first and the old one deleted only after the commit: a re-install
+    that fails on the way (Calendly refuses to create the subscription) leaves events flowing."""
+    assert partner.install("acme").status_code == 200
+    (old,) = partner.call(lambda: partner.fake.subscriptions_of("acme"))
+    partner.call(lambda: partner.fake.failures.__setitem__("POST /webhook_subscriptions", 10))
+    failing = partner.install("acme")
+    assert failing.status_code == 502 and "Calendly is unavailable" in failing.text
+    (kept,) = partner.call(lambda: partner.fake.subscriptions_of("acme"))
+    assert kept.uuid == old.uuid and kept.state == "active"
+    assert partner.deliver("acme", 1) == [200] and partner.events("acme") == 1
+    assert partner.accounts()["acme"]["installed"] is True
+    # The database still names the subscription that delivers (the watchdog keeps checking it).
+    assert [m.uuid for m in SubscriptionStore(partner.db).all() if m.account == "acme"] == [old.uuid]
+    partner.call(lambda: partner.fake.failures.clear())
+    assert partner.install("acme").status_code == 200  # and a good re-install replaces it
+    (new,) = partner.call(lambda: partner.fake.subscriptions_of("acme"))
+    assert new.uuid != old.uuid
 
 
 def test_tokens_refresh_before_expiry_and_after_a_401(partner: Partner) -> None:

@@ -154,3 +154,41 @@ def test_a_backfilled_invitee_the_log_cannot_hold_is_refused_alone(
     logged = out.stdout + out.stderr
     assert "calendly.backfill_refused" in logged and "resource id contains a NUL character" in logged
     assert "\x00" not in logged
+
+
+def test_a_pass_checks_accounts_concurrently_within_the_bound(
+    db: Database, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    """Issue 15: many installed organizations are checked a few at a time, not one after another."""
+    import asyncio
+
+    from hookline.providers.calendly.settings import CalendlySettings
+    from hookline.providers.calendly.watchdog import check_all
+    from hookline.testing.calendly.fake_api import Subscription
+
+    fake, running = fake_calendly
+    n = 12
+
+    async def seed() -> list[Subscription]:
+        made = [Subscription(uuid=f"SUB{i:013d}", url=f"https://hooks.example/calendly/webhook?n={i}",
+                             events=["invitee.created"], scope="organization", organization=fake.organization_uri,
+                             user=None, creator=fake.user_uri, signing_key=None, created_at=time.time())
+                for i in range(n)]
+        fake.subscriptions.update({s.uuid: s for s in made})
+        return made
+
+    for i, sub in enumerate(running.call(seed())):
+        AccountStore(db, BOX).add(f"org-{i:02d}", DEFAULT_TOKEN, fake.user_uri, fake.organization_uri)
+        SubscriptionStore(db).add(f"{running.url}/webhook_subscriptions/{sub.uuid}", f"org-{i:02d}", sub.url,
+                                  sub.events, "organization", None)
+    fake.latency = 0.05  # Calendly is not on localhost
+    cfg = CalendlySettings(api_url=running.url)
+
+    reports = asyncio.run(check_all(db, cfg, BOX, concurrency=4))
+    assert reports is not None and [r.account for r in reports] == [f"org-{i:02d}" for i in range(n)]
+    assert all(r.checked == 1 and not r.errors and not r.recreated for r in reports)
+    assert 2 <= fake.max_in_flight <= 4  # concurrent (the old loop had 1 in flight), never past the bound
+
+    fake.max_in_flight = 0
+    assert asyncio.run(check_all(db, cfg, BOX, concurrency=1)) is not None
+    assert fake.max_in_flight == 1

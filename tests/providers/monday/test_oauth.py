@@ -247,6 +247,68 @@ def test_errors_end_on_clear_pages_and_make_nothing(partner: Partner) -> None:
     assert "Traceback" not in partner.server.log()
 
 
+def test_an_expired_or_replayed_code_ends_on_a_clear_page_and_makes_nothing(partner: Partner) -> None:
+    partner.call(lambda: setattr(partner.fake, "oauth_code_ttl", -1.0))  # expired before it comes back
+    with httpx.Client(follow_redirects=True, timeout=30) as agent:
+        expired = partner.start("acme", agent)
+    assert expired.status_code == 400 and "expired or was used already" in expired.text
+    assert partner.accounts() == {}
+    partner.call(lambda: setattr(partner.fake, "oauth_code_ttl", 600.0))
+    with httpx.Client(timeout=30) as agent:
+        to_monday = agent.get(partner.server.url + "/monday/oauth/install")
+        callback = httpx.get(to_monday.headers["location"], timeout=10).headers["location"]
+        assert agent.get(callback).status_code == 200  # the install, up to the board picker
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        # The same code again, with a fresh state of this browser: monday.com refuses a spent code.
+        again = agent.get(partner.server.url + "/monday/oauth/install")
+        state = parse_qs(urlsplit(again.headers["location"]).query)["state"][0]
+        replayed = agent.get(partner.server.url + "/monday/oauth/callback", params={"code": code, "state": state})
+    assert replayed.status_code == 400 and "expired or was used already" in replayed.text
+    assert list(partner.accounts()) == ["acme"]  # the first install, nothing more
+    assert "Traceback" not in partner.server.log()
+
+
+def test_too_many_pending_installs_at_the_board_picker_make_nothing(partner: Partner) -> None:
+    """The picker's state is issued in the install's transaction: when the table of pending states
+    is full by then, the admin gets the clear page and no account is kept (not a 500 after the write)."""
+    from hookline.oauth import state as oauth_state
+
+    def pending(n: int, start: int) -> None:  # other browsers' unfinished installs
+        rows = [(f"{i:064x}", "other", f"{i:064x}", time.time() + 600, None) for i in range(start, start + n)]
+        with partner.db.connection() as conn, conn.transaction():
+            conn.insert_many("oauth_states", ("state_sha256", "provider", "browser_sha256", "expires_at", "payload"),
+                             rows)
+
+    pending(oauth_state.MAX_PENDING - 1, 0)  # room for this install's own state, no more
+    with httpx.Client(timeout=30) as agent:
+        to_monday = agent.get(partner.server.url + "/monday/oauth/install")
+        assert to_monday.status_code == 302
+        pending(1, oauth_state.MAX_PENDING)  # another browser starts an install meanwhile: the table is full
+        callback = httpx.get(to_monday.headers["location"], timeout=10).headers["location"]
+        full = agent.get(callback)
+    assert full.status_code == 429 and "Too many installations" in full.text and "nothing was installed" in full.text
+    assert partner.accounts() == {}
+    assert "Traceback" not in partner.server.log()
+    with partner.db.connection() as conn, conn.transaction():
+        conn.execute(oauth_state.Q.purge_expired_states, (time.time() + 3600,))  # they give up
+    assert partner.install("acme").status_code == 200
+
+
+def test_every_board_is_offered_page_after_page(partner: Partner) -> None:
+    partner.call(lambda: setattr(partner.fake, "oauth_boards", 230))  # more than two pages of boards
+    with httpx.Client(follow_redirects=True, timeout=30) as agent:
+        picker = partner.start("acme", agent)
+        assert picker.status_code == 200, picker.text
+        choices = re.findall(r'name="choice" value="(\d+)"', picker.text)
+        assert len(choices) == len(set(choices)) == 230
+        state = re.search(r'name="state" value="([^"]+)"', picker.text)
+        assert state is not None
+        last = choices[-1]  # past the first 200
+        done = agent.post(partner.server.url + "/monday/oauth/boards", data={"state": state[1], "choice": [last]})
+    assert done.status_code == 200, done.text
+    assert {h.board_id for h in partner.call(lambda: partner.fake.hooks_of("acme"))} == {last}
+
+
 def test_in_a_real_browser_two_installs_an_uninstall_and_a_reinstall(
     partner: Partner, browser: Any, engine: str  # noqa: F811
 ) -> None:

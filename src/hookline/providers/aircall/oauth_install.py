@@ -22,6 +22,7 @@ from hookline.providers.aircall.api import AircallClient, AircallError, AuthErro
 from hookline.providers.aircall.oauth_urls import PROVIDER
 from hookline.providers.aircall.tokens import digest, mask
 from hookline.providers.aircall.webhooks import all_events, receiver_url
+from hookline.providers.kit.backfills import first_backfills
 from hookline.providers.kit.credentials import box_for
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Connection, Database
@@ -182,4 +183,5 @@ class Installer(flow.Installer):
             except Exception as exc:  # the install stands; the watchdog's backfills cover later gaps
                 log.error("aircall.oauth_backfill_failed", account=account, error=f"{type(exc).__name__}: {exc}")
 
-        self.runtime.tasks.append(asyncio.create_task(run(), name=f"aircall-oauth-backfill-{account}"))
+        # Queued: a launch's hundreds of installs do not all backfill at once (kit.backfills).
+        first_backfills(self.runtime).start(f"aircall-oauth-backfill-{account}", run)

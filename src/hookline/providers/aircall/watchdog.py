@@ -28,7 +28,7 @@ from hookline.providers.aircall.incidents import IncidentStore
 from hookline.providers.aircall.tokens import TokenStore
 from hookline.providers.aircall.webhooks import all_events, view
 from hookline.providers.api_urls import chosen, with_url
-from hookline.providers.kit.watchdog import exclusive, run_every
+from hookline.providers.kit.watchdog import CONCURRENCY, SPREAD, exclusive, for_each, run_every, spread_window
 from hookline.store.engine import Database
 
 log = structlog.get_logger(__name__)
@@ -36,9 +36,6 @@ T = TypeVar("T")
 
 # Several `serve` processes may share one PostgreSQL database: one pass at a time among them.
 _PG_LOCK_ID = 728_115_002
-
-
-CONCURRENCY = 16  # accounts checked at once in a pass (each company has its own rate limit)
 
 
 @dataclass
@@ -118,7 +115,9 @@ class Watchdog:
         since = floor if last_event_at is None else max(floor, last_event_at - self.margin)
         return float(min(math.floor(since), until - 1)), until
 
-    async def run_pass(self) -> PassReport:
+    async def run_pass(self, interval: float = 0.0) -> PassReport:
+        """One pass over the active accounts; inside `serve` (`interval` > 0) their starts are spread
+        over most of the interval (kit.watchdog.for_each), a command-line pass runs them at once."""
         report = PassReport()
         with exclusive(self.db, _PG_LOCK_ID) as mine:
             if not mine:
@@ -128,36 +127,35 @@ class Watchdog:
             # Read once per pass: with thousands of accounts, once per account would read them all each time.
             known = {e.token_sha256 for e in await _db(TokenStore(self.db).entries)}
             failing = await _db(failing_accounts, self.db, "aircall")
-            gate = asyncio.Semaphore(self.concurrency)
 
             async def one(name: str) -> None:
-                async with gate:  # a few companies at a time; each client keeps its company's rate limit
-                    report.accounts += 1
-                    read_at = time.time()  # its credentials are read right after this
-                    try:
-                        await self._account(name, report, known)
-                    except AuthError as exc:
-                        self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
-                        # An OAuth token Aircall refuses means the app was uninstalled (no-op for API keys).
-                        from hookline.providers.aircall.oauth_install import mark_uninstalled
+                report.accounts += 1
+                read_at = time.time()  # its credentials are read right after this
+                try:
+                    await self._account(name, report, known)
+                except AuthError as exc:
+                    self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
+                    # An OAuth token Aircall refuses means the app was uninstalled (no-op for API keys).
+                    from hookline.providers.aircall.oauth_install import mark_uninstalled
 
-                        await _db(mark_uninstalled, self.db, name, f"api_{exc.status or 401}", read_at)
-                        return  # uninstalled, not failing
-                    except AircallError as exc:
-                        self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
-                    except AccountError as exc:
-                        self._error(report, name, str(exc))
-                    except Exception as exc:  # one account's surprise must not stop the others
-                        # No traceback: rich tracebacks print local variables, and locals hold credentials.
-                        self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
-                    # An installed account hookline cannot work for (API down for it, a webhook left
-                    # disabled, a failed backfill) shows as failing on the Installations page until a pass succeeds.
-                    try:
-                        await _db(note_check, self.db, "aircall", name, report.failures.get(name), failing)
-                    except Exception as exc:  # the database, briefly: the next pass says it again
-                        log.error("aircall.watchdog_state_failed", account=name, error=type(exc).__name__)
+                    await _db(mark_uninstalled, self.db, name, f"api_{exc.status or 401}", read_at)
+                    return  # uninstalled, not failing
+                except AircallError as exc:
+                    self._error(report, name, _said(exc, self._urls.get(name, self.api_url)))
+                except AccountError as exc:
+                    self._error(report, name, str(exc))
+                except Exception as exc:  # one account's surprise must not stop the others
+                    # No traceback: rich tracebacks print local variables, and locals hold credentials.
+                    self._error(report, name, f"unexpected {type(exc).__name__}: {exc}")
+                # An installed account hookline cannot work for (API down for it, a webhook left
+                # disabled, a failed backfill) shows as failing on the Installations page until a pass succeeds.
+                try:
+                    await _db(note_check, self.db, "aircall", name, report.failures.get(name), failing)
+                except Exception as exc:  # the database, briefly: the next pass says it again
+                    log.error("aircall.watchdog_state_failed", account=name, error=type(exc).__name__)
 
-            await asyncio.gather(*(one(name) for name in names))
+            # A few companies at a time, spread over the interval; each client keeps its company's rate limit.
+            await for_each(names, one, concurrency=self.concurrency, over=spread_window(interval, len(names)))
         return report
 
     def _error(self, report: PassReport, account: str, message: str) -> None:
@@ -226,7 +224,8 @@ class Watchdog:
         def failed(exc: Exception) -> None:  # e.g. the database is briefly unreachable: try again next time
             log.error("aircall.watchdog_pass_failed", error=f"{type(exc).__name__}: {exc}")
 
-        await run_every(interval, self.run_pass, failed)
+        # The pass spreads its calls over SPREAD of the interval; the next starts an interval after it began.
+        await run_every(interval, lambda: self.run_pass(interval), failed, min_pause=interval * (1 - SPREAD))
 
 
 def _said(exc: AircallError, base_url: str) -> str:

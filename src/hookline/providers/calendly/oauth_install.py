@@ -2,10 +2,13 @@
 organization-scope subscription, then every database write in one transaction.
 
 Network first: the code is exchanged (with the PKCE verifier), `GET /users/me` names the user and
-organization, subscriptions of an earlier install that point here are deleted (Calendly allows one
-per URL and scope) and the new one is created. Only then does one transaction write the account (its
-access token sealed), the installation (refresh token sealed, expiry) and the subscription. A failure
-before the commit deletes the new subscription again and leaves nothing in the database.
+organization and the new subscription is created. Only then does one transaction write the account
+(its access token sealed), the installation (refresh token sealed, expiry) and the subscription. A
+failure before the commit deletes the new subscription again and leaves nothing in the database;
+subscriptions of an earlier install that point here are deleted only after the commit, so a re-install
+that fails leaves the account with the subscription it had. Calendly allows one subscription per URL
+and scope: each install's callback URL carries its own `?install=` tag, so old and new can coexist
+for that moment (the receiver ignores the query).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 import structlog
 from starlette.requests import Request
@@ -31,6 +36,7 @@ from hookline.providers.calendly import catalog
 from hookline.providers.calendly.accounts import box_for
 from hookline.providers.calendly.api import CalendlyAPIError, CalendlyClient
 from hookline.providers.calendly.masking import mask
+from hookline.providers.kit.backfills import first_backfills
 from hookline.secretbox import SecretBox
 from hookline.store.engine import Connection
 from hookline.store.queries import load_queries
@@ -65,6 +71,13 @@ def holder(box: SecretBox) -> TokenHolder:
         conn.execute(Q.set_account_token, (box.seal(token), mask(token), account))
 
     return TokenHolder(PROVIDER, "Calendly", read, write)
+
+
+def points_here(callback_url: str, here: str) -> bool:
+    """An install's subscription to this hookline's receiver: untagged (made before tags) or with any
+    install tag; one made by hand with another query is left alone."""
+    url, _, query = callback_url.partition("?")
+    return url.rstrip("/") == here and (not query or (query.startswith("install=") and "&" not in query))
 
 
 def account_name_for(label: str, org_uri: str) -> str:
@@ -103,7 +116,8 @@ class Installer(flow.Installer):
         super().__init__(runtime, box_for(runtime.settings))
 
     async def install(self, app: OAuthApp, code: str, verifier: str | None) -> Installed:
-        target = (self.runtime.settings.public_url or "").rstrip("/") + WEBHOOK_PATH
+        here = (self.runtime.settings.public_url or "").rstrip("/") + WEBHOOK_PATH
+        target = f"{here}?{urlencode({'install': secrets.token_hex(4)})}"
         secret, _ = self.secrets(app, signing=True)
         async with self.session() as session:
             grant = await self.exchange(session, app, token_url_for(app.authorize_url), code, secret,
@@ -115,10 +129,8 @@ class Installer(flow.Installer):
                     if not user_uri or not org_uri:
                         raise InstallFailed(502, "Calendly is unavailable", "Calendly did not say which user "
                                             "and organization installed the app.")
-                    old = [s for s in await client.subscriptions(org_uri, "organization")
-                           if str(s.get("callback_url") or "").rstrip("/") == target]
-                    for stale in old:  # one subscription per URL and scope at Calendly: the old one goes first
-                        await client.delete_subscription(str(stale["uri"]).rsplit("/", 1)[-1])
+                    old = [str(s["uri"]) for s in await client.subscriptions(org_uri, "organization")
+                           if points_here(str(s.get("callback_url") or ""), here) and s.get("uri")]
                     created = await client.create_subscription(url=target, events=events(), organization=org_uri,
                                                                scope="organization")
                 except CalendlyAPIError as exc:
@@ -135,6 +147,12 @@ class Installer(flow.Installer):
                 name, fresh = await self.store(lambda conn: save_install(
                     conn, self.box, label=label, org_uri=org_uri, user_uri=user_uri, grant=grant,
                     api_url=app.api_url, subscription_uri=sub_uri, callback_url=target), undo)
+                for stale in old:  # an earlier install's subscription: never two delivering here
+                    try:
+                        await client.delete_subscription(stale.rsplit("/", 1)[-1])
+                    except CalendlyAPIError as exc:
+                        log.warning("calendly.oauth_stale_subscription", account=name, subscription=stale,
+                                    error=exc.message)
         keys = self.runtime.state.get("calendly.keys")
         if keys is not None:
             keys.expire()  # the new installation's events verify at once
@@ -172,7 +190,8 @@ class Installer(flow.Installer):
             except Exception as exc:  # the install stands; the watchdog's backfills cover later gaps
                 log.error("calendly.oauth_backfill_failed", account=account, error=f"{type(exc).__name__}: {exc}")
 
-        self.runtime.tasks.append(asyncio.create_task(run(), name=f"calendly-oauth-backfill-{account}"))
+        # Queued: a launch's hundreds of installs do not all backfill at once (kit.backfills).
+        first_backfills(self.runtime).start(f"calendly-oauth-backfill-{account}", run)
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:

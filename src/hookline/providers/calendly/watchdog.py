@@ -25,7 +25,7 @@ from hookline.providers.calendly.keys import KeyStore, generate
 from hookline.providers.calendly.receiver import occurred_at
 from hookline.providers.calendly.settings import CalendlySettings
 from hookline.providers.calendly.subscriptions import Managed, SubscriptionStore
-from hookline.providers.kit.watchdog import exclusive, run_every
+from hookline.providers.kit.watchdog import CONCURRENCY, exclusive, for_each, run_every, spread_window
 from hookline.secretbox import SecretBox, SecretBoxError
 from hookline.store.engine import Database
 from hookline.timeparse import iso
@@ -139,17 +139,21 @@ async def _backfill(
 
 
 async def check_all(
-    db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None = None
+    db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None = None, *,
+    interval: float = 0.0, concurrency: int = CONCURRENCY,
 ) -> list[Report] | None:
-    """A report per account, or None when another process is checking right now."""
+    """A report per account, or None when another process is checking right now. `concurrency`
+    accounts at a time; inside `serve` (`interval` > 0) their starts are spread over most of the
+    interval (kit.watchdog.for_each)."""
     with exclusive(db, _PG_LOCK_ID) as mine:
         if not mine:
             log.info("calendly watchdog: another process is checking")
             return None
-        return await _check_all(db, cfg, box, account_name)
+        return await _check_all(db, cfg, box, account_name, interval, concurrency)
 
 
-async def _check_all(db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None) -> list[Report]:
+async def _check_all(db: Database, cfg: CalendlySettings, box: SecretBox, account_name: str | None,
+                     interval: float, concurrency: int) -> list[Report]:
     from hookline.oauth.tokens import uninstalled_accounts
 
     with db.connection() as conn:
@@ -157,27 +161,33 @@ async def _check_all(db: Database, cfg: CalendlySettings, box: SecretBox, accoun
     accounts = [a for a in AccountStore(db, box).all() if a.name not in gone]
     if account_name is not None:
         accounts = [a for a in accounts if a.name == account_name]
-    reports = []
+    reports: dict[str, Report] = {}
     async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
-        for account in accounts:
+
+        async def one(account: Account) -> None:
             try:
-                reports.append(await check_account(db, cfg, account, session, box))
+                reports[account.name] = await check_account(db, cfg, account, session, box)
             except CalendlyAPIError as exc:
-                reports.append(Report(account.name, errors=[exc.message]))
+                reports[account.name] = Report(account.name, errors=[exc.message])
             except SecretBoxError as exc:  # the message names no secret
-                reports.append(Report(account.name, errors=[str(exc)]))
-    return reports
+                reports[account.name] = Report(account.name, errors=[str(exc)])
+            except Exception as exc:  # one account's surprise must not stop the others (no traceback: locals)
+                reports[account.name] = Report(account.name, errors=[f"unexpected {type(exc).__name__}"])
+
+        await for_each(accounts, one, concurrency=concurrency, over=spread_window(interval, len(accounts)))
+    return [reports[a.name] for a in accounts]
 
 
 async def run_forever(db: Database, cfg: CalendlySettings, box: SecretBox) -> None:
     """The background task of `serve`: check every `watchdog_interval_seconds`."""
 
     async def one_pass() -> None:
-        for report in await check_all(db, cfg, box) or []:
+        for report in await check_all(db, cfg, box, interval=cfg.watchdog_interval_seconds) or []:
             for error in report.errors:
                 log.error("calendly watchdog", account=report.account, error=error)
 
     def failed(exc: Exception) -> None:  # never let the task die: try again next round
         log.error("calendly watchdog failed", error=type(exc).__name__)
 
+    # The pass spreads its checks over most of the interval; the next starts an interval after it began.
     await run_every(cfg.watchdog_interval_seconds, one_pass, failed, min_pause=1.0)

@@ -51,7 +51,10 @@ BOARDS_PATH = "/monday/oauth/boards"
 LIFECYCLE_PATH = "/monday/oauth/lifecycle"
 # Each picked board gets one webhook per event: new items, column changes, names, removals.
 BOARD_EVENTS = ("create_item", "change_column_value", "change_name", "item_archived", "item_deleted")
-BOARDS = "query { boards(limit: 200) { id name } }"
+# monday pages its boards: a page at a time until a short one (MAX_BOARD_PAGES bounds a runaway answer).
+BOARDS = "query ($limit: Int!, $page: Int!) { boards(limit: $limit, page: $page) { id name } }"
+BOARD_PAGE = 100
+MAX_BOARD_PAGES = 100
 LIFECYCLE_LEEWAY = 30  # seconds of clock skew a lifecycle JWT's exp is given
 
 
@@ -82,8 +85,8 @@ class Installer(flow.Installer):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime, box_for(runtime.settings))
 
-    async def install(self, code: str) -> tuple[str, bool, list[tuple[str, str]]]:
-        """(account, created, its boards as (id, name))."""
+    async def install(self, code: str, browser: str) -> tuple[str, bool, list[tuple[str, str]], str]:
+        """(account, created, its boards as (id, name), the board picker's state for `browser`)."""
         app = await asyncio.to_thread(self.app)
         secret, signing = self.secrets(app, signing=True)
         assert signing is not None
@@ -92,7 +95,7 @@ class Installer(flow.Installer):
             async with MondayClient(app.api_url, grant.access_token, session) as client:
                 try:
                     me = await client.me()
-                    boards = (await client.graphql(BOARDS)).get("boards") or []
+                    boards = await all_boards(client)
                 except MondayAPIError as exc:
                     log.error("monday.oauth_failed", step="api", error=exc.message)
                     raise InstallFailed(502, "monday.com is unavailable", "monday.com failed while setting up "
@@ -104,13 +107,24 @@ class Installer(flow.Installer):
             raise InstallFailed(502, "monday.com is unavailable", "monday.com did not say which account "
                                 "installed the app.")
         label = str(account.get("name") or "")
-        name, created = await self.store(lambda conn: save_install(
-            conn, self.box, label=label, account_id=account_id, access_token=grant.access_token,
-            signing_secret=signing, api_url=app.api_url))
+
+        def save(conn: Connection) -> tuple[str, bool, str]:
+            name, created = save_install(conn, self.box, label=label, account_id=account_id,
+                                         access_token=grant.access_token, signing_secret=signing, api_url=app.api_url)
+            # The picker's state in the same transaction: when it cannot be issued, no account is kept.
+            try:
+                state = oauth_state.issue_on(conn, PROVIDER + ":boards", browser, payload=name)
+            except oauth_state.TooManyPending:
+                raise InstallFailed(429, "Too many installations", "Too many installations are in progress, so "
+                                    "nothing was installed; install the app again from monday.com in a few "
+                                    "minutes.") from None
+            return name, created, state
+
+        name, created, state = await self.store(save)
         self._expire_cache()
         log.info("monday.oauth_installed", account=name, created=created)
         listed = [(str(b["id"]), str(b.get("name") or b["id"])) for b in boards if isinstance(b, dict) and b.get("id")]
-        return name, created, listed
+        return name, created, listed, state
 
     def _expire_cache(self) -> None:
         cache = self.runtime.state.get("monday.accounts")
@@ -198,6 +212,17 @@ class Installer(flow.Installer):
         return 200
 
 
+async def all_boards(client: MondayClient) -> list[Any]:
+    """Every board the installer can see, page after page (monday answers at most `limit` a page)."""
+    boards: list[Any] = []
+    for number in range(1, MAX_BOARD_PAGES + 1):
+        found = (await client.graphql(BOARDS, {"limit": BOARD_PAGE, "page": number})).get("boards") or []
+        boards.extend(found)
+        if len(found) < BOARD_PAGE:
+            break
+    return boards
+
+
 def first_use(conn: Connection, token: str, expires_at: float) -> bool:
     """True the first time `token` is seen (remembered until `expires_at`), False for a replay."""
     conn.execute(Q.forget_expired_lifecycle_tokens, (time.time(),))
@@ -225,10 +250,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     public = runtime.settings.public_url
 
     async def installed(code: str, _payload: str | None, request: Request) -> Response:
-        name, created, boards = await installer.install(code)
         browser = request.cookies.get(oauth_state.COOKIE) or oauth_state.new_browser_id()
-        state = await asyncio.to_thread(oauth_state.issue, runtime.db, PROVIDER + ":boards", browser,
-                                        payload=name)
+        name, created, boards, state = await installer.install(code, browser)
         verb = "connected" if created else "reconnected"
         response = choice_page(
             "monday.com connected", f"Account {name} is {verb} to hookline. Pick the boards whose events "

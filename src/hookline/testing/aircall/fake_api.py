@@ -200,7 +200,7 @@ class FakeRequest:
     query: Mapping[str, str]
     body: Any
     account: str | None
-    at: float = field(default_factory=time.time)  # when it arrived (tests of retry delays)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (retry delays, how a pass spreads its calls)
 
 
 class FakeAircallState:
@@ -245,6 +245,8 @@ class FakeAircallState:
         self.oauth_installer: str | None = None  # the account whose admin consents; None: the only one
         self.oauth_deny = False  # the admin clicks "deny"
         self.latency = 0.0  # seconds added to each /v1 answer (benchmarks: Aircall is not on localhost)
+        self.in_flight = 0  # authenticated /v1 requests being answered now, and the most seen at once
+        self.max_in_flight = 0
         self.oauth_code_ttl = 60.0
         self._codes: dict[str, tuple[str, str, float]] = {}  # code -> (account, redirect_uri, expires at)
 
@@ -677,6 +679,16 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if account is None:
         return FakeApiError(401, "Unauthorized", "Check your API ID and API token").response()
     account.requests += 1
+    state.in_flight += 1
+    state.max_in_flight = max(state.max_in_flight, state.in_flight)
+    try:
+        return await _answer(request, handler, state, account)
+    finally:
+        state.in_flight -= 1
+
+
+async def _answer(request: web.Request, handler: Handler, state: FakeAircallState,
+                  account: FakeAccount) -> web.StreamResponse:
     if state.latency:
         await asyncio.sleep(state.latency)
     if state._failures:

@@ -20,6 +20,7 @@ event; a subscription whose deliveries keep failing is disabled, as Calendly doe
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -122,7 +123,8 @@ class FakeCalendly:
     invitees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     event_orgs: dict[str, str] = field(default_factory=dict)  # scheduled event uuid -> its OAuth organization
     deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (subscription uuid, event, status)
-    failures: dict[str, int] = field(default_factory=dict)  # path prefix -> how many requests answer 500
+    # path prefix, or "METHOD path prefix" -> how many requests answer 500
+    failures: dict[str, int] = field(default_factory=dict)
     user_uuid: str = "USER0000000000001"
     org_uuid: str = "ORG00000000000001"
     _session: aiohttp.ClientSession | None = None
@@ -138,6 +140,9 @@ class FakeCalendly:
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # token -> org (single use)
     token_calls: list[str] = field(default_factory=list)  # grant_type of every POST /oauth/token answered 200
     token_down: bool = False  # /oauth/token answers 503
+    latency: float = 0.0  # seconds added to each API answer (Calendly is not on localhost)
+    in_flight: int = 0  # API requests being answered now, and the most seen at once
+    max_in_flight: int = 0
 
     # -- OAuth ---------------------------------------------------------------------------------------
     def set_oauth_app(self, client_id: str, client_secret: str, signing_key: str) -> None:
@@ -438,11 +443,19 @@ class FakeCalendly:
             request[OAUTH_ORG] = held[0]
         elif not secrets.compare_digest(auth.encode(), f"Bearer {self.token}".encode()):
             return _error(401, "Unauthenticated", "The access token is invalid")
-        for prefix, left in self.failures.items():
-            if left > 0 and request.path.startswith(prefix):
-                self.failures[prefix] = left - 1
-                return _error(500, "Internal Server Error", "The server encountered an unexpected condition")
-        return await handler(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            for prefix, left in self.failures.items():
+                if left > 0 and (request.path.startswith(prefix)
+                                 or f"{request.method} {request.path}".startswith(prefix)):
+                    self.failures[prefix] = left - 1
+                    return _error(500, "Internal Server Error", "The server encountered an unexpected condition")
+            return await handler(request)
+        finally:
+            self.in_flight -= 1
 
     async def _me(self, request: web.Request) -> web.Response:
         user, org, name = self._who(request)

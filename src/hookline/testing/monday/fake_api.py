@@ -102,6 +102,8 @@ class FakeMonday:
     oauth_client: tuple[str, str] | None = None  # (client_id, client_secret)
     oauth_installer: str = "acme"
     oauth_deny: bool = False
+    oauth_boards: int = 3  # boards of an account that installs (more than a page of `boards` to test paging)
+    oauth_code_ttl: float = 600.0  # how long an authorization code can be exchanged
     lifecycle_url: str | None = None  # where the app's install/uninstall events go
     oauth_accounts: dict[str, OAuthAccount] = field(default_factory=dict)
     codes: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # code -> (account, redirect, expiry)
@@ -118,7 +120,7 @@ class FakeMonday:
     def add_oauth_account(self, name: str, boards: int = 3) -> OAuthAccount:
         if name not in self.oauth_accounts:
             n = len(self.oauth_accounts) + 1
-            found = {str(7000000000 + n * 100 + i): f"{name.title()} board {i}" for i in range(1, boards + 1)}
+            found = {str(7000000000 + n * 10_000 + i): f"{name.title()} board {i}" for i in range(1, boards + 1)}
             self.boards |= set(found)
             self.oauth_accounts[name] = OAuthAccount(name, 9100000 + n, found)
         return self.oauth_accounts[name]
@@ -145,9 +147,9 @@ class FakeMonday:
             return web.Response(status=400, text="unknown client_id or no redirect_uri")
         if self.oauth_deny:
             raise web.HTTPFound(f"{redirect}?{urlencode({'error': 'access_denied', 'state': state})}")
-        self.add_oauth_account(self.oauth_installer)
+        self.add_oauth_account(self.oauth_installer, self.oauth_boards)
         code = secrets.token_hex(16)
-        self.codes[code] = (self.oauth_installer, redirect, time.time() + 600)
+        self.codes[code] = (self.oauth_installer, redirect, time.time() + self.oauth_code_ttl)
         raise web.HTTPFound(f"{redirect}?{urlencode({'code': code, 'state': state})}")
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -256,9 +258,14 @@ class FakeMonday:
             if mine is not None:
                 me["account"] = {"id": str(mine.account_id), "name": mine.name.title()}
             return web.json_response({"data": {"me": me}})
-        if name == "boards":
+        if name == "boards":  # monday pages boards: `limit` (default 25) per `page` (from 1)
             listed = mine.boards if mine is not None else {b: f"Board {b}" for b in sorted(self.boards)}
-            return web.json_response({"data": {"boards": [{"id": b, "name": n} for b, n in listed.items()]}})
+            try:
+                limit, page = int(args.get("limit") or 25), int(args.get("page") or 1)
+            except (TypeError, ValueError):
+                return _gql_error("limit and page must be integers")
+            items = list(listed.items())[(page - 1) * limit: page * limit]
+            return web.json_response({"data": {"boards": [{"id": b, "name": n} for b, n in items]}})
         if mine is not None and name == "create_webhook" and str(args.get("board_id")) not in mine.boards:
             return _gql_error("Board not found")
         if name == "webhooks":
