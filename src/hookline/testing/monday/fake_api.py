@@ -230,18 +230,25 @@ class FakeMonday:
             await self._session.close()
             self._session = None
 
-    async def _graphql(self, request: web.Request) -> web.Response:
+    def _injected_failure(self) -> web.Response | None:
+        """An outage, or the next status a test scripted: answered before anything is done (a retry is safe)."""
         if self.api_down:
             return _gql_error("Internal server error", "INTERNAL_SERVER_ERROR", 500)
-        auth = request.headers.get("authorization", "")
-        installed = self.access_tokens.get(auth.removeprefix("Bearer "))
-        if installed is None and not secrets.compare_digest(auth.encode(), self.token.encode()):
-            return _gql_error("Not Authenticated", "UNAUTHENTICATED", 401)
-        mine = self.oauth_accounts[installed] if installed is not None else None
-        if self.failures:  # before anything is done: a retry is safe
+        if self.failures:
             status = self.failures.pop(0)
             return web.json_response({"error_message": "Internal server error", "status_code": status},
                                      status=status)
+        return None
+
+    async def _graphql(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("authorization", "")
+        installed = self.access_tokens.get(auth.removeprefix("Bearer "))
+        if installed is None and not secrets.compare_digest(auth.encode(), self.token.encode()):
+            return self._injected_failure() or _gql_error("Not Authenticated", "UNAUTHENTICATED", 401)
+        mine = self.oauth_accounts[installed] if installed is not None else None
+        failed = self._injected_failure()
+        if failed is not None:
+            return failed
         try:
             body = await request.json()
             query, variables = str(body["query"]), dict(body.get("variables") or {})
