@@ -118,7 +118,7 @@ def matcher_alone(url: str, payloads: list[dict[str, object]]) -> float:
     from hookline.pipeline.handlers import load_events
 
     db = Database(url)
-    migrations.upgrade(db, migration_sources())
+    migrations.upgrade(db, migration_sources(providers()))
     with db.connection() as conn, conn.transaction():
         rules.apply(conn, parse(rules_file(), registry(providers())), prune=False, write=True)
     now = time.time()
