@@ -112,3 +112,25 @@ def test_store_helpers_for_tables_named_at_run_time(db: Database) -> None:
         assert stored_settings.get(conn, "test.key") == "2"
         assert maintenance.storage(conn).size > 0
         assert maintenance.free_pages(conn) >= 0
+
+
+def test_once_per_database_is_one_holder_per_schema(db: Database) -> None:
+    """PostgreSQL: a second process of the same hookline (same schema) skips the round; a hookline in
+    another schema of the same database does not. SQLite: one serve per file, always True."""
+    from tests.support import drop_pg_schema, new_pg_schema
+
+    with db.once_per_database(728_115_999) as first:
+        assert first
+        with db.once_per_database(728_115_999) as second:
+            assert second is (db.dialect == "sqlite")
+        if db.dialect == "postgresql":
+            schema, url = new_pg_schema()
+            other = Database(url)
+            try:
+                with other.once_per_database(728_115_999) as elsewhere:
+                    assert elsewhere
+            finally:
+                other.close()
+                drop_pg_schema(schema)
+    with db.once_per_database(728_115_999) as again:
+        assert again

@@ -144,13 +144,15 @@ SELECT set_config('statement_timeout', ?, false)
 SELECT pg_advisory_xact_lock(?, hashtext(?))
 
 -- name: try_advisory_lock
-SELECT pg_try_advisory_lock(?)
+-- Session locks are per database: keyed by the schema too, so hooklines sharing a database in schemas
+-- of their own (the tests, a staging copy) never skip each other's rounds.
+SELECT pg_try_advisory_lock(?, hashtext(current_schema()))
 
 -- name: advisory_lock
-SELECT pg_advisory_lock(?)
+SELECT pg_advisory_lock(?, hashtext(current_schema()))
 
 -- name: advisory_unlock
-SELECT pg_advisory_unlock(?)
+SELECT pg_advisory_unlock(?, hashtext(current_schema()))
 
 -- name: vacuum
 VACUUM (ANALYZE)

@@ -103,14 +103,11 @@ def test_one_watchdog_at_a_time_on_postgresql(
     fake.disable(old_uuid)
     env = {"HOOKLINE_CALENDLY_API_URL": running.url}
     if engine == "postgresql":
-        holder = db.connect()  # another `serve` checking right now
-        try:
-            assert holder.scalar("SELECT pg_try_advisory_lock(?)", (728_115_101,))
+        with db.once_per_database(728_115_101) as mine:  # another `serve` checking right now
+            assert mine
             skipped = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
             assert skipped.returncode == 0 and "another hookline process" in skipped.stdout
             assert set(fake.subscriptions) == {old_uuid}
-        finally:
-            holder.close()
     done = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
     assert done.returncode == 0 and ", 1 recreated," in done.stdout
     assert old_uuid not in fake.subscriptions
