@@ -8,7 +8,7 @@ waits long for the write lock:
   waiting at most IDLE_WAIT: ingest has the writer first, the purge the gaps between its batches;
 - `pause_seconds` between batches, or as long as the batch took if longer (the purge never has more
   than half of the writer);
-- the purge's commits skip the fsync (store.maintenance.background_durability): still atomic, and
+- the purge's commits skip the fsync (Connection.defer_sync): still atomic, and
   a deletion a power cut undoes is redone next pass.
 
 On SQLite the freed pages are then handed back to the file system (incremental vacuum), in steps
@@ -156,7 +156,7 @@ def run_pass(
     done: dict[str, int] = {}
     conn = db.connect()
     try:
-        maintenance.background_durability(conn)
+        conn.defer_sync()
         now = time.time()
         partitions.create_ahead(conn, now)
         for policy in policies(providers):

@@ -27,11 +27,6 @@ def storage(conn: Connection) -> Storage:
     return Storage(int(size), None if free is None else int(free), None if events_size is None else int(events_size))
 
 
-def background_durability(conn: Connection) -> None:
-    """For a writer whose work can be redone (retention): its commits skip the fsync, still atomic."""
-    conn.defer_sync()
-
-
 def reclaims_incrementally(conn: Connection) -> bool:
     """Whether free pages can be given back in steps (SQLite with auto_vacuum=INCREMENTAL)."""
     return conn.dialect == "sqlite" and int(conn.scalar(Q.auto_vacuum_mode)) == 2
