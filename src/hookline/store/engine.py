@@ -184,12 +184,11 @@ class Connection:
         if self.dialect == "postgresql":
             types = self.column_types(table)
             arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no per-string escaping
-            sql = Q.insert_many.fill(table=table, names=names, arrays=arrays, marks="", tail=tail).postgresql
+            sql = Q.insert_many.fill(table=table, names=names, values=arrays, tail=tail).postgresql
             self.raw.execute(sql, [list(col) for col in zip(*rows, strict=True)])
         else:
             marks = ", ".join("?" * len(columns))
-            sql = Q.insert_many.fill(table=table, names=names, marks=marks, arrays="", tail=tail).sqlite
-            self.raw.executemany(sql, rows)
+            self.raw.executemany(Q.insert_many.fill(table=table, names=names, values=marks, tail=tail).sqlite, rows)
 
     def column_types(self, table: str) -> dict[str, str]:
         """PostgreSQL column types of a table, read once per process (the same in every schema: one set of

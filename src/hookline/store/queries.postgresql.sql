@@ -125,9 +125,9 @@ ON CONFLICT DO NOTHING RETURNING id
 SELECT EXISTS (SELECT 1 FROM event_keys t WHERE t.received_at >= ? AND t.received_at < ? AND
 
 -- name: insert_many
--- One statement over arrays (unnest): planned and executed once instead of once per row; `arrays` are
+-- One statement over arrays (unnest): planned and executed once instead of once per row; `values` are
 -- binary parameters cast to the columns' array types (Connection.column_types).
-INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) AS u ({names}) {tail}
+INSERT INTO {table} ({names}) SELECT * FROM unnest({values}) AS u ({names}) {tail}
 
 -- name: column_types
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute

@@ -362,8 +362,8 @@ PRAGMA data_version
 BEGIN IMMEDIATE
 
 -- name: insert_many
--- `names` quoted columns, `marks` their placeholders, `tail` an ON CONFLICT clause or nothing.
-INSERT INTO {table} ({names}) VALUES ({marks}) {tail}
+-- `names` quoted columns, `values` their placeholders, `tail` an ON CONFLICT clause or nothing.
+INSERT INTO {table} ({names}) VALUES ({values}) {tail}
 
 -- name: column_types
 -- PostgreSQL's types for insert_many's arrays (SQLite needs none: Connection.column_types answers {}).
