@@ -244,7 +244,6 @@ class Dispatcher:
         await stop.wait()
         self.wake.set()
 
-
     async def _shutdown(self, helpers: list[asyncio.Task[Any]]) -> None:
         """Let requests in flight finish (bounded), write their outcomes, hand back the rest."""
         self.stopping = True  # jobs still waiting for a slot are handed back, not started

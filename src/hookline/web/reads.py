@@ -46,7 +46,6 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
 
 
-
 def account_of(request: Request) -> AccountScope | None:
     """`?account=NAME` of a listing (as /api/events has it): that account, of any registered provider."""
     name = request.query_params.get("account")
