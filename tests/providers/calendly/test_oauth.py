@@ -375,6 +375,14 @@ def _count(fake_api: FakeCalendly) -> Any:
     return count()
 
 
+def install_in_browser(page: Any, partner: Partner, org: str) -> None:
+    """An admin of organization `org` installs the app: the success page."""
+    partner.call(lambda: setattr(partner.fake, "oauth_installer", org))
+    page.goto(partner.server.url + "/calendly/oauth/install")
+    page.wait_for_url(partner.server.url + "/calendly/oauth/callback*")
+    assert page.locator("h1").inner_text() == "Calendly connected"
+
+
 def test_in_a_real_browser_install_refresh_uninstall_and_reinstall(
     partner: Partner, browser: Any, engine: str  # noqa: F811
 ) -> None:
@@ -383,10 +391,7 @@ def test_in_a_real_browser_install_refresh_uninstall_and_reinstall(
     page.set_default_timeout(15000)
     try:
         for org in ("acme", "globex"):
-            partner.call(lambda o=org: setattr(partner.fake, "oauth_installer", o))
-            page.goto(partner.server.url + "/calendly/oauth/install")
-            page.wait_for_url(partner.server.url + "/calendly/oauth/callback*")
-            assert page.locator("h1").inner_text() == "Calendly connected"
+            install_in_browser(page, partner, org)
             assert f"{org} is connected" in page.inner_text("body")
         page.screenshot(path=str(artifact(f"oauth-calendly-installed-{engine}.png")))
         assert partner.deliver("acme", 1) == [200]
@@ -420,10 +425,7 @@ def test_in_a_real_browser_install_refresh_uninstall_and_reinstall(
         assert partner.events("acme") == 1
         page.screenshot(path=str(artifact(f"oauth-calendly-uninstalled-{engine}.png")))
         # ... and installs it again, in the browser: the same account, receiving again.
-        partner.call(lambda: setattr(partner.fake, "oauth_installer", "acme"))
-        page.goto(partner.server.url + "/calendly/oauth/install")
-        page.wait_for_url(partner.server.url + "/calendly/oauth/callback*")
-        assert page.locator("h1").inner_text() == "Calendly connected"
+        install_in_browser(page, partner, "acme")
         page.goto(partner.server.url + "/installations")  # still signed in
         assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "installed"
         assert page.locator("#installations tr[data-account]").count() == 2

@@ -309,6 +309,16 @@ def test_every_board_is_offered_page_after_page(partner: Partner) -> None:
     assert {h.board_id for h in partner.call(lambda: partner.fake.hooks_of("acme"))} == {last}
 
 
+def install_in_browser(page: Any, partner: Partner, account: str) -> None:
+    """An admin of `account` installs the app and keeps the first board offered."""
+    partner.call(lambda: setattr(partner.fake, "oauth_installer", account))
+    page.goto(partner.server.url + "/monday/oauth/install")
+    page.wait_for_url(partner.server.url + "/monday/oauth/callback*")
+    page.locator("input[name=choice]").nth(0).check()
+    page.click("button[type=submit]")
+    page.wait_for_url(partner.server.url + "/monday/oauth/boards")
+
+
 def test_in_a_real_browser_two_installs_an_uninstall_and_a_reinstall(
     partner: Partner, browser: Any, engine: str  # noqa: F811
 ) -> None:
@@ -338,12 +348,7 @@ def test_in_a_real_browser_two_installs_an_uninstall_and_a_reinstall(
         assert acme.get_attribute("data-provider") == "monday"
         page.screenshot(path=str(artifact(f"oauth-monday-installations-{engine}.png")))
         # A second company installs in the browser too; both send events.
-        partner.call(lambda: setattr(partner.fake, "oauth_installer", "globex"))
-        page.goto(partner.server.url + "/monday/oauth/install")
-        page.wait_for_url(partner.server.url + "/monday/oauth/callback*")
-        page.locator("input[name=choice]").nth(0).check()
-        page.click("button[type=submit]")
-        page.wait_for_url(partner.server.url + "/monday/oauth/boards")
+        install_in_browser(page, partner, "globex")
         assert "1 board(s) of globex" in page.inner_text("body")
         assert partner.deliver("globex") == [200] and partner.events("globex") == 1
         # acme uninstalls the app (monday.com's signed lifecycle event): its events are refused, its data stays.
@@ -354,12 +359,7 @@ def test_in_a_real_browser_two_installs_an_uninstall_and_a_reinstall(
         wait_for(lambda: partner.deliver("acme") == [401])
         assert partner.events("acme") == 1
         # ... and installs it again in the browser: the same account, receiving again.
-        partner.call(lambda: setattr(partner.fake, "oauth_installer", "acme"))
-        page.goto(partner.server.url + "/monday/oauth/install")
-        page.wait_for_url(partner.server.url + "/monday/oauth/callback*")
-        page.locator("input[name=choice]").nth(0).check()
-        page.click("button[type=submit]")
-        page.wait_for_url(partner.server.url + "/monday/oauth/boards")
+        install_in_browser(page, partner, "acme")
         page.goto(partner.server.url + "/installations")
         assert page.get_attribute('#installations tr[data-account="acme"]', "data-state") == "installed"
         assert page.locator("#installations tr[data-account]").count() == 2
