@@ -23,7 +23,7 @@ import pytest
 from hookline.assembly import migration_sources
 from hookline.pipeline.handlers import StoredEvent, Unprocessable
 from hookline.providers.aircall import projections as proj
-from hookline.providers.aircall import wrap_ups
+from hookline.providers.aircall import rollup_batches, wrap_ups
 from hookline.providers.aircall.dashboard import analytics
 from hookline.providers.aircall.wrap_ups import WrapUp
 from hookline.providers.registry import providers
@@ -510,3 +510,87 @@ def test_concurrent_workers_pair_an_agents_wrap_ups_once(db: Database) -> None:
 def _write_in_transaction(conn: Connection, marks: list[WrapUp]) -> None:
     with conn.transaction():
         wrap_ups.write(conn, marks)
+
+
+def call_rollups(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """The hour and agent-day rollups as stored, and as counting every stored call gives them."""
+    hour, day = {"sqlite": ("CAST(started_at / 3600 AS INTEGER)", "CAST(started_at / 86400 AS INTEGER)"),
+                 "postgresql": ("floor(started_at / 3600)::bigint", "floor(started_at / 86400)::bigint")}[conn.dialect]
+    missed = ("(missed_call_reason IS NOT NULL OR (status = 'done' AND answered_at IS NULL"
+              " AND direction = 'inbound'))")
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(int(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in r)
+                for r in conn.fetchall(sql)]
+
+    return {
+        "hours": rows("SELECT hour, account, outbound, missed, answered, reason, calls FROM aircall_call_hours"
+                      " ORDER BY 1, 2, 3, 4, 5, 6"),
+        "hours from calls": rows(
+            f"SELECT {hour}, account, CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END,"
+            f" CASE WHEN {missed} THEN 1 ELSE 0 END, CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END,"
+            f" CASE WHEN {missed} THEN COALESCE(missed_call_reason, 'no_answer') ELSE '' END, count(*)"
+            " FROM aircall_calls WHERE started_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"),
+        "agent days": rows("SELECT day, account, user_id, seconds, calls FROM aircall_call_agent_days"
+                           " ORDER BY 1, 2, 3"),
+        "agent days from calls": rows(
+            f"SELECT {day}, account, user_id, sum(COALESCE(duration, 0)), count(*) FROM aircall_calls"
+            " WHERE started_at IS NOT NULL AND status = 'done' AND answered_at IS NOT NULL AND user_id IS NOT NULL"
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"),
+        "journal": rows("SELECT * FROM aircall_call_rollup_changes"),
+    }
+
+
+def assert_rollups_follow_calls(conn: Connection) -> None:
+    got = call_rollups(conn)
+    assert got["hours"] == got["hours from calls"]
+    assert got["agent days"] == got["agent days from calls"]
+    assert got["journal"] == []  # each batch summed and emptied its journal
+
+
+def test_batched_rollups_equal_counting_the_calls(db: Database) -> None:
+    """The projection writes a batch's calls in batched mode (migration 0012): their rollup changes are
+    journaled and summed once per batch. After batches of inserts, updates that move a call to another
+    hour, status or agent, stale repeats and duplicates, the rollups are what counting the calls gives,
+    and rows that fell to zero are gone. Writes outside a batch (an operator's UPDATE, deletes) still
+    go through the row triggers: batched mode ended with its transaction."""
+    fill(db, 11, span=20)
+    with db.connection() as conn:
+        assert_rollups_follow_calls(conn)
+        assert int(conn.scalar("SELECT count(*) FROM aircall_call_hours WHERE calls <= 0")) == 0
+        assert int(conn.scalar("SELECT count(*) FROM aircall_call_agent_days WHERE calls <= 0")) == 0
+        with conn.transaction():  # row by row: each call moves an hour, some change direction and duration
+            conn.execute("UPDATE aircall_calls SET started_at = started_at + 3600, duration = duration + 7")
+            conn.execute("UPDATE aircall_calls SET direction = 'outbound' WHERE id % 3 = 0")
+            conn.execute("DELETE FROM aircall_calls WHERE id % 5 = 0")
+        assert_rollups_follow_calls(conn)
+        assert len(call_rollups(conn)["hours"]) > 20
+
+
+def test_a_failed_batch_leaves_no_journal(db: Database) -> None:
+    """A batch that fails after writing calls rolls back with its journal: nothing is summed twice, and
+    the next writes (batched or not) keep the rollups exact."""
+    fill(db, 12)
+    rng = random.Random(3)
+    with db.connection() as conn:
+        before = call_rollups(conn)
+        rows = proj.Rows()
+        call = make_call(rng, 99_001, started_at=int(SINCE), status="done", answered=True,
+                         user=make_user(rng, 100, v2=True), number=make_number(rng, 500),
+                         contact=make_contact(rng, 900))
+        body = msgspec.json.encode({"resource": "call", "event": "call.ended", "timestamp": int(SINCE), "data": call})
+        proj.project(StoredEvent(1, "aircall", "acme", "call.ended", "webhook", SINCE, SINCE, body), rows)
+        with pytest.raises(RuntimeError), conn.transaction():
+            with rollup_batches.batched(conn):
+                proj.CALLS.write(conn, rows.groups[proj.CALLS])
+                assert call_rollups(conn)["journal"]  # journaled, not applied yet
+            rows.write(conn)
+            raise RuntimeError("the batch fails after its calls")
+        assert call_rollups(conn) == before
+        with conn.transaction():
+            conn.execute("UPDATE aircall_calls SET status = 'done' WHERE id % 4 = 1")  # row by row again
+        with conn.transaction():
+            rows.write(conn)  # and batched again
+        after = call_rollups(conn)
+        assert after != before
+        assert_rollups_follow_calls(conn)

@@ -18,7 +18,7 @@ import msgspec
 
 from hookline.pipeline.handlers import EventHandler, StoredEvent, Unprocessable
 from hookline.pipeline.versioned import VersionedColumns, digest, insert_many
-from hookline.providers.aircall import catalog, nested, ranks, wrap_ups
+from hookline.providers.aircall import catalog, nested, ranks, rollup_batches, wrap_ups
 from hookline.providers.aircall import models as m
 from hookline.store.engine import Connection
 from hookline.timeparse import optional_time, plausible
@@ -131,7 +131,12 @@ class Rows:
                         "ON CONFLICT (account, id) DO NOTHING")
         for group in GROUPS:  # a fixed order of tables: the same lock order in every worker
             rows = self.groups.get(group)
-            if rows:
+            if not rows:
+                continue
+            if group is CALLS:
+                with rollup_batches.batched(conn):  # the rollups summed once per batch
+                    group.write(conn, rows)
+            else:
                 group.write(conn, rows)
         if self.timeline:
             unique = {(r[0], r[1], r[4]): r for r in self.timeline}

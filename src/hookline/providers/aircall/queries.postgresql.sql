@@ -11,3 +11,11 @@ WHERE id IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING id, account, call_id, kind, started_at, attempts;
+
+-- name: rollups_batch_start
+-- A setting local to the transaction (migration 0012): a row of aircall_call_rollup_mode would have
+-- every worker wait for the other's commit.
+SELECT set_config('hookline.aircall_rollups', 'batched', true);
+
+-- name: rollups_batch_end
+SELECT set_config('hookline.aircall_rollups', '', true);

@@ -374,3 +374,44 @@ WHERE account = ? ORDER BY account, created_at
 SELECT token_sha256, account FROM aircall_tokens t
 WHERE NOT EXISTS (SELECT 1 FROM oauth_installations i
   WHERE i.provider = 'aircall' AND i.account = t.account AND NOT i.installed)
+
+-- ---------------------------------------------------------------- call rollups in batches (projections.py, migration 0012)
+
+-- name: rollups_batch_start
+-- The calls written until rollups_batch_end journal their rollup changes instead of applying them.
+UPDATE aircall_call_rollup_mode SET batched = 1;
+
+-- name: rollups_batch_hours
+-- The journal summed per hour row, in key order (the order in which concurrent workers lock rows).
+INSERT INTO aircall_call_hours (hour, account, outbound, missed, answered, reason, calls)
+SELECT hour, account, outbound, missed, answered, reason, sum(sign)
+FROM aircall_call_rollup_changes WHERE true
+GROUP BY hour, account, outbound, missed, answered, reason HAVING sum(sign) <> 0
+ORDER BY hour, account, outbound, missed, answered, reason
+ON CONFLICT (hour, account, outbound, missed, answered, reason) DO UPDATE
+SET calls = aircall_call_hours.calls + excluded.calls;
+
+-- name: rollups_batch_agent_days
+-- A done call's duration can change with its count unchanged: either sum makes a change.
+INSERT INTO aircall_call_agent_days (day, account, user_id, seconds, calls)
+SELECT day, account, user_id, sum(sign * seconds), sum(sign)
+FROM aircall_call_rollup_changes WHERE user_id IS NOT NULL
+GROUP BY day, account, user_id HAVING sum(sign) <> 0 OR sum(sign * seconds) <> 0
+ORDER BY day, account, user_id
+ON CONFLICT (day, account, user_id) DO UPDATE
+SET seconds = aircall_call_agent_days.seconds + excluded.seconds, calls = aircall_call_agent_days.calls + excluded.calls;
+
+-- name: rollups_batch_hours_zeros
+-- As 0006's triggers do: a row that fell to zero goes (the rows the journal touched only).
+DELETE FROM aircall_call_hours
+WHERE calls = 0 AND (hour, account) IN (SELECT hour, account FROM aircall_call_rollup_changes);
+
+-- name: rollups_batch_agent_days_zeros
+DELETE FROM aircall_call_agent_days
+WHERE calls = 0 AND (day, account) IN (SELECT day, account FROM aircall_call_rollup_changes WHERE user_id IS NOT NULL);
+
+-- name: rollups_batch_clear
+DELETE FROM aircall_call_rollup_changes;
+
+-- name: rollups_batch_end
+UPDATE aircall_call_rollup_mode SET batched = 0;
