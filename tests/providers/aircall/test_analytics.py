@@ -594,3 +594,62 @@ def test_a_failed_batch_leaves_no_journal(db: Database) -> None:
         after = call_rollups(conn)
         assert after != before
         assert_rollups_follow_calls(conn)
+
+
+def test_two_workers_batching_the_same_calls_keep_exact_rollups(db: Database) -> None:
+    """Two workers writing batches of the same calls at once (their lifecycles split between them, in
+    random order): each sums only its own journal (a transaction sees only its own uncommitted rows on
+    PostgreSQL; SQLite has one writer), so the rollups are exactly what counting the calls gives."""
+    rng = random.Random(21)
+    agents = [make_user(rng, 100 + i, v2=True) for i in range(3)]
+    events: list[tuple[str, dict[str, Any], float]] = []
+    for i in range(80):
+        started = SINCE + rng.random() * 3 * DAY
+        call = make_call(rng, 8000 + i, user=rng.choice(agents), number=make_number(rng, 500),
+                         contact=make_contact(rng, 900), started_at=int(started), status="done",
+                         direction=rng.choice(("inbound", "outbound")), answered=rng.random() < 0.6)
+        early = {**call, "status": "initial", "answered_at": None, "ended_at": None, "duration": 0, "user": None}
+        events += [("call.created", early, started), ("call.ended", call, started + 300)]
+        if rng.random() < 0.5:
+            events.append(("call.updated", {**call, "started_at": int(started) - 3600}, started + 400))
+    rng.shuffle(events)
+
+    def batches(share: list[tuple[str, dict[str, Any], float]]) -> list[proj.Rows]:
+        out = []
+        for start in range(0, len(share), 12):
+            rows = proj.Rows()
+            for n, (event, data, ts) in enumerate(share[start:start + 12]):
+                body = msgspec.json.encode({"resource": "call", "event": event, "timestamp": int(ts), "data": data})
+                proj.project(StoredEvent(start + n + 1, "aircall", "acme", event, "webhook", ts, ts, body), rows)
+            out.append(rows)
+        return out
+
+    failures: list[BaseException] = []
+
+    def work(share: list[tuple[str, dict[str, Any], float]]) -> None:
+        conn = db.connect()
+        try:
+            for rows in batches(share):
+                for _attempt in range(20):  # as the worker does: a batch that lost a deadlock is tried again
+                    try:
+                        with conn.transaction():
+                            rows.write(conn)
+                        break
+                    except Exception as exc:
+                        if "deadlock" not in str(exc).lower() and "locked" not in str(exc).lower():
+                            raise
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=work, args=(events[k::2],)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures, failures
+    with db.connection() as conn:
+        assert int(conn.scalar("SELECT count(*) FROM aircall_calls")) == 80
+        assert_rollups_follow_calls(conn)
+        assert sum(r[-1] for r in call_rollups(conn)["agent days"]) > 10
