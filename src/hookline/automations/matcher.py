@@ -174,6 +174,7 @@ class RuleMatcher(EventHandler):
         # The CEL context (the costly conversion) is built by the first rule that gets past its
         # guards, so an event that every candidate's guards turn away never pays for it.
         cel_context = EvalContext(context, candidates.needs)
+        converted: Any = None  # cel_context.cel(), kept at hand for the rules after the first
         ts = float(context["timestamp"])
         passed: dict[tuple[Guard, ...], bool] = {}  # rules often share guards: each checked once
         for rule, guards, program in candidates.plan:
@@ -185,7 +186,9 @@ class RuleMatcher(EventHandler):
                     continue
             if program is not None:  # the condition alone decides (Condition.matches, inlined)
                 try:
-                    hit = program.execute(cel_context.cel()) is True
+                    if converted is None:
+                        converted = cel_context.cel()
+                    hit = program.execute(converted) is True
                 except Exception:  # an error on this event's content is no match (Condition.matches)
                     hit = False
             else:
