@@ -1,13 +1,15 @@
 """Rule evaluation in the worker: events/s with 50 rules, as a ratio to the same worker with none.
 
-    .venv/bin/python bench/automations.py [--events 20000] [--rounds 3] [--lifecycle] [--profile FILE]
+    .venv/bin/python bench/automations.py [--events 20000] [--rounds 3] [--engine sqlite|postgresql]
+                                          [--lifecycle] [--profile FILE]
 
 Each round stores the same Aircall events (calls of every lifecycle event, users, contacts...) in a
 fresh database, then drains the job worker in-process (projections + the rule matcher). The rules:
 25 on call events with CEL conditions over `data` (each matching about 1% of inbound calls), 15
 on other patterns (rarely matching), 10 on missed calls with windows counted in SQL. Matching rules
 create pending runs (no executor runs). The issue's target: >= 5,000 events/s per worker with 50
-rules; printed with the ratio to no rules (SQLite).
+rules; printed with the ratio to no rules (SQLite by default; `--engine postgresql`: a fresh schema of
+the test database per round).
 
 The rounds alternate (none, 50, none, 50...) and each reports wall time and the process's CPU time
 (the worker's threads included): on a shared machine the CPU figure moves far less with the load.
@@ -23,9 +25,12 @@ import cProfile
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hookline.assembly import create_runtime, migration_sources
@@ -42,6 +47,9 @@ from hookline.store import migrations
 from hookline.store.engine import Database
 from hookline.testing.aircall.samples import sample_event
 from hookline.types import IncomingEvent
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support import drop_pg_schema, new_pg_schema
 
 CALL_EVENTS = [e for e in CATALOG if e.startswith("call.")]
 
@@ -157,11 +165,27 @@ def matcher_alone(url: str, payloads: list[dict[str, object]]) -> float:
         db.close()
 
 
+@contextmanager
+def fresh_database(engine: str) -> Iterator[str]:
+    """A new database per round: a SQLite file in a temporary directory, or a new schema of the
+    PostgreSQL test database (HOOKLINE_TEST_PG_URL), dropped after."""
+    if engine == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        return
+    schema, url = new_pg_schema()
+    try:
+        yield url
+    finally:
+        drop_pg_schema(schema)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)  # 5,000 lasted a second a round: +-25 %
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each (no rules / 50 rules), alternated")
     parser.add_argument("--profile", help="cProfile the last 50-rule round's worker into this file")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--lifecycle", action="store_true",
                         help="each call's five events in a row (an insert and four updates of its row)")
     args = parser.parse_args()
@@ -169,8 +193,7 @@ def main() -> None:
     results: dict[str, list[tuple[float, float]]] = {"no rules": [], "50 rules": []}
     for r in range(args.rounds):
         for label in ("no rules", "50 rules"):
-            with tempfile.TemporaryDirectory() as tmp:
-                url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"  # a fresh database per round
+            with fresh_database(args.engine) as url:
                 profile = args.profile if label == "50 rules" and r == args.rounds - 1 else None
                 took, cpu, made = one_round(url, payloads, label == "50 rules", profile)
             results[label].append((took, cpu))
@@ -179,15 +202,15 @@ def main() -> None:
     wall = {k: statistics.median(t for t, _ in v) for k, v in results.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in results.items()}
     load = Path("/proc/loadavg").read_text().split()[0]
-    print(f"\nmedians of {args.rounds} (load {load}):")
+    print(f"\nmedians of {args.rounds} ({args.engine}, load {load}):")
     for k in results:
         print(f"  worker, {k:9} {args.events / wall[k]:7.0f} events/s wall, {args.events / cpu[k]:7.0f} per CPU second")
     print(f"  50 rules / no rules: {wall['no rules'] / wall['50 rules']:.2f} of the throughput (wall),"
           f" {cpu['no rules'] / cpu['50 rules']:.2f} (CPU)")
     alone = []
     for _ in range(args.rounds):
-        with tempfile.TemporaryDirectory() as tmp:
-            alone.append(matcher_alone(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", payloads))
+        with fresh_database(args.engine) as url:
+            alone.append(matcher_alone(url, payloads))
     print(f"  the matcher alone, 50 rules: {args.events / statistics.median(alone):7.0f} events/s per CPU second"
           f" ({statistics.median(alone) / args.events * 1e6:.0f} us an event)")
 

@@ -235,3 +235,28 @@ def test_reordered_arrivals_fire_as_in_order_ones(db: Database, database_url: st
     with db.connection() as conn:
         opened = alerts.list_alerts(conn)
     assert sorted((a["window_key"], a["count"]) for a in opened) == sorted((str(u), 2) for u in orders)
+
+
+def test_runs_of_a_batch_are_created_in_one_statement_once_each(db: Database) -> None:
+    """runs.create writes a batch's runs at once: a (rule, event) given twice in the batch, or again in
+    a later batch (a duplicate webhook, a replay), is one run; the count is of the runs made, and the
+    runs are in event order (the order the executor takes them)."""
+    from hookline.automations import runs
+
+    apply_rules(db, RULES)
+    ids = append(db, [call_event(direction="inbound") for _ in range(3)])
+    with db.connection() as conn:
+        rule_id, rule_2 = (int(conn.scalar("SELECT id FROM rules WHERE name = ?", (n,)))
+                           for n in ("inbound-card", "missed-reason"))
+        batch = [(rule_2, "missed-reason", ids[2], "live", "", "pending", []),
+                 (rule_id, "inbound-card", ids[1], "live", "", "pending", []),
+                 (rule_id, "inbound-card", ids[1], "live", "", "pending", []),
+                 (rule_id, "inbound-card", ids[0], "dry-run", "", "dry-run", [{"index": 1}])]
+        with conn.transaction():
+            assert runs.create(conn, batch) == 3
+        with conn.transaction():
+            assert runs.create(conn, [*batch, (rule_2, "missed-reason", ids[0], "live", "", "pending", [])]) == 1
+    made = sorted(run_rows(db), key=lambda r: r["id"])
+    assert [(r["rule_name"], r["event_id"]) for r in made] == [
+        ("inbound-card", ids[0]), ("inbound-card", ids[1]), ("missed-reason", ids[2]), ("missed-reason", ids[0])]
+    assert made[0]["state"] == "dry-run" and made[0]["finished_at"] is not None and made[1]["finished_at"] is None

@@ -27,13 +27,6 @@ UPDATE rules SET enabled = ?, updated_at = ? WHERE name = ?;
 -- Its runs and window matches go with it (ON DELETE CASCADE); alerts stay: they are history.
 DELETE FROM rules WHERE name = ?;
 
--- name: create_run
--- One run per rule and event: a duplicate webhook, a replayed batch or a second worker makes none.
-INSERT INTO automation_runs (rule_id, rule_name, event_id, mode, window_key, state, run_at, steps,
-  created_at, updated_at, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (rule_id, event_id) DO NOTHING;
-
 -- name: claim_runs
 -- Due runs (pending, or running with a lapsed lease: its process died) taken under a claim token.
 -- PostgreSQL adds FOR UPDATE SKIP LOCKED (queries.postgresql.sql).

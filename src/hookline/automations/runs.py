@@ -24,17 +24,22 @@ COLUMNS = ("id", "rule_id", "rule_name", "event_id", "mode", "window_key", "stat
 Q = load_queries(__package__)
 
 
+_CREATED = ("rule_id", "rule_name", "event_id", "mode", "window_key", "state", "run_at", "steps", "created_at",
+            "updated_at", "finished_at")
+
+
 def create(conn: Connection, rows: Sequence[tuple[int, str, int, str, str, str, list[Any]]]) -> int:
-    """(rule_id, rule_name, event_id, mode, window_key, state, steps) rows; returns how many were new."""
+    """(rule_id, rule_name, event_id, mode, window_key, state, steps) rows; returns how many were new.
+    One statement for the batch; the first row of a (rule, event) wins, and the rows go in event order
+    (the executor's order), which is also the order in which concurrent workers wait on each other's."""
     now = time.time()
-    made = 0
+    first: dict[tuple[int, int], tuple[Any, ...]] = {}
     for rule_id, name, event_id, mode, key, state, steps in rows:
         finished = now if state == "dry-run" else None
-        made += conn.execute(
-            Q.create_run,
-            (rule_id, name, event_id, mode, key, state, now, msgspec.json.encode(steps).decode(), now, now, finished),
-        ).rowcount
-    return made
+        first.setdefault((event_id, rule_id), (rule_id, name, event_id, mode, key, state, now,
+                                               msgspec.json.encode(steps).decode(), now, now, finished))
+    return conn.insert_many("automation_runs", _CREATED, [first[k] for k in sorted(first)],
+                            "ON CONFLICT (rule_id, event_id) DO NOTHING")
 
 
 @dataclass(frozen=True)

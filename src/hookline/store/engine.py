@@ -174,21 +174,22 @@ class Connection:
         else:
             self.raw.executemany(query.sqlite, rows)
 
-    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = "") -> int:
         """INSERT rows into `table` (names already safe), `tail` after them (an ON CONFLICT clause): executemany on
         SQLite (in-process, cheap); one statement over arrays (unnest) on PostgreSQL, planned and executed once
-        instead of once per row. Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice)."""
+        instead of once per row. Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice).
+        Returns how many rows were written (a row skipped by ON CONFLICT DO NOTHING is not)."""
         if not rows:
-            return
+            return 0
         names = ", ".join(f'"{c}"' for c in columns)
         if self.dialect == "postgresql":
             types = self.column_types(table)
             arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no per-string escaping
             sql = Q.insert_many.fill(table=table, names=names, values=arrays, tail=tail).postgresql
-            self.raw.execute(sql, [list(col) for col in zip(*rows, strict=True)])
-        else:
-            marks = ", ".join("?" * len(columns))
-            self.raw.executemany(Q.insert_many.fill(table=table, names=names, values=marks, tail=tail).sqlite, rows)
+            return int(self.raw.execute(sql, [list(col) for col in zip(*rows, strict=True)]).rowcount)
+        marks = ", ".join("?" * len(columns))
+        return int(self.raw.executemany(Q.insert_many.fill(table=table, names=names, values=marks, tail=tail).sqlite,
+                                        rows).rowcount)
 
     def column_types(self, table: str) -> dict[str, str]:
         """PostgreSQL column types of a table, read once per process (the same in every schema: one set of
