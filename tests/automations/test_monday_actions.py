@@ -88,6 +88,24 @@ def test_a_5xx_from_monday_is_retried_and_the_item_created_once(
     assert [s["state"] for s in run["steps"]] == ["succeeded", "succeeded"]
 
 
+def test_a_429_from_monday_reschedules_the_run_after_its_retry_after(
+    db: Database, database_url: str, fake_monday: tuple[FakeMonday, RunningApp], monday_url: str
+) -> None:
+    """A Retry-After longer than the client waits in place (30 s) gives the request back at once, and the
+    run waits what monday.com asked, not the executor's own backoff (0.05 s here)."""
+    fake, _ = fake_monday
+    apply_rules(db, RULES)
+    fake.failures.append(429)
+    fake.retry_after = 90
+    append(db, [call_event("call.ended", id=5, missed_call_reason="no_answer")])
+    before = time.time()
+    [run] = execute(runtime_for(database_url, automations_backoff_seconds=0.05), db,
+                    lambda found: bool(found) and found[0]["attempts"] >= 1 and found[0]["state"] == "pending")
+    assert fake.items == {} and "429" in run["last_error"] and "retry in 90 s" in run["last_error"]
+    assert before + 85 <= float(run["run_at"]) <= time.time() + 91  # monday's 90 s, not 0.05 s
+    assert [s["status"] for s in run["steps"]] == [429]
+
+
 def test_an_unknown_group_fails_at_once_with_mondays_message(
     db: Database, database_url: str, fake_monday: tuple[FakeMonday, RunningApp], monday_url: str
 ) -> None:

@@ -73,7 +73,7 @@ async def _mutate(ctx: ActionContext, account: str, query: str, variables: dict[
     except MondayAPIError as exc:
         retryable = exc.status in (0, 429) or exc.status >= 500
         raise ActionFailed(exc.message, retryable=retryable, status=exc.status or None, response=exc.message,
-                           request=request) from None
+                           retry_after=exc.retry_after, request=request) from None
 
 
 class CreateItem(Action):

@@ -22,10 +22,11 @@ LIST_WEBHOOKS = "query ($board: ID!) { webhooks(board_id: $board) { id event boa
 
 
 class MondayAPIError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds monday.com asked us to wait (a 429's Retry-After)
 
 
 def _errors(body: Any) -> list[str]:
@@ -68,7 +69,8 @@ class MondayClient(SessionOwner):
         except RetryableAnswer as exc:
             if exc.status == 429:
                 wait = f" (retry in {exc.retry_after:.0f} s)" if exc.retry_after is not None else ""
-                raise MondayAPIError(429, f"monday.com kept answering 429 (rate limited){wait}") from None
+                raise MondayAPIError(429, f"monday.com kept answering 429 (rate limited){wait}",
+                                     retry_after=exc.retry_after) from None
             status, body = exc.status, exc.body
         except aiohttp.ClientError as exc:
             raise MondayAPIError(0, f"cannot reach monday.com at {self.api_url}: {type(exc).__name__}") from exc

@@ -110,6 +110,7 @@ class FakeMonday:
     access_tokens: dict[str, str] = field(default_factory=dict)  # token -> account name
     token_down: bool = False
     failures: list[int] = field(default_factory=list)  # statuses the next API requests answer (5xx, 429)
+    retry_after: int | None = None  # the Retry-After (seconds) those scripted 429s carry
     api_down: bool = False  # the GraphQL API answers 500 (an outage), the OAuth pages still work
 
     # -- OAuth -----------------------------------------------------------------------------------------
@@ -236,8 +237,9 @@ class FakeMonday:
             return _gql_error("Internal server error", "INTERNAL_SERVER_ERROR", 500)
         if self.failures:
             status = self.failures.pop(0)
+            headers = {"Retry-After": str(self.retry_after)} if status == 429 and self.retry_after is not None else None
             return web.json_response({"error_message": "Internal server error", "status_code": status},
-                                     status=status)
+                                     status=status, headers=headers)
         return None
 
     async def _graphql(self, request: web.Request) -> web.Response:
