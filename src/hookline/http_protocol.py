@@ -20,6 +20,7 @@ A reverse proxy in front should still bound slow clients itself (docs/operations
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -39,6 +40,7 @@ BODY_TIMEOUT = _answer("body_timeout", "body")
 
 class DeadlineProtocol(HttpToolsProtocol):
     timeout: float = 10.0
+    on_timeout: Callable[[str], None] | None = None  # told "header" or "body" for each 408 sent (metrics)
     # One sweep per process (serve has one event loop): the set of connections is uvicorn's.
     _sweep: asyncio.TimerHandle | None = None
 
@@ -93,9 +95,12 @@ class DeadlineProtocol(HttpToolsProtocol):
             answer = HEADER_TIMEOUT if cycle is None or cycle.response_complete else None
         if answer is not None:
             self.transport.write(answer)
+            if self.on_timeout is not None:
+                self.on_timeout("body" if answer is BODY_TIMEOUT else "header")
         self.transport.close()  # the application, if it still reads the body, sees a disconnect
 
 
-def protocol(timeout: float) -> type[DeadlineProtocol]:
-    """The protocol class for uvicorn.Config(http=...), with its deadline."""
-    return type("DeadlineProtocol", (DeadlineProtocol,), {"timeout": timeout, "_sweep": None})
+def protocol(timeout: float, on_timeout: Callable[[str], None] | None = None) -> type[DeadlineProtocol]:
+    """The protocol class for uvicorn.Config(http=...), with its deadline and what to tell of each 408."""
+    return type("DeadlineProtocol", (DeadlineProtocol,),
+                {"timeout": timeout, "_sweep": None, "on_timeout": staticmethod(on_timeout) if on_timeout else None})

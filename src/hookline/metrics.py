@@ -49,12 +49,22 @@ class Metrics:
             ["surface"],
             registry=r,
         )
+        self.request_timeouts = Counter(
+            "hookline_http_request_timeouts",
+            "Requests answered 408 and closed because their head or body did not arrive in time (http_protocol.py)",
+            ["part"],
+            registry=r,
+        )
         self.auth_throttled = Counter(
             "hookline_auth_throttled",
             "Requests refused with 429 after too many wrong admin tokens from their address",
             ["surface"],
             registry=r,
         )
+
+    def request_timed_out(self, part: str) -> None:
+        """A 408 sent by the server's protocol: `part` is header or body."""
+        self.request_timeouts.labels(part).inc()
 
     def observe_batch(self, size: int, seconds: float) -> None:
         self.batch_size.observe(size)

@@ -79,6 +79,7 @@ def test_an_unfinished_body_gets_408_while_others_are_answered(slow: Server, pat
         assert TIMEOUT * 0.9 <= elapsed < TIMEOUT + SLACK
     with slow.admin() as admin:
         assert [e["event"] for e in admin.get("/api/events").json()["events"]] == ["call.created"]
+        assert 'hookline_http_request_timeouts_total{part="body"} 2.0' in admin.get("/metrics").text
     assert "Traceback" not in slow.log() and "unhandled error" not in slow.log()
 
 
@@ -96,6 +97,8 @@ def test_unfinished_headers_get_408_and_the_connection_closes(slow: Server, sent
     status, _, body = answer(until_closed(sock))
     assert status == 408 and json.loads(body)["error"] == "header_timeout"
     assert TIMEOUT * 0.9 <= time.monotonic() - started < TIMEOUT + SLACK
+    with slow.admin() as admin:  # /metrics counts them (the admin client's own requests are on time)
+        assert 'hookline_http_request_timeouts_total{part="header"} 1.0' in admin.get("/metrics").text
 
 
 def test_headers_trickled_a_byte_at_a_time_do_not_hold_the_connection(slow: Server) -> None:

@@ -107,7 +107,7 @@ def serve(
         port=cfg.port,
         loop="uvloop",
         # httptools, with a deadline on each request's head and body (408, the connection closed).
-        http=http_protocol.protocol(cfg.body_timeout_seconds),
+        http=http_protocol.protocol(cfg.body_timeout_seconds, web_app.runtime.metrics.request_timed_out),
         lifespan="on",
         access_log=False,
         log_level="warning",
