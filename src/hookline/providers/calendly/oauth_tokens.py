@@ -4,6 +4,7 @@ OAuth installation the stored access token, refreshed before it expires and afte
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -27,7 +28,7 @@ async def token_for(db: Database, box: SecretBox, account: Account, session: aio
                     refused: str | None = None) -> str:
     """The token to call Calendly with for `account`. CalendlyAPIError(401) when the account is
     uninstalled, (503) when its expired token cannot be refreshed now."""
-    r = refresher(db, box)
+    r = await asyncio.to_thread(refresher, db, box)  # a database read: not on the event loop
     try:
         token = None if r is None else await r.access_token(session, account.name, refused=refused)
     except Uninstalled as exc:
@@ -45,9 +46,11 @@ async def credentials(db: Database, box: SecretBox, account: Account, session: a
                       ) -> tuple[str, Callable[[str], Awaitable[str]] | None]:
     """(token, reauth) for a CalendlyClient: an installation's fresh token and how to get the next one
     after a 401; an account with its own token has no reauth (a 401 is final, as before)."""
-    with db.connection() as conn:
-        installed = installations.get(conn, PROVIDER, account.name) is not None
-    if not installed:
+    def installed() -> bool:
+        with db.connection() as conn:
+            return installations.get(conn, PROVIDER, account.name) is not None
+
+    if not await asyncio.to_thread(installed):
         return account.token, None
 
     async def reauth(refused: str) -> str:

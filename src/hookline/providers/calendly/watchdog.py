@@ -8,6 +8,7 @@ when hookline last saw the subscription active.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
@@ -73,7 +74,9 @@ async def check_account(
 ) -> Report:
     report = Report(account.name)
     subs, keys = SubscriptionStore(db), KeyStore(db, box)
-    managed = subs.all(account.name)
+    # The stores' calls go to a thread: on PostgreSQL each is a round trip, which would hold the event
+    # loop (serve's requests, the other accounts' checks) meanwhile.
+    managed = await asyncio.to_thread(subs.all, account.name)
     if not managed:
         return report
     if not account.organization_uri:
@@ -91,16 +94,16 @@ async def check_account(
             report.checked += 1
             found = remote.get(m.uuid)
             if found is not None and found.get("state") == "active":
-                subs.mark(m.uri, "active")
+                await asyncio.to_thread(subs.mark, m.uri, "active")
                 if m.backfill_since is not None:  # a backfill that failed earlier: try again
                     report.backfilled += await _backfill(db, cfg, client, account, m.uri, m.backfill_since, m.scope)
                 continue
             since = gap_start(m, found)
-            key = keys.secret(m.key_id) if m.key_id is not None else None
+            key = await asyncio.to_thread(keys.secret, m.key_id) if m.key_id is not None else None
             key_id = m.key_id
             if key is None:  # the key was removed by hand: a new one, so events verify again
                 key = generate()
-                key_id = keys.add(account.name, key)
+                key_id = await asyncio.to_thread(keys.add, account.name, key)
             if found is not None:
                 with contextlib.suppress(CalendlyAPIError):  # already gone is fine
                     await client.delete_subscription(m.uuid)
@@ -112,13 +115,12 @@ async def check_account(
                 user=account.user_uri,
                 signing_key=key,
             )
-            subs.remove(m.uri)
             # The gap is remembered with the new subscription until its backfill succeeds.
-            subs.add(str(created["uri"]), account.name, m.callback_url, m.events, m.scope, key_id, backfill_since=since)
-            subs.mark(str(created["uri"]), "active")
+            await asyncio.to_thread(_replace, subs, m, str(created["uri"]), key_id, since)
             new_uuid = str(created["uri"]).rsplit("/", 1)[-1]
             report.recreated.append((m.uuid, new_uuid))
-            record_disabled(db, account.name, m, (found or {}).get("state", "missing"), new_uuid)
+            await asyncio.to_thread(record_disabled, db, account.name, m, (found or {}).get("state", "missing"),
+                                    new_uuid)
             log.warning(
                 "calendly subscription recreated",
                 account=account.name,
@@ -134,8 +136,15 @@ async def _backfill(
     db: Database, cfg: CalendlySettings, client: CalendlyClient, account: Account, uri: str, since: float, scope: str
 ) -> int:
     added = await backfill.run(db, client, account, since, cfg.backfill_lookback_seconds, by_user=scope == "user")
-    SubscriptionStore(db).backfilled(uri)
+    await asyncio.to_thread(SubscriptionStore(db).backfilled, uri)
     return added
+
+
+def _replace(subs: SubscriptionStore, old: Managed, uri: str, key_id: int | None, since: float) -> None:
+    """The recreated subscription in the old one's place, active, its gap still to backfill."""
+    subs.remove(old.uri)
+    subs.add(uri, old.account, old.callback_url, old.events, old.scope, key_id, backfill_since=since)
+    subs.mark(uri, "active")
 
 
 async def check_all(
@@ -156,9 +165,12 @@ async def _check_all(db: Database, cfg: CalendlySettings, box: SecretBox, accoun
                      interval: float, concurrency: int) -> list[Report]:
     from hookline.oauth.tokens import uninstalled_accounts
 
-    with db.connection() as conn:
-        gone = uninstalled_accounts(conn, "calendly")  # uninstalled: their loops stop, their data stays
-    accounts = [a for a in AccountStore(db, box).all() if a.name not in gone]
+    def stored() -> list[Account]:
+        with db.connection() as conn:
+            gone = uninstalled_accounts(conn, "calendly")  # uninstalled: their loops stop, their data stays
+        return [a for a in AccountStore(db, box).all() if a.name not in gone]
+
+    accounts = await asyncio.to_thread(stored)
     if account_name is not None:
         accounts = [a for a in accounts if a.name == account_name]
     reports: dict[str, Report] = {}
