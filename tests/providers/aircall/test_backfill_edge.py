@@ -96,3 +96,23 @@ def test_committer_sink_skips_an_event_the_committer_refuses(db: Database) -> No
         committer.stop()
     assert [r is None for r in results] == [False, True, False]
     assert _synced_ids(db) == {"1", "3"}
+
+
+def test_a_lone_surrogate_in_an_api_answer_does_not_fail_its_page(
+    cli: Callable[..., Any], fake_aircall: FakeAircall, acme: FakeAccount, db: Database
+) -> None:
+    """Aircall's JSON can escape half a surrogate pair alone (a name cut inside an emoji: `"\\ud83d"`),
+    which msgspec refuses and no UTF-8 can hold. The page is read anyway: that half becomes U+FFFD,
+    the call is stored with its other values as sent, and the window completes."""
+    state = fake_aircall.state
+    calls = fake_aircall.call(lambda: [state.add_call({"started_at": T0 + i, "status": "done",
+                                                       "raw_digits": f"+33 1 {i} \ud83d" if i == 1 else "+33 1"})
+                                       for i in range(3)])
+    args = ("aircall", "backfill", "--since", str(T0), "--until", str(T0 + 100), "--resources", "calls", "--json")
+    result = cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert (json.loads(result.stdout)["fetched"], json.loads(result.stdout)["new"]) == (3, 3)
+    assert _synced_ids(db) == {str(c["id"]) for c in calls}
+    with db.connection() as conn:
+        body = conn.scalar("SELECT body FROM events WHERE resource_id = ?", (str(calls[1]["id"]),))
+    assert json.loads(bytes(body))["data"]["raw_digits"] == "+33 1 1 \ufffd"

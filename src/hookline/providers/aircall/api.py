@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json as stdlib_json
 import math
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
@@ -292,6 +294,30 @@ def _timestamp(value: Any) -> float | None:
     return None
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def decode_json(body: bytes) -> Any:
+    """An API answer's JSON. msgspec refuses a string that escapes half a surrogate pair alone
+    (`"\\ud83d"`: a name cut in the middle of an emoji); the json module reads it, and each lone half
+    becomes U+FFFD, which UTF-8 (and so the log) can hold. Without this, one such record failed its
+    whole page, and a backfill window stayed failed for good. ValueError when it is not JSON."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return _mend(stdlib_json.loads(body))
+
+
+def _mend(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_mend(k): _mend(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mend(v) for v in value]
+    return value
+
+
 class AircallClient:
     """The Aircall Public API for one account. Use as `async with AircallClient(...) as client:`."""
 
@@ -426,8 +452,8 @@ class AircallClient:
             if not body or status == 204:
                 return None
             try:
-                return msgspec.json.decode(body)
-            except msgspec.DecodeError:
+                return decode_json(body)
+            except ValueError:  # msgspec's DecodeError, the json module's, invalid UTF-8
                 raise Unavailable(
                     f"Aircall API answered {method} {urlsplit(url).path} with a body that is not JSON",
                     status=status,
