@@ -153,6 +153,23 @@ def test_a_backfilled_invitee_the_log_cannot_hold_is_refused_alone(
     assert "\x00" not in logged
 
 
+def test_a_lone_surrogate_in_a_backfilled_invitee_is_stored_mended(
+    db: Database, database_url: str, fake_calendly: tuple[FakeCalendly, RunningApp]
+) -> None:
+    """Calendly's JSON can escape half a surrogate pair alone (a name cut inside an emoji); that half
+    becomes U+FFFD (providers/api_json.py) and the invitee is backfilled with the rest as sent."""
+    fake, running = fake_calendly
+    env = {"HOOKLINE_CALENDLY_API_URL": running.url}
+    old_uuid = manage(db, fake, running, "https://hooks.example/calendly/webhook")
+    cut = fake.add_booking("Zoe \ud83d")
+    fake.disable(old_uuid)
+    out = run_cli("calendly", "watchdog", "--once", database_url=database_url, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 events backfilled" in out.stdout, out.stdout
+    [row] = synced(db)
+    assert row[3] == cut["uri"] and json.loads(bytes(row[4]))["payload"]["name"] == "Zoe \ufffd"
+
+
 def test_a_pass_checks_accounts_concurrently_within_the_bound(
     db: Database, fake_calendly: tuple[FakeCalendly, RunningApp]
 ) -> None:

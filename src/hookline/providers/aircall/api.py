@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json as stdlib_json
 import math
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
@@ -24,6 +22,7 @@ import aiohttp
 import msgspec
 import structlog
 
+from hookline.providers.api_json import decode_json
 from hookline.retry_after import parse_retry_after
 
 log = structlog.get_logger(__name__)
@@ -292,30 +291,6 @@ def _timestamp(value: Any) -> float | None:
         except ValueError:
             return None
     return None
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def decode_json(body: bytes) -> Any:
-    """An API answer's JSON. msgspec refuses a string that escapes half a surrogate pair alone
-    (`"\\ud83d"`: a name cut in the middle of an emoji); the json module reads it, and each lone half
-    becomes U+FFFD, which UTF-8 (and so the log) can hold. Without this, one such record failed its
-    whole page, and a backfill window stayed failed for good. ValueError when it is not JSON."""
-    try:
-        return msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return _mend(stdlib_json.loads(body))
-
-
-def _mend(value: Any) -> Any:
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_mend(k): _mend(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mend(v) for v in value]
-    return value
 
 
 class AircallClient:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 
+from hookline.providers.api_json import decode_json
 from hookline.providers.api_retry import DEFAULT_RULES, RetryableAnswer, RetryRules, with_retries
 from hookline.providers.api_session import SessionOwner
 
@@ -74,7 +75,7 @@ class CalendlyClient(SessionOwner):
                 if resp.status == 204:
                     return None
                 try:
-                    body = await resp.json(content_type=None)
+                    body = decode_json(await resp.read())
                 except ValueError:
                     body = None
                 RetryableAnswer.check(resp, body)

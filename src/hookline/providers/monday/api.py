@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from hookline.providers.api_json import decode_json
 from hookline.providers.api_retry import DEFAULT_RULES, RetryableAnswer, RetryRules, with_retries
 from hookline.providers.api_session import SessionOwner
 
@@ -56,7 +57,7 @@ class MondayClient(SessionOwner):
         async def attempt() -> tuple[int, Any]:
             async with session.post(self.api_url, json=payload, headers=headers) as resp:
                 try:
-                    body = await resp.json(content_type=None)
+                    body = decode_json(await resp.read())
                 except ValueError:
                     body = None
                 RetryableAnswer.check(resp, body)
