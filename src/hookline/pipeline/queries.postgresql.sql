@@ -5,7 +5,7 @@
 -- NOTIFY is transactional: listeners hear it only once the events and their jobs are committed.
 WITH ins AS (INSERT INTO jobs (event_id, provider, run_at, received_at, updated_at)
   SELECT e, p, r, r, r FROM unnest(?::bigint[], ?::text[], ?::float8[]) AS t (e, p, r))
-SELECT pg_notify('hookline_jobs', '');
+SELECT pg_notify('hookline_jobs_' || lpad(to_hex(hashtext(coalesce(current_schema(), ''))), 8, '0'), '');  -- Connection.notify's scope
 
 -- name: claim_jobs
 -- SKIP LOCKED: workers claiming at once neither wait on each other nor take the same job.

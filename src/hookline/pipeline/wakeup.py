@@ -15,7 +15,7 @@ from collections.abc import Callable
 import structlog
 
 from hookline.pipeline.jobs import CHANNEL
-from hookline.store.engine import listen_statement
+from hookline.store.engine import channel_scope_statement, listen_statement
 
 log = structlog.get_logger(__name__)
 
@@ -70,7 +70,8 @@ async def listen(
             await sleep_until(stop, retry_seconds)
             continue
         try:
-            await conn.execute(listen_statement(channel))
+            found = await (await conn.execute(channel_scope_statement())).fetchone()
+            await conn.execute(listen_statement(channel, str(found[0]) if found else ""))
             on_notify(None)
             async for note in conn.notifies():
                 on_notify(note.payload)

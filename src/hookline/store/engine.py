@@ -212,8 +212,9 @@ class Connection:
         return json.dumps(list(values))
 
     def notify(self, channel: str, payload: str = "") -> None:
-        """Wake the listeners of `channel` once this transaction commits (PostgreSQL's NOTIFY); SQLite has
-        no listeners across processes: a no-op (its in-process doorbells are rung by the caller)."""
+        """Wake the listeners of `channel` in this schema once this transaction commits (PostgreSQL's NOTIFY,
+        on `<channel>_<scope>`: channel_scope_statement); SQLite has no listeners across processes: a no-op
+        (its in-process doorbells are rung by the caller)."""
         if self.dialect == "postgresql":
             self.execute(Q.notify, (channel, payload))
 
@@ -273,11 +274,19 @@ def data_version(raw: sqlite3.Connection) -> int:
     return int(raw.execute(Q.sqlite_data_version.sqlite).fetchone()[0])
 
 
-def listen_statement(channel: str) -> str:
-    """PostgreSQL's LISTEN for one of the code's channels (an identifier: no quoting needed)."""
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", channel):
-        raise ValueError(f"not a channel name: {channel!r}")
-    return Q.listen.fill(channel=channel).postgresql
+def channel_scope_statement() -> str:
+    """PostgreSQL's query for this schema's channel suffix: Connection.notify sends to `<channel>_<scope>`
+    (a LISTEN must name the same), so installations in different schemas of one database do not hear
+    each other."""
+    return Q.channel_scope.postgresql
+
+
+def listen_statement(channel: str, scope: str) -> str:
+    """PostgreSQL's LISTEN for one of the code's channels in the scope channel_scope_statement gave (an
+    identifier: no quoting needed)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", channel) or not re.fullmatch(r"[0-9a-f]{8}", scope):
+        raise ValueError(f"not a channel name: {channel!r} {scope!r}")
+    return Q.listen.fill(channel=f"{channel}_{scope}").postgresql
 
 
 # How often a long-lived SQLite connection (a pooled reader lives as long as its thread) runs

@@ -134,7 +134,12 @@ SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
 WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped
 
 -- name: notify
-SELECT pg_notify(?, ?)
+-- The channel is scoped to the schema (channel_scope): installations sharing a database in schemas
+-- of their own do not wake, or re-read the pages of, each other.
+SELECT pg_notify(? || '_' || lpad(to_hex(hashtext(coalesce(current_schema(), ''))), 8, '0'), ?)
+
+-- name: channel_scope
+SELECT lpad(to_hex(hashtext(coalesce(current_schema(), ''))), 8, '0')
 
 -- name: statement_timeout
 -- Milliseconds, as text; session-wide (false: not only this transaction).

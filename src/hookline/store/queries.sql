@@ -390,8 +390,13 @@ SELECT ?
 -- name: advisory_unlock
 SELECT ?
 
+-- name: channel_scope
+-- PostgreSQL only (a LISTEN/NOTIFY channel's suffix for this schema); SQLite has no channels.
+SELECT ''
+
 -- name: listen
--- PostgreSQL: `channel` a fixed identifier of the code (store.engine.listen_statement checks it).
+-- PostgreSQL: `channel` a fixed identifier of the code with its schema's scope (store.engine.listen_statement
+-- checks it).
 LISTEN {channel}
 
 -- name: create_schema_migrations
