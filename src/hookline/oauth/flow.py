@@ -140,14 +140,12 @@ class Installer:
 
         try:
             return await asyncio.to_thread(run)
-        except InstallFailed as exc:
-            if undo is not None:
-                await undo()
-            log.warning(f"{self.provider}.oauth_failed", step="store", error=exc.message)
-            raise
         except Exception as exc:
             if undo is not None:
                 await undo()
+            if isinstance(exc, InstallFailed):
+                log.warning(f"{self.provider}.oauth_failed", step="store", error=exc.message)
+                raise
             log.error(f"{self.provider}.oauth_failed", step="store", error=type(exc).__name__)
             raise InstallFailed(503, "Installation not saved", "hookline could not store the installation; "
                                 "nothing was kept. Try again.") from None
