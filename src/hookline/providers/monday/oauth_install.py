@@ -140,8 +140,7 @@ class Installer(flow.Installer):
         if found is None or public is None:
             raise InstallFailed(400, "Installation not found", "Start the installation again from monday.com.")
         target = webhook_url(public, account)
-        with self.db.connection() as conn:
-            have = {(str(b), str(e)) for _i, b, e in conn.fetchall(Q.account_webhooks, (account,))}
+        have = await asyncio.to_thread(self._webhooks_of, account)  # off the event loop, as every write here
         made = 0
         async with self.session() as session, \
                 MondayClient(found.api_url or DEFAULT_API_URL, found.token, session) as client:
@@ -163,11 +162,19 @@ class Installer(flow.Installer):
                                                 f"creating board webhooks failed: {exc.message}")
                         raise InstallFailed(502, "monday.com is unavailable", f"monday.com failed while creating "
                                             f"webhooks ({made} created). Try again in a few minutes.") from None
-                    with self.db.connection() as conn:
-                        conn.execute(Q.save_webhook, (str(hook["id"]), account, board, event, target, time.time()))
+                    await asyncio.to_thread(self._save_webhook, str(hook["id"]), account, board, event, target)
                     made += 1
         await asyncio.to_thread(clear_failing, self.db, PROVIDER, account)
         return made
+
+    def _webhooks_of(self, account: str) -> set[tuple[str, str]]:
+        """(board, event) of the webhooks the account has already."""
+        with self.db.connection() as conn:
+            return {(str(b), str(e)) for _i, b, e in conn.fetchall(Q.account_webhooks, (account,))}
+
+    def _save_webhook(self, hook_id: str, account: str, board: str, event: str, target: str) -> None:
+        with self.db.connection() as conn:
+            conn.execute(Q.save_webhook, (hook_id, account, board, event, target, time.time()))
 
     def _uninstalled(self, account: str, reason: str) -> None:
         with self.db.connection() as conn, conn.transaction():
